@@ -1,0 +1,41 @@
+# gort - the two commands of the README, and the benchmarks.
+#
+#   make demo    build everything and run the showcase example
+#   make test    build and run the whole test suite, then again under
+#                AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench   run every benchmark, gort and (when Go is installed) its Go
+#                twin side by side; W=<workload> PROCS=<n> runs one
+BUILD    ?= build
+SANBUILD ?= build-san
+JOBS     ?= $(shell nproc)
+CMAKE    ?= cmake
+
+.PHONY: all demo test test-release test-sanitize bench deps clean
+
+all: deps
+	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+demo: all
+	./$(BUILD)/examples/showcase
+
+test: test-release test-sanitize
+
+test-release: all
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-sanitize: deps
+	@$(CMAKE) -S . -B $(SANBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORT_SANITIZE=address,undefined >/dev/null
+	@$(CMAKE) --build $(SANBUILD) -j $(JOBS)
+	cd $(SANBUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: all
+	@bench/run.sh "$(BUILD)" "$(W)" "$(PROCS)"
+
+# The core needs only a C compiler, make, cmake and pthreads.
+deps:
+	@command -v $(CMAKE) >/dev/null || { echo "gort: cmake is missing: apt-get install cmake" >&2; exit 1; }
+	@command -v cc >/dev/null || { echo "gort: a C compiler is missing: apt-get install gcc" >&2; exit 1; }
+
+clean:
+	rm -rf $(BUILD) $(SANBUILD)

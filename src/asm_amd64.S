@@ -1,0 +1,97 @@
+/*
+ * asm_amd64.S - the only machine-dependent code: switching stacks.
+ *
+ * A saved context is just a stack pointer.  gort__mcall pushes the six
+ * callee-saved registers of the System V ABI (rbp, rbx, r12-r15) on the
+ * current stack, stores rsp, and continues on the g0 stack; gort__gogo loads
+ * a saved rsp, pops the six registers and returns into the saved code.  The
+ * caller-saved registers need no saving: both are ordinary calls.  A new
+ * goroutine's first frame (gort__gostartframe) is built so that gort__gogo
+ * "returns" into gort__gostart, which calls gort__goentry(gp) in proc.c.
+ *
+ * Porting: an arm64 twin saves x19-x29, lr and d8-d15 the same way.
+ */
+	.text
+
+/* void gort__mcall(void **savesp, void *g0sp, void (*fn)(void *), void *arg) */
+	.globl	gort__mcall
+	.hidden	gort__mcall
+	.type	gort__mcall, @function
+	.p2align 4
+gort__mcall:
+	.cfi_startproc
+	pushq	%rbp
+	pushq	%rbx
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	movq	%rsp, (%rdi)		/* *savesp = context */
+	movq	%rsi, %rsp		/* onto g0: always its top, 16-byte aligned */
+	movq	%rcx, %rdi
+	call	*%rdx			/* fn(arg) never returns */
+	ud2
+	.cfi_endproc
+	.size	gort__mcall, .-gort__mcall
+
+/* void gort__gogo(void *sp) */
+	.globl	gort__gogo
+	.hidden	gort__gogo
+	.type	gort__gogo, @function
+	.p2align 4
+gort__gogo:
+	.cfi_startproc
+	movq	%rdi, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbx
+	popq	%rbp
+	ret
+	.cfi_endproc
+	.size	gort__gogo, .-gort__gogo
+
+/*
+ * void *gort__gostartframe(uintptr_t stacktop, G *gp)
+ * Lays out, below stacktop, the frame gort__gogo expects: six registers
+ * (rbx = gp, rbp = 0 to end frame-pointer chains) and a return address of
+ * gort__gostart, placed so that gort__gostart runs with rsp 16-byte aligned.
+ * Returns the stack pointer to give gort__gogo.
+ */
+	.globl	gort__gostartframe
+	.hidden	gort__gostartframe
+	.type	gort__gostartframe, @function
+	.p2align 4
+gort__gostartframe:
+	.cfi_startproc
+	andq	$-16, %rdi
+	leaq	-72(%rdi), %rax
+	movq	$0, 0(%rax)		/* r15 */
+	movq	$0, 8(%rax)		/* r14 */
+	movq	$0, 16(%rax)		/* r13 */
+	movq	$0, 24(%rax)		/* r12 */
+	movq	%rsi, 32(%rax)		/* rbx = gp */
+	movq	$0, 40(%rax)		/* rbp */
+	leaq	gort__gostart(%rip), %rcx
+	movq	%rcx, 48(%rax)		/* return address */
+	movq	$0, 56(%rax)		/* gort__gostart's own caller: none */
+	ret
+	.cfi_endproc
+	.size	gort__gostartframe, .-gort__gostartframe
+
+/* The bottom frame of every goroutine.  Unwinders stop here. */
+	.globl	gort__gostart
+	.hidden	gort__gostart
+	.type	gort__gostart, @function
+	.p2align 4
+gort__gostart:
+	.cfi_startproc
+	.cfi_undefined rip
+	movq	%rbx, %rdi
+	call	gort__goentry		/* runs the goroutine, then gort_goexit */
+	ud2
+	.cfi_endproc
+	.size	gort__gostart, .-gort__gostart
+
+	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,114 @@
+/*
+ * lock_futex.c - the runtime's locks and notes, on Linux futexes
+ * (Go's lock_futex.go).
+ *
+ * A mutex word is MUTEX_UNLOCKED, MUTEX_LOCKED, or MUTEX_SLEEPING (locked,
+ * and some thread may sleep in the kernel waiting for it).  Lock tries an
+ * atomic exchange, spins a little (the holder is running on another CPU and
+ * sections are short), yields, and only then sleeps.  Unlock wakes a sleeper
+ * only if the word said there might be one, so an uncontended pair is two
+ * atomic instructions and no system call.
+ *
+ * These locks block the thread, not the goroutine: hold them only for
+ * short sections that never park.
+ */
+#include "runtime2.h"
+
+enum {
+	MUTEX_UNLOCKED = 0,
+	MUTEX_LOCKED = 1,
+	MUTEX_SLEEPING = 2,
+
+	ACTIVE_SPIN = 4,      /* rounds of busy spinning */
+	ACTIVE_SPIN_CNT = 30, /* pause instructions per round */
+	PASSIVE_SPIN = 1,     /* rounds of sched_yield */
+};
+
+static inline void procyield(int n)
+{
+	while (n-- > 0)
+		__builtin_ia32_pause();
+}
+
+static void set_owner(mutex *l)
+{
+	G *gp = gort__getg();
+	atomic_store_explicit(&l->owner, gp ? gp->m : NULL, memory_order_relaxed);
+}
+
+bool gort__trylock(mutex *l)
+{
+	uint32_t unlocked = MUTEX_UNLOCKED;
+	if (!atomic_compare_exchange_strong(&l->key, &unlocked, MUTEX_LOCKED))
+		return false;
+	set_owner(l);
+	return true;
+}
+
+void gort__lock(mutex *l)
+{
+	uint32_t v = atomic_exchange(&l->key, MUTEX_LOCKED);
+	if (v == MUTEX_UNLOCKED)
+		goto locked;
+
+	/*
+	 * v is what we overwrote: if it was SLEEPING we must leave SLEEPING
+	 * behind when we finally get the lock, or a sleeper would be lost.
+	 */
+	uint32_t wait = v;
+	for (;;) {
+		for (int i = 0; i < ACTIVE_SPIN; i++) {
+			for (uint32_t cur = atomic_load(&l->key); cur == MUTEX_UNLOCKED;
+			     cur = atomic_load(&l->key)) {
+				if (atomic_compare_exchange_weak(&l->key, &cur, wait))
+					goto locked;
+			}
+			procyield(ACTIVE_SPIN_CNT);
+		}
+		for (int i = 0; i < PASSIVE_SPIN; i++) {
+			for (uint32_t cur = atomic_load(&l->key); cur == MUTEX_UNLOCKED;
+			     cur = atomic_load(&l->key)) {
+				if (atomic_compare_exchange_weak(&l->key, &cur, wait))
+					goto locked;
+			}
+			gort__osyield();
+		}
+		/* Sleep, announcing ourselves as a possible sleeper. */
+		v = atomic_exchange(&l->key, MUTEX_SLEEPING);
+		if (v == MUTEX_UNLOCKED)
+			goto locked;
+		wait = MUTEX_SLEEPING;
+		gort__futexsleep(&l->key, MUTEX_SLEEPING);
+	}
+locked:
+	set_owner(l);
+}
+
+void gort__unlock(mutex *l)
+{
+	atomic_store_explicit(&l->owner, NULL, memory_order_relaxed);
+	uint32_t v = atomic_exchange(&l->key, MUTEX_UNLOCKED);
+	gort__assert(v != MUTEX_UNLOCKED, "unlock of unlocked lock");
+	if (v == MUTEX_SLEEPING)
+		gort__futexwakeup(&l->key, 1);
+}
+
+/* A note's key is 0 until notewakeup sets it to 1, once. */
+
+void gort__noteclear(note *n)
+{
+	atomic_store(&n->key, 0);
+}
+
+void gort__notewakeup(note *n)
+{
+	uint32_t old = atomic_exchange(&n->key, 1);
+	gort__assert(old == 0, "notewakeup - double wakeup");
+	gort__futexwakeup(&n->key, 1);
+}
+
+void gort__notesleep(note *n)
+{
+	while (atomic_load(&n->key) == 0)
+		gort__futexsleep(&n->key, 0);
+}

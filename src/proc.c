@@ -1,0 +1,1782 @@
+/*
+ * proc.c - the scheduler (Go's proc.go).
+ *
+ *   G  a goroutine.      M  an OS thread.      P  a processor: the right to
+ *   run goroutines, with a local run queue.  An M runs goroutines only
+ *   while it holds a P; GOMAXPROCS is the number of Ps.  runtime2.h has
+ *   the types; READING.md the reading order and the map of Go's names.
+ *
+ * The design is Go's ("Scalable Go Scheduler Design", Vyukov 2012):
+ *   - Every P has a 256-slot run queue that only its owner writes at the
+ *     tail, plus runnext, the G to run next.  Anyone may take from the
+ *     head with CAS, which is how idle Ps steal half of a busy one's queue.
+ *   - A global run queue under sched.lock takes overflow and is checked
+ *     every 61st schedule, so it cannot starve.
+ *   - An M out of work becomes "spinning" and looks for work to steal
+ *     before it sleeps.  New work wakes an idle M (wakep) only if there is
+ *     an idle P and no M is already spinning: spinning Ms are bounded, and
+ *     the last one to stop spinning re-checks every queue, so no work is
+ *     left behind while Ps sleep.
+ *   - Every transition runs on g0, the M's own stack: gopark and Gosched
+ *     switch to g0 (mcall), change the G's status there and call schedule,
+ *     which finds the next G and switches to it (gogo).
+ *
+ * Verbs, in the order a G meets them:
+ *   newproc          create a G, put it in runnext
+ *   schedule         one round of the scheduler, on g0; never returns
+ *   findrunnable     local queue, global queue, steal; else sleep
+ *   execute          bind a stack on first run, switch to the G
+ *   gopark/park_m    block the running G with a wait reason
+ *   goready          make a blocked G runnable again
+ *   gosched_m        yield: to the global queue
+ *   goexit0          the G is done: free its stack, recycle the G
+ *   runqput/runqget/runqgrab/runqsteal/runqputslow   the local queue
+ *   globrunqput/globrunqget                          the global queue
+ *   wakep/startm/stopm/handoffp/mexit                Ms coming and going
+ *   acquirep/releasep/pidleput/pidleget/procresize   Ps coming and going
+ *   stoptheworld/starttheworld                       GOMAXPROCS changes
+ *   lockOSThread: stoplockedm/startlockedm           wired goroutines
+ *   checkdead        the deadlock detector
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "runtime2.h"
+
+#ifdef GORT_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+schedt gort__sched;
+#define sched gort__sched
+
+/* allp[0..gomaxprocs) are the Ps in use.  Read with the world running only by
+ * Ms that hold a P (procresize runs with the world stopped), or through a
+ * snapshot taken while holding one. */
+P **_Atomic gort__allp;
+static int32_t allpcap;
+_Atomic int32_t gort__gomaxprocs;
+int32_t gort__ncpu;
+#define allp gort__allp
+#define gomaxprocs gort__gomaxprocs
+
+static M m0;
+static M *allm;              /* every M; guarded by sched.lock */
+static int64_t nmfreed;      /* Ms that have exited; guarded by sched.lock */
+static _Atomic bool mainStarted;
+static _Atomic bool runtimeStarted;
+static int32_t newprocs;     /* GOMAXPROCS for the next starttheworld */
+static mutex worldlock;      /* one stop-the-world at a time */
+static uint64_t randseed;
+
+/* Every G ever made, dead or alive, for gort_numgoroutine and checkdead. */
+static mutex allglock;
+static G **allgs;
+static size_t allgcap;
+static _Atomic size_t allglen;
+
+enum {
+	GOID_BATCH = 16,   /* goroutine ids a P takes from sched.goidgen at once */
+	GSLAB = 64,        /* Gs made together when the free lists are empty */
+	STEAL_TRIES = 4,   /* passes over all Ps before giving up */
+	MAX_MCOUNT = 10000,
+};
+
+/* initial-exec: a plain %fs-relative load, with no __tls_get_addr call. */
+static __thread G *tls_g __attribute__((tls_model("initial-exec")));
+
+/* ---- the verbs -------------------------------------------------------- */
+
+static void schedule(M *mp) __attribute__((noreturn));
+static G *findrunnable(M *mp, bool *inheritTime);
+static void execute(M *mp, G *gp, bool inheritTime) __attribute__((noreturn));
+static int64_t newproc(M *mp, int64_t parentgoid, uintptr_t pc, gort_func fn, void *arg,
+                       const void *args, size_t size, size_t stacksize);
+static void goexit1(void) __attribute__((noreturn));
+static void runqput(P *pp, G *gp, bool next);
+static G *runqget(P *pp, bool *inheritTime);
+static bool runqempty(P *pp);
+static G *runqsteal(P *pp, P *p2, bool stealRunNextG);
+static void globrunqput(G *gp);
+static void globrunqputhead(G *gp);
+static G *globrunqget(P *pp, int32_t max);
+static void wakep(void);
+static void startm(P *pp, bool spinning);
+static void stopm(M *mp);
+static void handoffp(P *pp);
+static void newm(P *pp, bool spinning);
+static void mexit(M *mp) __attribute__((noreturn));
+static void acquirep(M *mp, P *pp);
+static P *releasep(M *mp);
+static void pidleput(P *pp);
+static P *pidleget(void);
+static P *procresize(M *mp, int32_t nprocs);
+static void stoplockedm(M *mp);
+static void startlockedm(M *mp, G *gp);
+static void checkdead(void);
+static void park_m(void *arg);
+
+/* ---- the current G ---------------------------------------------------- */
+
+/*
+ * getg reads this thread's current G.  The empty asm with a memory clobber
+ * keeps the compiler from treating it as a pure function whose result may
+ * be reused across a switch; noinline keeps the TLS address computation
+ * inside, fresh on every call.
+ */
+__attribute__((noinline)) G *gort__getg(void)
+{
+	__asm__ volatile("" ::: "memory");
+	return tls_g;
+}
+
+__attribute__((noinline)) void gort__setg(G *gp)
+{
+	__asm__ volatile("" ::: "memory");
+	tls_g = gp;
+}
+
+G *gort__current_goroutine(const char *api)
+{
+	G *gp = gort__getg();
+	if (gp == NULL || gp == &gp->m->g0) {
+		char msg[256];
+		snprintf(msg, sizeof msg,
+		         "gort: %s called from a thread the runtime does not own "
+		         "(before gort_main, or from a thread gort did not create)",
+		         api);
+		gort__fatal(msg);
+	}
+	return gp;
+}
+
+/* ---- G status ---------------------------------------------------------- */
+
+uint32_t gort__readgstatus(G *gp)
+{
+	return atomic_load_explicit(&gp->atomicstatus, memory_order_acquire);
+}
+
+/*
+ * casgstatus moves gp from status oldval to newval.  Every transition has a
+ * single writer (the M running the G, or the one that took it from a run
+ * queue), so a store suffices; the check is what matters: a G found in the
+ * wrong status means the scheduler is about to run it twice or lose it.
+ */
+static void casgstatus(G *gp, uint32_t oldval, uint32_t newval)
+{
+	uint32_t cur = atomic_load_explicit(&gp->atomicstatus, memory_order_relaxed);
+	if (__builtin_expect(cur != oldval, 0)) {
+		gort__printf("runtime: casgstatus: goroutine %lld from %u to %u, but status is %u\n",
+		             (long long)gp->goid, oldval, newval, cur);
+		gort__throw("casgstatus: bad incoming values");
+	}
+	atomic_store_explicit(&gp->atomicstatus, newval, memory_order_release);
+}
+
+static const char *const waitreason_strings[waitReasonCount] = {
+	[waitReasonZero] = "",
+	[waitReasonGCAssistMarking] = "GC assist marking",
+	[waitReasonIOWait] = "IO wait",
+	[waitReasonChanReceiveNilChan] = "chan receive (nil chan)",
+	[waitReasonChanSendNilChan] = "chan send (nil chan)",
+	[waitReasonDumpingHeap] = "dumping heap",
+	[waitReasonGarbageCollection] = "garbage collection",
+	[waitReasonGarbageCollectionScan] = "garbage collection scan",
+	[waitReasonPanicWait] = "panicwait",
+	[waitReasonSelect] = "select",
+	[waitReasonSelectNoCases] = "select (no cases)",
+	[waitReasonGCAssistWait] = "GC assist wait",
+	[waitReasonGCSweepWait] = "GC sweep wait",
+	[waitReasonGCScavengeWait] = "GC scavenge wait",
+	[waitReasonChanReceive] = "chan receive",
+	[waitReasonChanSend] = "chan send",
+	[waitReasonFinalizerWait] = "finalizer wait",
+	[waitReasonForceGCIdle] = "force gc (idle)",
+	[waitReasonSemacquire] = "semacquire",
+	[waitReasonSleep] = "sleep",
+	[waitReasonSyncCondWait] = "sync.Cond.Wait",
+	[waitReasonSyncMutexLock] = "sync.Mutex.Lock",
+	[waitReasonSyncRWMutexRLock] = "sync.RWMutex.RLock",
+	[waitReasonSyncRWMutexLock] = "sync.RWMutex.Lock",
+	[waitReasonTraceReaderBlocked] = "trace reader (blocked)",
+	[waitReasonWaitForGCCycle] = "wait for GC cycle",
+	[waitReasonGCWorkerIdle] = "GC worker (idle)",
+	[waitReasonGCWorkerActive] = "GC worker (active)",
+	[waitReasonPreempted] = "preempted",
+	[waitReasonDebugCall] = "debug call",
+	[waitReasonGCMarkTermination] = "GC mark termination",
+	[waitReasonStoppingTheWorld] = "stopping the world",
+	[waitReasonFlushProcCaches] = "flushing proc caches",
+	[waitReasonTraceGoroutineStatus] = "trace goroutine status",
+	[waitReasonTraceProcStatus] = "trace proc status",
+	[waitReasonPageTraceFlush] = "page trace flush",
+	[waitReasonCoroutine] = "coroutine",
+	[waitReasonSyncWaitGroupWait] = "sync.WaitGroup.Wait",
+};
+
+const char *gort__waitreason_string(waitReason r)
+{
+	if ((unsigned)r >= waitReasonCount)
+		return "unknown wait reason";
+	return waitreason_strings[r];
+}
+
+/* ---- single-writer counters -------------------------------------------- */
+
+/* Adds d to a counter that only its owner writes and others read racily. */
+static inline void count_add(_Atomic int32_t *c, int32_t d)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d,
+	                      memory_order_relaxed);
+}
+
+/* ---- randomness ---------------------------------------------------------- */
+
+/* fastrand: the M's generator (wyrand).  Every random scheduling choice
+ * draws from it, so GORT_SEED fixes them all. */
+uint32_t gort__fastrand(M *mp)
+{
+	mp->rand += 0xa0761d6478bd642full;
+	__uint128_t t = (__uint128_t)mp->rand * (mp->rand ^ 0xe7037ed1a0b428dbull);
+	return (uint32_t)((t >> 64) ^ t);
+}
+
+/*
+ * stealOrder visits all Ps in a random order with no allocation: start at a
+ * random P and step by a random stride coprime with the count, which
+ * visits every P exactly once.
+ */
+static struct {
+	uint32_t count;
+	uint32_t *coprimes;
+	uint32_t ncoprimes;
+} stealOrder;
+
+typedef struct randomEnum {
+	uint32_t i, count, pos, inc;
+} randomEnum;
+
+static uint32_t gcd(uint32_t a, uint32_t b)
+{
+	while (b != 0) {
+		uint32_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static void stealorder_reset(uint32_t count)
+{
+	free(stealOrder.coprimes);
+	stealOrder.coprimes = malloc(count * sizeof(uint32_t));
+	gort__assert(stealOrder.coprimes != NULL, "out of memory");
+	stealOrder.count = count;
+	stealOrder.ncoprimes = 0;
+	for (uint32_t i = 1; i <= count; i++)
+		if (gcd(i, count) == 1)
+			stealOrder.coprimes[stealOrder.ncoprimes++] = i;
+}
+
+static randomEnum stealorder_start(uint32_t r)
+{
+	return (randomEnum){0, stealOrder.count, r % stealOrder.count,
+	                    stealOrder.coprimes[r % stealOrder.ncoprimes]};
+}
+
+static bool enum_done(randomEnum *e)
+{
+	return e->i == e->count;
+}
+
+static void enum_next(randomEnum *e)
+{
+	e->i++;
+	e->pos = (e->pos + e->inc) % e->count;
+}
+
+/* ---- stack switches --------------------------------------------------- */
+
+/*
+ * Under AddressSanitizer every switch of stacks is announced, so that it
+ * checks each goroutine against the right stack bounds.  Elsewhere these
+ * compile to nothing.
+ */
+static inline void fiber_leave(void **fakestack, uintptr_t lo, uintptr_t hi)
+{
+#ifdef GORT_ASAN
+	__sanitizer_start_switch_fiber(fakestack, (const void *)lo, hi - lo);
+#else
+	(void)fakestack, (void)lo, (void)hi;
+#endif
+}
+
+static inline void fiber_arrive(void *fakestack)
+{
+#ifdef GORT_ASAN
+	__sanitizer_finish_switch_fiber(fakestack, NULL, NULL);
+#else
+	(void)fakestack;
+#endif
+}
+
+/*
+ * mcall switches from the running G to its M's g0 stack and calls fn(gp)
+ * there; fn never returns, but the G resumes from here when some M later
+ * runs it.  g0 starts from its top every time: nothing on g0 survives a
+ * switch back to a G.
+ */
+static void mcall(void (*fn)(void *), bool exiting)
+{
+	G *gp = gort__getg();
+	M *mp = gp->m;
+	gort__assert(gp != &mp->g0, "mcall called on g0");
+	fiber_leave(exiting ? NULL : &gp->asan_fakestack, mp->g0_lo, (uintptr_t)mp->g0_sp);
+	gort__mcall(&gp->sched_sp, mp->g0_sp, fn, gp);
+	fiber_arrive(gp->asan_fakestack);
+}
+
+/* enter_g0 opens every function mcall runs: it makes g0 the current G. */
+static M *enter_g0(G *gp)
+{
+	M *mp = gp->m;
+	fiber_arrive(NULL);
+	gort__setg(&mp->g0);
+	if (gp->stack_canary && !gort__stack_canary_ok(gp->stack))
+		gort__stackoverflow_canary(gp);
+	return mp;
+}
+
+/* gogo switches from g0 to gp, which resumes where it last left off. */
+__attribute__((noreturn)) static void gogo(M *mp, G *gp)
+{
+	assert_on_g0(mp);
+	gort__setg(gp);
+	fiber_leave(NULL, gp->stack.lo, gp->stack.hi);
+	gort__gogo(gp->sched_sp);
+}
+
+/* ---- Gs: creation, free lists, exit ------------------------------------ */
+
+static void allgadd(G *gs, int n)
+{
+	gort__lock(&allglock);
+	size_t len = atomic_load_explicit(&allglen, memory_order_relaxed);
+	if (len + (size_t)n > allgcap) {
+		size_t cap = allgcap ? allgcap * 2 : 1024;
+		while (cap < len + (size_t)n)
+			cap *= 2;
+		G **a = realloc(allgs, cap * sizeof(G *));
+		gort__assert(a != NULL, "out of memory");
+		allgs = a;
+		allgcap = cap;
+	}
+	for (int i = 0; i < n; i++)
+		allgs[len + (size_t)i] = &gs[i];
+	atomic_store_explicit(&allglen, len + (size_t)n, memory_order_release);
+	gort__unlock(&allglock);
+}
+
+/*
+ * New Gs are carved from 2 MiB arenas that the kernel may back with one
+ * huge page: a burst of a million new goroutines then costs about a hundred
+ * page faults rather than 50,000, and Gs visited in turn by the scheduler
+ * do not miss the TLB one page at a time.  Gs are never freed, as in Go:
+ * dead ones wait on free lists.  garena_* are guarded by sched.gflock.
+ */
+enum { GARENA_SIZE = 2 << 20 };
+static G *garena_next, *garena_end;
+
+static void garena_refill(void)
+{
+	size_t len = 2 * GARENA_SIZE;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		gort__throw("out of memory allocating goroutines");
+	/* keep the 2 MiB-aligned middle, which a huge page can back */
+	char *arena = (char *)(((uintptr_t)p + GARENA_SIZE - 1) & ~(uintptr_t)(GARENA_SIZE - 1));
+	if (arena > p)
+		munmap(p, (size_t)(arena - p));
+	munmap(arena + GARENA_SIZE, (size_t)(p + len - (arena + GARENA_SIZE)));
+	madvise(arena, GARENA_SIZE, MADV_HUGEPAGE);
+	garena_next = (G *)arena;
+	garena_end = garena_next + GARENA_SIZE / sizeof(G);
+}
+
+static void gfput(P *pp, G *gp);
+
+/*
+ * malg makes GSLAB fresh Gs when every free list is empty: one trip to the
+ * locks per GSLAB goroutines.  Returns one and leaves the rest on pp's
+ * free list.
+ */
+static G *malg(P *pp)
+{
+	gort__lock(&sched.gflock);
+	if (garena_end - garena_next < GSLAB)
+		garena_refill();
+	G *gs = garena_next;
+	garena_next += GSLAB;
+	gort__unlock(&sched.gflock);
+	for (int i = 0; i < GSLAB; i++)
+		atomic_store_explicit(&gs[i].atomicstatus, Gdead, memory_order_relaxed);
+	allgadd(gs, GSLAB);
+	for (int i = 1; i < GSLAB; i++)
+		gfput(pp, &gs[i]);
+	return &gs[0];
+}
+
+static void gstack_reserve(gStack *s, size_t extra)
+{
+	if (s->n + extra <= s->cap)
+		return;
+	size_t cap = s->cap ? s->cap * 2 : 1024;
+	while (cap < s->n + extra)
+		cap *= 2;
+	G **v = realloc(s->v, cap * sizeof(G *));
+	gort__assert(v != NULL, "out of memory");
+	s->v = v;
+	s->cap = cap;
+}
+
+/* gfspill moves n free Gs from pp to the global list (holds sched.gflock). */
+static void gfspill(P *pp, int32_t n)
+{
+	int32_t have = pp->gfreecnt;
+	gstack_reserve(&sched.gfree, (size_t)n);
+	memcpy(&sched.gfree.v[sched.gfree.n], &pp->gfree[have - n], (size_t)n * sizeof(G *));
+	sched.gfree.n += (size_t)n;
+	atomic_store_explicit(&sched.ngfree, (int32_t)sched.gfree.n, memory_order_relaxed);
+	count_add(&pp->gfreecnt, -n);
+}
+
+/*
+ * gfput puts a dead G on pp's free list, spilling half of a full list to
+ * the global one.  It checks here, where the G is still in this CPU's
+ * cache, what newproc relies on when it takes the G back.
+ */
+static void gfput(P *pp, G *gp)
+{
+	gort__assert(gort__readgstatus(gp) == Gdead && gp->stack.lo == 0,
+	             "gfput: bad status (not Gdead)");
+	if (pp->gfreecnt == GFREE_MAX) {
+		gort__lock(&sched.gflock);
+		gfspill(pp, GFREE_MAX / 2);
+		gort__unlock(&sched.gflock);
+	}
+	pp->gfree[pp->gfreecnt] = gp;
+	count_add(&pp->gfreecnt, 1);
+}
+
+/* gfget takes a dead G from pp's free list, refilling it from the global one. */
+static G *gfget(P *pp)
+{
+	if (pp->gfreecnt == 0 && atomic_load_explicit(&sched.ngfree, memory_order_relaxed) > 0) {
+		gort__lock(&sched.gflock);
+		size_t n = sched.gfree.n < GFREE_MAX / 2 ? sched.gfree.n : GFREE_MAX / 2;
+		sched.gfree.n -= n;
+		memcpy(pp->gfree, &sched.gfree.v[sched.gfree.n], n * sizeof(G *));
+		atomic_store_explicit(&sched.ngfree, (int32_t)sched.gfree.n, memory_order_relaxed);
+		count_add(&pp->gfreecnt, (int32_t)n);
+		gort__unlock(&sched.gflock);
+	}
+	if (pp->gfreecnt == 0)
+		return NULL;
+	count_add(&pp->gfreecnt, -1);
+	return pp->gfree[pp->gfreecnt];
+}
+
+/* gfpurge moves all of pp's free Gs to the global list (pp is going away). */
+static void gfpurge(P *pp)
+{
+	gort__lock(&sched.gflock);
+	gfspill(pp, pp->gfreecnt);
+	gort__unlock(&sched.gflock);
+}
+
+/*
+ * newproc creates a goroutine running fn and puts it in mp's P's runnext,
+ * so it runs as soon as its creator yields.  Steps:
+ *   1. take a dead G from the free lists, or a fresh one;
+ *   2. fill it in: function, argument (copied in if args), id, creator;
+ *   3. runqput it as runnext, and wake an idle P if there is one.
+ * No stack yet: execute binds one when the G first runs.
+ */
+static int64_t newproc(M *mp, int64_t parentgoid, uintptr_t pc, gort_func fn, void *arg,
+                       const void *args, size_t size, size_t stacksize)
+{
+	if (fn == NULL)
+		gort__fatal("go of nil func value");
+	if (size > GORT_GO_ARGS_MAX)
+		gort__fatal("gort: argument block larger than GORT_GO_ARGS_MAX bytes");
+	if (args == NULL && size != 0)
+		gort__fatal("gort: NULL argument block with nonzero size");
+	P *pp = mp->p;
+	gort__assert(pp != NULL, "newproc: no P");
+
+	/* Free Gs were checked dead by gfput; reading one here would only
+	 * wait for a cache line another CPU last wrote. */
+	G *newg = gfget(pp);
+	if (newg == NULL)
+		newg = malg(pp);
+
+	newg->fn = fn;
+	newg->arg = arg;
+	if (args != NULL) {
+		memcpy(newg->args, args, size);
+		newg->arg = newg->args;
+	}
+	newg->stacksize = stacksize;
+	newg->parentgoid = parentgoid;
+	newg->gopc = pc;
+	newg->waitreason = waitReasonZero;
+	if (pp->goidcache == pp->goidcacheend) {
+		pp->goidcache = atomic_fetch_add(&sched.goidgen, GOID_BATCH) + 1;
+		pp->goidcacheend = pp->goidcache + GOID_BATCH;
+	}
+	newg->goid = pp->goidcache++;
+	atomic_store_explicit(&newg->atomicstatus, Grunnable, memory_order_release);
+
+	runqput(pp, newg, true);
+	if (atomic_load_explicit(&mainStarted, memory_order_relaxed))
+		wakep();
+	return newg->goid;
+}
+
+/* goentry is the first C frame of every goroutine (from gort__gostart). */
+__attribute__((visibility("hidden"), noreturn)) void gort__goentry(G *gp);
+void gort__goentry(G *gp)
+{
+	fiber_arrive(NULL);
+	gp->fn(gp->arg);
+	goexit1();
+}
+
+/*
+ * goexit0 finishes a goroutine, on g0: the G goes dead, its stack goes back
+ * to the P's cache, the G to the P's free list.  A G that was still locked
+ * to its thread takes the thread with it: the thread may carry state (a
+ * changed uid, a namespace) that no other goroutine should inherit.
+ */
+static void goexit0(void *arg)
+{
+	G *gp = arg;
+	M *mp = enter_g0(gp);
+	P *pp = mp->p;
+	casgstatus(gp, Grunning, Gdead);
+	bool locked = gp->lockedm != NULL;
+	gp->lockedm = NULL;
+	mp->lockedg = NULL;
+	mp->lockedExt = 0;
+	gp->m = NULL;
+	mp->curg = NULL;
+	gp->fn = NULL;
+	gp->arg = NULL;
+	gort__stackfree(pp, gp->stack, gp->stacksize);
+	gp->stack = (stack){0, 0};
+	gfput(pp, gp);
+	if (locked)
+		mexit(mp);
+	schedule(mp);
+}
+
+static void goexit1(void)
+{
+	mcall(goexit0, true);
+	gort__throw("goexit1: dead goroutine resumed");
+}
+
+/* ---- the schedule loop --------------------------------------------------- */
+
+/*
+ * schedule runs one round of the scheduler on g0: find a runnable G and
+ * run it.  Never returns.
+ *   1. An M wired to a G (lockOSThread) runs only that G: hand the P on
+ *      and sleep until the G is runnable again.
+ *   2. findrunnable blocks until it has a G (and this M holds a P).
+ *   3. A spinning M that found work stops spinning, and may wake another.
+ *   4. A G wired to another M is handed to that M, with our P.
+ */
+static void schedule(M *mp)
+{
+	assert_on_g0(mp);
+	gort__assert(mp->curg == NULL, "schedule: holding a G");
+	if (mp->lockedg != NULL) {
+		stoplockedm(mp);
+		execute(mp, mp->lockedg, false);
+	}
+	for (;;) {
+		bool inheritTime;
+		G *gp = findrunnable(mp, &inheritTime);
+		if (mp->spinning) {
+			/* Found work: stop spinning, and since we may have
+			 * taken the last spinner's role, wake another. */
+			mp->spinning = false;
+			int32_t n = atomic_fetch_sub(&sched.nmspinning, 1) - 1;
+			gort__assert(n >= 0, "findrunnable: negative nmspinning");
+			wakep();
+		}
+		if (gp->lockedm != NULL) {
+			startlockedm(mp, gp);
+			continue;
+		}
+		execute(mp, gp, inheritTime);
+	}
+}
+
+/*
+ * execute runs gp on mp: mark it running, bind a stack if this is its
+ * first run, switch to it.  inheritTime: gp takes over the current time
+ * slice (it came from runnext) instead of starting a new scheduling tick.
+ */
+static void execute(M *mp, G *gp, bool inheritTime)
+{
+	assert_on_g0(mp);
+	mp->curg = gp;
+	gp->m = mp;
+	casgstatus(gp, Grunnable, Grunning);
+	if (!inheritTime)
+		mp->p->schedtick++;
+	if (gp->stack.lo == 0) {
+		gp->stack = gort__stackalloc(mp->p, gp->stacksize);
+		gp->stack_canary = gort__stack_needs_canary();
+		gp->sched_sp = gort__gostartframe(gp->stack.hi, gp);
+	}
+	gogo(mp, gp);
+}
+
+/* checkrunqs_nop looks for work after this M gave up its P (see findrunnable).
+ * Returns an idle P to run it with, or NULL. */
+static P *checkrunqs_nop(P **allpsnap, int32_t n)
+{
+	for (int32_t i = 0; i < n; i++) {
+		if (runqempty(allpsnap[i]))
+			continue;
+		gort__lock(&sched.lock);
+		P *pp = pidleget();
+		gort__unlock(&sched.lock);
+		return pp;
+	}
+	return NULL;
+}
+
+/*
+ * stealwork tries every P, in random order, STEAL_TRIES times; the last
+ * pass may take a victim's runnext too.  *stop is set if the world is
+ * stopping and the caller must go back to the top.
+ */
+static G *stealwork(M *mp, bool *stop)
+{
+	P *pp = mp->p;
+	*stop = false;
+	for (int i = 0; i < STEAL_TRIES; i++) {
+		bool stealRunNextG = i == STEAL_TRIES - 1;
+		for (randomEnum e = stealorder_start(gort__fastrand(mp)); !enum_done(&e); enum_next(&e)) {
+			if (atomic_load(&sched.gcwaiting)) {
+				*stop = true;
+				return NULL;
+			}
+			P *p2 = allp[e.pos];
+			if (p2 == pp)
+				continue;
+			G *gp = runqsteal(pp, p2, stealRunNextG);
+			if (gp != NULL)
+				return gp;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * findrunnable returns a G to run, blocking until there is one.  Steps:
+ *   1. if the world is stopping, stop (gcstopm) and start over;
+ *   2. every 61st tick, one G from the global queue, so it cannot starve;
+ *   3. the local queue (runnext first);
+ *   4. the global queue;
+ *   5. steal from other Ps, if not too many Ms spin already;
+ *   6. nothing: give the P back, and - if we were spinning - look at every
+ *      queue once more, since work submitted while we were spinning woke
+ *      nobody (the submitter saw us spinning); then sleep until woken.
+ */
+static G *findrunnable(M *mp, bool *inheritTime)
+{
+	assert_on_g0(mp);
+	for (;;) {
+		P *pp = mp->p;
+		G *gp;
+		if (atomic_load(&sched.gcwaiting)) {
+			/* gcstopm: give our P to the stopper and sleep */
+			if (mp->spinning) {
+				mp->spinning = false;
+				atomic_fetch_sub(&sched.nmspinning, 1);
+			}
+			pp = releasep(mp);
+			gort__lock(&sched.lock);
+			atomic_store(&pp->status, Pgcstop);
+			if (--sched.stopwait == 0)
+				gort__notewakeup(&sched.stopnote);
+			gort__unlock(&sched.lock);
+			stopm(mp);
+			continue;
+		}
+		*inheritTime = false;
+
+		if (pp->schedtick % 61 == 0 && atomic_load_explicit(&sched.runqsize, memory_order_relaxed) > 0) {
+			gort__lock(&sched.lock);
+			gp = globrunqget(pp, 1);
+			gort__unlock(&sched.lock);
+			if (gp != NULL)
+				return gp;
+		}
+
+		if ((gp = runqget(pp, inheritTime)) != NULL)
+			return gp;
+
+		if (atomic_load_explicit(&sched.runqsize, memory_order_relaxed) != 0) {
+			gort__lock(&sched.lock);
+			gp = globrunqget(pp, 0);
+			gort__unlock(&sched.lock);
+			if (gp != NULL)
+				return gp;
+		}
+
+		int32_t procs = atomic_load(&gomaxprocs);
+		if (mp->spinning || 2 * atomic_load(&sched.nmspinning) < procs - atomic_load(&sched.npidle)) {
+			if (!mp->spinning) {
+				mp->spinning = true;
+				atomic_fetch_add(&sched.nmspinning, 1);
+			}
+			bool stop;
+			gp = stealwork(mp, &stop);
+			if (gp != NULL)
+				return gp;
+			if (stop)
+				continue;
+		}
+
+		/* Snapshot allp while we still hold a P: procresize cannot run. */
+		P **allpsnap = allp;
+		int32_t nsnap = procs;
+
+		gort__lock(&sched.lock);
+		if (atomic_load(&sched.gcwaiting)) {
+			gort__unlock(&sched.lock);
+			continue;
+		}
+		if (sched.runqsize != 0) {
+			gp = globrunqget(pp, 0);
+			gort__unlock(&sched.lock);
+			return gp;
+		}
+		gort__assert(releasep(mp) == pp, "findrunnable: wrong p");
+		pidleput(pp);
+		gort__unlock(&sched.lock);
+
+		if (mp->spinning) {
+			mp->spinning = false;
+			int32_t n = atomic_fetch_sub(&sched.nmspinning, 1) - 1;
+			gort__assert(n >= 0, "findrunnable: negative nmspinning");
+			pp = checkrunqs_nop(allpsnap, nsnap);
+			if (pp != NULL) {
+				acquirep(mp, pp);
+				mp->spinning = true;
+				atomic_fetch_add(&sched.nmspinning, 1);
+				continue;
+			}
+		}
+		stopm(mp);
+	}
+}
+
+/* ---- parking and readying ------------------------------------------------ */
+
+/*
+ * gopark blocks the running goroutine with a wait reason.  On g0, after
+ * the G is marked waiting, unlockf(gp, lock) runs: it releases whatever
+ * lock protected the decision to block, so a waker cannot see the G before
+ * it is really parked.  If unlockf returns false the G resumes at once.
+ * Every blocking primitive is built on this and goready.
+ */
+void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason)
+{
+	G *gp = gort__getg();
+	M *mp = gp->m;
+	gort__assert(gp != &mp->g0, "gopark on g0");
+	gort__assert(gort__readgstatus(gp) == Grunning, "gopark: bad g status");
+	mp->waitlock = lock;
+	mp->waitunlockf = unlockf;
+	gp->waitreason = (uint8_t)reason;
+	mcall(park_m, false);
+}
+
+static void park_m(void *arg)
+{
+	G *gp = arg;
+	M *mp = enter_g0(gp);
+	casgstatus(gp, Grunning, Gwaiting);
+	mp->curg = NULL;
+	gp->m = NULL;
+	unlockFunc fn = mp->waitunlockf;
+	if (fn != NULL) {
+		bool ok = fn(gp, mp->waitlock);
+		mp->waitunlockf = NULL;
+		mp->waitlock = NULL;
+		if (!ok) {
+			casgstatus(gp, Gwaiting, Grunnable);
+			execute(mp, gp, true);
+		}
+	}
+	schedule(mp);
+}
+
+/* goready makes gp runnable, next on the current P: the readier's time
+ * slice passes to it, as in a channel handoff. */
+void gort__goready(G *gp)
+{
+	M *mp = gort__getm();
+	gort__assert(mp->p != NULL, "goready: no P");
+	casgstatus(gp, Gwaiting, Grunnable);
+	runqput(mp->p, gp, true);
+	wakep();
+}
+
+static void gosched_m(void *arg)
+{
+	G *gp = arg;
+	M *mp = enter_g0(gp);
+	casgstatus(gp, Grunning, Grunnable);
+	mp->curg = NULL;
+	gp->m = NULL;
+	gort__lock(&sched.lock);
+	globrunqput(gp);
+	gort__unlock(&sched.lock);
+	wakep();
+	schedule(mp);
+}
+
+/* ---- the local run queue ------------------------------------------------ */
+
+static inline G *slot_load(P *pp, uint32_t i)
+{
+	return atomic_load_explicit(&pp->runq[i % RUNQ_SIZE], memory_order_relaxed);
+}
+
+static inline void slot_store(P *pp, uint32_t i, G *gp)
+{
+	atomic_store_explicit(&pp->runq[i % RUNQ_SIZE], gp, memory_order_relaxed);
+}
+
+/* runqempty: is pp's queue empty, runnext included?  A G moving from
+ * runnext into runq must not make both look empty, hence the re-read. */
+static bool runqempty(P *pp)
+{
+	for (;;) {
+		uint32_t head = atomic_load(&pp->runqhead);
+		uint32_t tail = atomic_load(&pp->runqtail);
+		G *next = atomic_load(&pp->runnext);
+		if (tail == atomic_load(&pp->runqtail))
+			return head == tail && next == NULL;
+	}
+}
+
+/*
+ * runqputslow moves half of a full local queue, plus gp, to the global
+ * queue in one batch.  Fails (returns false) if a stealer moved the head
+ * meanwhile: then there is room again and the caller retries.
+ */
+static bool runqputslow(P *pp, G *gp, uint32_t h, uint32_t t)
+{
+	G *batch[RUNQ_SIZE / 2 + 1];
+	uint32_t n = (t - h) / 2;
+	gort__assert(n == RUNQ_SIZE / 2, "runqputslow: queue is not full");
+	for (uint32_t i = 0; i < n; i++)
+		batch[i] = slot_load(pp, h + i);
+	if (!atomic_compare_exchange_strong_explicit(&pp->runqhead, &h, h + n, memory_order_release,
+	                                             memory_order_relaxed))
+		return false;
+	batch[n] = gp;
+	gort__lock(&sched.lock);
+	for (uint32_t i = 0; i <= n; i++)
+		globrunqput(batch[i]);
+	gort__unlock(&sched.lock);
+	return true;
+}
+
+/*
+ * runqput puts gp on pp's queue; with next, into runnext, kicking the old
+ * runnext to the tail.  Only pp's owner calls it.  A full queue spills
+ * half to the global queue.
+ */
+static void runqput(P *pp, G *gp, bool next)
+{
+	if (next) {
+		/* Only the owner sets runnext non-NULL, so an exchange is enough. */
+		G *old = atomic_exchange(&pp->runnext, gp);
+		if (old == NULL)
+			return;
+		gp = old;
+	}
+	for (;;) {
+		uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+		if (t - h < RUNQ_SIZE) {
+			slot_store(pp, t, gp);
+			atomic_store_explicit(&pp->runqtail, t + 1, memory_order_release);
+			return;
+		}
+		if (runqputslow(pp, gp, h, t))
+			return;
+	}
+}
+
+/* runqget takes the next G from pp's queue: runnext first.  Owner only. */
+static G *runqget(P *pp, bool *inheritTime)
+{
+	G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+	/* Others may only clear runnext, so a failed CAS means it was stolen. */
+	if (next != NULL && atomic_compare_exchange_strong(&pp->runnext, &next, NULL)) {
+		*inheritTime = true;
+		return next;
+	}
+	*inheritTime = false;
+	for (;;) {
+		uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+		if (t == h)
+			return NULL;
+		G *gp = slot_load(pp, h);
+		if (atomic_compare_exchange_weak_explicit(&pp->runqhead, &h, h + 1, memory_order_release,
+		                                          memory_order_relaxed)) {
+			/* Start fetching the next G while this one runs: it was
+			 * most likely written by another CPU.  The slot may be
+			 * stale; a prefetch of any address is harmless. */
+			if (h + 1 != t)
+				__builtin_prefetch(slot_load(pp, h + 1), 1);
+			return gp;
+		}
+	}
+}
+
+/*
+ * runqgrab copies half of pp's queue into batch (a ring of RUNQ_SIZE slots
+ * starting at batchHead) and commits by moving pp's head with CAS.  When
+ * the queue is empty it may take runnext - but first gives pp's M a moment
+ * to run it, since a G that just readied another usually blocks right
+ * after, and stealing that G would only bounce it between Ps.
+ */
+static uint32_t runqgrab(P *pp, G *_Atomic *batch, uint32_t batchHead, bool stealRunNextG)
+{
+	for (;;) {
+		uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_acquire);
+		uint32_t n = t - h;
+		n = n - n / 2;
+		if (n == 0) {
+			if (!stealRunNextG)
+				return 0;
+			G *next = atomic_load(&pp->runnext);
+			if (next == NULL)
+				return 0;
+			if (atomic_load(&pp->status) == Prunning) {
+				struct timespec ts = {0, 3000};
+				nanosleep(&ts, NULL);
+			}
+			if (!atomic_compare_exchange_strong(&pp->runnext, &next, NULL))
+				continue;
+			atomic_store_explicit(&batch[batchHead % RUNQ_SIZE], next, memory_order_relaxed);
+			return 1;
+		}
+		if (n > RUNQ_SIZE / 2)
+			continue; /* read an inconsistent h and t */
+		for (uint32_t i = 0; i < n; i++)
+			atomic_store_explicit(&batch[(batchHead + i) % RUNQ_SIZE], slot_load(pp, h + i),
+			                      memory_order_relaxed);
+		if (atomic_compare_exchange_strong_explicit(&pp->runqhead, &h, h + n, memory_order_release,
+		                                            memory_order_relaxed))
+			return n;
+	}
+}
+
+/* runqsteal moves half of p2's queue to pp's and returns one G of it. */
+static G *runqsteal(P *pp, P *p2, bool stealRunNextG)
+{
+	uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+	uint32_t n = runqgrab(p2, pp->runq, t, stealRunNextG);
+	if (n == 0)
+		return NULL;
+	n--;
+	G *gp = slot_load(pp, t + n);
+	if (n == 0)
+		return gp;
+	uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+	gort__assert(t - h + n < RUNQ_SIZE, "runqsteal: runq overflow");
+	atomic_store_explicit(&pp->runqtail, t + n, memory_order_release);
+	return gp;
+}
+
+/* ---- the global run queue (holds sched.lock) ------------------------------ */
+
+static void gqueue_grow(gQueue *q)
+{
+	uint32_t cap = q->cap ? q->cap * 2 : 1024;
+	G **buf = malloc(cap * sizeof(G *));
+	gort__assert(buf != NULL, "out of memory");
+	for (uint32_t i = 0; i < q->len; i++)
+		buf[i] = q->buf[(q->head + i) & (q->cap - 1)];
+	free(q->buf);
+	q->buf = buf;
+	q->cap = cap;
+	q->head = 0;
+}
+
+static void globrunqput(G *gp)
+{
+	assert_lock_held(&sched.lock);
+	gQueue *q = &sched.runq;
+	if (q->len == q->cap)
+		gqueue_grow(q);
+	q->buf[(q->head + q->len++) & (q->cap - 1)] = gp;
+	atomic_store_explicit(&sched.runqsize, (int32_t)q->len, memory_order_relaxed);
+}
+
+static void globrunqputhead(G *gp)
+{
+	assert_lock_held(&sched.lock);
+	gQueue *q = &sched.runq;
+	if (q->len == q->cap)
+		gqueue_grow(q);
+	q->head = (q->head - 1) & (q->cap - 1);
+	q->buf[q->head] = gp;
+	q->len++;
+	atomic_store_explicit(&sched.runqsize, (int32_t)q->len, memory_order_relaxed);
+}
+
+static G *globrunqpop(void)
+{
+	gQueue *q = &sched.runq;
+	G *gp = q->buf[q->head];
+	q->head = (q->head + 1) & (q->cap - 1);
+	q->len--;
+	atomic_store_explicit(&sched.runqsize, (int32_t)q->len, memory_order_relaxed);
+	return gp;
+}
+
+/*
+ * globrunqget takes a fair share of the global queue (its length over
+ * GOMAXPROCS, plus one; at most max if max > 0, and at most half a local
+ * queue) into pp's local queue, and returns one G of it.
+ */
+static G *globrunqget(P *pp, int32_t max)
+{
+	assert_lock_held(&sched.lock);
+	int32_t size = sched.runqsize;
+	if (size == 0)
+		return NULL;
+	int32_t n = size / atomic_load(&gomaxprocs) + 1;
+	if (n > size)
+		n = size;
+	if (max > 0 && n > max)
+		n = max;
+	if (n > RUNQ_SIZE / 2)
+		n = RUNQ_SIZE / 2;
+	G *gp = globrunqpop();
+	while (--n > 0)
+		runqput(pp, globrunqpop(), false);
+	return gp;
+}
+
+/* ---- Ps ------------------------------------------------------------------ */
+
+static void acquirep(M *mp, P *pp)
+{
+	gort__assert(mp->p == NULL, "acquirep: already in go");
+	gort__assert(pp->m == NULL && atomic_load(&pp->status) == Pidle, "acquirep: invalid p state");
+	mp->p = pp;
+	pp->m = mp;
+	atomic_store(&pp->status, Prunning);
+}
+
+static P *releasep(M *mp)
+{
+	P *pp = mp->p;
+	gort__assert(pp != NULL, "releasep: no p");
+	gort__assert(pp->m == mp && atomic_load(&pp->status) == Prunning, "releasep: invalid p state");
+	mp->p = NULL;
+	pp->m = NULL;
+	atomic_store(&pp->status, Pidle);
+	return pp;
+}
+
+/* pidleput puts pp on the idle list (holds sched.lock); it must have no work. */
+static void pidleput(P *pp)
+{
+	assert_lock_held(&sched.lock);
+	gort__assert(runqempty(pp), "pidleput: P has non-empty run queue");
+	pp->link = sched.pidle;
+	sched.pidle = pp;
+	atomic_fetch_add(&sched.npidle, 1);
+}
+
+static P *pidleget(void)
+{
+	assert_lock_held(&sched.lock);
+	P *pp = sched.pidle;
+	if (pp != NULL) {
+		sched.pidle = pp->link;
+		atomic_fetch_sub(&sched.npidle, 1);
+	}
+	return pp;
+}
+
+static P *newP(int32_t id)
+{
+	P *pp = aligned_alloc(64, (sizeof(P) + 63) & ~(size_t)63);
+	gort__assert(pp != NULL, "out of memory");
+	memset(pp, 0, sizeof *pp);
+	pp->id = id;
+	atomic_store(&pp->status, Pgcstop);
+	return pp;
+}
+
+/* pdestroy retires a P that GOMAXPROCS no longer covers: its runnable Gs go
+ * to the head of the global queue in order, its caches to the global ones. */
+static void pdestroy(P *pp)
+{
+	assert_lock_held(&sched.lock);
+	for (;;) {
+		uint32_t h = atomic_load(&pp->runqhead), t = atomic_load(&pp->runqtail);
+		if (h == t)
+			break;
+		atomic_store(&pp->runqtail, t - 1);
+		globrunqputhead(slot_load(pp, t - 1));
+	}
+	G *next = atomic_exchange(&pp->runnext, NULL);
+	if (next != NULL)
+		globrunqputhead(next);
+	gfpurge(pp);
+	gort__stackcache_flush(pp);
+	atomic_store(&pp->status, Pdead);
+}
+
+/*
+ * procresize changes the number of Ps to nprocs, with the world stopped
+ * (or at start-up) and sched.lock held.  Steps:
+ *   1. grow allp and make or revive the Ps it now covers;
+ *   2. keep this M's P if it survives, else take allp[0];
+ *   3. retire the Ps beyond nprocs (pdestroy);
+ *   4. idle every other P with an empty queue; return those with work,
+ *      linked through p->link, each with an idle M if there is one.
+ */
+static P *procresize(M *mp, int32_t nprocs)
+{
+	assert_lock_held(&sched.lock);
+	int32_t old = atomic_load(&gomaxprocs);
+	gort__assert(nprocs > 0, "procresize: invalid arg");
+
+	if (nprocs > allpcap) {
+		/* The old array is not freed: an M that gave up its P may still
+		 * be reading its snapshot of it (checkrunqs_nop). */
+		int32_t cap = allpcap ? allpcap : 4;
+		while (cap < nprocs)
+			cap *= 2;
+		P **a = calloc((size_t)cap, sizeof(P *));
+		gort__assert(a != NULL, "out of memory");
+		if (allp != NULL)
+			memcpy(a, allp, (size_t)allpcap * sizeof(P *));
+		allp = a;
+		allpcap = cap;
+	}
+	for (int32_t i = old; i < nprocs; i++) {
+		if (allp[i] == NULL)
+			allp[i] = newP(i);
+		atomic_store(&allp[i]->status, Pgcstop);
+	}
+
+	if (mp->p != NULL && mp->p->id < nprocs) {
+		atomic_store(&mp->p->status, Prunning);
+	} else {
+		if (mp->p != NULL)
+			mp->p->m = NULL;
+		mp->p = NULL;
+		P *pp = allp[0];
+		pp->m = NULL;
+		atomic_store(&pp->status, Pidle);
+		acquirep(mp, pp);
+	}
+
+	for (int32_t i = nprocs; i < old; i++)
+		pdestroy(allp[i]);
+	atomic_store(&gomaxprocs, nprocs);
+
+	P *runnable = NULL;
+	for (int32_t i = nprocs - 1; i >= 0; i--) {
+		P *pp = allp[i];
+		if (mp->p == pp)
+			continue;
+		atomic_store(&pp->status, Pidle);
+		if (runqempty(pp)) {
+			pidleput(pp);
+		} else {
+			M *idle = sched.midle;
+			if (idle != NULL) {
+				sched.midle = idle->schedlink;
+				sched.nmidle--;
+			}
+			pp->m = idle;
+			pp->link = runnable;
+			runnable = pp;
+		}
+	}
+	stealorder_reset((uint32_t)nprocs);
+	return runnable;
+}
+
+/* ---- Ms ------------------------------------------------------------------ */
+
+static int64_t mcount(void)
+{
+	return sched.mnext - nmfreed;
+}
+
+/* mput puts mp on the idle list (holds sched.lock); the last M to go idle
+ * runs the deadlock check. */
+static void mput(M *mp)
+{
+	assert_lock_held(&sched.lock);
+	mp->schedlink = sched.midle;
+	sched.midle = mp;
+	sched.nmidle++;
+	checkdead();
+}
+
+static M *mget(void)
+{
+	assert_lock_held(&sched.lock);
+	M *mp = sched.midle;
+	if (mp != NULL) {
+		sched.midle = mp->schedlink;
+		sched.nmidle--;
+	}
+	return mp;
+}
+
+static void mpark(M *mp)
+{
+	gort__notesleep(&mp->park);
+	gort__noteclear(&mp->park);
+}
+
+/* stopm puts mp to sleep until startm hands it a P (in mp->nextp). */
+static void stopm(M *mp)
+{
+	assert_on_g0(mp);
+	gort__assert(mp->p == NULL, "stopm holding p");
+	gort__assert(!mp->spinning, "stopm spinning");
+	gort__lock(&sched.lock);
+	mput(mp);
+	gort__unlock(&sched.lock);
+	mpark(mp);
+	acquirep(mp, mp->nextp);
+	mp->nextp = NULL;
+}
+
+/*
+ * startm runs pp (an idle P if NULL) on an idle M, or on a new one.  With
+ * no idle P, nothing happens - and a caller that had counted a spinning M
+ * in advance (wakep) takes the count back.
+ */
+static void startm(P *pp, bool spinning)
+{
+	gort__lock(&sched.lock);
+	if (pp == NULL) {
+		pp = pidleget();
+		if (pp == NULL) {
+			gort__unlock(&sched.lock);
+			if (spinning) {
+				int32_t n = atomic_fetch_sub(&sched.nmspinning, 1) - 1;
+				gort__assert(n >= 0, "startm: negative nmspinning");
+			}
+			return;
+		}
+	}
+	M *nmp = mget();
+	gort__unlock(&sched.lock);
+	if (nmp == NULL) {
+		newm(pp, spinning);
+		return;
+	}
+	gort__assert(!nmp->spinning, "startm: m is spinning");
+	gort__assert(nmp->nextp == NULL, "startm: m has p");
+	gort__assert(!spinning || runqempty(pp), "startm: p has runnable gs");
+	nmp->spinning = spinning;
+	nmp->nextp = pp;
+	gort__notewakeup(&nmp->park);
+}
+
+/*
+ * wakep starts a spinning M if there is an idle P and no M spins already.
+ * One spinning M suffices: when it finds work it calls wakep again.
+ */
+static void wakep(void)
+{
+	if (atomic_load_explicit(&sched.npidle, memory_order_relaxed) == 0)
+		return;
+	int32_t zero = 0;
+	if (atomic_load_explicit(&sched.nmspinning, memory_order_relaxed) != 0 ||
+	    !atomic_compare_exchange_strong(&sched.nmspinning, &zero, 1))
+		return;
+	startm(NULL, true);
+}
+
+/*
+ * handoffp finds a home for the P of an M that is about to block (or
+ * exit): an M to run its work, or a spinning M if nobody looks for work,
+ * or the stopper if the world is stopping, or else the idle list.
+ */
+static void handoffp(P *pp)
+{
+	if (!runqempty(pp) || atomic_load(&sched.runqsize) != 0) {
+		startm(pp, false);
+		return;
+	}
+	int32_t zero = 0;
+	if (atomic_load(&sched.nmspinning) + atomic_load(&sched.npidle) == 0 &&
+	    atomic_compare_exchange_strong(&sched.nmspinning, &zero, 1)) {
+		startm(pp, true);
+		return;
+	}
+	gort__lock(&sched.lock);
+	if (atomic_load(&sched.gcwaiting)) {
+		atomic_store(&pp->status, Pgcstop);
+		if (--sched.stopwait == 0)
+			gort__notewakeup(&sched.stopnote);
+		gort__unlock(&sched.lock);
+		return;
+	}
+	if (sched.runqsize != 0) {
+		gort__unlock(&sched.lock);
+		startm(pp, false);
+		return;
+	}
+	pidleput(pp);
+	gort__unlock(&sched.lock);
+}
+
+static void mcommoninit(M *mp, int64_t id)
+{
+	mp->id = id;
+	mp->g0.m = mp;
+	mp->g0.goid = 0;
+	atomic_store(&mp->g0.atomicstatus, Grunning);
+	mp->rand = randseed ^ ((uint64_t)(id + 1) * 0x9e3779b97f4a7c15ull);
+	gort__fastrand(mp);
+	mp->alllink = allm;
+	allm = mp;
+}
+
+/* mstart1 is the first function on an M's g0. */
+static void mstart1(void *arg)
+{
+	M *mp = arg;
+	gort__setg(&mp->g0);
+	mp->tid = gort__gettid();
+	gort__minitsignals(mp, mp != &m0);
+	if (mp->nextp != NULL) {
+		acquirep(mp, mp->nextp);
+		mp->nextp = NULL;
+	}
+	schedule(mp);
+}
+
+/* g0_bounds finds the calling thread's stack, for the sanitizers. */
+static uintptr_t thread_stack_lo(void)
+{
+	pthread_attr_t attr;
+	void *addr = NULL;
+	size_t size = 0;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		pthread_attr_getstack(&attr, &addr, &size);
+		pthread_attr_destroy(&attr);
+	}
+	return (uintptr_t)addr;
+}
+
+/*
+ * mstart runs an M on the calling thread.  g0 is the thread's own stack,
+ * from a little below this frame: mcall restarts it from that top every
+ * time.  The context saved here is where mexit returns to, so that the
+ * thread's start function returns normally and the thread ends cleanly.
+ */
+__attribute__((noinline)) static void mstart(M *mp)
+{
+	uintptr_t top = ((uintptr_t)__builtin_frame_address(0) - 4096) & ~(uintptr_t)15;
+	mp->g0_sp = (void *)top;
+	mp->g0_lo = thread_stack_lo();
+	mp->g0.stack = (stack){mp->g0_lo, top};
+	gort__mcall(&mp->exit_sp, mp->g0_sp, mstart1, mp);
+}
+
+static void *mstart_thread(void *arg)
+{
+	M *mp = arg;
+	mstart(mp);
+	/* Back from mexit: this M is gone. */
+	gort__setg(NULL);
+	free(mp);
+	return NULL;
+}
+
+/* newm creates an M to run pp, on a new OS thread. */
+static void newm(P *pp, bool spinning)
+{
+	M *mp = calloc(1, sizeof(M));
+	gort__assert(mp != NULL, "out of memory");
+	gort__lock(&sched.lock);
+	if (mcount() >= sched.maxmcount) {
+		gort__printf("runtime: program exceeds %d-thread limit\n", sched.maxmcount);
+		gort__throw("thread exhaustion");
+	}
+	mcommoninit(mp, sched.mnext++);
+	gort__unlock(&sched.lock);
+	mp->nextp = pp;
+	mp->spinning = spinning;
+	gort__newosproc(mstart_thread, mp);
+}
+
+/*
+ * mexit ends mp after its locked goroutine exited.  Its P is handed off.
+ * The main thread cannot end without ending the process, so m0 is wedged
+ * instead, asleep for good, as in Go.
+ */
+static void mexit(M *mp)
+{
+	assert_on_g0(mp);
+	handoffp(releasep(mp));
+	gort__lock(&sched.lock);
+	if (mp == &m0) {
+		sched.nmidlelocked++; /* counts as idle for checkdead */
+		checkdead();
+		gort__unlock(&sched.lock);
+		mpark(mp);
+		gort__throw("locked m0 woke up");
+	}
+	for (M **pm = &allm; *pm != NULL; pm = &(*pm)->alllink) {
+		if (*pm == mp) {
+			*pm = mp->alllink;
+			break;
+		}
+	}
+	nmfreed++;
+	checkdead();
+	gort__unlock(&sched.lock);
+	gort__unminitsignals(mp);
+	gort__gogo(mp->exit_sp);
+}
+
+/* ---- locked goroutines ----------------------------------------------------- */
+
+static void incidlelocked(int32_t v)
+{
+	gort__lock(&sched.lock);
+	sched.nmidlelocked += v;
+	if (v > 0)
+		checkdead();
+	gort__unlock(&sched.lock);
+}
+
+/* stoplockedm: mp's locked G is not runnable; hand off the P and sleep until
+ * startlockedm gives us one with the G runnable again. */
+static void stoplockedm(M *mp)
+{
+	gort__assert(mp->lockedg != NULL && mp->lockedg->lockedm == mp, "stoplockedm: inconsistent locking");
+	if (mp->p != NULL)
+		handoffp(releasep(mp));
+	incidlelocked(1);
+	mpark(mp);
+	gort__assert(gort__readgstatus(mp->lockedg) == Grunnable, "stoplockedm: not runnable");
+	acquirep(mp, mp->nextp);
+	mp->nextp = NULL;
+}
+
+/* startlockedm: we dequeued gp, which is locked to another M: give that M
+ * our P and wake it, and stop. */
+static void startlockedm(M *mp, G *gp)
+{
+	M *lm = gp->lockedm;
+	gort__assert(lm != mp, "startlockedm: locked to me");
+	gort__assert(lm->nextp == NULL, "startlockedm: m has p");
+	incidlelocked(-1);
+	lm->nextp = releasep(mp);
+	gort__notewakeup(&lm->park);
+	stopm(mp);
+}
+
+/* ---- stop the world --------------------------------------------------- */
+
+/*
+ * stoptheworld stops every P but the caller's.  Idle Ps are taken at once;
+ * running ones stop when their M next enters the scheduler (findrunnable
+ * sees gcwaiting); the last one wakes us.  Until preemption exists, a
+ * goroutine that never yields delays this.
+ */
+static void stoptheworld(M *mp)
+{
+	/* A second stopper must keep passing through the scheduler, or its
+	 * P could never be stopped: so it yields instead of sleeping. */
+	while (!gort__trylock(&worldlock)) {
+		gort_gosched();
+		mp = gort__getm();
+	}
+	gort__lock(&sched.lock);
+	sched.stopwait = atomic_load(&gomaxprocs);
+	atomic_store(&sched.gcwaiting, 1);
+	atomic_store(&mp->p->status, Pgcstop);
+	sched.stopwait--;
+	P *pp;
+	while ((pp = pidleget()) != NULL) {
+		atomic_store(&pp->status, Pgcstop);
+		sched.stopwait--;
+	}
+	bool wait = sched.stopwait > 0;
+	gort__unlock(&sched.lock);
+	if (wait) {
+		gort__notesleep(&sched.stopnote);
+		gort__noteclear(&sched.stopnote);
+	}
+	gort__assert(sched.stopwait == 0, "stoptheworld: not stopped");
+	for (int32_t i = 0; i < atomic_load(&gomaxprocs); i++)
+		gort__assert(atomic_load(&allp[i]->status) == Pgcstop, "stoptheworld: not stopped");
+}
+
+static void starttheworld(M *mp)
+{
+	gort__lock(&sched.lock);
+	int32_t procs = newprocs != 0 ? newprocs : atomic_load(&gomaxprocs);
+	newprocs = 0;
+	P *p1 = procresize(mp, procs);
+	atomic_store(&sched.gcwaiting, 0);
+	gort__unlock(&sched.lock);
+	while (p1 != NULL) {
+		P *pp = p1;
+		p1 = p1->link;
+		M *nmp = pp->m;
+		if (nmp != NULL) {
+			pp->m = NULL;
+			gort__assert(nmp->nextp == NULL, "starttheworld: inconsistent mp->nextp");
+			nmp->nextp = pp;
+			gort__notewakeup(&nmp->park);
+		} else {
+			newm(pp, false);
+		}
+	}
+	gort__unlock(&worldlock);
+	wakep();
+}
+
+/* ---- the deadlock detector ------------------------------------------------- */
+
+/*
+ * checkdead runs when an M goes idle (holds sched.lock).  If no M is
+ * running, no goroutine can ever run again: report Go's deadlock.  A G
+ * found runnable then means the scheduler lost a wakeup: a bug, thrown.
+ * Later: sleeping timers, I/O waiters and system calls keep it quiet.
+ */
+static void checkdead(void)
+{
+	assert_lock_held(&sched.lock);
+	int64_t run = mcount() - sched.nmidle - sched.nmidlelocked;
+	if (run > 0)
+		return;
+	if (run < 0) {
+		gort__printf("runtime: checkdead: nmidle=%d nmidlelocked=%d mcount=%lld\n", sched.nmidle,
+		             sched.nmidlelocked, (long long)mcount());
+		gort__throw("checkdead: inconsistent counts");
+	}
+	int waiting = 0;
+	gort__lock(&allglock);
+	size_t n = atomic_load(&allglen);
+	for (size_t i = 0; i < n; i++) {
+		G *gp = allgs[i];
+		uint32_t s = gort__readgstatus(gp);
+		if (s == Gwaiting) {
+			waiting++;
+		} else if (s == Grunnable || s == Grunning || s == Gsyscall) {
+			gort__printf("runtime: checkdead: find g %lld in status %u\n", (long long)gp->goid, s);
+			gort__throw("checkdead: runnable g");
+		}
+	}
+	gort__unlock(&allglock);
+	gort__unlock(&sched.lock);
+	if (waiting == 0)
+		gort__fatal("no goroutines (main called runtime.Goexit) - deadlock!");
+	gort__fatal("all goroutines are asleep - deadlock!");
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+typedef struct mainArgs {
+	int (*fn)(int, char **);
+	int argc;
+	char **argv;
+} mainArgs;
+
+/* runmain is the body of goroutine 1. */
+static void runmain(void *arg)
+{
+	mainArgs a = *(mainArgs *)arg;
+	atomic_store(&mainStarted, true);
+	int code = a.fn(a.argc, a.argv);
+	exit(code);
+}
+
+/*
+ * schedinit readies the runtime on the main thread, which becomes m0:
+ * stacks, signals, the CPU count, GOMAXPROCS (the environment's, if a
+ * positive number) and the Ps.
+ */
+static void schedinit(void)
+{
+	M *mp = &m0;
+	gort__setg(&mp->g0);
+	long seed = gort__getenv_int("GORT_SEED", -1);
+	randseed = seed >= 0 ? (uint64_t)seed : gort__random_seed();
+	sched.maxmcount = MAX_MCOUNT;
+	gort__lock(&sched.lock);
+	mcommoninit(mp, sched.mnext++);
+	gort__unlock(&sched.lock);
+
+	gort__stackinit();
+	gort__initsig();
+	gort__ncpu = gort__getproccount();
+	int32_t procs = gort__ncpu;
+	long n = gort__getenv_int("GOMAXPROCS", 0);
+	if (n > 0 && n <= INT32_MAX)
+		procs = (int32_t)n;
+	gort__lock(&sched.lock);
+	gort__assert(procresize(mp, procs) == NULL, "schedinit: unknown runnable goroutine");
+	gort__unlock(&sched.lock);
+}
+
+void gort_main(int (*main_fn)(int, char **), int argc, char **argv)
+{
+	if (atomic_exchange(&runtimeStarted, true))
+		gort__fatal("gort: gort_main called twice");
+	if (main_fn == NULL)
+		gort__fatal("gort: gort_main called with a NULL main function");
+	schedinit();
+	mainArgs a = {main_fn, argc, argv};
+	newproc(&m0, 0, 0, runmain, NULL, &a, sizeof a, 0);
+	mstart(&m0);
+	gort__throw("mstart returned");
+}
+
+/* ---- the public API ------------------------------------------------------ */
+
+int64_t gort_go(gort_func fn, void *arg)
+{
+	G *gp = gort__current_goroutine("gort_go");
+	return newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, arg, NULL, 0, 0);
+}
+
+int64_t gort_go_args(gort_func fn, const void *args, size_t size)
+{
+	G *gp = gort__current_goroutine("gort_go_args");
+	return newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, NULL, args, size, 0);
+}
+
+int64_t gort_go_attr(const gort_goattr *attr, gort_func fn, const void *args, size_t size)
+{
+	G *gp = gort__current_goroutine("gort_go_attr");
+	size_t stacksize = attr != NULL ? attr->stack_size : 0;
+	return newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, NULL, args, size,
+	               stacksize);
+}
+
+void gort_gosched(void)
+{
+	gort__current_goroutine("gort_gosched");
+	mcall(gosched_m, false);
+}
+
+void gort_goexit(void)
+{
+	gort__current_goroutine("gort_goexit");
+	goexit1();
+}
+
+void gort_block(void)
+{
+	gort__current_goroutine("gort_block");
+	gort__gopark(NULL, NULL, waitReasonSelectNoCases);
+	gort__throw("unreachable: gort_block resumed");
+}
+
+int64_t gort_goid(void)
+{
+	return gort__current_goroutine("gort_goid")->goid;
+}
+
+/*
+ * gort_numgoroutine counts every G ever made minus the dead ones on free
+ * lists.  The per-P counts are read racily, as Go's gcount does: exact when
+ * nothing is being created or retired, approximate otherwise.
+ */
+int gort_numgoroutine(void)
+{
+	gort__current_goroutine("gort_numgoroutine");
+	int64_t n = (int64_t)atomic_load(&allglen) - atomic_load_explicit(&sched.ngfree, memory_order_relaxed);
+	P **ps = allp;
+	int32_t np = atomic_load(&gomaxprocs);
+	for (int32_t i = 0; i < np; i++)
+		n -= atomic_load_explicit(&ps[i]->gfreecnt, memory_order_relaxed);
+	return n < 1 ? 1 : (int)n;
+}
+
+int gort_gomaxprocs(int n)
+{
+	G *gp = gort__current_goroutine("gort_gomaxprocs");
+	int32_t ret = atomic_load(&gomaxprocs);
+	if (n <= 0 || n == ret)
+		return ret;
+	stoptheworld(gp->m);
+	M *mp = gort__getm(); /* stoptheworld may have yielded */
+	newprocs = n;
+	starttheworld(mp);
+	return ret;
+}
+
+int gort_numcpu(void)
+{
+	if (!atomic_load(&runtimeStarted))
+		return gort__getproccount();
+	return gort__ncpu;
+}
+
+void gort_lock_os_thread(void)
+{
+	G *gp = gort__current_goroutine("gort_lock_os_thread");
+	M *mp = gp->m;
+	if (mp->lockedExt == UINT32_MAX)
+		gort__fatal("LockOSThread nesting overflow");
+	mp->lockedExt++;
+	mp->lockedg = gp;
+	gp->lockedm = mp;
+}
+
+void gort_unlock_os_thread(void)
+{
+	G *gp = gort__current_goroutine("gort_unlock_os_thread");
+	M *mp = gp->m;
+	if (mp->lockedExt == 0)
+		return;
+	if (--mp->lockedExt == 0) {
+		mp->lockedg = NULL;
+		gp->lockedm = NULL;
+	}
+}

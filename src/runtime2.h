@@ -1,0 +1,389 @@
+/*
+ * runtime2.h - the runtime's core types, in the spirit of Go's runtime2.go.
+ *
+ *   G     a goroutine: its saved context, its stack, its status.
+ *   M     a machine: an OS thread.  It runs Go code only while it holds a P.
+ *         Each M has a g0, the scheduler's stack (the thread's own stack),
+ *         where schedule() and every state transition run.
+ *   P     a processor: the right and the resources to run Go code - a local
+ *         run queue of 256 Gs plus the runnext slot, a cache of free Gs and of
+ *         stacks.  GOMAXPROCS is the number of Ps.
+ *   sched the global state: idle Ms and Ps, the global run queue, the global
+ *         free lists, the stop-the-world machinery.
+ *
+ * Naming: functions shared between files carry the gort__ prefix (internal;
+ * the public API in include/gort.h uses gort_).  Static functions use Go's
+ * own names (schedule, findrunnable, runqput, ...), so a reader of Go's
+ * runtime finds them; READING.md maps the rest.
+ */
+#ifndef GORT_RUNTIME2_H
+#define GORT_RUNTIME2_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gort.h"
+
+/* Built with AddressSanitizer?  Stack switches must then be announced. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GORT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GORT_ASAN 1
+#endif
+#endif
+
+typedef struct G G;
+typedef struct M M;
+typedef struct P P;
+
+/* ---- Locks and notes (lock_futex.c) ------------------------------------- */
+
+/*
+ * mutex is the runtime's own lock: a futex word that spins briefly and then
+ * sleeps.  It is held only for short, non-blocking sections on one thread.
+ * owner lets assert_lock_held check the rule "holds sched.lock".
+ */
+typedef struct mutex {
+	_Atomic uint32_t key; /* MUTEX_UNLOCKED, MUTEX_LOCKED, MUTEX_SLEEPING */
+	M *_Atomic owner;
+} mutex;
+
+/*
+ * note is a one-shot wakeup between threads: one thread sleeps in notesleep,
+ * another calls notewakeup once; noteclear rearms it.  Idle Ms park on theirs.
+ */
+typedef struct note {
+	_Atomic uint32_t key;
+} note;
+
+void gort__lock(mutex *l);
+void gort__unlock(mutex *l);
+bool gort__trylock(mutex *l);
+void gort__noteclear(note *n);
+void gort__notewakeup(note *n);
+void gort__notesleep(note *n);
+
+/* ---- Statuses ----------------------------------------------------------- */
+
+/* G statuses: Go's numbers, so GODEBUG scheddetail prints the same. */
+enum {
+	Gidle = 0,     /* just allocated, not yet initialized */
+	Grunnable = 1, /* on a run queue, not running */
+	Grunning = 2,  /* running on an M that holds a P */
+	Gsyscall = 3,  /* in a system call, not running Go code */
+	Gwaiting = 4,  /* blocked (gopark); waitreason says on what */
+	Gdead = 6,     /* unused: exited, or a fresh G on a free list */
+};
+
+/* P statuses: Go's numbers. */
+enum {
+	Pidle = 0,    /* on the idle list, no M */
+	Prunning = 1, /* owned by an M running user code or the scheduler */
+	Psyscall = 2, /* its M is in a system call */
+	Pgcstop = 3,  /* stopped for stop-the-world */
+	Pdead = 4,    /* no longer used (GOMAXPROCS shrank) */
+};
+
+/*
+ * waitReason says why a goroutine is blocked; its string (waitreason_strings
+ * in proc.c) is what goroutine dumps print between the brackets.  The order
+ * and the strings are Go 1.22's, plus gort's sync.WaitGroup.Wait.
+ */
+typedef enum waitReason {
+	waitReasonZero,
+	waitReasonGCAssistMarking,
+	waitReasonIOWait,
+	waitReasonChanReceiveNilChan,
+	waitReasonChanSendNilChan,
+	waitReasonDumpingHeap,
+	waitReasonGarbageCollection,
+	waitReasonGarbageCollectionScan,
+	waitReasonPanicWait,
+	waitReasonSelect,
+	waitReasonSelectNoCases,
+	waitReasonGCAssistWait,
+	waitReasonGCSweepWait,
+	waitReasonGCScavengeWait,
+	waitReasonChanReceive,
+	waitReasonChanSend,
+	waitReasonFinalizerWait,
+	waitReasonForceGCIdle,
+	waitReasonSemacquire,
+	waitReasonSleep,
+	waitReasonSyncCondWait,
+	waitReasonSyncMutexLock,
+	waitReasonSyncRWMutexRLock,
+	waitReasonSyncRWMutexLock,
+	waitReasonTraceReaderBlocked,
+	waitReasonWaitForGCCycle,
+	waitReasonGCWorkerIdle,
+	waitReasonGCWorkerActive,
+	waitReasonPreempted,
+	waitReasonDebugCall,
+	waitReasonGCMarkTermination,
+	waitReasonStoppingTheWorld,
+	waitReasonFlushProcCaches,
+	waitReasonTraceGoroutineStatus,
+	waitReasonTraceProcStatus,
+	waitReasonPageTraceFlush,
+	waitReasonCoroutine,
+	waitReasonSyncWaitGroupWait,
+	waitReasonCount
+} waitReason;
+
+const char *gort__waitreason_string(waitReason r);
+
+/* ---- G ------------------------------------------------------------------ */
+
+/* A stack's usable bytes are [lo, hi); its guard lies just below lo. */
+typedef struct stack {
+	uintptr_t lo, hi;
+} stack;
+
+/*
+ * G is one goroutine.  The fields a switch touches come first, in one cache
+ * line.  A G keeps no stack while it is dead or not yet started: execute
+ * binds one when the G first runs and goexit0 returns it, so a million
+ * spawned-but-not-started goroutines cost a G each, not a stack each.
+ */
+struct G {
+	/* first cache line: what a switch and a spawn touch */
+	_Alignas(64) void *sched_sp; /* saved stack pointer while not running (asm_amd64.S) */
+	stack stack;          /* {0, 0} until first run */
+	_Atomic uint32_t atomicstatus;
+	uint8_t waitreason;   /* a waitReason, valid while Gwaiting */
+	bool stack_canary;    /* stack has no guard region: check its canary word */
+	M *m;                 /* the M running it, or NULL */
+	int64_t goid;
+	gort_func fn;         /* body and its argument */
+	void *arg;
+
+	size_t stacksize;     /* 0: the default */
+	M *lockedm;           /* the M it is locked to (gort_lock_os_thread) */
+	int64_t parentgoid;   /* the goroutine that created it */
+	uintptr_t gopc;       /* where it was created, for "created by" */
+	void *asan_fakestack; /* AddressSanitizer's state while switched out */
+
+	/* gort_go_args copies the caller's block here; arg then points at it. */
+	_Alignas(16) unsigned char args[GORT_GO_ARGS_MAX];
+};
+
+/*
+ * Go links queued and free Gs through g.schedlink.  gort keeps the global
+ * queues as arrays of G pointers instead: moving a batch between a P and a
+ * global queue then copies pointers, rather than chasing links through Gs
+ * last written by another CPU - a cache miss per G, which dominated the
+ * profile of a spawn storm on two Ps.
+ */
+typedef struct gQueue {   /* a growable ring: the global run queue */
+	G **buf;
+	uint32_t cap;         /* a power of two */
+	uint32_t head;
+	uint32_t len;
+} gQueue;
+
+typedef struct gStack {   /* a growable stack: the global free list */
+	G **v;
+	size_t n, cap;
+} gStack;
+
+/* ---- P ------------------------------------------------------------------ */
+
+#define RUNQ_SIZE 256
+#define GFREE_MAX 64      /* free Gs a P keeps; half moves to or from sched.gfree at once */
+
+/* A list of free stacks (stack.c), with its length. */
+typedef struct stackList {
+	void *head; /* free stacks, linked through their top word */
+	int32_t n;
+} stackList;
+
+struct P {
+	int32_t id;
+	_Atomic uint32_t status;
+	P *link;               /* next on sched.pidle */
+	uint32_t schedtick;    /* incremented on every scheduler call */
+	M *m;                  /* back-link to the M holding it, or NULL */
+
+	/*
+	 * The local run queue: lock-free for the owner, which alone writes
+	 * runqtail and the slots; stealers and the owner race on runqhead with
+	 * CAS.  runnext, if not NULL, is the G to run next, ahead of runq: a G
+	 * readied by the running one inherits its time slice.
+	 */
+	_Atomic uint32_t runqhead;
+	_Atomic uint32_t runqtail;
+	G *_Atomic runq[RUNQ_SIZE];
+	G *_Atomic runnext;
+
+	G *gfree[GFREE_MAX];   /* dead Gs, ready for reuse */
+	_Atomic int32_t gfreecnt; /* one writer; read racily by gort_numgoroutine */
+	stackList stackcache;  /* free default-size stacks (stack.c) */
+
+	/* goroutine ids come from sched.goidgen in batches of GOID_BATCH */
+	int64_t goidcache, goidcacheend;
+};
+
+/* ---- M ------------------------------------------------------------------ */
+
+struct M {
+	G g0;                  /* the scheduler's stack: this thread's own */
+	void *g0_sp;           /* top of g0's stack: mcall starts here each time */
+	uintptr_t g0_lo;       /* bottom of g0's stack (sanitizers) */
+	G *curg;               /* the G running on this M, or NULL */
+	P *p;                  /* the P it holds, or NULL */
+	P *nextp;              /* the P it is handed when woken */
+	int64_t id;
+	int32_t tid;           /* the OS thread id */
+	bool spinning;         /* out of work and looking for some */
+	M *schedlink;          /* next on sched.midle */
+	M *alllink;            /* next on allm */
+	note park;             /* an idle M sleeps here */
+	G *lockedg;            /* the G locked to this M */
+	uint32_t lockedExt;    /* gort_lock_os_thread nesting depth */
+	void *exit_sp;         /* context that returns from the thread's start function */
+	uint64_t rand;         /* the M's random state (fastrand) */
+
+	/* gopark's request, carried to park_m on g0 */
+	bool (*waitunlockf)(G *gp, void *lock);
+	void *waitlock;
+
+	void *sigaltstack;     /* where signal handlers run (signal_unix.c) */
+};
+
+/* ---- sched -------------------------------------------------------------- */
+
+typedef struct schedt {
+	mutex lock;
+
+	M *midle;                 /* idle Ms waiting for work */
+	int32_t nmidle;           /* number of idle Ms */
+	int32_t nmidlelocked;     /* number of locked Ms waiting for work */
+	int64_t mnext;            /* number of Ms created, and the next M's id */
+	int32_t maxmcount;        /* the thread limit */
+
+	P *pidle;                 /* idle Ps */
+	_Atomic int32_t npidle;
+	_Atomic int32_t nmspinning;
+
+	/* the global run queue; runqsize mirrors runq.len for racy peeks */
+	gQueue runq;
+	_Atomic int32_t runqsize;
+
+	/* the global cache of dead Gs, and where new ones are carved */
+	mutex gflock;
+	gStack gfree;
+	_Atomic int32_t ngfree;   /* mirrors gfree.n for racy peeks */
+
+	_Atomic int64_t goidgen;
+
+	/* stop the world */
+	_Atomic uint32_t gcwaiting; /* stop the world requested: Ps must stop */
+	int32_t stopwait;           /* Ps yet to stop */
+	note stopnote;              /* wakes the stopper when stopwait reaches 0 */
+
+	bool maingoexit;            /* the main goroutine called gort_goexit */
+} schedt;
+
+extern schedt gort__sched;
+extern P **_Atomic gort__allp;
+extern _Atomic int32_t gort__gomaxprocs;
+extern int32_t gort__ncpu;
+
+/* ---- Invariants, checked in every build --------------------------------- */
+
+/*
+ * throw reports a broken runtime invariant and exits with status 2; fatal
+ * reports a user's error the runtime cannot recover from (panic.c).
+ */
+__attribute__((noreturn, cold)) void gort__throw(const char *msg);
+__attribute__((noreturn, cold)) void gort__fatal(const char *msg);
+
+#define gort__assert(cond, msg) \
+	do { \
+		if (__builtin_expect(!(cond), 0)) \
+			gort__throw(msg); \
+	} while (0)
+
+/* ---- The current G and M ------------------------------------------------ */
+
+/*
+ * getg returns the running G (g0 while on the scheduler stack, NULL on a
+ * thread the runtime does not own).  It is a call the compiler cannot see
+ * through, so a G resumed on another thread reads that thread's value and
+ * never a thread-local address cached from before the switch.
+ */
+G *gort__getg(void);
+void gort__setg(G *gp);
+
+static inline M *gort__getm(void)
+{
+	return gort__getg()->m;
+}
+
+#define assert_on_g0(mp) \
+	gort__assert(gort__getg() == &(mp)->g0, "not on the scheduler stack (g0)")
+#define assert_lock_held(l) \
+	gort__assert(atomic_load_explicit(&(l)->owner, memory_order_relaxed) == gort__getm(), \
+	             "lock not held by this M")
+
+/* ---- proc.c ------------------------------------------------------------- */
+
+typedef bool (*unlockFunc)(G *gp, void *lock);
+void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason);
+void gort__goready(G *gp);
+uint32_t gort__readgstatus(G *gp);
+uint32_t gort__fastrand(M *mp);
+G *gort__current_goroutine(const char *api);
+
+/* ---- stack.c ------------------------------------------------------------ */
+
+void gort__stackinit(void);
+size_t gort__default_stacksize(void);
+stack gort__stackalloc(P *pp, size_t size);
+void gort__stackfree(P *pp, stack s, size_t size);
+void gort__stackcache_flush(P *pp);
+bool gort__stack_guard_contains(G *gp, uintptr_t addr);
+bool gort__stack_needs_canary(void);
+bool gort__stack_canary_ok(stack s);
+void gort__stack_canary_set(stack s);
+
+/* ---- os_linux.c --------------------------------------------------------- */
+
+int32_t gort__getproccount(void);
+int32_t gort__gettid(void);
+int64_t gort__nanotime(void);
+void gort__futexsleep(_Atomic uint32_t *addr, uint32_t val);
+void gort__futexwakeup(_Atomic uint32_t *addr, uint32_t cnt);
+void gort__newosproc(void *(*start)(void *), void *arg);
+void gort__osyield(void);
+uint64_t gort__random_seed(void);
+long gort__getenv_int(const char *name, long dflt);
+size_t gort__getenv_size(const char *name, size_t dflt);
+
+/* ---- signal_unix.c ------------------------------------------------------ */
+
+void gort__initsig(void);
+void gort__minitsignals(M *mp, bool setmask);
+void gort__unminitsignals(M *mp);
+__attribute__((noreturn)) void gort__stackoverflow_canary(G *gp);
+
+/* ---- print.c: writes to stderr without allocating or locking ------------ */
+
+void gort__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void gort__goroutineheader(G *gp);
+__attribute__((noreturn)) void gort__exit(int code);
+
+/* ---- asm_amd64.S -------------------------------------------------------- */
+
+/* Save the running context, switch to the g0 stack at g0sp and call fn(arg). */
+void gort__mcall(void **savesp, void *g0sp, void (*fn)(void *), void *arg);
+/* Resume a context saved by gort__mcall or built by gort__gostartframe. */
+__attribute__((noreturn)) void gort__gogo(void *sp);
+/* Build the first frame of a new goroutine at the top of its stack. */
+void *gort__gostartframe(uintptr_t stacktop, G *gp);
+
+#endif /* GORT_RUNTIME2_H */

@@ -1,0 +1,109 @@
+/*
+ * signal_unix.c - signals (Go's signal_unix.go), for now only the one that
+ * turns a stack overflow into Go's report instead of a silent SIGSEGV.
+ *
+ * Every M runs signal handlers on its own alternate stack (sigaltstack), so
+ * a goroutine that has run off the end of its stack can still be reported.
+ * A SIGSEGV or SIGBUS whose address lies in the running goroutine's guard
+ * region is a stack overflow: Go's three lines, the goroutine's header,
+ * exit status 2.  Any other fault is not ours: it goes to the handler that
+ * was installed before gort_main, or kills the process as it would have.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include "runtime2.h"
+
+enum { SIGALTSTACK_SIZE = 64 << 10 };
+
+static struct sigaction old_segv, old_bus;
+static sigset_t initsigmask; /* the mask of the thread that called gort_main */
+
+/* stackoverflow prints Go's report for gp and exits; in a signal handler. */
+__attribute__((noreturn)) static void stackoverflow(G *gp, uintptr_t sp)
+{
+	gort__printf("runtime: goroutine stack exceeds %lu-byte limit\n",
+	             (unsigned long)(gp->stack.hi - gp->stack.lo));
+	gort__printf("runtime: sp=%p stack=[%p, %p]\n", (void *)sp, (void *)gp->stack.lo,
+	             (void *)gp->stack.hi);
+	gort__printf("fatal error: stack overflow\n\n");
+	gort__goroutineheader(gp);
+	gort__exit(2);
+}
+
+static void forward(int sig, siginfo_t *info, void *ctx)
+{
+	struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
+	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction != NULL) {
+		old->sa_sigaction(sig, info, ctx);
+		return;
+	}
+	if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN && old->sa_handler != NULL) {
+		old->sa_handler(sig);
+		return;
+	}
+	/* Restore the default and return: the fault strikes again and kills us. */
+	signal(sig, SIG_DFL);
+}
+
+static void sighandler(int sig, siginfo_t *info, void *ctx)
+{
+	G *gp = gort__getg();
+	if (gp != NULL && gp->m != NULL && gp != &gp->m->g0) {
+		uintptr_t addr = (uintptr_t)info->si_addr;
+		uintptr_t sp = (uintptr_t)((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RSP];
+		if (gort__stack_guard_contains(gp, addr) || gort__stack_guard_contains(gp, sp))
+			stackoverflow(gp, sp);
+	}
+	forward(sig, info, ctx);
+}
+
+/* initsig installs the handlers, once, from gort_main. */
+void gort__initsig(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = sighandler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigfillset(&sa.sa_mask);
+	pthread_sigmask(SIG_SETMASK, NULL, &initsigmask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+}
+
+/*
+ * minitsignals gives the calling thread (M) its signal stack and, for
+ * threads gort created (setmask), the signal mask of gort_main's thread.
+ */
+void gort__minitsignals(M *mp, bool setmask)
+{
+	void *p = mmap(NULL, SIGALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		gort__throw("cannot allocate signal stack");
+	stack_t ss = {.ss_sp = p, .ss_size = SIGALTSTACK_SIZE, .ss_flags = 0};
+	sigaltstack(&ss, NULL);
+	mp->sigaltstack = p;
+	if (setmask)
+		pthread_sigmask(SIG_SETMASK, &initsigmask, NULL);
+}
+
+/* unminitsignals undoes minitsignals on a thread that is about to exit. */
+void gort__unminitsignals(M *mp)
+{
+	stack_t ss = {.ss_flags = SS_DISABLE};
+	sigaltstack(&ss, NULL);
+	munmap(mp->sigaltstack, SIGALTSTACK_SIZE);
+	mp->sigaltstack = NULL;
+}
+
+/* The stack overflow of a goroutine without a guard, found at a switch. */
+void gort__stackoverflow_canary(G *gp)
+{
+	stackoverflow(gp, 0);
+}

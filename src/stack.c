@@ -1,0 +1,278 @@
+/*
+ * stack.c - goroutine stacks (Go's stack.go, for stacks that do not grow).
+ *
+ * Every default-size stack is a slot in a large region mapped once with
+ * MAP_NORESERVE: [guard | usable stack].  Memory is committed only as a
+ * goroutine touches it, so a parked goroutine that used little of its stack
+ * costs one page.  Regions are MADV_NOHUGEPAGE, so a touched stack costs a
+ * page and not two megabytes.
+ *
+ * The guard below each stack must not cost a mapping each: mprotect would
+ * split the region into two mappings per stack, and vm.max_map_count
+ * (65530 by default) would stop us near 32,000 goroutines.  So:
+ *   1. MADV_GUARD_INSTALL (Linux 6.13+) marks the guard in the page tables
+ *      without splitting the mapping: a million stacks, one mapping.
+ *   2. Older kernels get mprotect guards while a budget of a quarter of
+ *      vm.max_map_count lasts,
+ *   3. then stacks with a canary word at their lowest address, checked
+ *      every time their goroutine switches out.  Overflow is then caught
+ *      after the fact rather than at the faulting instruction, but it is
+ *      still reported as a stack overflow, never left to corrupt silently.
+ * GORT_STACKGUARD=mprotect or =canary forces a fallback, for testing.
+ *
+ * Free stacks are cached per P (no lock, no system call on spawn after
+ * warm-up) and in a global pool; a free stack is linked through its top
+ * word, which the goroutine that used it already touched.  Stacks of
+ * other sizes (gort_goattr.stack_size) are mapped and unmapped one by one.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "runtime2.h"
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+#ifdef GORT_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+enum {
+	GUARD_SIZE = 16 << 10,  /* a frame bigger than this can step over it */
+	REGION_SLOTS = 512,     /* stacks per mapped region */
+	CACHE_MAX = 32,         /* a P's cache beyond this goes half to the pool */
+	CACHE_BATCH = 16,       /* stacks moved between a P and the pool at once */
+	POOL_DIRTY_MAX = 1024,  /* pooled stacks beyond this give back their pages */
+	DEFAULT_STACK = 64 << 10,
+};
+
+#define CANARY 0x5354414b43414e59ull /* "STAKCANY" */
+
+typedef enum { GUARD_MADVISE, GUARD_MPROTECT, GUARD_CANARY } guardMode;
+
+static size_t pagesize;
+static size_t stacksize;      /* usable bytes of a default stack */
+static guardMode guardmode;
+static long mprotect_budget;  /* mprotect guards we may still make */
+
+static mutex stacklock;       /* guards everything below */
+static stackList pool;        /* free default-size stacks */
+static uintptr_t region_next; /* next unused slot */
+static uintptr_t region_end;
+
+static size_t round_to_page(size_t n)
+{
+	return (n + pagesize - 1) & ~(pagesize - 1);
+}
+
+static long read_max_map_count(void)
+{
+	long n = 65530;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = 65530;
+		fclose(f);
+	}
+	return n;
+}
+
+void gort__stackinit(void)
+{
+	pagesize = (size_t)sysconf(_SC_PAGESIZE);
+	size_t want = gort__getenv_size("GORT_STACK_SIZE", DEFAULT_STACK);
+	if (want < 4 * pagesize) {
+		gort__printf("gort: GORT_STACK_SIZE=%s is below the minimum; using %lu bytes\n",
+		             getenv("GORT_STACK_SIZE"), (unsigned long)(4 * pagesize));
+		want = 4 * pagesize;
+	}
+	stacksize = round_to_page(want);
+	mprotect_budget = read_max_map_count() / 4;
+	const char *mode = getenv("GORT_STACKGUARD");
+	guardmode = GUARD_MADVISE;
+	if (mode != NULL && strcmp(mode, "mprotect") == 0)
+		guardmode = GUARD_MPROTECT;
+	else if (mode != NULL && strcmp(mode, "canary") == 0)
+		guardmode = GUARD_CANARY;
+}
+
+size_t gort__default_stacksize(void)
+{
+	return stacksize;
+}
+
+/*
+ * install_guard protects [lo, lo+GUARD_SIZE) by the best means left
+ * (holds stacklock, or owns the mapping).  Returns false if the stack
+ * has no guard and must rely on its canary.
+ */
+static bool install_guard(uintptr_t lo)
+{
+	if (guardmode == GUARD_MADVISE) {
+		if (madvise((void *)lo, GUARD_SIZE, MADV_GUARD_INSTALL) == 0)
+			return true;
+		guardmode = GUARD_MPROTECT; /* an older kernel: fall back for good */
+	}
+	if (guardmode == GUARD_MPROTECT) {
+		if (mprotect_budget > 0 && mprotect((void *)lo, GUARD_SIZE, PROT_NONE) == 0) {
+			mprotect_budget--;
+			return true;
+		}
+		guardmode = GUARD_CANARY;
+	}
+	return false;
+}
+
+/* Maps len bytes of stack address space, committed only when touched. */
+static uintptr_t map_stacks(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		gort__printf("runtime: cannot map %lu bytes of goroutine stacks (errno %d)\n",
+		             (unsigned long)len, errno);
+		gort__throw("out of memory allocating stack");
+	}
+	madvise(p, len, MADV_NOHUGEPAGE);
+	return (uintptr_t)p;
+}
+
+/* carve takes a never-used slot from the current region (holds stacklock). */
+static stack carve(void)
+{
+	size_t slot = GUARD_SIZE + stacksize;
+	if (region_next == region_end) {
+		region_next = map_stacks(slot * REGION_SLOTS);
+		region_end = region_next + slot * REGION_SLOTS;
+	}
+	uintptr_t guard = region_next;
+	region_next += slot;
+	install_guard(guard);
+	return (stack){guard + GUARD_SIZE, guard + slot};
+}
+
+/* A free stack is linked through the word just below its top. */
+static void **link_of(uintptr_t hi)
+{
+	return (void **)(hi - sizeof(void *));
+}
+
+static void push(stackList *l, stack s)
+{
+	*link_of(s.hi) = l->head;
+	l->head = link_of(s.hi);
+	l->n++;
+}
+
+static stack pop(stackList *l)
+{
+	void **link = l->head;
+	l->head = *link;
+	l->n--;
+	uintptr_t hi = (uintptr_t)link + sizeof(void *);
+	return (stack){hi - stacksize, hi};
+}
+
+/* refill moves a batch of stacks from the pool, or new ones, to pp's cache. */
+static void refill(P *pp)
+{
+	gort__lock(&stacklock);
+	while (pp->stackcache.n < CACHE_BATCH)
+		push(&pp->stackcache, pool.n > 0 ? pop(&pool) : carve());
+	gort__unlock(&stacklock);
+}
+
+/*
+ * release moves n stacks from pp's cache to the pool.  Past POOL_DIRTY_MAX
+ * the pool hands their pages back to the kernel, all but the top one that
+ * holds the link, so a burst of goroutines does not pin its memory forever.
+ */
+static void release(stackList *from, int32_t n)
+{
+	gort__lock(&stacklock);
+	while (n-- > 0 && from->n > 0) {
+		stack s = pop(from);
+		if (pool.n >= POOL_DIRTY_MAX)
+			madvise((void *)s.lo, s.hi - s.lo - pagesize, MADV_DONTNEED);
+		push(&pool, s);
+	}
+	gort__unlock(&stacklock);
+}
+
+static stack alloc_custom(size_t size)
+{
+	size = round_to_page(size);
+	uintptr_t base = map_stacks(GUARD_SIZE + size);
+	gort__lock(&stacklock);
+	install_guard(base);
+	gort__unlock(&stacklock);
+	return (stack){base + GUARD_SIZE, base + GUARD_SIZE + size};
+}
+
+/*
+ * stackalloc returns a stack of size usable bytes (0: the default) for a
+ * goroutine about to run on pp.  Runs on g0 with pp held.
+ */
+stack gort__stackalloc(P *pp, size_t size)
+{
+	stack s;
+	if (size == 0 || round_to_page(size) == stacksize) {
+		if (pp->stackcache.n == 0)
+			refill(pp);
+		s = pop(&pp->stackcache);
+	} else {
+		s = alloc_custom(size);
+	}
+#ifdef GORT_ASAN
+	/* A goroutine that exited left its frames' redzones poisoned. */
+	ASAN_UNPOISON_MEMORY_REGION((void *)s.lo, s.hi - s.lo);
+#endif
+	if (guardmode != GUARD_MADVISE)
+		gort__stack_canary_set(s);
+	return s;
+}
+
+/* stackfree takes back the stack of a goroutine that has exited. */
+void gort__stackfree(P *pp, stack s, size_t size)
+{
+	if (size == 0 || round_to_page(size) == stacksize) {
+		push(&pp->stackcache, s);
+		if (pp->stackcache.n > CACHE_MAX)
+			release(&pp->stackcache, CACHE_BATCH);
+	} else {
+		munmap((void *)(s.lo - GUARD_SIZE), GUARD_SIZE + (s.hi - s.lo));
+	}
+}
+
+/* stackcache_flush empties a P's cache into the pool (the P is going away). */
+void gort__stackcache_flush(P *pp)
+{
+	release(&pp->stackcache, pp->stackcache.n);
+}
+
+/* Is addr in the guard region below gp's stack? */
+bool gort__stack_guard_contains(G *gp, uintptr_t addr)
+{
+	return gp->stack.lo != 0 && addr < gp->stack.lo && addr >= gp->stack.lo - GUARD_SIZE;
+}
+
+bool gort__stack_needs_canary(void)
+{
+	return guardmode != GUARD_MADVISE;
+}
+
+void gort__stack_canary_set(stack s)
+{
+	*(volatile uint64_t *)s.lo = CANARY;
+}
+
+bool gort__stack_canary_ok(stack s)
+{
+	return *(volatile uint64_t *)s.lo == CANARY;
+}

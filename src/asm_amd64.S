@@ -29,8 +29,9 @@ gort__mcall:
 	movq	%rsp, (%rdi)		/* *savesp = context */
 	movq	%rsi, %rsp		/* onto g0: always its top, 16-byte aligned */
 	movq	%rcx, %rdi
-	call	*%rdx			/* fn(arg) never returns */
-	ud2
+	pushq	$0			/* fn's return address: none, it never returns */
+	jmp	*%rdx			/* a jump, so the return-stack predictor keeps
+					   the G's own calls, not this one */
 	.cfi_endproc
 	.size	gort__mcall, .-gort__mcall
 
@@ -48,7 +49,8 @@ gort__gogo:
 	popq	%r12
 	popq	%rbx
 	popq	%rbp
-	ret
+	popq	%rcx			/* jump, rather than ret: see gort__mcall */
+	jmp	*%rcx
 	.cfi_endproc
 	.size	gort__gogo, .-gort__gogo
 

@@ -87,8 +87,8 @@ enum {
 	MAX_MCOUNT = 10000,
 };
 
-/* initial-exec: a plain %fs-relative load, with no __tls_get_addr call. */
-static __thread G *tls_g __attribute__((tls_model("initial-exec")));
+/* The running G of this thread: gort__getg in runtime2.h reads it. */
+__thread G *gort__tls_g;
 
 /* ---- the verbs -------------------------------------------------------- */
 
@@ -122,24 +122,6 @@ static void checkdead(void);
 static void park_m(void *arg);
 
 /* ---- the current G ---------------------------------------------------- */
-
-/*
- * getg reads this thread's current G.  The empty asm with a memory clobber
- * keeps the compiler from treating it as a pure function whose result may
- * be reused across a switch; noinline keeps the TLS address computation
- * inside, fresh on every call.
- */
-__attribute__((noinline)) G *gort__getg(void)
-{
-	__asm__ volatile("" ::: "memory");
-	return tls_g;
-}
-
-__attribute__((noinline)) void gort__setg(G *gp)
-{
-	__asm__ volatile("" ::: "memory");
-	tls_g = gp;
-}
 
 G *gort__current_goroutine(const char *api)
 {

@@ -312,12 +312,34 @@ __attribute__((noreturn, cold)) void gort__fatal(const char *msg);
 
 /*
  * getg returns the running G (g0 while on the scheduler stack, NULL on a
- * thread the runtime does not own).  It is a call the compiler cannot see
- * through, so a G resumed on another thread reads that thread's value and
- * never a thread-local address cached from before the switch.
+ * thread the runtime does not own).  The thread-local load is volatile asm
+ * with a memory clobber, so the compiler reads the thread pointer afresh
+ * each time: a G resumed on another thread reads that thread's value, never
+ * a thread-local address cached from before the switch.  (initial-exec TLS:
+ * one %fs-relative load, valid in executables and in libgort.so alike.)
  */
-G *gort__getg(void);
-void gort__setg(G *gp);
+extern __thread G *gort__tls_g __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+static inline G *gort__getg(void)
+{
+	G *gp;
+	__asm__ volatile("movq gort__tls_g@gottpoff(%%rip), %0\n\t"
+	                 "movq %%fs:(%0), %0"
+	                 : "=r"(gp)
+	                 :
+	                 : "memory");
+	return gp;
+}
+
+static inline void gort__setg(G *gp)
+{
+	uintptr_t off;
+	__asm__ volatile("movq gort__tls_g@gottpoff(%%rip), %0\n\t"
+	                 "movq %1, %%fs:(%0)"
+	                 : "=&r"(off)
+	                 : "r"(gp)
+	                 : "memory");
+}
 
 static inline M *gort__getm(void)
 {

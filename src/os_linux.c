@@ -82,40 +82,99 @@ static bool readline(const char *path, char *buf, size_t size)
 	return ok;
 }
 
+/* quota_cpus turns a quota and a period into whole CPUs, rounded up; 0: none. */
+static int32_t quota_cpus(long long quota, long long period)
+{
+	if (quota <= 0 || period <= 0)
+		return 0;
+	return (int32_t)((quota + period - 1) / period);
+}
+
+/* The limit in one cgroup directory: v2 cpu.max, or v1 cfs quota and period. */
+static int32_t cgroup_dir_limit(const char *dir, bool v2)
+{
+	char path[PATH_MAX + 64], buf[128];
+	long long quota = 0, period = 0;
+	if (v2) {
+		snprintf(path, sizeof path, "%s/cpu.max", dir);
+		if (readline(path, buf, sizeof buf) && sscanf(buf, "%lld %lld", &quota, &period) == 2)
+			return quota_cpus(quota, period);
+		return 0; /* "max 100000" fails the scan: no limit */
+	}
+	snprintf(path, sizeof path, "%s/cpu.cfs_quota_us", dir);
+	if (!readline(path, buf, sizeof buf) || sscanf(buf, "%lld", &quota) != 1)
+		return 0;
+	snprintf(path, sizeof path, "%s/cpu.cfs_period_us", dir);
+	if (!readline(path, buf, sizeof buf) || sscanf(buf, "%lld", &period) != 1)
+		return 0;
+	return quota_cpus(quota, period);
+}
+
 /*
- * cgroup_cpu_limit returns the CPU quota of this process's cgroup as a
- * whole number of CPUs, rounded up, or 0 if there is none.  cgroup v2 keeps
- * "quota period" (or "max period") in cpu.max; each ancestor may limit too,
- * so the smallest limit on the path up to the root wins.
+ * cgroup_cpu_limit returns the CPU quota of this process's cgroup as whole
+ * CPUs, rounded up, or 0 if there is none.  It finds the process's cgroup in
+ * /proc/self/cgroup - the unified (v2) hierarchy, or the v1 cpu controller -
+ * and, since an ancestor may limit too, takes the smallest limit on the path
+ * up to the root.  Hierarchies are looked for at their usual mount points.
  */
 static int32_t cgroup_cpu_limit(void)
 {
-	char line[PATH_MAX], path[PATH_MAX + 64];
-	if (!readline("/proc/self/cgroup", line, sizeof line) || strncmp(line, "0::", 3) != 0)
-		return 0; /* not cgroup v2 unified: no limit we read */
-	char *rel = line + 3;
-	rel[strcspn(rel, "\n")] = '\0';
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	if (f == NULL)
+		return 0;
+	char line[PATH_MAX], rel[PATH_MAX] = "";
+	const char *root = NULL;
+	bool v2 = false;
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		char *controllers = strchr(line, ':');
+		char *path = controllers ? strchr(controllers + 1, ':') : NULL;
+		if (path == NULL)
+			continue;
+		*path++ = '\0';
+		controllers++;
+		if (controllers[0] == '\0') { /* "0::/path": cgroup v2 */
+			if (root == NULL) {
+				root = "/sys/fs/cgroup";
+				v2 = true;
+				snprintf(rel, sizeof rel, "%s", path);
+			}
+		} else if (strcmp(controllers, "cpu") == 0 || strncmp(controllers, "cpu,", 4) == 0 ||
+		           strstr(controllers, ",cpu,") != NULL) {
+			root = strcmp(controllers, "cpu") == 0 ? "/sys/fs/cgroup/cpu" : "/sys/fs/cgroup/cpu,cpuacct";
+			v2 = false;
+			snprintf(rel, sizeof rel, "%s", path);
+		}
+	}
+	fclose(f);
+	if (root == NULL)
+		return 0;
 
 	int32_t limit = 0;
 	for (;;) {
-		char buf[128];
-		snprintf(path, sizeof path, "/sys/fs/cgroup%s/cpu.max", rel);
-		long long quota, period;
-		if (readline(path, buf, sizeof buf) && sscanf(buf, "%lld %lld", &quota, &period) == 2 &&
-		    quota > 0 && period > 0) {
-			int32_t n = (int32_t)((quota + period - 1) / period);
-			if (limit == 0 || n < limit)
-				limit = n;
-		}
+		char dir[2 * PATH_MAX];
+		snprintf(dir, sizeof dir, "%s%s", root, strcmp(rel, "/") == 0 ? "" : rel);
+		int32_t n = cgroup_dir_limit(dir, v2);
+		if (n > 0 && (limit == 0 || n < limit))
+			limit = n;
 		char *slash = strrchr(rel, '/');
-		if (slash == NULL || rel[0] == '\0')
+		if (slash == NULL || slash == rel)
 			break;
 		*slash = '\0';
+	}
+	if (strcmp(rel, "/") != 0) { /* and the root itself */
+		int32_t n = cgroup_dir_limit(root, v2);
+		if (n > 0 && (limit == 0 || n < limit))
+			limit = n;
 	}
 	return limit;
 }
 
-/* The CPUs this process may use: the affinity mask, capped by the cgroup quota. */
+/*
+ * The CPUs this process may use: the affinity mask, capped by the cgroup
+ * quota - rounded up, and never below 2, as Go 1.25 does: a fractional quota
+ * is a throughput budget, and two Ps keep one blocked thread from idling it.
+ */
 int32_t gort__getproccount(void)
 {
 	cpu_set_t set;
@@ -125,6 +184,8 @@ int32_t gort__getproccount(void)
 	if (n < 1)
 		n = 1;
 	int32_t limit = cgroup_cpu_limit();
+	if (limit > 0 && limit < 2)
+		limit = 2;
 	if (limit > 0 && limit < n)
 		n = limit;
 	return n;

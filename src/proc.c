@@ -120,6 +120,9 @@ static void stoplockedm(M *mp);
 static void startlockedm(M *mp, G *gp);
 static void checkdead(void);
 static void park_m(void *arg);
+static void resetspinning(M *mp);
+static void gcstopm(M *mp);
+static void pstopped(P *pp);
 
 /* ---- the current G ---------------------------------------------------- */
 
@@ -577,6 +580,45 @@ static void goexit1(void)
 /* ---- the schedule loop --------------------------------------------------- */
 
 /*
+ * resetspinning: a spinning M found work.  It stops spinning, and wakes
+ * another M, since it may have been the one spinner whose job was to
+ * notice work that needs a P.
+ */
+static void resetspinning(M *mp)
+{
+	gort__assert(mp->spinning, "resetspinning: not a spinning m");
+	mp->spinning = false;
+	int32_t n = atomic_fetch_sub(&sched.nmspinning, 1) - 1;
+	gort__assert(n >= 0, "findrunnable: negative nmspinning");
+	wakep();
+}
+
+/* pstopped counts pp as stopped for stoptheworld, waking the stopper when
+ * it is the last (holds sched.lock). */
+static void pstopped(P *pp)
+{
+	assert_lock_held(&sched.lock);
+	atomic_store(&pp->status, Pgcstop);
+	if (--sched.stopwait == 0)
+		gort__notewakeup(&sched.stopnote);
+}
+
+/* gcstopm: the world is stopping; give our P to the stopper and sleep. */
+static void gcstopm(M *mp)
+{
+	gort__assert(atomic_load(&sched.gcwaiting), "gcstopm: not waiting for gc");
+	if (mp->spinning) {
+		mp->spinning = false;
+		atomic_fetch_sub(&sched.nmspinning, 1);
+	}
+	P *pp = releasep(mp);
+	gort__lock(&sched.lock);
+	pstopped(pp);
+	gort__unlock(&sched.lock);
+	stopm(mp);
+}
+
+/*
  * schedule runs one round of the scheduler on g0: find a runnable G and
  * run it.  Never returns.
  *   1. An M wired to a G (lockOSThread) runs only that G: hand the P on
@@ -596,14 +638,8 @@ static void schedule(M *mp)
 	for (;;) {
 		bool inheritTime;
 		G *gp = findrunnable(mp, &inheritTime);
-		if (mp->spinning) {
-			/* Found work: stop spinning, and since we may have
-			 * taken the last spinner's role, wake another. */
-			mp->spinning = false;
-			int32_t n = atomic_fetch_sub(&sched.nmspinning, 1) - 1;
-			gort__assert(n >= 0, "findrunnable: negative nmspinning");
-			wakep();
-		}
+		if (mp->spinning)
+			resetspinning(mp);
 		if (gp->lockedm != NULL) {
 			startlockedm(mp, gp);
 			continue;
@@ -693,18 +729,7 @@ static G *findrunnable(M *mp, bool *inheritTime)
 		P *pp = mp->p;
 		G *gp;
 		if (atomic_load(&sched.gcwaiting)) {
-			/* gcstopm: give our P to the stopper and sleep */
-			if (mp->spinning) {
-				mp->spinning = false;
-				atomic_fetch_sub(&sched.nmspinning, 1);
-			}
-			pp = releasep(mp);
-			gort__lock(&sched.lock);
-			atomic_store(&pp->status, Pgcstop);
-			if (--sched.stopwait == 0)
-				gort__notewakeup(&sched.stopnote);
-			gort__unlock(&sched.lock);
-			stopm(mp);
+			gcstopm(mp);
 			continue;
 		}
 		*inheritTime = false;
@@ -938,8 +963,11 @@ static G *runqget(P *pp, bool *inheritTime)
 			/* Start fetching the next G while this one runs: it was
 			 * most likely written by another CPU.  The slot may be
 			 * stale; a prefetch of any address is harmless. */
-			if (h + 1 != t)
-				__builtin_prefetch(slot_load(pp, h + 1), 1);
+			if (h + 1 != t) {
+				G *next = slot_load(pp, h + 1);
+				__builtin_prefetch(next, 1);
+				__builtin_prefetch((char *)next + 64, 1);
+			}
 			return gp;
 		}
 	}
@@ -1335,9 +1363,7 @@ static void handoffp(P *pp)
 	}
 	gort__lock(&sched.lock);
 	if (atomic_load(&sched.gcwaiting)) {
-		atomic_store(&pp->status, Pgcstop);
-		if (--sched.stopwait == 0)
-			gort__notewakeup(&sched.stopnote);
+		pstopped(pp);
 		gort__unlock(&sched.lock);
 		return;
 	}

@@ -150,19 +150,19 @@ typedef struct stack {
  * spawned-but-not-started goroutines cost a G each, not a stack each.
  */
 struct G {
-	/* first cache line: what a switch and a spawn touch */
+	/* first cache line: everything schedule, execute and a switch touch */
 	_Alignas(64) void *sched_sp; /* saved stack pointer while not running (asm_amd64.S) */
 	stack stack;          /* {0, 0} until first run */
 	_Atomic uint32_t atomicstatus;
 	uint8_t waitreason;   /* a waitReason, valid while Gwaiting */
 	bool stack_canary;    /* stack has no guard region: check its canary word */
 	M *m;                 /* the M running it, or NULL */
-	int64_t goid;
+	M *lockedm;           /* the M it is locked to (gort_lock_os_thread) */
 	gort_func fn;         /* body and its argument */
 	void *arg;
 
+	int64_t goid;
 	size_t stacksize;     /* 0: the default */
-	M *lockedm;           /* the M it is locked to (gort_lock_os_thread) */
 	int64_t parentgoid;   /* the goroutine that created it */
 	uintptr_t gopc;       /* where it was created, for "created by" */
 	void *asan_fakestack; /* AddressSanitizer's state while switched out */
@@ -170,6 +170,8 @@ struct G {
 	/* gort_go_args copies the caller's block here; arg then points at it. */
 	_Alignas(16) unsigned char args[GORT_GO_ARGS_MAX];
 };
+
+_Static_assert(offsetof(G, goid) == 64, "G: the fields a switch touches must fill the first cache line");
 
 /*
  * Go links queued and free Gs through g.schedlink.  gort keeps the global

@@ -3,8 +3,8 @@
  *
  * fatal is for a user's error the runtime cannot recover from (deadlock,
  * misuse of the API); throw is for a broken runtime invariant.  Both print
- * Go's "fatal error: " line and the failing goroutine's header, and exit
- * with status 2.  fatal first flushes stdio, so output the program printed
+ * Go's "fatal error: " line, then the failing goroutine and every other one,
+ * and exit with status 2.  fatal first flushes stdio, so output the program printed
  * before the error is not lost; throw touches nothing that the failing code
  * might hold.
  */
@@ -24,10 +24,8 @@ static void dopanic(const char *msg)
 	}
 	gort__printf("fatal error: %s\n", msg);
 	G *gp = gort__getg();
-	if (gp != NULL && gp->m != NULL && gp != &gp->m->g0) {
-		gort__printf("\n");
-		gort__goroutineheader(gp);
-	}
+	bool user = gp != NULL && gp->m != NULL && gp != &gp->m->g0;
+	gort__printgoroutines(user ? gp : NULL);
 }
 
 void gort__throw(const char *msg)

@@ -133,6 +133,28 @@ void gort__goroutineheader(G *gp)
 	             gp->lockedm != NULL ? ", locked to thread" : "");
 }
 
+static void print_other(G *gp, void *cur)
+{
+	if (gp == cur)
+		return;
+	gort__printf("\n");
+	gort__goroutineheader(gp);
+}
+
+/*
+ * printgoroutines prints, as Go does after a fatal error, the failing
+ * goroutine (cur, if any) and then every other live goroutine in creation
+ * order, each after a blank line.  Frames come with tracebacks.
+ */
+void gort__printgoroutines(G *cur)
+{
+	if (cur != NULL) {
+		gort__printf("\n");
+		gort__goroutineheader(cur);
+	}
+	gort__forEachG(print_other, cur);
+}
+
 /* exit ends the process at once: no atexit handlers, which may need locks. */
 void gort__exit(int code)
 {

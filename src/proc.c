@@ -394,6 +394,23 @@ static void garena_refill(void)
 	garena_end = garena_next + GARENA_SIZE / sizeof(G);
 }
 
+/*
+ * forEachG calls fn(gp, ctx) for every G that is not dead, in creation
+ * order.  It is for reports of a dying program, so it only tries the lock:
+ * false means the failing code held it and nothing was visited.
+ */
+bool gort__forEachG(void (*fn)(G *gp, void *ctx), void *ctx)
+{
+	if (!gort__trylock(&allglock))
+		return false;
+	size_t n = atomic_load(&allglen);
+	for (size_t i = 0; i < n; i++)
+		if (gort__readgstatus(allgs[i]) != Gdead)
+			fn(allgs[i], ctx);
+	gort__unlock(&allglock);
+	return true;
+}
+
 static void gfput(P *pp, G *gp);
 
 /*
@@ -412,7 +429,9 @@ static G *malg(P *pp)
 	for (int i = 0; i < GSLAB; i++)
 		atomic_store_explicit(&gs[i].atomicstatus, Gdead, memory_order_relaxed);
 	allgadd(gs, GSLAB);
-	for (int i = 1; i < GSLAB; i++)
+	/* backwards, so that they come off the list (and get their ids) in
+	 * allgs order, and dumps list goroutines in creation order */
+	for (int i = GSLAB - 1; i >= 1; i--)
 		gfput(pp, &gs[i]);
 	return &gs[0];
 }
@@ -433,6 +452,8 @@ static void gstack_reserve(gStack *s, size_t extra)
 /* gfspill moves n free Gs from pp to the global list (holds sched.gflock). */
 static void gfspill(P *pp, int32_t n)
 {
+	if (n == 0)
+		return;
 	int32_t have = pp->gfreecnt;
 	gstack_reserve(&sched.gfree, (size_t)n);
 	memcpy(&sched.gfree.v[sched.gfree.n], &pp->gfree[have - n], (size_t)n * sizeof(G *));
@@ -466,7 +487,8 @@ static G *gfget(P *pp)
 		gort__lock(&sched.gflock);
 		size_t n = sched.gfree.n < GFREE_MAX / 2 ? sched.gfree.n : GFREE_MAX / 2;
 		sched.gfree.n -= n;
-		memcpy(pp->gfree, &sched.gfree.v[sched.gfree.n], n * sizeof(G *));
+		if (n > 0)
+			memcpy(pp->gfree, &sched.gfree.v[sched.gfree.n], n * sizeof(G *));
 		atomic_store_explicit(&sched.ngfree, (int32_t)sched.gfree.n, memory_order_relaxed);
 		count_add(&pp->gfreecnt, (int32_t)n);
 		gort__unlock(&sched.gflock);

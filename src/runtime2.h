@@ -362,6 +362,7 @@ void gort__goready(G *gp);
 uint32_t gort__readgstatus(G *gp);
 uint32_t gort__fastrand(M *mp);
 G *gort__current_goroutine(const char *api);
+bool gort__forEachG(void (*fn)(G *gp, void *ctx), void *ctx);
 
 /* ---- stack.c ------------------------------------------------------------ */
 
@@ -399,6 +400,7 @@ __attribute__((noreturn)) void gort__stackoverflow_canary(G *gp);
 
 void gort__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void gort__goroutineheader(G *gp);
+void gort__printgoroutines(G *cur);
 __attribute__((noreturn)) void gort__exit(int code);
 
 /* ---- asm_amd64.S -------------------------------------------------------- */

@@ -31,8 +31,8 @@ __attribute__((noreturn)) static void stackoverflow(G *gp, uintptr_t sp)
 	             (unsigned long)(gp->stack.hi - gp->stack.lo));
 	gort__printf("runtime: sp=%p stack=[%p, %p]\n", (void *)sp, (void *)gp->stack.lo,
 	             (void *)gp->stack.hi);
-	gort__printf("fatal error: stack overflow\n\n");
-	gort__goroutineheader(gp);
+	gort__printf("fatal error: stack overflow\n");
+	gort__printgoroutines(gp);
 	gort__exit(2);
 }
 
@@ -105,5 +105,5 @@ void gort__unminitsignals(M *mp)
 /* The stack overflow of a goroutine without a guard, found at a switch. */
 void gort__stackoverflow_canary(G *gp)
 {
-	stackoverflow(gp, 0);
+	stackoverflow(gp, (uintptr_t)gp->sched_sp);
 }

@@ -1,0 +1,74 @@
+/*
+ * die_misuse - misuses of the API that Go (or gort) reports as fatal errors:
+ * each must print its exact message and exit with status 2.
+ *
+ *   nil_func            goroutine 2 calls gort_go(NULL, ...): "go of nil func
+ *                       value", naming goroutine 2
+ *   go_before_main      gort_go from plain main(), before gort_main
+ *   gosched_before_main gort_gosched likewise
+ *   foreign_thread      gort_go from a pthread the program created itself,
+ *                       inside a goroutine
+ *   args_too_big        gort_go_args with GORT_GO_ARGS_MAX + 1 bytes
+ *   main_twice          gort_main called again from inside main_fn
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <string.h>
+
+#include "../harness.h"
+
+static const char *mode;
+static gort_func volatile nil_func; /* NULL, without the compiler knowing */
+
+static void noop(void *arg)
+{
+}
+
+static void go_nil(void *arg)
+{
+	gort_go(nil_func, NULL);
+}
+
+static void *foreign(void *arg)
+{
+	gort_go(noop, NULL);
+	return NULL;
+}
+
+static int test_main(int argc, char **argv)
+{
+	if (strcmp(mode, "nil_func") == 0) {
+		CHECK(gort_go(go_nil, NULL) == 2, "the goroutine calling gort_go(NULL) is goroutine 2");
+	} else if (strcmp(mode, "foreign_thread") == 0) {
+		/* Joining keeps this goroutine's thread busy, so the deadlock
+		 * detector cannot fire while the foreign thread dies. */
+		pthread_t t;
+		CHECK(pthread_create(&t, NULL, foreign, NULL) == 0, "pthread_create");
+		pthread_join(t, NULL);
+	} else if (strcmp(mode, "args_too_big") == 0) {
+		char block[GORT_GO_ARGS_MAX + 1] = {0};
+		gort_go_args(noop, block, sizeof block);
+	} else if (strcmp(mode, "main_twice") == 0) {
+		gort_main(test_main, argc, argv);
+	} else {
+		CHECK(0, "unknown mode %s", mode);
+	}
+	for (long i = 0; i < 10000000; i++)
+		gort_gosched();
+	fprintf(stderr, "die_misuse %s: still alive\n", mode);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	CHECK(argc == 2, "usage: die_misuse MODE");
+	mode = argv[1];
+	if (strcmp(mode, "go_before_main") == 0)
+		gort_go(noop, NULL);
+	else if (strcmp(mode, "gosched_before_main") == 0)
+		gort_gosched();
+	else
+		gort_main(test_main, argc, argv);
+	fprintf(stderr, "die_misuse %s: still alive\n", mode);
+	return 1;
+}

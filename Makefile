@@ -29,8 +29,11 @@ test-sanitize: deps
 	@$(CMAKE) --build $(SANBUILD) -j $(JOBS)
 	cd $(SANBUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Three rounds by default, alternating which twin goes first: single runs on
+# a shared VM swing with the cost of first-touching memory.
+RUNS ?= 3
 bench: all
-	@bench/run.sh "$(BUILD)" "$(W)" "$(PROCS)"
+	@RUNS=$(RUNS) bench/run.sh "$(BUILD)" "$(W)" "$(PROCS)"
 
 # The core needs only a C compiler, make, cmake and pthreads.
 deps:

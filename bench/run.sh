@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR [W] [PROCS] - gort's benchmarks next to their Go twins.
+#
+# For every GOMAXPROCS value in PROCS (default "1 2") and every workload in W
+# (default: all of WORKLOADS below), runs the gort twin BUILD_DIR/bench/<w>
+# and, when a Go toolchain is present, the Go twin
+# ../shared/anchors/go/<w>/main.go (relative to the repo root), back to back,
+# so each ratio compares runs made under the same machine conditions.
+#
+#   stdout  every JSON line as it is produced, then a markdown table:
+#           workload | procs | metric | gort | go | ratio gort/go,
+#           then fanout_cpu's speedups (GOMAXPROCS=p vs 1) for gort and Go
+#   stderr  progress, and why a run failed
+#   exit    0, or 1 if any run failed (crash, timeout, no JSON line)
+#
+# Environment:
+#   RUNS=k      run each (workload, procs) pair k times; the table shows medians
+#               (default 1).  Rounds alternate which twin goes first.
+#   TIMEOUT=s   per-run limit in seconds (default 120)
+#   GO=path     go binary (default /usr/lib/go-1.19/bin/go if present, else
+#               `go` in PATH)
+#   ANCHORS=dir the Go twins (default ../shared/anchors/go from the repo root)
+#   ARGS_<w>    flags for both twins of workload w, e.g. ARGS_spawn="-n 100000"
+#
+# The Go twins are built once per run into a temp dir in GOPATH mode, exactly
+# as shared/anchors/go/run.sh builds them; nothing is written into the repo.
+# Needs bash, coreutils (timeout, mktemp) and python3 (standard library only)
+# for the table.
+set -uo pipefail
+
+# Every workload, in run order; each has bench/<w>.c and, ideally, a Go twin.
+WORKLOADS="spawn fanout_cpu parked_mem"
+
+usage() {
+	echo "usage: $0 BUILD_DIR [WORKLOADS] [PROCS]   (workloads: $WORKLOADS)" >&2
+	exit 2
+}
+if [ $# -lt 1 ] || [ $# -gt 3 ] || [ -z "$1" ]; then usage; fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build=$(cd "$1" 2>/dev/null && pwd) || { echo "bench: build dir $1 not found: build first (make all)" >&2; exit 1; }
+workloads=${2:-}
+[ -n "$workloads" ] || workloads=$WORKLOADS
+procs=${3:-}
+[ -n "$procs" ] || procs="1 2"
+RUNS=${RUNS:-1}
+TIMEOUT=${TIMEOUT:-120}
+ANCHORS=${ANCHORS:-$(cd "$root/.." && pwd)/shared/anchors/go}
+
+# ---- check the arguments before running anything ----
+for w in $workloads; do
+	case " $WORKLOADS " in
+	*" $w "*) ;;
+	*) echo "bench: unknown workload $w (known: $WORKLOADS)" >&2; exit 2 ;;
+	esac
+	[ -x "$build/bench/$w" ] || { echo "bench: $build/bench/$w not found: build first (make all)" >&2; exit 1; }
+done
+for v in $procs "$RUNS" "$TIMEOUT"; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench: expected a positive integer, got '$v' (PROCS, RUNS, TIMEOUT)" >&2; exit 2; }
+done
+
+tmp=$(mktemp -d /tmp/gort-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+: >"$tmp/results.jsonl" # every JSON line of every successful run
+: >"$tmp/failures.tsv"  # impl <TAB> workload <TAB> procs <TAB> why
+
+# ---- the Go twins ----
+go_note="" # why Go is not in the table, if it is not
+if [ ! -d "$ANCHORS" ]; then
+	go_note="the Go twins were not found ($ANCHORS does not exist): gort only"
+else
+	if [ -z "${GO:-}" ]; then
+		if [ -x /usr/lib/go-1.19/bin/go ]; then GO=/usr/lib/go-1.19/bin/go; else GO=$(command -v go || true); fi
+	fi
+	if [ -z "$GO" ] || ! "$GO" version >/dev/null 2>&1; then
+		go_note="Go was not found (no \`go\` in PATH, no /usr/lib/go-1.19/bin/go; set GO=): gort only"
+	fi
+fi
+if [ -z "$go_note" ]; then
+	echo "# $("$GO" version); building the Go twins" >&2
+	mkdir -p "$tmp/go"
+	for w in $workloads; do
+		if [ ! -f "$ANCHORS/$w/main.go" ]; then
+			echo "bench: $w has no Go twin ($ANCHORS/$w/main.go): gort only" >&2
+			continue
+		fi
+		# GOPATH mode, stdlib only, as shared/anchors/go/run.sh; the cache stays in /tmp.
+		(cd "$tmp" && GO111MODULE=off GOFLAGS='' GOPATH="$tmp/gopath" \
+			GOCACHE="${GOCACHE:-/tmp/go-anchors-cache}" "$GO" build -o "$tmp/go/$w" "$ANCHORS/$w/main.go") ||
+			echo "bench: building the Go twin of $w failed: gort only" >&2
+	done
+else
+	echo "bench: $go_note" >&2
+fi
+echo "# gort: $build/bench; $(nproc) CPUs; GOMAXPROCS: $procs; runs per pair: $RUNS" >&2
+
+# run_one IMPL W P BINARY runs one twin, echoing its JSON line to stdout and
+# recording it, or recording why it failed and how to reproduce that.
+failed=0
+round="" # " (round r/k)" in the progress lines when RUNS > 1
+
+run_one() {
+	local impl=$1 w=$2 p=$3 bin=$4 rc why line args_var="ARGS_$2"
+	local args=${!args_var:-} start=$SECONDS repro
+	echo "# procs=$p $w $impl${args:+ $args}$round" >&2
+	# shellcheck disable=SC2086 # ARGS_<w> is a list of flags
+	GOMAXPROCS=$p timeout -k 10 "$TIMEOUT" "$bin" $args >"$tmp/out"
+	rc=$?
+	# stdout carries only JSON lines; anything else a twin prints goes to stderr.
+	grep '^{' "$tmp/out"
+	grep -v '^{' "$tmp/out" >&2
+	line=$(grep '^{' "$tmp/out" | tail -n 1)
+	why=""
+	# 124: timeout's SIGTERM worked; 137 after the limit: its SIGKILL (else maybe the OOM killer).
+	if [ "$rc" -eq 124 ] || { [ "$rc" -eq 137 ] && [ $((SECONDS - start)) -ge "$TIMEOUT" ]; }; then
+		why="timed out after ${TIMEOUT}s"
+	elif [ "$rc" -gt 128 ]; then
+		why="killed by SIG$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))"
+	elif [ "$rc" -ne 0 ]; then
+		why="exit status $rc"
+	elif [ -z "$line" ]; then
+		why="printed no JSON line"
+	fi
+	if [ -n "$why" ]; then
+		repro="GOMAXPROCS=$p $bin"
+		[ "$impl" = go ] && repro="GOMAXPROCS=$p GO111MODULE=off $GO run $ANCHORS/$w/main.go"
+		echo "bench: FAILED: $impl $w procs=$p: $why; reproduce with: $repro${args:+ $args}" >&2
+		printf '%s\t%s\t%s\t%s\n' "$impl" "$w" "$p" "$why" >>"$tmp/failures.tsv"
+		failed=1
+	else
+		echo "$line" >>"$tmp/results.jsonl"
+	fi
+}
+
+for p in $procs; do
+	for w in $workloads; do
+		for r in $(seq "$RUNS"); do
+			[ "$RUNS" -gt 1 ] && round=" (round $r/$RUNS)"
+			gort_first=$((r % 2))
+			[ "$gort_first" -eq 1 ] && run_one gort "$w" "$p" "$build/bench/$w"
+			[ -x "$tmp/go/$w" ] && run_one go "$w" "$p" "$tmp/go/$w"
+			[ "$gort_first" -eq 0 ] && run_one gort "$w" "$p" "$build/bench/$w"
+		done
+	done
+done
+
+# ---- the table ----
+if ! command -v python3 >/dev/null; then
+	echo "bench: python3 not found: no table (the JSON lines above have every number)" >&2
+	exit "$failed"
+fi
+python3 - "$tmp/results.jsonl" "$tmp/failures.tsv" "$workloads" "$procs" "$RUNS" "$go_note" <<'PY'
+import json, statistics, sys
+from collections import defaultdict
+
+results_path, failures_path, workloads, procs, runs, go_note = sys.argv[1:]
+workloads, procs = workloads.split(), [int(p) for p in procs.split()]
+
+vals = defaultdict(list)  # (side, workload, procs) -> values; side is "gort" or "go"
+metric = {}               # workload -> metric name
+go_impl = None            # e.g. "go1.19", from the Go twins' own lines
+for line in open(results_path):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        print("bench: not JSON, left out of the table: " + line.strip(), file=sys.stderr)
+        continue
+    side = "gort" if r["impl"] == "gort" else "go"
+    if side == "go":
+        go_impl = r["impl"]
+    vals[(side, r["bench"], r["procs"])].append(r["value"])
+    metric.setdefault(r["bench"], r["metric"])
+fails = defaultdict(list)
+for line in open(failures_path):
+    impl, w, p, why = line.rstrip("\n").split("\t")
+    fails[(impl, w, int(p))].append(why)
+
+def num(v):
+    return f"{v:.2f}".rstrip("0").rstrip(".")
+
+def med(side, w, p):
+    v = vals.get((side, w, p))
+    return statistics.median(v) if v else None
+
+def cell(side, w, p):
+    m, f = med(side, w, p), fails.get((side, w, p), [])
+    if m is None:
+        return "FAILED: " + "; ".join(sorted(set(f))) if f else "-"
+    return num(m) + (f" ({len(f)} failed)" if f else "")
+
+with_go = not go_note
+go_name = go_impl or "go"
+many = f", median of {runs} runs" if int(runs) > 1 else ""
+print()
+print(f"## gort vs {go_name}{many}" if with_go else f"## gort{many} ({go_note})")
+print()
+print("lower is better for every metric" + (f"; ratio > 1 means gort is slower or bigger than {go_name}" if with_go else ""))
+print()
+if with_go:
+    print(f"| workload | procs | metric | gort | {go_name} | ratio gort/go |")
+    print("|---|---|---|---|---|---|")
+else:
+    print("| workload | procs | metric | gort |")
+    print("|---|---|---|---|")
+for w in workloads:
+    for p in procs:
+        row = [w, str(p), metric.get(w, "?"), cell("gort", w, p)]
+        if with_go:
+            g, o = med("gort", w, p), med("go", w, p)
+            row += [cell("go", w, p), f"{g / o:.2f}" if g is not None and o else "-"]
+        print("| " + " | ".join(row) + " |")
+
+# fanout_cpu is pure CPU work: its wall time should shrink with GOMAXPROCS.
+if "fanout_cpu" in workloads and 1 in procs:
+    for p in procs:
+        if p == 1:
+            continue
+        parts = []
+        for side, name in (("gort", "gort"), ("go", go_name)) if with_go else (("gort", "gort"),):
+            one, many_p = med(side, "fanout_cpu", 1), med(side, "fanout_cpu", p)
+            parts.append(f"{name} {one / many_p:.2f}" if one is not None and many_p else f"{name} -")
+        print()
+        print(f"fanout_cpu speedup GOMAXPROCS={p} vs 1 (wall_ms({1})/wall_ms({p}), ideal {p}): " + ", ".join(parts))
+PY
+
+# The scheduler's own switch cost has no Go twin: gort only, with the full run.
+if [ -z "${2:-}" ] && [ -x "$build/bench/ctxswitch" ]; then
+	echo "# ctxswitch gort" >&2
+	if line=$(timeout "$TIMEOUT" "$build/bench/ctxswitch"); then
+		echo "$line"
+		python3 - "$line" <<'PY' || true
+import json, sys
+r = json.loads(sys.argv[1]); e = r["extra"]
+print(f"\ncontext switch (gopark until the readied goroutine resumes, one M): {r['value']} ns"
+      f" (ready+park+resume {e['step_ns']} ns, goready alone {e['ready_ns']} ns)")
+PY
+	else
+		echo "bench: ctxswitch failed" >&2
+		failed=1
+	fi
+fi
+exit "$failed"

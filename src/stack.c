@@ -18,6 +18,8 @@
  *      every time their goroutine switches out.  Overflow is then caught
  *      after the fact rather than at the faulting instruction, but it is
  *      still reported as a stack overflow, never left to corrupt silently.
+ *      The canary touches a stack's lowest page, so a parked goroutine
+ *      costs two pages instead of one.
  * GORT_STACKGUARD=mprotect or =canary forces a fallback, for testing.
  *
  * Free stacks are cached per P (no lock, no system call on spawn after

@@ -12,6 +12,13 @@
  *     runtime.NumCPU()         gort_numcpu()
  *     runtime.LockOSThread()   gort_lock_os_thread()
  *     select {}                gort_block()
+ *     make(chan T, n)          gort_chan_make(sizeof(T), n)
+ *     c <- v, v, ok := <-c     gort_chan_send(c, &v), ok = gort_chan_recv(c, &v)
+ *     close(c)                 gort_chan_close(c)
+ *     select { ... }           gort_select(cases, n, block), GORT_SELECT(...)
+ *     sync.Mutex, RWMutex      gort_mutex, gort_rwmutex
+ *     sync.WaitGroup, Once     gort_waitgroup, gort_once
+ *     sync.Cond                gort_cond
  *
  * Everything not declared here is internal and may change.
  *
@@ -50,6 +57,15 @@
  * step over it; build code with big stack arrays with
  * -fstack-clash-protection, or give those goroutines bigger stacks.
  *
+ * Panics
+ * ------
+ * Where Go panics (send on closed channel, close of nil channel, close of
+ * closed channel, negative WaitGroup counter, ...) gort prints Go's report -
+ * "panic: <message>", a blank line, the goroutine's header - and exits with
+ * status 2.  (Until defer/recover exists, a panic cannot be recovered.)
+ * Where Go has a fatal error (unlock of unlocked mutex, deadlock) gort prints
+ * "fatal error: <message>" and every goroutine, and exits with status 2.
+ *
  * Misuse
  * ------
  * Calling gort from a thread the runtime does not own (including before
@@ -60,6 +76,7 @@
 #ifndef GORT_H
 #define GORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -169,6 +186,158 @@ GORT_API int gort_numcpu(void);
  */
 GORT_API void gort_lock_os_thread(void);
 GORT_API void gort_unlock_os_thread(void);
+
+/* ---- Channels (Go's chan) ------------------------------------------------- */
+
+/*
+ * A channel carries elements of a fixed size, copied in and out with memcpy
+ * (size 0 is chan struct{}).  A NULL gort_chan * is Go's nil channel: send
+ * and receive block forever, close panics.
+ *
+ * Lifetime: Go collects channels; in C the program frees them.  Free a
+ * channel with gort_chan_free once no goroutine is blocked on it and none
+ * will use it again - the same rule as for any shared object, and closing
+ * first is not required.  Freeing a channel that goroutines are blocked on
+ * is a fatal error ("gort: gort_chan_free of a channel with blocked
+ * goroutines"); an operation on a freed channel is a fatal error ("gort: use
+ * of a freed channel") for as long as the freed header has not been reused:
+ * gort keeps freed headers out of circulation for a while (the most recent
+ * 1024 frees) so that this is caught, not silently misdirected.
+ */
+typedef struct gort_chan gort_chan;
+
+/* gort_chan_make: make(chan T, cap) with elem_size = sizeof(T). */
+GORT_API gort_chan *gort_chan_make(size_t elem_size, size_t cap);
+GORT_API void gort_chan_free(gort_chan *c);
+
+/* gort_chan_send: c <- *elem.  Blocks until a receiver takes it or the
+ * buffer has room.  Panics "send on closed channel". */
+GORT_API void gort_chan_send(gort_chan *c, const void *elem);
+
+/* gort_chan_recv: *elem, ok = <-c.  Blocks until a value arrives; returns
+ * false (and zeroes *elem) once c is closed and drained.  elem may be NULL
+ * to discard the value. */
+GORT_API bool gort_chan_recv(gort_chan *c, void *elem);
+
+/* gort_chan_trysend: select { case c <- *elem: return true; default: return false }. */
+GORT_API bool gort_chan_trysend(gort_chan *c, const void *elem);
+
+/* gort_chan_tryrecv: select { case *elem, *ok = <-c: return true; default:
+ * return false }.  ok may be NULL. */
+GORT_API bool gort_chan_tryrecv(gort_chan *c, void *elem, bool *ok);
+
+/* gort_chan_close: close(c).  Panics "close of nil channel" and "close of
+ * closed channel", as Go does. */
+GORT_API void gort_chan_close(gort_chan *c);
+
+/* len(c) and cap(c); 0 for a nil channel. */
+GORT_API int gort_chan_len(gort_chan *c);
+GORT_API int gort_chan_cap(gort_chan *c);
+
+/* ---- select --------------------------------------------------------------- */
+
+enum { GORT_SEND = 1, GORT_RECV = 2 };
+
+/* One case of a select: a send of *elem, or a receive into *elem (elem may
+ * be NULL to discard; ok, if not NULL, is set false when the case fired
+ * because the channel is closed).  A case on a NULL channel never fires. */
+typedef struct gort_case {
+	gort_chan *chan;
+	int dir;   /* GORT_SEND or GORT_RECV */
+	void *elem;
+	bool *ok;
+} gort_case;
+
+/*
+ * gort_select runs Go's select over cases[0..n): it returns the index of the
+ * case that proceeded, chosen uniformly at random among those ready.  If
+ * none is ready: with block it waits for one; without, it returns -1 (the
+ * default case).  With no cases and block it blocks forever, like select {}.
+ */
+GORT_API int gort_select(gort_case *cases, int n, bool block);
+
+/*
+ * The macro form:
+ *
+ *     int v; bool ok;
+ *     switch (GORT_SELECT(GORT_CASE_RECV(in, &v, &ok), GORT_CASE_SEND(out, &x))) {
+ *     case 0: ...received v (ok false: in is closed)...; break;
+ *     case 1: ...sent x...; break;
+ *     }
+ *
+ * GORT_SELECT blocks; GORT_SELECT_DEFAULT returns -1 when no case is ready.
+ */
+#define GORT_CASE_SEND(c, p) ((gort_case){(c), GORT_SEND, (void *)(p), NULL})
+#define GORT_CASE_RECV(c, p, okp) ((gort_case){(c), GORT_RECV, (p), (okp)})
+#define GORT_SELECT(...) \
+	gort_select((gort_case[]){__VA_ARGS__}, \
+	            (int)(sizeof((gort_case[]){__VA_ARGS__}) / sizeof(gort_case)), true)
+#define GORT_SELECT_DEFAULT(...) \
+	gort_select((gort_case[]){__VA_ARGS__}, \
+	            (int)(sizeof((gort_case[]){__VA_ARGS__}) / sizeof(gort_case)), false)
+
+/* ---- sync (Go's sync package) ----------------------------------------------
+ *
+ * As in Go, the zero value of each type is ready to use (except gort_cond,
+ * which needs its lock: GORT_COND_INIT), and a value must not be copied
+ * after first use.  Their fields are internal.  Blocked goroutines park on
+ * gort's semaphore table; an uncontended Lock/Unlock never enters the
+ * scheduler.
+ */
+
+/* sync.Mutex, with Go's normal and starvation modes. */
+typedef struct gort_mutex {
+	int32_t state;
+	uint32_t sema;
+} gort_mutex;
+#define GORT_MUTEX_INIT {0, 0}
+GORT_API void gort_mutex_lock(gort_mutex *m);
+GORT_API bool gort_mutex_trylock(gort_mutex *m);
+GORT_API void gort_mutex_unlock(gort_mutex *m); /* fatal "sync: unlock of unlocked mutex" */
+
+/* sync.RWMutex: many readers or one writer; a waiting writer holds off new readers. */
+typedef struct gort_rwmutex {
+	gort_mutex w;
+	uint32_t writer_sem, reader_sem;
+	int32_t reader_count, reader_wait;
+} gort_rwmutex;
+#define GORT_RWMUTEX_INIT {GORT_MUTEX_INIT, 0, 0, 0, 0}
+GORT_API void gort_rwmutex_lock(gort_rwmutex *rw);
+GORT_API bool gort_rwmutex_trylock(gort_rwmutex *rw);
+GORT_API void gort_rwmutex_unlock(gort_rwmutex *rw);
+GORT_API void gort_rwmutex_rlock(gort_rwmutex *rw);
+GORT_API bool gort_rwmutex_tryrlock(gort_rwmutex *rw);
+GORT_API void gort_rwmutex_runlock(gort_rwmutex *rw);
+
+/* sync.WaitGroup. */
+typedef struct gort_waitgroup {
+	uint64_t state; /* counter in the high 32 bits, waiters in the low 32 */
+	uint32_t sema;
+} gort_waitgroup;
+#define GORT_WAITGROUP_INIT {0, 0}
+GORT_API void gort_waitgroup_add(gort_waitgroup *wg, int delta);
+GORT_API void gort_waitgroup_done(gort_waitgroup *wg);
+GORT_API void gort_waitgroup_wait(gort_waitgroup *wg);
+
+/* sync.Once: gort_once_do runs fn(arg) once; every caller returns after it has. */
+typedef struct gort_once {
+	uint32_t done;
+	gort_mutex m;
+} gort_once;
+#define GORT_ONCE_INIT {0, GORT_MUTEX_INIT}
+GORT_API void gort_once_do(gort_once *o, void (*fn)(void *arg), void *arg);
+
+/* sync.Cond, on a gort_mutex L.  Copying one after first use panics "sync.Cond is copied". */
+typedef struct gort_cond {
+	gort_mutex *L;
+	uint32_t wait, notify;   /* tickets: next to hand out, next to wake */
+	void *head, *tail;       /* waiting goroutines */
+	uintptr_t checker;       /* its own address, to detect copies */
+} gort_cond;
+#define GORT_COND_INIT(l) {(l), 0, 0, NULL, NULL, 0}
+GORT_API void gort_cond_wait(gort_cond *c);      /* unlock L, wait, relock L */
+GORT_API void gort_cond_signal(gort_cond *c);
+GORT_API void gort_cond_broadcast(gort_cond *c);
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,28 @@ void gort__throw(const char *msg)
 	gort__exit(2);
 }
 
+/*
+ * panic: Go's panic with a plain message ("send on closed channel", ...).
+ * Every runtime panic comes here.  Until defer and recover exist it cannot
+ * be recovered: Go's report for an unrecovered panic, then exit 2.
+ * GOTRACEBACK=single: only the panicking goroutine.
+ */
+void gort__panic(const char *msg)
+{
+	fflush(NULL);
+	if (atomic_fetch_add(&dying, 1) != 0) {
+		gort__printf("panic: %s\npanic during panic\n", msg);
+		gort__exit(2);
+	}
+	gort__printf("panic: %s\n", msg);
+	G *gp = gort__getg();
+	if (gp != NULL && gp->m != NULL && gp != &gp->m->g0) {
+		gort__printf("\n");
+		gort__goroutineheader(gp);
+	}
+	gort__exit(2);
+}
+
 void gort__fatal(const char *msg)
 {
 	fflush(NULL);

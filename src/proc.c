@@ -889,6 +889,45 @@ static void gosched_m(void *arg)
 	schedule(mp);
 }
 
+/* goyield_m: like gosched_m, but to the back of the local queue, so the G
+ * this one just readied (in runnext) runs now, on this P. */
+static void goyield_m(void *arg)
+{
+	G *gp = arg;
+	M *mp = enter_g0(gp);
+	casgstatus(gp, Grunning, Grunnable);
+	mp->curg = NULL;
+	gp->m = NULL;
+	runqput(mp->p, gp, false);
+	schedule(mp);
+}
+
+void gort__goyield(void)
+{
+	mcall(goyield_m, false);
+}
+
+/*
+ * sync_canspin: may sync.Mutex spin for a lock instead of parking?  Only a
+ * few times, on a multicore machine, while some other P is running (the
+ * holder, with luck) and our own queue is empty: spinning bets that the
+ * holder lets go sooner than a park and wake would take.
+ */
+bool gort__sync_canspin(int iter)
+{
+	if (iter >= 4 || gort__ncpu <= 1)
+		return false;
+	if (atomic_load(&gomaxprocs) <= atomic_load(&sched.npidle) + atomic_load(&sched.nmspinning) + 1)
+		return false;
+	return runqempty(gort__getm()->p);
+}
+
+void gort__sync_dospin(void)
+{
+	for (int i = 0; i < 30; i++)
+		__builtin_ia32_pause();
+}
+
 /* ---- the local run queue ------------------------------------------------ */
 
 static inline G *slot_load(P *pp, uint32_t i)

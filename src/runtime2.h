@@ -136,6 +136,33 @@ typedef enum waitReason {
 
 const char *gort__waitreason_string(waitReason r);
 
+/* ---- sudog -------------------------------------------------------------- */
+
+/*
+ * sudog is a G waiting on something: a channel's wait queue, a semaphore
+ * address.  A G in a select waits on several at once, one sudog each.
+ * Go allocates sudogs from per-P caches because its stacks move; a C stack
+ * never moves, so gort puts each sudog on the stack of the goroutine that
+ * waits - it lives exactly as long as the wait.
+ */
+typedef struct sudog sudog;
+struct sudog {
+	G *g;
+	sudog *next, *prev;    /* the wait queue (chan), or the address's list (sema) */
+	void *elem;            /* data to send, or where to receive (may be NULL) */
+	struct gort_chan *c;   /* the channel waited on */
+	sudog *waitlink;       /* the G's other sudogs, for a select */
+	bool isSelect;         /* part of a select: wakers must win g->selectDone */
+	bool success;          /* woken by a communication (true) or by close (false) */
+
+	/* semaphore table (sema.c): a treap of addresses, a list per address */
+	void *addr;
+	sudog *parent, *left, *right;
+	sudog *waittail;       /* the list's tail, kept in its head */
+	uint32_t priority;     /* the treap's heap key */
+	uint32_t ticket;       /* sema: 1 = handed off; Cond: the ticket waited for */
+};
+
 /* ---- G ------------------------------------------------------------------ */
 
 /* A stack's usable bytes are [lo, hi); its guard lies just below lo. */
@@ -166,6 +193,9 @@ struct G {
 	int64_t parentgoid;   /* the goroutine that created it */
 	uintptr_t gopc;       /* where it was created, for "created by" */
 	void *asan_fakestack; /* AddressSanitizer's state while switched out */
+	sudog *param;         /* set by the waker: the sudog that won a select */
+	sudog *waiting;       /* the sudogs of the select it is blocked in */
+	_Atomic uint32_t selectDone; /* a waker has claimed this select */
 
 	/* gort_go_args copies the caller's block here; arg then points at it. */
 	_Alignas(16) unsigned char args[GORT_GO_ARGS_MAX];
@@ -303,6 +333,8 @@ extern int32_t gort__ncpu;
  */
 __attribute__((noreturn, cold)) void gort__throw(const char *msg);
 __attribute__((noreturn, cold)) void gort__fatal(const char *msg);
+/* panic is Go's panic with a plain message: every runtime panic goes here. */
+__attribute__((noreturn, cold)) void gort__panic(const char *msg);
 
 #define gort__assert(cond, msg) \
 	do { \
@@ -359,10 +391,29 @@ static inline M *gort__getm(void)
 typedef bool (*unlockFunc)(G *gp, void *lock);
 void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason);
 void gort__goready(G *gp);
+void gort__goyield(void);
+bool gort__sync_canspin(int iter);
+void gort__sync_dospin(void);
 uint32_t gort__readgstatus(G *gp);
 uint32_t gort__fastrand(M *mp);
 G *gort__current_goroutine(const char *api);
 bool gort__forEachG(void (*fn)(G *gp, void *ctx), void *ctx);
+
+/* ---- sema.c ------------------------------------------------------------- */
+
+void gort__semacquire(uint32_t *addr, bool lifo, waitReason reason);
+void gort__semrelease(uint32_t *addr, bool handoff);
+
+/* A notify list (Go's notifyList): the ticket queue under sync.Cond. */
+typedef struct notifyList {
+	uint32_t wait;   /* the next ticket to hand out */
+	uint32_t notify; /* the next ticket to wake */
+	sudog *head, *tail;
+} notifyList;
+uint32_t gort__notifylist_add(notifyList *l);
+void gort__notifylist_wait(notifyList *l, uint32_t ticket);
+void gort__notifylist_notifyone(notifyList *l);
+void gort__notifylist_notifyall(notifyList *l);
 
 /* ---- stack.c ------------------------------------------------------------ */
 

@@ -1,0 +1,439 @@
+/*
+ * chan.c - channels (Go's chan.go).
+ *
+ * A channel is a lock, a ring buffer and two queues of waiting goroutines.
+ * Every operation takes the lock and then, in this order:
+ *   send:    a receiver is waiting  -> copy straight into its slot, ready it;
+ *            room in the buffer     -> copy into the buffer;
+ *            else                   -> wait in sendq until a receiver or
+ *                                      close wakes us.
+ *   receive: a sender is waiting    -> unbuffered: copy from it directly;
+ *                                      full buffer: take the head, move the
+ *                                      sender's value into the tail;
+ *            a value in the buffer  -> take it;
+ *            closed                 -> the zero value, ok = false;
+ *            else                   -> wait in recvq.
+ *   close:   mark closed, wake every waiter: receivers get the zero value,
+ *            senders panic.
+ * A waiter parks with gopark, whose unlock function releases the channel
+ * lock only once the goroutine is marked waiting: a waker holding the lock
+ * always sees a consistent queue.  Values move with memcpy; the waiter's
+ * sudog lives on its own stack.
+ *
+ * Lifetime (C has no GC): gort_chan_free; freed headers wait in a
+ * quarantine of QUARANTINE entries before going back to malloc, so that a
+ * use after free finds CHAN_FREED and dies with a clear message.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chan.h"
+
+enum {
+	QUARANTINE = 1024,          /* freed headers kept out of circulation */
+	MAX_ELEM_SIZE = 1 << 16,    /* Go's limit on a channel's element size */
+};
+
+static mutex quarantine_lock;
+static hchan *quarantine[QUARANTINE];
+static size_t quarantine_next;
+
+/* ---- helpers shared with select.c ------------------------------------------ */
+
+void gort__chan_check(hchan *c)
+{
+	uint32_t magic = atomic_load_explicit(&c->magic, memory_order_relaxed);
+	if (__builtin_expect(magic == CHAN_LIVE, 1))
+		return;
+	if (magic == CHAN_FREED)
+		gort__fatal("gort: use of a freed channel");
+	gort__fatal("gort: not a channel (a corrupted or uninitialized gort_chan pointer)");
+}
+
+void *gort__chanbuf(hchan *c, size_t i)
+{
+	return c->buf + i * c->elemsize;
+}
+
+/* typedmemmove copies one element; size 0 (chan struct{}) copies nothing. */
+void gort__typedmemmove(size_t size, void *dst, const void *src)
+{
+	if (size != 0 && dst != src)
+		memmove(dst, src, size);
+}
+
+static void memclr(void *p, size_t size)
+{
+	if (p != NULL && size != 0)
+		memset(p, 0, size);
+}
+
+void gort__waitq_enqueue(waitq *q, sudog *sg)
+{
+	sg->next = NULL;
+	sg->prev = q->last;
+	if (q->last != NULL)
+		q->last->next = sg;
+	else
+		q->first = sg;
+	q->last = sg;
+}
+
+/* waitq_remove unlinks sg from q; it may already have been dequeued. */
+void gort__waitq_remove(waitq *q, sudog *sg)
+{
+	sudog *x = sg->prev, *y = sg->next;
+	if (x != NULL) {
+		x->next = y;
+		if (y != NULL)
+			y->prev = x;
+		else
+			q->last = x;
+	} else if (y != NULL) {
+		y->prev = NULL;
+		q->first = y;
+	} else if (q->first == sg) { /* the only one */
+		q->first = q->last = NULL;
+	}
+	sg->next = sg->prev = NULL;
+}
+
+/*
+ * waitq_dequeue takes the oldest waiter.  A goroutine in a select waits in
+ * several queues at once; only the first waker may claim it (selectDone),
+ * and the losers just drop its sudog and look further.
+ */
+sudog *gort__waitq_dequeue(waitq *q)
+{
+	for (;;) {
+		sudog *sg = q->first;
+		if (sg == NULL)
+			return NULL;
+		q->first = sg->next;
+		if (q->first != NULL)
+			q->first->prev = NULL;
+		else
+			q->last = NULL;
+		sg->next = sg->prev = NULL;
+		uint32_t zero = 0;
+		if (sg->isSelect && !atomic_compare_exchange_strong(&sg->g->selectDone, &zero, 1))
+			continue;
+		return sg;
+	}
+}
+
+/* chan_send_to hands the value at ep to the waiting receiver sg (holds c->lock).
+ * The caller unlocks and then readies sg->g. */
+void gort__chan_send_to(hchan *c, sudog *sg, const void *ep)
+{
+	if (sg->elem != NULL)
+		gort__typedmemmove(c->elemsize, sg->elem, ep);
+	sg->elem = NULL;
+	sg->success = true;
+	sg->g->param = sg;
+}
+
+/*
+ * chan_recv_from receives from the waiting sender sg into ep (holds
+ * c->lock).  Unbuffered: straight from the sender.  Buffered, which means
+ * full: the receiver takes the oldest value and the sender's value goes in
+ * behind the newest, in the slot just freed.  The caller unlocks and then
+ * readies sg->g.
+ */
+void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
+{
+	if (c->dataqsiz == 0) {
+		if (ep != NULL)
+			gort__typedmemmove(c->elemsize, ep, sg->elem);
+	} else {
+		void *qp = gort__chanbuf(c, c->recvx);
+		if (ep != NULL)
+			gort__typedmemmove(c->elemsize, ep, qp);
+		gort__typedmemmove(c->elemsize, qp, sg->elem);
+		if (++c->recvx == c->dataqsiz)
+			c->recvx = 0;
+		c->sendx = c->recvx;
+	}
+	sg->elem = NULL;
+	sg->success = true;
+	sg->g->param = sg;
+}
+
+/* ---- make and free ---------------------------------------------------------- */
+
+gort_chan *gort_chan_make(size_t elem_size, size_t cap)
+{
+	if (elem_size >= MAX_ELEM_SIZE)
+		gort__fatal("makechan: invalid channel element type");
+	if (cap > (SIZE_MAX >> 1) / (elem_size ? elem_size : 1) || cap > INT32_MAX)
+		gort__panic("makechan: size out of range");
+	hchan *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		gort__throw("out of memory allocating a channel");
+	if (cap * elem_size != 0) {
+		c->buf = calloc(cap, elem_size);
+		if (c->buf == NULL)
+			gort__throw("out of memory allocating a channel buffer");
+	}
+	c->elemsize = elem_size;
+	c->dataqsiz = cap;
+	atomic_store_explicit(&c->magic, CHAN_LIVE, memory_order_release);
+	return c;
+}
+
+void gort_chan_free(gort_chan *c)
+{
+	if (c == NULL)
+		return;
+	gort__chan_check(c);
+	gort__lock(&c->lock);
+	if (c->recvq.first != NULL || c->sendq.first != NULL) {
+		gort__unlock(&c->lock);
+		gort__fatal("gort: gort_chan_free of a channel with blocked goroutines");
+	}
+	atomic_store_explicit(&c->magic, CHAN_FREED, memory_order_relaxed);
+	gort__unlock(&c->lock);
+	free(c->buf);
+	c->buf = NULL;
+
+	gort__lock(&quarantine_lock);
+	hchan *old = quarantine[quarantine_next];
+	quarantine[quarantine_next] = c;
+	quarantine_next = (quarantine_next + 1) % QUARANTINE;
+	gort__unlock(&quarantine_lock);
+	free(old);
+}
+
+/* ---- send, receive, close --------------------------------------------------- */
+
+static bool chanparkcommit(G *gp, void *lock)
+{
+	gort__unlock(lock);
+	return true;
+}
+
+/* Racy peeks for the non-blocking fast paths: a stale answer is one that
+ * was true an instant ago, which is all a failed try promises. */
+static bool peek_closed(hchan *c)
+{
+	return __atomic_load_n(&c->closed, __ATOMIC_ACQUIRE);
+}
+
+static bool full(hchan *c)
+{
+	if (c->dataqsiz == 0)
+		return __atomic_load_n(&c->recvq.first, __ATOMIC_RELAXED) == NULL;
+	return __atomic_load_n(&c->qcount, __ATOMIC_RELAXED) == c->dataqsiz;
+}
+
+static bool empty(hchan *c)
+{
+	if (c->dataqsiz == 0)
+		return __atomic_load_n(&c->sendq.first, __ATOMIC_RELAXED) == NULL;
+	return __atomic_load_n(&c->qcount, __ATOMIC_RELAXED) == 0;
+}
+
+/* chansend: c <- *ep.  Returns false only if !block and it could not send. */
+static bool chansend(G *gp, hchan *c, const void *ep, bool block)
+{
+	if (c == NULL) {
+		if (!block)
+			return false;
+		gort__gopark(NULL, NULL, waitReasonChanSendNilChan);
+		gort__throw("unreachable");
+	}
+	gort__chan_check(c);
+	if (!block && !peek_closed(c) && full(c))
+		return false;
+
+	gort__lock(&c->lock);
+	if (c->closed) {
+		gort__unlock(&c->lock);
+		gort__panic("send on closed channel");
+	}
+	sudog *sg = gort__waitq_dequeue(&c->recvq);
+	if (sg != NULL) {
+		gort__chan_send_to(c, sg, ep);
+		gort__unlock(&c->lock);
+		gort__goready(sg->g);
+		return true;
+	}
+	if (c->qcount < c->dataqsiz) {
+		gort__typedmemmove(c->elemsize, gort__chanbuf(c, c->sendx), ep);
+		if (++c->sendx == c->dataqsiz)
+			c->sendx = 0;
+		__atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+		gort__unlock(&c->lock);
+		return true;
+	}
+	if (!block) {
+		gort__unlock(&c->lock);
+		return false;
+	}
+
+	sudog mysg = {.g = gp, .elem = (void *)ep, .c = c};
+	gp->param = NULL;
+	gort__waitq_enqueue(&c->sendq, &mysg);
+	gort__gopark(chanparkcommit, &c->lock, waitReasonChanSend);
+	if (!mysg.success)
+		gort__panic("send on closed channel"); /* woken by close */
+	return true;
+}
+
+/*
+ * chanrecv: *ep, *ok = <-c.  Returns false only if !block and nothing was
+ * ready.  ep may be NULL (the value is dropped).
+ */
+static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
+{
+	if (c == NULL) {
+		if (!block)
+			return false;
+		gort__gopark(NULL, NULL, waitReasonChanReceiveNilChan);
+		gort__throw("unreachable");
+	}
+	gort__chan_check(c);
+	if (!block && empty(c)) {
+		/* Closed is read after empty: a channel seen empty and then
+		 * closed was both at the moment closed was read, since a closed
+		 * channel never fills again. */
+		if (!peek_closed(c))
+			return false;
+		if (empty(c)) {
+			memclr(ep, c->elemsize);
+			*ok = false;
+			return true;
+		}
+	}
+
+	gort__lock(&c->lock);
+	if (c->closed && c->qcount == 0) {
+		gort__unlock(&c->lock);
+		memclr(ep, c->elemsize);
+		*ok = false;
+		return true;
+	}
+	sudog *sg = gort__waitq_dequeue(&c->sendq);
+	if (sg != NULL) {
+		gort__chan_recv_from(c, sg, ep);
+		gort__unlock(&c->lock);
+		gort__goready(sg->g);
+		*ok = true;
+		return true;
+	}
+	if (c->qcount > 0) {
+		void *qp = gort__chanbuf(c, c->recvx);
+		if (ep != NULL)
+			gort__typedmemmove(c->elemsize, ep, qp);
+		if (++c->recvx == c->dataqsiz)
+			c->recvx = 0;
+		__atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
+		gort__unlock(&c->lock);
+		*ok = true;
+		return true;
+	}
+	if (!block) {
+		gort__unlock(&c->lock);
+		return false;
+	}
+
+	sudog mysg = {.g = gp, .elem = ep, .c = c};
+	gp->param = NULL;
+	gort__waitq_enqueue(&c->recvq, &mysg);
+	gort__gopark(chanparkcommit, &c->lock, waitReasonChanReceive);
+	*ok = mysg.success;
+	return true;
+}
+
+/*
+ * closechan marks c closed and wakes every waiter: receivers with the zero
+ * value and ok = false, senders to panic.  The waiters are collected under
+ * the lock (their sudogs linked through next, unused once dequeued) and
+ * readied after it, each read before its goroutine can run and reuse the
+ * stack its sudog lives on.
+ */
+static void closechan(hchan *c)
+{
+	if (c == NULL)
+		gort__panic("close of nil channel");
+	gort__chan_check(c);
+	gort__lock(&c->lock);
+	if (c->closed) {
+		gort__unlock(&c->lock);
+		gort__panic("close of closed channel");
+	}
+	__atomic_store_n(&c->closed, true, __ATOMIC_RELEASE);
+
+	sudog *wake = NULL, *sg;
+	while ((sg = gort__waitq_dequeue(&c->recvq)) != NULL) {
+		memclr(sg->elem, c->elemsize);
+		sg->elem = NULL;
+		sg->success = false;
+		sg->g->param = sg;
+		sg->next = wake;
+		wake = sg;
+	}
+	while ((sg = gort__waitq_dequeue(&c->sendq)) != NULL) {
+		sg->elem = NULL;
+		sg->success = false;
+		sg->g->param = sg;
+		sg->next = wake;
+		wake = sg;
+	}
+	gort__unlock(&c->lock);
+	while (wake != NULL) {
+		sudog *next = wake->next;
+		gort__goready(wake->g);
+		wake = next;
+	}
+}
+
+/* ---- the public API --------------------------------------------------------- */
+
+void gort_chan_send(gort_chan *c, const void *elem)
+{
+	chansend(gort__current_goroutine("gort_chan_send"), c, elem, true);
+}
+
+bool gort_chan_recv(gort_chan *c, void *elem)
+{
+	bool ok = false;
+	chanrecv(gort__current_goroutine("gort_chan_recv"), c, elem, true, &ok);
+	return ok;
+}
+
+bool gort_chan_trysend(gort_chan *c, const void *elem)
+{
+	return chansend(gort__current_goroutine("gort_chan_trysend"), c, elem, false);
+}
+
+bool gort_chan_tryrecv(gort_chan *c, void *elem, bool *ok)
+{
+	bool received = false;
+	bool selected = chanrecv(gort__current_goroutine("gort_chan_tryrecv"), c, elem, false, &received);
+	if (selected && ok != NULL)
+		*ok = received;
+	return selected;
+}
+
+void gort_chan_close(gort_chan *c)
+{
+	gort__current_goroutine("gort_chan_close");
+	closechan(c);
+}
+
+int gort_chan_len(gort_chan *c)
+{
+	if (c == NULL)
+		return 0;
+	gort__chan_check(c);
+	return (int)__atomic_load_n(&c->qcount, __ATOMIC_RELAXED);
+}
+
+int gort_chan_cap(gort_chan *c)
+{
+	if (c == NULL)
+		return 0;
+	gort__chan_check(c);
+	return (int)c->dataqsiz;
+}

@@ -1,0 +1,48 @@
+/*
+ * chan.h - the channel header shared by chan.c and select.c (Go keeps hchan
+ * in chan.go and select.go uses it the same way).
+ */
+#ifndef GORT_CHAN_H
+#define GORT_CHAN_H
+
+#include "runtime2.h"
+
+/* A queue of sudogs waiting to send or to receive, oldest first. */
+typedef struct waitq {
+	sudog *first, *last;
+} waitq;
+
+/*
+ * hchan.  buf is a ring of dataqsiz slots of elemsize bytes; qcount of them
+ * hold values, the oldest at recvx; sendx is the next free slot.  At most
+ * one of recvq and sendq is non-empty: a waiting receiver means the buffer
+ * is empty, a waiting sender that it is full.  lock guards every field.
+ */
+struct gort_chan {
+	_Atomic uint32_t magic; /* CHAN_LIVE, or CHAN_FREED after gort_chan_free */
+	bool closed;
+	mutex lock;
+	size_t elemsize;
+	size_t dataqsiz;
+	size_t qcount;
+	size_t sendx, recvx;
+	char *buf;
+	waitq recvq, sendq;
+};
+typedef struct gort_chan hchan;
+
+enum {
+	CHAN_LIVE = 0x6368616e,  /* "chan" */
+	CHAN_FREED = 0x64656164, /* "dead" */
+};
+
+void gort__chan_check(hchan *c);
+void *gort__chanbuf(hchan *c, size_t i);
+void gort__typedmemmove(size_t size, void *dst, const void *src);
+void gort__waitq_enqueue(waitq *q, sudog *sg);
+sudog *gort__waitq_dequeue(waitq *q);
+void gort__waitq_remove(waitq *q, sudog *sg);
+void gort__chan_send_to(hchan *c, sudog *sg, const void *ep);
+void gort__chan_recv_from(hchan *c, sudog *sg, void *ep);
+
+#endif /* GORT_CHAN_H */

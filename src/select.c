@@ -1,0 +1,272 @@
+/*
+ * select.c - select (Go's select.go).
+ *
+ * selectgo, in Go's four steps:
+ *   1. Orders.  pollorder: the cases in a random permutation, so that no
+ *      ready case can starve another.  lockorder: the cases sorted by
+ *      channel address, so that two selects over overlapping channels lock
+ *      them in the same order and cannot deadlock.  Cases on nil channels
+ *      are left out of both: they never fire.
+ *   2. Pass 1: lock every channel; take the first case, in poll order, that
+ *      can proceed now.  None and a default: unlock and return -1.
+ *   3. Pass 2: enqueue a sudog on every channel and park once; the unlock
+ *      function releases the channels after the goroutine is waiting.
+ *   4. Pass 3: woken by one channel - the waker claimed us (selectDone) and
+ *      said which sudog in g->param.  Lock everything again and take our
+ *      other sudogs off the other channels' queues.
+ * The orders and the sudogs live on the caller's stack (up to STACK_CASES
+ * cases; more are allocated).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chan.h"
+
+enum { STACK_CASES = 16 }; /* cases whose orders and sudogs fit on the stack */
+
+/* heapsort lockorder by channel address: no allocation, O(n log n). */
+static uintptr_t key(gort_case *cases, uint16_t i)
+{
+	return (uintptr_t)cases[i].chan;
+}
+
+static void sift_down(gort_case *cases, uint16_t *order, int root, int n)
+{
+	for (;;) {
+		int child = 2 * root + 1;
+		if (child >= n)
+			return;
+		if (child + 1 < n && key(cases, order[child + 1]) > key(cases, order[child]))
+			child++;
+		if (key(cases, order[root]) >= key(cases, order[child]))
+			return;
+		uint16_t t = order[root];
+		order[root] = order[child];
+		order[child] = t;
+		root = child;
+	}
+}
+
+static void sort_by_channel(gort_case *cases, uint16_t *order, int n)
+{
+	for (int i = n / 2 - 1; i >= 0; i--)
+		sift_down(cases, order, i, n);
+	for (int end = n - 1; end > 0; end--) {
+		uint16_t t = order[0];
+		order[0] = order[end];
+		order[end] = t;
+		sift_down(cases, order, 0, end);
+	}
+}
+
+/* sellock locks each distinct channel in lock order. */
+static void sellock(gort_case *cases, uint16_t *lockorder, int n)
+{
+	hchan *last = NULL;
+	for (int i = 0; i < n; i++) {
+		hchan *c = cases[lockorder[i]].chan;
+		if (c != last)
+			gort__lock(&c->lock);
+		last = c;
+	}
+}
+
+static void selunlock(gort_case *cases, uint16_t *lockorder, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		hchan *c = cases[lockorder[i]].chan;
+		if (i > 0 && c == cases[lockorder[i - 1]].chan)
+			continue; /* unlock a duplicate once, at its first place */
+		gort__unlock(&c->lock);
+	}
+}
+
+/*
+ * selparkcommit unlocks the channels of a parked select, on g0.  It walks
+ * the goroutine's sudogs (in lock order) rather than the case array: the
+ * moment the last channel is unlocked a waker may run the goroutine, whose
+ * stack holds both.  A channel is unlocked only after its last sudog has
+ * been passed, and nothing is touched after the final unlock.
+ */
+static bool selparkcommit(G *gp, void *unused)
+{
+	hchan *last = NULL;
+	for (sudog *sg = gp->waiting; sg != NULL; sg = sg->waitlink) {
+		if (sg->c != last && last != NULL)
+			gort__unlock(&last->lock);
+		last = sg->c;
+	}
+	if (last != NULL)
+		gort__unlock(&last->lock);
+	return true;
+}
+
+static void set_ok(gort_case *cas, bool ok)
+{
+	if (cas->ok != NULL)
+		*cas->ok = ok;
+}
+
+/* Pass 1 for one case: proceed now if it can (holds every lock). */
+static bool try_case(gort_case *cases, uint16_t *lockorder, int norder, int i)
+{
+	gort_case *cas = &cases[i];
+	hchan *c = cas->chan;
+	sudog *sg;
+	if (cas->dir == GORT_RECV) {
+		if ((sg = gort__waitq_dequeue(&c->sendq)) != NULL) {
+			gort__chan_recv_from(c, sg, cas->elem);
+			selunlock(cases, lockorder, norder);
+			gort__goready(sg->g);
+			set_ok(cas, true);
+			return true;
+		}
+		if (c->qcount > 0) {
+			void *qp = gort__chanbuf(c, c->recvx);
+			if (cas->elem != NULL)
+				gort__typedmemmove(c->elemsize, cas->elem, qp);
+			if (++c->recvx == c->dataqsiz)
+				c->recvx = 0;
+			__atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
+			selunlock(cases, lockorder, norder);
+			set_ok(cas, true);
+			return true;
+		}
+		if (c->closed) {
+			selunlock(cases, lockorder, norder);
+			if (cas->elem != NULL && c->elemsize != 0)
+				memset(cas->elem, 0, c->elemsize);
+			set_ok(cas, false);
+			return true;
+		}
+		return false;
+	}
+	if (c->closed) {
+		selunlock(cases, lockorder, norder);
+		gort__panic("send on closed channel");
+	}
+	if ((sg = gort__waitq_dequeue(&c->recvq)) != NULL) {
+		gort__chan_send_to(c, sg, cas->elem);
+		selunlock(cases, lockorder, norder);
+		gort__goready(sg->g);
+		return true;
+	}
+	if (c->qcount < c->dataqsiz) {
+		gort__typedmemmove(c->elemsize, gort__chanbuf(c, c->sendx), cas->elem);
+		if (++c->sendx == c->dataqsiz)
+			c->sendx = 0;
+		__atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+		selunlock(cases, lockorder, norder);
+		return true;
+	}
+	return false;
+}
+
+static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollorder,
+                    uint16_t *lockorder, sudog *sgs)
+{
+	/* 1. the orders, without the nil-channel cases */
+	M *mp = gp->m;
+	int norder = 0;
+	for (int i = 0; i < n; i++) {
+		if (cases[i].chan == NULL)
+			continue;
+		/* insert i at a random place j of the permutation so far */
+		int j = (int)(gort__fastrand(mp) % (uint32_t)(norder + 1));
+		pollorder[norder] = pollorder[j];
+		pollorder[j] = (uint16_t)i;
+		norder++;
+	}
+	memcpy(lockorder, pollorder, (size_t)norder * sizeof *lockorder);
+	sort_by_channel(cases, lockorder, norder);
+
+	/* 2. pass 1: anything ready? */
+	sellock(cases, lockorder, norder);
+	for (int k = 0; k < norder; k++)
+		if (try_case(cases, lockorder, norder, pollorder[k]))
+			return pollorder[k];
+	if (!block) {
+		selunlock(cases, lockorder, norder);
+		return -1;
+	}
+
+	/* 3. pass 2: wait on every channel, park once */
+	atomic_store(&gp->selectDone, 0);
+	gp->param = NULL;
+	sudog **link = &gp->waiting;
+	for (int k = 0; k < norder; k++) {
+		int i = lockorder[k];
+		sudog *sg = &sgs[i];
+		*sg = (sudog){.g = gp, .elem = cases[i].elem, .c = cases[i].chan, .isSelect = true};
+		*link = sg;
+		link = &sg->waitlink;
+		gort__waitq_enqueue(cases[i].dir == GORT_SEND ? &cases[i].chan->sendq : &cases[i].chan->recvq, sg);
+	}
+	*link = NULL;
+	gort__gopark(selparkcommit, NULL, waitReasonSelect);
+
+	/* 4. pass 3: woken; leave every other queue */
+	sellock(cases, lockorder, norder);
+	atomic_store(&gp->selectDone, 0);
+	sudog *won = gp->param;
+	gp->param = NULL;
+	int casi = -1;
+	for (int k = 0; k < norder; k++) {
+		int i = lockorder[k];
+		sudog *sg = &sgs[i];
+		if (sg == won) {
+			casi = i;
+			continue;
+		}
+		hchan *c = cases[i].chan;
+		gort__waitq_remove(cases[i].dir == GORT_SEND ? &c->sendq : &c->recvq, sg);
+	}
+	gp->waiting = NULL;
+	gort__assert(casi >= 0, "selectgo: bad wakeup");
+	selunlock(cases, lockorder, norder);
+	if (cases[casi].dir == GORT_SEND) {
+		if (!won->success)
+			gort__panic("send on closed channel");
+	} else {
+		set_ok(&cases[casi], won->success);
+	}
+	return casi;
+}
+
+int gort_select(gort_case *cases, int n, bool block)
+{
+	G *gp = gort__current_goroutine("gort_select");
+	if (n < 0 || (n > 0 && cases == NULL) || n > UINT16_MAX)
+		gort__fatal("gort: gort_select: bad case array (NULL, or a count below 0 or above 65535)");
+	if (n == 0) {
+		if (!block)
+			return -1;
+		gort__gopark(NULL, NULL, waitReasonSelectNoCases);
+		gort__throw("unreachable");
+	}
+	for (int i = 0; i < n; i++) {
+		if (cases[i].dir != GORT_SEND && cases[i].dir != GORT_RECV)
+			gort__fatal("gort: gort_select: a case's dir is neither GORT_SEND nor GORT_RECV");
+		if (cases[i].chan != NULL)
+			gort__chan_check(cases[i].chan);
+	}
+
+	uint16_t pollbuf[STACK_CASES], lockbuf[STACK_CASES];
+	sudog sgbuf[STACK_CASES];
+	uint16_t *pollorder = pollbuf, *lockorder = lockbuf;
+	sudog *sgs = sgbuf;
+	if (n > STACK_CASES) {
+		pollorder = malloc((size_t)n * sizeof *pollorder);
+		lockorder = malloc((size_t)n * sizeof *lockorder);
+		sgs = malloc((size_t)n * sizeof *sgs);
+		if (pollorder == NULL || lockorder == NULL || sgs == NULL)
+			gort__throw("out of memory in select");
+	}
+	int chosen = selectgo(gp, cases, n, block, pollorder, lockorder, sgs);
+	if (n > STACK_CASES) {
+		free(pollorder);
+		free(lockorder);
+		free(sgs);
+	}
+	return chosen;
+}

@@ -1,0 +1,329 @@
+/*
+ * sema.c - the semaphores under the sync package (Go's sema.go).
+ *
+ * semacquire(addr) waits until *addr > 0, then decrements it; semrelease
+ * (addr) increments it and wakes a waiter.  Any uint32 in the program can
+ * be a semaphore, so waiters are not kept in the object: addresses hash
+ * into SEMTABSZ roots, each with a lock and a treap - a binary search tree
+ * by address that is also a heap by random priority, so it stays balanced
+ * in expectation - whose nodes are the first waiter of each address, the
+ * others queued behind it (FIFO, or LIFO for a waiter that has waited
+ * before, which sync.Mutex uses to stop a woken waiter from starving).
+ *
+ * The fast paths touch only *addr and the root's waiter count: a release
+ * with nobody waiting takes no lock.
+ *
+ * The same roots also lock the notify lists under sync.Cond: a list of
+ * waiters, each holding a ticket, woken in ticket order.
+ */
+#include "runtime2.h"
+
+enum { SEMTABSZ = 251 }; /* prime: addresses spread over every root */
+
+typedef struct semaRoot {
+	mutex lock;
+	sudog *treap;            /* the waiters, one node per address */
+	_Atomic uint32_t nwait;  /* waiters, read without the lock */
+} semaRoot;
+
+static struct {
+	_Alignas(64) semaRoot root; /* a cache line each: no false sharing */
+} semtable[SEMTABSZ];
+
+static semaRoot *semroot(void *addr)
+{
+	return &semtable[((uintptr_t)addr >> 3) % SEMTABSZ].root;
+}
+
+static bool cansemacquire(uint32_t *addr)
+{
+	uint32_t v = __atomic_load_n(addr, __ATOMIC_ACQUIRE);
+	while (v != 0)
+		if (__atomic_compare_exchange_n(addr, &v, v - 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return true;
+	return false;
+}
+
+static bool semaunlock(G *gp, void *lock)
+{
+	gort__unlock(lock);
+	return true;
+}
+
+/* ---- the treap ----------------------------------------------------------- */
+
+/* replace puts node n where node old is in the treap (old leaves it). */
+static void replace(semaRoot *root, sudog *old, sudog *n)
+{
+	n->priority = old->priority;
+	n->left = old->left;
+	n->right = old->right;
+	n->parent = old->parent;
+	if (n->left != NULL)
+		n->left->parent = n;
+	if (n->right != NULL)
+		n->right->parent = n;
+	if (n->parent == NULL)
+		root->treap = n;
+	else if (n->parent->left == old)
+		n->parent->left = n;
+	else
+		n->parent->right = n;
+	old->parent = old->left = old->right = NULL;
+}
+
+/* set_child makes n take the place of child under parent p. */
+static void set_child(semaRoot *root, sudog *p, sudog *child, sudog *n)
+{
+	n->parent = p;
+	if (p == NULL)
+		root->treap = n;
+	else if (p->left == child)
+		p->left = n;
+	else
+		p->right = n;
+}
+
+/* rotate_left: x's right child y takes x's place, x becomes y's left child. */
+static void rotate_left(semaRoot *root, sudog *x)
+{
+	sudog *p = x->parent, *y = x->right, *b = y->left;
+	y->left = x;
+	x->parent = y;
+	x->right = b;
+	if (b != NULL)
+		b->parent = x;
+	set_child(root, p, x, y);
+}
+
+/* rotate_right: y's left child x takes y's place, y becomes x's right child. */
+static void rotate_right(semaRoot *root, sudog *y)
+{
+	sudog *p = y->parent, *x = y->left, *b = x->right;
+	x->right = y;
+	y->parent = x;
+	y->left = b;
+	if (b != NULL)
+		b->parent = y;
+	set_child(root, p, y, x);
+}
+
+/*
+ * queue adds s, waiting on addr, to root (holds root->lock).  If addr has
+ * waiters, s joins its list: at the back, or with lifo at the front, taking
+ * the node's place in the tree.  Otherwise s becomes a new leaf and rotates
+ * up until its priority restores the heap order.
+ */
+static void queue(semaRoot *root, uint32_t *addr, sudog *s, bool lifo)
+{
+	s->addr = addr;
+	s->next = s->waittail = NULL;
+	sudog *last = NULL, **pt = &root->treap;
+	for (sudog *t = *pt; t != NULL; t = *pt) {
+		if (t->addr == addr) {
+			if (lifo) {
+				replace(root, t, s);
+				s->next = t;
+				s->waittail = t->waittail != NULL ? t->waittail : t;
+				t->waittail = NULL;
+			} else {
+				if (t->waittail == NULL)
+					t->next = s;
+				else
+					t->waittail->next = s;
+				t->waittail = s;
+			}
+			return;
+		}
+		last = t;
+		pt = (uintptr_t)addr < (uintptr_t)t->addr ? &t->left : &t->right;
+	}
+	s->priority = gort__fastrand(gort__getm()) | 1;
+	s->parent = last;
+	s->left = s->right = NULL;
+	*pt = s;
+	while (s->parent != NULL && s->parent->priority > s->priority) {
+		if (s->parent->left == s)
+			rotate_right(root, s->parent);
+		else
+			rotate_left(root, s->parent);
+	}
+}
+
+/*
+ * dequeue takes the first waiter on addr, or NULL (holds root->lock).  If
+ * more wait on addr, the next takes its place in the tree; otherwise the
+ * node rotates down to a leaf and is cut off.
+ */
+static sudog *dequeue(semaRoot *root, uint32_t *addr)
+{
+	sudog *s = root->treap;
+	while (s != NULL && s->addr != addr)
+		s = (uintptr_t)addr < (uintptr_t)s->addr ? s->left : s->right;
+	if (s == NULL)
+		return NULL;
+
+	sudog *t = s->next;
+	if (t != NULL) {
+		replace(root, s, t);
+		t->waittail = s->waittail == t ? NULL : s->waittail;
+	} else {
+		while (s->left != NULL || s->right != NULL) {
+			if (s->left == NULL || (s->right != NULL && s->right->priority < s->left->priority))
+				rotate_left(root, s);
+			else
+				rotate_right(root, s);
+		}
+		if (s->parent == NULL)
+			root->treap = NULL;
+		else if (s->parent->left == s)
+			s->parent->left = NULL;
+		else
+			s->parent->right = NULL;
+	}
+	s->next = s->waittail = NULL;
+	s->parent = s->left = s->right = NULL;
+	return s;
+}
+
+/* ---- acquire and release ------------------------------------------------- */
+
+/*
+ * semacquire blocks until it can decrement *addr.  Steps:
+ *   1. the fast path: decrement if positive;
+ *   2. count ourselves in nwait under the root lock, so that a release
+ *      cannot miss us, and try once more;
+ *   3. queue and park; woken with a ticket (the releaser handed us the
+ *      unit directly) we are done, else we compete for it again.
+ */
+void gort__semacquire(uint32_t *addr, bool lifo, waitReason reason)
+{
+	if (cansemacquire(addr))
+		return;
+	G *gp = gort__current_goroutine("semacquire");
+	semaRoot *root = semroot(addr);
+	sudog s;
+	for (;;) {
+		gort__lock(&root->lock);
+		atomic_fetch_add(&root->nwait, 1);
+		if (cansemacquire(addr)) {
+			atomic_fetch_sub(&root->nwait, 1);
+			gort__unlock(&root->lock);
+			return;
+		}
+		s = (sudog){.g = gp};
+		queue(root, addr, &s, lifo);
+		gort__gopark(semaunlock, &root->lock, reason);
+		if (s.ticket != 0 || cansemacquire(addr))
+			return;
+	}
+}
+
+/*
+ * semrelease increments *addr and wakes the first waiter, if any.  With
+ * handoff (sync.Mutex in starvation mode) the unit goes straight to that
+ * waiter, which then runs at once on our P in our place.
+ */
+void gort__semrelease(uint32_t *addr, bool handoff)
+{
+	semaRoot *root = semroot(addr);
+	__atomic_fetch_add(addr, 1, __ATOMIC_RELEASE);
+	if (atomic_load(&root->nwait) == 0)
+		return;
+	gort__lock(&root->lock);
+	if (atomic_load(&root->nwait) == 0) {
+		gort__unlock(&root->lock);
+		return;
+	}
+	sudog *s = dequeue(root, addr);
+	if (s != NULL)
+		atomic_fetch_sub(&root->nwait, 1);
+	gort__unlock(&root->lock);
+	if (s == NULL)
+		return;
+	gort__assert(s->ticket == 0, "corrupted semaphore ticket");
+	bool handed = handoff && cansemacquire(addr);
+	if (handed)
+		s->ticket = 1;
+	gort__goready(s->g); /* s lives on the waiter's stack: not touched after this */
+	if (handed)
+		gort__goyield();
+}
+
+/* ---- notify lists (sync.Cond) ------------------------------------------ */
+
+static bool ticket_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+/* notifylist_add takes a ticket; the caller then unlocks its mutex and waits. */
+uint32_t gort__notifylist_add(notifyList *l)
+{
+	return __atomic_fetch_add(&l->wait, 1, __ATOMIC_ACQ_REL);
+}
+
+/* notifylist_wait parks until ticket t is notified (at once, if it was). */
+void gort__notifylist_wait(notifyList *l, uint32_t t)
+{
+	semaRoot *root = semroot(&l->notify);
+	gort__lock(&root->lock);
+	if (ticket_before(t, l->notify)) {
+		gort__unlock(&root->lock);
+		return;
+	}
+	sudog s = {.g = gort__current_goroutine("sync.Cond.Wait"), .ticket = t};
+	if (l->tail == NULL)
+		l->head = &s;
+	else
+		l->tail->next = &s;
+	l->tail = &s;
+	gort__gopark(semaunlock, &root->lock, waitReasonSyncCondWait);
+}
+
+void gort__notifylist_notifyall(notifyList *l)
+{
+	if (__atomic_load_n(&l->wait, __ATOMIC_ACQUIRE) == __atomic_load_n(&l->notify, __ATOMIC_ACQUIRE))
+		return;
+	semaRoot *root = semroot(&l->notify);
+	gort__lock(&root->lock);
+	sudog *s = l->head;
+	l->head = l->tail = NULL;
+	__atomic_store_n(&l->notify, __atomic_load_n(&l->wait, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
+	gort__unlock(&root->lock);
+	while (s != NULL) {
+		sudog *next = s->next;
+		gort__goready(s->g);
+		s = next;
+	}
+}
+
+/* notifylist_notifyone wakes the holder of the oldest unnotified ticket.
+ * It may not be waiting yet: then it will see its ticket passed and not wait. */
+void gort__notifylist_notifyone(notifyList *l)
+{
+	if (__atomic_load_n(&l->wait, __ATOMIC_ACQUIRE) == __atomic_load_n(&l->notify, __ATOMIC_ACQUIRE))
+		return;
+	semaRoot *root = semroot(&l->notify);
+	gort__lock(&root->lock);
+	uint32_t t = l->notify;
+	if (t == __atomic_load_n(&l->wait, __ATOMIC_ACQUIRE)) {
+		gort__unlock(&root->lock);
+		return;
+	}
+	__atomic_store_n(&l->notify, t + 1, __ATOMIC_RELEASE);
+	for (sudog *p = NULL, *s = l->head; s != NULL; p = s, s = s->next) {
+		if (s->ticket != t)
+			continue;
+		if (p != NULL)
+			p->next = s->next;
+		else
+			l->head = s->next;
+		if (l->tail == s)
+			l->tail = p;
+		gort__unlock(&root->lock);
+		gort__goready(s->g);
+		return;
+	}
+	gort__unlock(&root->lock);
+}

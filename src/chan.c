@@ -186,13 +186,13 @@ void gort_chan_free(gort_chan *c)
 	if (c == NULL)
 		return;
 	gort__chan_check(c);
-	gort__lock(&c->lock);
+	gort__spinlock(&c->lock);
 	if (c->recvq.first != NULL || c->sendq.first != NULL) {
-		gort__unlock(&c->lock);
+		gort__spinunlock(&c->lock);
 		gort__fatal("gort: gort_chan_free of a channel with blocked goroutines");
 	}
 	atomic_store_explicit(&c->magic, CHAN_FREED, memory_order_relaxed);
-	gort__unlock(&c->lock);
+	gort__spinunlock(&c->lock);
 	free(c->buf);
 	c->buf = NULL;
 
@@ -208,7 +208,7 @@ void gort_chan_free(gort_chan *c)
 
 static bool chanparkcommit(G *gp, void *lock)
 {
-	gort__unlock(lock);
+	gort__spinunlock(lock);
 	return true;
 }
 
@@ -246,15 +246,15 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 	if (!block && !peek_closed(c) && full(c))
 		return false;
 
-	gort__lock(&c->lock);
+	gort__spinlock(&c->lock);
 	if (c->closed) {
-		gort__unlock(&c->lock);
+		gort__spinunlock(&c->lock);
 		gort__panic("send on closed channel");
 	}
 	sudog *sg = gort__waitq_dequeue(&c->recvq);
 	if (sg != NULL) {
 		gort__chan_send_to(c, sg, ep);
-		gort__unlock(&c->lock);
+		gort__spinunlock(&c->lock);
 		gort__goready(sg->g);
 		return true;
 	}
@@ -263,11 +263,11 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 		if (++c->sendx == c->dataqsiz)
 			c->sendx = 0;
 		__atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
-		gort__unlock(&c->lock);
+		gort__spinunlock(&c->lock);
 		return true;
 	}
 	if (!block) {
-		gort__unlock(&c->lock);
+		gort__spinunlock(&c->lock);
 		return false;
 	}
 
@@ -306,9 +306,9 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 		}
 	}
 
-	gort__lock(&c->lock);
+	gort__spinlock(&c->lock);
 	if (c->closed && c->qcount == 0) {
-		gort__unlock(&c->lock);
+		gort__spinunlock(&c->lock);
 		memclr(ep, c->elemsize);
 		*ok = false;
 		return true;
@@ -316,7 +316,7 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 	sudog *sg = gort__waitq_dequeue(&c->sendq);
 	if (sg != NULL) {
 		gort__chan_recv_from(c, sg, ep);
-		gort__unlock(&c->lock);
+		gort__spinunlock(&c->lock);
 		gort__goready(sg->g);
 		*ok = true;
 		return true;
@@ -328,12 +328,12 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 		if (++c->recvx == c->dataqsiz)
 			c->recvx = 0;
 		__atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
-		gort__unlock(&c->lock);
+		gort__spinunlock(&c->lock);
 		*ok = true;
 		return true;
 	}
 	if (!block) {
-		gort__unlock(&c->lock);
+		gort__spinunlock(&c->lock);
 		return false;
 	}
 
@@ -357,9 +357,9 @@ static void closechan(hchan *c)
 	if (c == NULL)
 		gort__panic("close of nil channel");
 	gort__chan_check(c);
-	gort__lock(&c->lock);
+	gort__spinlock(&c->lock);
 	if (c->closed) {
-		gort__unlock(&c->lock);
+		gort__spinunlock(&c->lock);
 		gort__panic("close of closed channel");
 	}
 	__atomic_store_n(&c->closed, true, __ATOMIC_RELEASE);
@@ -380,7 +380,7 @@ static void closechan(hchan *c)
 		sg->next = wake;
 		wake = sg;
 	}
-	gort__unlock(&c->lock);
+	gort__spinunlock(&c->lock);
 	while (wake != NULL) {
 		sudog *next = wake->next;
 		gort__goready(wake->g);

@@ -21,7 +21,7 @@ typedef struct waitq {
 struct gort_chan {
 	_Atomic uint32_t magic; /* CHAN_LIVE, or CHAN_FREED after gort_chan_free */
 	bool closed;
-	mutex lock;
+	spinlock lock;         /* sections are short and never block */
 	size_t elemsize;
 	size_t dataqsiz;
 	size_t qcount;

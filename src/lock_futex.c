@@ -1,6 +1,6 @@
 /*
  * lock_futex.c - the runtime's locks and notes, on Linux futexes
- * (Go's lock_futex.go).
+ * (Go's lock_futex.go), and the spinlock for channels.
  *
  * A mutex word is MUTEX_UNLOCKED, MUTEX_LOCKED, or MUTEX_SLEEPING (locked,
  * and some thread may sleep in the kernel waiting for it).  Lock tries an
@@ -91,6 +91,22 @@ void gort__unlock(mutex *l)
 	gort__assert(v != MUTEX_UNLOCKED, "unlock of unlocked lock");
 	if (v == MUTEX_SLEEPING)
 		gort__futexwakeup(&l->key, 1);
+}
+
+/* spinlock_slow: spin on loads (no cache-line ping-pong), then yield. */
+void gort__spinlock_slow(spinlock *l)
+{
+	for (int i = 0;; i++) {
+		while (atomic_load_explicit(&l->key, memory_order_relaxed) != 0) {
+			if (i < ACTIVE_SPIN * ACTIVE_SPIN_CNT)
+				procyield(1);
+			else
+				gort__osyield();
+			i++;
+		}
+		if (atomic_exchange_explicit(&l->key, 1, memory_order_acquire) == 0)
+			return;
+	}
 }
 
 /* A note's key is 0 until notewakeup sets it to 1, once. */

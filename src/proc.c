@@ -126,18 +126,14 @@ static void pstopped(P *pp);
 
 /* ---- the current G ---------------------------------------------------- */
 
-G *gort__current_goroutine(const char *api)
+void gort__not_a_goroutine(const char *api)
 {
-	G *gp = gort__getg();
-	if (gp == NULL || gp == &gp->m->g0) {
-		char msg[256];
-		snprintf(msg, sizeof msg,
-		         "gort: %s called from a thread the runtime does not own "
-		         "(before gort_main, or from a thread gort did not create)",
-		         api);
-		gort__fatal(msg);
-	}
-	return gp;
+	char msg[256];
+	snprintf(msg, sizeof msg,
+	         "gort: %s called from a thread the runtime does not own "
+	         "(before gort_main, or from a thread gort did not create)",
+	         api);
+	gort__fatal(msg);
 }
 
 /* ---- G status ---------------------------------------------------------- */

@@ -59,6 +59,30 @@ typedef struct note {
 	_Atomic uint32_t key;
 } note;
 
+/*
+ * spinlock is for the tiniest sections - a channel's queue and buffer -
+ * that never block and run a few dozen instructions: taking it is one
+ * atomic exchange and releasing it a plain store, against two atomic
+ * instructions for mutex.  A waiter spins, then yields its thread; it never
+ * sleeps in the kernel.
+ */
+typedef struct spinlock {
+	_Atomic uint32_t key;
+} spinlock;
+
+void gort__spinlock_slow(spinlock *l);
+
+static inline void gort__spinlock(spinlock *l)
+{
+	if (__builtin_expect(atomic_exchange_explicit(&l->key, 1, memory_order_acquire) != 0, 0))
+		gort__spinlock_slow(l);
+}
+
+static inline void gort__spinunlock(spinlock *l)
+{
+	atomic_store_explicit(&l->key, 0, memory_order_release);
+}
+
 void gort__lock(mutex *l);
 void gort__unlock(mutex *l);
 bool gort__trylock(mutex *l);
@@ -380,6 +404,21 @@ static inline M *gort__getm(void)
 	return gort__getg()->m;
 }
 
+/*
+ * current_goroutine returns the calling goroutine, or dies with a clear
+ * message naming the API when called from a thread the runtime does not
+ * own (no G), or from the scheduler's own stack (g0).
+ */
+__attribute__((noreturn, cold)) void gort__not_a_goroutine(const char *api);
+
+static inline G *gort__current_goroutine(const char *api)
+{
+	G *gp = gort__getg();
+	if (__builtin_expect(gp == NULL || gp == &gp->m->g0, 0))
+		gort__not_a_goroutine(api);
+	return gp;
+}
+
 #define assert_on_g0(mp) \
 	gort__assert(gort__getg() == &(mp)->g0, "not on the scheduler stack (g0)")
 #define assert_lock_held(l) \
@@ -396,7 +435,6 @@ bool gort__sync_canspin(int iter);
 void gort__sync_dospin(void);
 uint32_t gort__readgstatus(G *gp);
 uint32_t gort__fastrand(M *mp);
-G *gort__current_goroutine(const char *api);
 bool gort__forEachG(void (*fn)(G *gp, void *ctx), void *ctx);
 
 /* ---- sema.c ------------------------------------------------------------- */

@@ -66,7 +66,7 @@ static void sellock(gort_case *cases, uint16_t *lockorder, int n)
 	for (int i = 0; i < n; i++) {
 		hchan *c = cases[lockorder[i]].chan;
 		if (c != last)
-			gort__lock(&c->lock);
+			gort__spinlock(&c->lock);
 		last = c;
 	}
 }
@@ -77,7 +77,7 @@ static void selunlock(gort_case *cases, uint16_t *lockorder, int n)
 		hchan *c = cases[lockorder[i]].chan;
 		if (i > 0 && c == cases[lockorder[i - 1]].chan)
 			continue; /* unlock a duplicate once, at its first place */
-		gort__unlock(&c->lock);
+		gort__spinunlock(&c->lock);
 	}
 }
 
@@ -93,11 +93,11 @@ static bool selparkcommit(G *gp, void *unused)
 	hchan *last = NULL;
 	for (sudog *sg = gp->waiting; sg != NULL; sg = sg->waitlink) {
 		if (sg->c != last && last != NULL)
-			gort__unlock(&last->lock);
+			gort__spinunlock(&last->lock);
 		last = sg->c;
 	}
 	if (last != NULL)
-		gort__unlock(&last->lock);
+		gort__spinunlock(&last->lock);
 	return true;
 }
 

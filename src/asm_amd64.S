@@ -3,8 +3,9 @@
  *
  * A saved context is just a stack pointer.  gort__mcall pushes the six
  * callee-saved registers of the System V ABI (rbp, rbx, r12-r15) on the
- * current stack, stores rsp, and continues on the g0 stack; gort__gogo loads
- * a saved rsp, pops the six registers and returns into the saved code.  The
+ * current stack, stores rsp, runs a scheduler function on the g0 stack and
+ * resumes whichever G that returns; gort__gogo loads a saved rsp, pops the
+ * six registers and jumps back into the saved code.  The
  * caller-saved registers need no saving: both are ordinary calls.  A new
  * goroutine's first frame (gort__gostartframe) is built so that gort__gogo
  * "returns" into gort__gostart, which calls gort__goentry(gp) in proc.c.
@@ -13,7 +14,16 @@
  */
 	.text
 
-/* void gort__mcall(void **savesp, void *g0sp, void (*fn)(void *), void *arg) */
+/*
+ * G *gort__mcall(void **savesp, void *g0sp, G *(*fn)(void *), void *arg)
+ * Saves the running context in *savesp, moves to the g0 stack and calls
+ * fn(arg) there.  fn returns the G to run next, ready to go; mcall then
+ * switches to it.  Because fn returns (rather than calling down into a
+ * switch that never returns), every call on g0 is matched by a ret, and the
+ * CPU's return-stack predictor still holds the calls of the goroutine that
+ * blocked - which, in a channel hand-off, are the calls the next goroutine
+ * returns through.
+ */
 	.globl	gort__mcall
 	.hidden	gort__mcall
 	.type	gort__mcall, @function
@@ -29,9 +39,16 @@ gort__mcall:
 	movq	%rsp, (%rdi)		/* *savesp = context */
 	movq	%rsi, %rsp		/* onto g0: always its top, 16-byte aligned */
 	movq	%rcx, %rdi
-	pushq	$0			/* fn's return address: none, it never returns */
-	jmp	*%rdx			/* a jump, so the return-stack predictor keeps
-					   the G's own calls, not this one */
+	call	*%rdx			/* rax = fn(arg), the next G */
+	movq	(%rax), %rsp		/* its saved context: G.sched_sp is at offset 0 */
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbx
+	popq	%rbp
+	popq	%rcx
+	jmp	*%rcx
 	.cfi_endproc
 	.size	gort__mcall, .-gort__mcall
 
@@ -49,7 +66,8 @@ gort__gogo:
 	popq	%r12
 	popq	%rbx
 	popq	%rbp
-	popq	%rcx			/* jump, rather than ret: see gort__mcall */
+	popq	%rcx			/* jump, rather than ret: keeps the return-stack
+					   predictor in step (see gort__mcall) */
 	jmp	*%rcx
 	.cfi_endproc
 	.size	gort__gogo, .-gort__gogo

@@ -92,9 +92,9 @@ __thread G *gort__tls_g;
 
 /* ---- the verbs -------------------------------------------------------- */
 
-static void schedule(M *mp) __attribute__((noreturn));
+static G *schedule(M *mp);
 static G *findrunnable(M *mp, bool *inheritTime);
-static void execute(M *mp, G *gp, bool inheritTime) __attribute__((noreturn));
+static G *execute(M *mp, G *gp, bool inheritTime);
 static int64_t newproc(M *mp, int64_t parentgoid, uintptr_t pc, gort_func fn, void *arg,
                        const void *args, size_t size, size_t stacksize);
 static void goexit1(void) __attribute__((noreturn));
@@ -119,7 +119,7 @@ static P *procresize(M *mp, int32_t nprocs);
 static void stoplockedm(M *mp);
 static void startlockedm(M *mp, G *gp);
 static void checkdead(void);
-static void park_m(void *arg);
+static G *park_m(void *arg);
 static void resetspinning(M *mp);
 static void gcstopm(M *mp);
 static void pstopped(P *pp);
@@ -309,11 +309,11 @@ static inline void fiber_arrive(void *fakestack)
 
 /*
  * mcall switches from the running G to its M's g0 stack and calls fn(gp)
- * there; fn never returns, but the G resumes from here when some M later
- * runs it.  g0 starts from its top every time: nothing on g0 survives a
- * switch back to a G.
+ * there; fn returns the G to run next and the switch goes to it.  This G
+ * resumes from here when some M later runs it.  g0 starts from its top
+ * every time: nothing on g0 survives a switch back to a G.
  */
-static void mcall(void (*fn)(void *), bool exiting)
+static void mcall(G *(*fn)(void *), bool exiting)
 {
 	G *gp = gort__getg();
 	M *mp = gp->m;
@@ -332,15 +332,6 @@ static M *enter_g0(G *gp)
 	if (gp->stack_canary && !gort__stack_canary_ok(gp->stack))
 		gort__stackoverflow_canary(gp);
 	return mp;
-}
-
-/* gogo switches from g0 to gp, which resumes where it last left off. */
-__attribute__((noreturn)) static void gogo(M *mp, G *gp)
-{
-	assert_on_g0(mp);
-	gort__setg(gp);
-	fiber_leave(NULL, gp->stack.lo, gp->stack.hi);
-	gort__gogo(gp->sched_sp);
 }
 
 /* ---- Gs: creation, free lists, exit ------------------------------------ */
@@ -567,7 +558,7 @@ void gort__goentry(G *gp)
  * to its thread takes the thread with it: the thread may carry state (a
  * changed uid, a namespace) that no other goroutine should inherit.
  */
-static void goexit0(void *arg)
+static G *goexit0(void *arg)
 {
 	G *gp = arg;
 	M *mp = enter_g0(gp);
@@ -586,7 +577,7 @@ static void goexit0(void *arg)
 	gfput(pp, gp);
 	if (locked)
 		mexit(mp);
-	schedule(mp);
+	return schedule(mp);
 }
 
 static void goexit1(void)
@@ -637,21 +628,23 @@ static void gcstopm(M *mp)
 }
 
 /*
- * schedule runs one round of the scheduler on g0: find a runnable G and
- * run it.  Never returns.
+ * schedule runs one round of the scheduler on g0: it finds a runnable G
+ * and returns it, ready to run; mcall switches to it.  (Go's schedule
+ * switches itself and never returns; returning keeps every call on g0
+ * matched by a ret - see gort__mcall.)
  *   1. An M wired to a G (lockOSThread) runs only that G: hand the P on
  *      and sleep until the G is runnable again.
  *   2. findrunnable blocks until it has a G (and this M holds a P).
  *   3. A spinning M that found work stops spinning, and may wake another.
  *   4. A G wired to another M is handed to that M, with our P.
  */
-static void schedule(M *mp)
+static G *schedule(M *mp)
 {
 	assert_on_g0(mp);
 	gort__assert(mp->curg == NULL, "schedule: holding a G");
 	if (mp->lockedg != NULL) {
 		stoplockedm(mp);
-		execute(mp, mp->lockedg, false);
+		return execute(mp, mp->lockedg, false);
 	}
 	for (;;) {
 		bool inheritTime;
@@ -662,16 +655,17 @@ static void schedule(M *mp)
 			startlockedm(mp, gp);
 			continue;
 		}
-		execute(mp, gp, inheritTime);
+		return execute(mp, gp, inheritTime);
 	}
 }
 
 /*
- * execute runs gp on mp: mark it running, bind a stack if this is its
- * first run, switch to it.  inheritTime: gp takes over the current time
- * slice (it came from runnext) instead of starting a new scheduling tick.
+ * execute readies gp to run on mp: mark it running, bind a stack if this
+ * is its first run, make it the thread's current G.  Returns gp, for
+ * mcall to switch to.  inheritTime: gp takes over the current time slice
+ * (it came from runnext) instead of starting a new scheduling tick.
  */
-static void execute(M *mp, G *gp, bool inheritTime)
+static G *execute(M *mp, G *gp, bool inheritTime)
 {
 	assert_on_g0(mp);
 	mp->curg = gp;
@@ -684,7 +678,9 @@ static void execute(M *mp, G *gp, bool inheritTime)
 		gp->stack_canary = gort__stack_needs_canary();
 		gp->sched_sp = gort__gostartframe(gp->stack.hi, gp);
 	}
-	gogo(mp, gp);
+	gort__setg(gp);
+	fiber_leave(NULL, gp->stack.lo, gp->stack.hi);
+	return gp;
 }
 
 /* checkrunqs_nop looks for work after this M gave up its P (see findrunnable).
@@ -840,7 +836,7 @@ void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason)
 	mcall(park_m, false);
 }
 
-static void park_m(void *arg)
+static G *park_m(void *arg)
 {
 	G *gp = arg;
 	M *mp = enter_g0(gp);
@@ -854,10 +850,10 @@ static void park_m(void *arg)
 		mp->waitlock = NULL;
 		if (!ok) {
 			casgstatus(gp, Gwaiting, Grunnable);
-			execute(mp, gp, true);
+			return execute(mp, gp, true);
 		}
 	}
-	schedule(mp);
+	return schedule(mp);
 }
 
 /* goready makes gp runnable, next on the current P: the readier's time
@@ -871,7 +867,7 @@ void gort__goready(G *gp)
 	wakep();
 }
 
-static void gosched_m(void *arg)
+static G *gosched_m(void *arg)
 {
 	G *gp = arg;
 	M *mp = enter_g0(gp);
@@ -882,12 +878,12 @@ static void gosched_m(void *arg)
 	globrunqput(gp);
 	gort__unlock(&sched.lock);
 	wakep();
-	schedule(mp);
+	return schedule(mp);
 }
 
 /* goyield_m: like gosched_m, but to the back of the local queue, so the G
  * this one just readied (in runnext) runs now, on this P. */
-static void goyield_m(void *arg)
+static G *goyield_m(void *arg)
 {
 	G *gp = arg;
 	M *mp = enter_g0(gp);
@@ -895,7 +891,7 @@ static void goyield_m(void *arg)
 	mp->curg = NULL;
 	gp->m = NULL;
 	runqput(mp->p, gp, false);
-	schedule(mp);
+	return schedule(mp);
 }
 
 void gort__goyield(void)
@@ -1445,8 +1441,8 @@ static void mcommoninit(M *mp, int64_t id)
 	allm = mp;
 }
 
-/* mstart1 is the first function on an M's g0. */
-static void mstart1(void *arg)
+/* mstart1 is the first function on an M's g0; it returns the first G to run. */
+static G *mstart1(void *arg)
 {
 	M *mp = arg;
 	gort__setg(&mp->g0);
@@ -1456,7 +1452,7 @@ static void mstart1(void *arg)
 		acquirep(mp, mp->nextp);
 		mp->nextp = NULL;
 	}
-	schedule(mp);
+	return schedule(mp);
 }
 
 /* g0_bounds finds the calling thread's stack, for the sanitizers. */

@@ -225,6 +225,7 @@ struct G {
 	_Alignas(16) unsigned char args[GORT_GO_ARGS_MAX];
 };
 
+_Static_assert(offsetof(G, sched_sp) == 0, "G: asm_amd64.S reads sched_sp at offset 0");
 _Static_assert(offsetof(G, goid) == 64, "G: the fields a switch touches must fill the first cache line");
 
 /*
@@ -494,8 +495,9 @@ __attribute__((noreturn)) void gort__exit(int code);
 
 /* ---- asm_amd64.S -------------------------------------------------------- */
 
-/* Save the running context, switch to the g0 stack at g0sp and call fn(arg). */
-void gort__mcall(void **savesp, void *g0sp, void (*fn)(void *), void *arg);
+/* Save the running context, switch to the g0 stack at g0sp, call fn(arg)
+ * and switch to the G it returns. */
+void gort__mcall(void **savesp, void *g0sp, G *(*fn)(void *), void *arg);
 /* Resume a context saved by gort__mcall or built by gort__gostartframe. */
 __attribute__((noreturn)) void gort__gogo(void *sp);
 /* Build the first frame of a new goroutine at the top of its stack. */

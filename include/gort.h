@@ -291,9 +291,28 @@ typedef struct gort_mutex {
 	uint32_t sema;
 } gort_mutex;
 #define GORT_MUTEX_INIT {0, 0}
-GORT_API void gort_mutex_lock(gort_mutex *m);
+static inline void gort_mutex_lock(gort_mutex *m);
 GORT_API bool gort_mutex_trylock(gort_mutex *m);
-GORT_API void gort_mutex_unlock(gort_mutex *m); /* fatal "sync: unlock of unlocked mutex" */
+static inline void gort_mutex_unlock(gort_mutex *m); /* fatal "sync: unlock of unlocked mutex" */
+
+/* The uncontended paths are inline, as Go's are: one atomic instruction
+ * each.  The gort__ functions are their slow paths, not for direct use. */
+GORT_API void gort__mutex_lockslow(gort_mutex *m);
+GORT_API void gort__mutex_unlockslow(gort_mutex *m, int32_t new_state);
+
+static inline void gort_mutex_lock(gort_mutex *m)
+{
+	int32_t unlocked = 0;
+	if (!__atomic_compare_exchange_n(&m->state, &unlocked, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		gort__mutex_lockslow(m);
+}
+
+static inline void gort_mutex_unlock(gort_mutex *m)
+{
+	int32_t new_state = __atomic_sub_fetch(&m->state, 1, __ATOMIC_RELEASE);
+	if (new_state != 0)
+		gort__mutex_unlockslow(m, new_state);
+}
 
 /* sync.RWMutex: many readers or one writer; a waiting writer holds off new readers. */
 typedef struct gort_rwmutex {

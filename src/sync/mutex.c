@@ -10,8 +10,8 @@
  *             straight to the first waiter, and newcomers queue at the back.
  *             The mode ends when the last waiter, or one that waited under
  *             1 ms, gets the lock.
- * Lock and Unlock without contention are one atomic instruction each and
- * never enter the scheduler.
+ * Lock and Unlock without contention are one atomic instruction each,
+ * inline in gort.h, and never enter the runtime.
  */
 #include "../runtime2.h"
 
@@ -35,7 +35,8 @@ static bool cas_state(gort_mutex *m, int32_t old, int32_t new)
 }
 
 /*
- * lockslow: the mutex was not free.  Loop:
+ * lockslow: the mutex was not free (gort_mutex_lock, inline in gort.h,
+ * tried the CAS from 0).  Loop:
  *   1. locked, not starving, and spinning makes sense: spin a little, and
  *      set "woken" so that Unlock does not wake anyone while we are here;
  *   2. compute the new state: take the lock if it is not starving, else
@@ -45,7 +46,7 @@ static bool cas_state(gort_mutex *m, int32_t old, int32_t new)
  *      in starving mode the lock was handed to us - fix up the count and
  *      maybe leave starving mode; in normal mode compete again.
  */
-static void lockslow(gort_mutex *m)
+void gort__mutex_lockslow(gort_mutex *m)
 {
 	int64_t wait_start = 0;
 	bool starving = false, awoke = false;
@@ -102,13 +103,6 @@ static void lockslow(gort_mutex *m)
 	}
 }
 
-void gort_mutex_lock(gort_mutex *m)
-{
-	if (cas_state(m, 0, mutexLocked))
-		return;
-	lockslow(m);
-}
-
 bool gort_mutex_trylock(gort_mutex *m)
 {
 	int32_t old = load_state(m);
@@ -118,12 +112,13 @@ bool gort_mutex_trylock(gort_mutex *m)
 }
 
 /*
- * unlockslow: there are waiters or flags.  Normal mode: wake one waiter,
+ * unlockslow: gort_mutex_unlock (inline in gort.h) dropped the lock bit
+ * and found waiters or flags left.  Normal mode: wake one waiter,
  * unless none waits, or the lock was already retaken, or a waiter is
  * already awake, or starving began.  Starving mode: hand the lock to the
  * first waiter and let it run now.
  */
-static void unlockslow(gort_mutex *m, int32_t new)
+void gort__mutex_unlockslow(gort_mutex *m, int32_t new)
 {
 	if (!((new + mutexLocked) & mutexLocked))
 		gort__fatal("sync: unlock of unlocked mutex");
@@ -142,11 +137,4 @@ static void unlockslow(gort_mutex *m, int32_t new)
 		}
 		old = load_state(m);
 	}
-}
-
-void gort_mutex_unlock(gort_mutex *m)
-{
-	int32_t new = __atomic_sub_fetch(&m->state, mutexLocked, __ATOMIC_RELEASE);
-	if (new != 0)
-		unlockslow(m, new);
 }

@@ -10,10 +10,14 @@
  *   test_wait(c, want, what)  join: yield (gort_gosched) until the atomic
  *                           counter c reaches want (acquire).
  *
- * gort has no channels or WaitGroup yet, so goroutines are joined with a
- * C11 atomic counter and a gort_gosched() loop.  Tests never sleep and never
+ * The core tests, written before gort had channels or WaitGroup, join
+ * goroutines with a C11 atomic counter and a gort_gosched() loop; newer tests
+ * join with gort_waitgroup and use test_wait only to wait for a condition
+ * that no gort primitive signals.  Tests never sleep and never
  * assert on timing; the one clock here is a watchdog in test_wait, so that a
  * hang fails with what it was waiting for instead of a bare CTest timeout.
+ * (sync_mutex's starvation check is the one test of a rule Go states in wall
+ * time - 1 ms - and busy-waits 2 ms per hold, with a wide margin.)
  */
 #ifndef GORT_TEST_HARNESS_H
 #define GORT_TEST_HARNESS_H

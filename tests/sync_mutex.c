@@ -1,0 +1,203 @@
+/*
+ * sync_mutex - gort_mutex as Go's sync.Mutex (mutex_test.go):
+ *
+ *   counter     16 goroutines add to a plain counter 20,000 times each under
+ *               the mutex (half lock, half spin on trylock): the count is exact
+ *   trylock     trylock on an unlocked mutex succeeds, on a locked one fails
+ *               (from the holder and from another goroutine); a mutex locked
+ *               by one goroutine may be unlocked by another, as in Go
+ *   starvation  two "hog" goroutines keep re-taking the mutex and hold it for
+ *               ~2 ms each time (a busy loop: starvation is about wall time)
+ *               while a third goroutine waits for it.  Go's rule: a waiter
+ *               that has waited more than 1 ms switches the mutex to
+ *               starvation mode (state bit mutexStarving = 4), and the lock is
+ *               then handed to waiters in order, so the waiter gets it while
+ *               the hogs are still running.  The bit must be seen (sampled by
+ *               whoever holds the lock) in at least one of 5 tries, and in every
+ *               try the waiter must get the mutex before the hogs give up
+ *               (after 250 rounds each).  Needs GOMAXPROCS >= 2: without
+ *               preemption a hog on the only P never lets the waiter run.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "harness.h"
+
+/* Go's mutex state bits (sync/mutex.go). */
+enum { mutexLocked = 1, mutexWoken = 2, mutexStarving = 4, mutexWaiterShift = 3 };
+
+static gort_waitgroup wg;
+
+static int32_t mutex_state(gort_mutex *m)
+{
+	return __atomic_load_n(&m->state, __ATOMIC_RELAXED);
+}
+
+/* ---- counter ---------------------------------------------------------------- */
+
+#define WORKERS 16
+#define ITERS 20000
+
+static gort_mutex mu = GORT_MUTEX_INIT;
+static long counter; /* guarded by mu; deliberately not atomic */
+static atomic_long in_critical, overlap;
+
+static void worker(void *arg)
+{
+	bool use_try = (intptr_t)arg % 2 == 1;
+	for (int i = 0; i < ITERS; i++) {
+		if (use_try) {
+			while (!gort_mutex_trylock(&mu))
+				gort_gosched();
+		} else {
+			gort_mutex_lock(&mu);
+		}
+		if (atomic_fetch_add(&in_critical, 1) != 0)
+			atomic_fetch_add(&overlap, 1);
+		counter++;
+		if (i % 256 == 0)
+			gort_gosched(); /* sometimes yield while holding it */
+		atomic_fetch_sub(&in_critical, 1);
+		gort_mutex_unlock(&mu);
+	}
+	gort_waitgroup_done(&wg);
+}
+
+static void test_counter(void)
+{
+	gort_waitgroup_add(&wg, WORKERS);
+	for (long i = 0; i < WORKERS; i++)
+		gort_go(worker, (void *)(intptr_t)i);
+	gort_waitgroup_wait(&wg);
+	CHECK(atomic_load(&overlap) == 0, "%ld times two goroutines were inside the mutex at once",
+	      atomic_load(&overlap));
+	gort_mutex_lock(&mu);
+	CHECK(counter == (long)WORKERS * ITERS, "counter %ld, want %ld", counter, (long)WORKERS * ITERS);
+	gort_mutex_unlock(&mu);
+	CHECK(mutex_state(&mu) == 0, "an idle mutex has state %d, want 0", mutex_state(&mu));
+}
+
+/* ---- trylock ---------------------------------------------------------------- */
+
+static gort_mutex tm = GORT_MUTEX_INIT;
+static atomic_int other_try;
+
+static void try_from_other(void *arg)
+{
+	atomic_store(&other_try, gort_mutex_trylock(&tm) ? 1 : 0);
+	gort_waitgroup_done(&wg);
+}
+
+static void unlock_from_other(void *arg)
+{
+	gort_mutex_unlock(&tm);
+	gort_waitgroup_done(&wg);
+}
+
+static void test_trylock(void)
+{
+	CHECK(gort_mutex_trylock(&tm), "trylock of an unlocked mutex");
+	CHECK(!gort_mutex_trylock(&tm), "trylock of a mutex this goroutine holds");
+	gort_waitgroup_add(&wg, 1);
+	gort_go(try_from_other, NULL);
+	gort_waitgroup_wait(&wg);
+	CHECK(atomic_load(&other_try) == 0, "trylock from another goroutine of a held mutex");
+	gort_mutex_unlock(&tm);
+	CHECK(gort_mutex_trylock(&tm), "trylock after unlock");
+	gort_mutex_unlock(&tm);
+
+	/* Locked here, unlocked there: allowed, as in Go. */
+	gort_mutex_lock(&tm);
+	gort_waitgroup_add(&wg, 1);
+	gort_go(unlock_from_other, NULL);
+	gort_waitgroup_wait(&wg);
+	CHECK(gort_mutex_trylock(&tm), "trylock after another goroutine unlocked it");
+	gort_mutex_unlock(&tm);
+	gort_mutex m2 = GORT_MUTEX_INIT;
+	gort_mutex_lock(&m2);
+	gort_mutex_unlock(&m2);
+	CHECK(mutex_state(&m2) == 0, "lock+unlock left state %d", mutex_state(&m2));
+}
+
+/* ---- starvation ------------------------------------------------------------- */
+
+#define TRIES 5
+#define HOG_ROUNDS 250
+#define HOLD_SECONDS 0.002
+
+static gort_mutex sm = GORT_MUTEX_INIT;
+static atomic_bool waiter_got;
+static atomic_long starving_seen, hog_gaveup, hog_rounds;
+
+static void sample(void)
+{
+	if (mutex_state(&sm) & mutexStarving)
+		atomic_fetch_add(&starving_seen, 1);
+}
+
+static void hog(void *arg)
+{
+	int round = 0;
+	for (; round < HOG_ROUNDS && !atomic_load(&waiter_got); round++) {
+		gort_mutex_lock(&sm);
+		double end = test_seconds() + HOLD_SECONDS;
+		while (test_seconds() < end)
+			sample();
+		gort_mutex_unlock(&sm);
+		atomic_fetch_add(&hog_rounds, 1);
+	}
+	if (round == HOG_ROUNDS && !atomic_load(&waiter_got))
+		atomic_fetch_add(&hog_gaveup, 1);
+	gort_waitgroup_done(&wg);
+}
+
+static void starved(void *arg)
+{
+	gort_mutex_lock(&sm);
+	sample();
+	atomic_store(&waiter_got, true);
+	gort_mutex_unlock(&sm);
+	gort_waitgroup_done(&wg);
+}
+
+static void test_starvation(void)
+{
+	long observed_in = 0;
+	for (int t = 0; t < TRIES; t++) {
+		atomic_store(&waiter_got, false);
+		atomic_store(&starving_seen, 0);
+		atomic_store(&hog_gaveup, 0);
+		atomic_store(&hog_rounds, 0);
+		gort_waitgroup_add(&wg, 3);
+		gort_go(hog, NULL);
+		gort_go(hog, NULL);
+		/* The waiter comes once the hogs are at it (else it would find
+		 * the mutex free and never wait). */
+		test_wait(&hog_rounds, 2, "the hogs to start");
+		gort_go(starved, NULL);
+		gort_waitgroup_wait(&wg);
+		CHECK(atomic_load(&waiter_got), "try %d: the waiter never got the mutex", t);
+		CHECK(atomic_load(&hog_gaveup) == 0,
+		      "try %d: the hogs kept the mutex for %d rounds (%.0f ms) before the waiter got it: "
+		      "no starvation mode (bit seen %ld times)",
+		      t, HOG_ROUNDS, HOG_ROUNDS * HOLD_SECONDS * 1000, atomic_load(&starving_seen));
+		if (atomic_load(&starving_seen) > 0)
+			observed_in++;
+		CHECK(mutex_state(&sm) == 0, "try %d: state %d after everyone left", t, mutex_state(&sm));
+	}
+	CHECK(observed_in > 0, "mutexStarving never observed in %d tries", TRIES);
+}
+
+static int test_main(int argc, char **argv)
+{
+	test_trylock();
+	test_counter();
+	if (gort_gomaxprocs(0) >= 2)
+		test_starvation();
+	return test_pass("sync_mutex");
+}
+
+int main(int argc, char **argv)
+{
+	gort_main(test_main, argc, argv);
+}

@@ -2,23 +2,17 @@
  * fanout_cpu.c - C twin of ../shared/anchors/go/fanout_cpu: G goroutines
  * (-g, default 1,000) each compute fib(27) (-fib) with the naive recursion
  * fib(n) = n<2 ? n : fib(n-1)+fib(n-2) (int64; 635,621 calls, result
- * 196,418) and store it in results[i]; main waits for all G and checks every
- * result.
+ * 196,418) and store it in results[i]; main waits on a WaitGroup and checks
+ * every result.
  * Warm-up: 10 unmeasured calls of fib on main, then 20 timed ones whose mean
- * is one_fib_ms.  Measured: from before the first spawn until all G are done.
+ * is one_fib_ms.  Measured: from before the first spawn until wg.Wait
+ * returns.
  * Reported: total wall ms (value); extra: g, one_fib_ms,
  * speedup = G*one_fib_ms/wall_ms.
- *
- * gort has no WaitGroup yet: after spawning, main parks for good
- * (gort_block) and the worker whose wg.Done completes the count stops the
- * clock, checks the results and reports - where Go's wg.Wait would return.
- * (A gort_gosched polling loop would put main on the global run queue over
- * and over, which an idle P checks before stealing: the second P would run
- * main's loop instead of fib.)  Switch to a WaitGroup once gort has one.
  */
 #include "report.h" /* first: it sets the feature macros */
 
-#include <stdatomic.h>
+#include <limits.h>
 
 /*
  * The C work must equal Go's: 635,621 real calls per fib(27).  So fib is
@@ -45,52 +39,35 @@ static FIB_ATTRS int64_t fib(int64_t n)
 
 static volatile int64_t depth; /* fib's argument, -fib */
 static volatile int64_t sink;  /* where the warm-up results go */
-static int64_t *results;
-static atomic_llong done;
-static long long g = 1000;
-static int64_t want, t0;
-static double one_ms;
 
-/* finish runs in the worker that completes the count: wg.Wait returns. */
-static void finish(void)
-{
-	int64_t el = bench_now_ns() - t0;
-	for (long long i = 0; i < g; i++) {
-		if (results[i] != want)
-			bench_fail("fanout_cpu: results[%lld] = %lld, want %lld", i, (long long)results[i],
-			           (long long)want);
-	}
-	double wall_ms = (double)el / 1e6;
-	report("fanout_cpu", "wall_ms", wall_ms,
-	       {"g", (double)g}, {"one_fib_ms", one_ms}, {"speedup", (double)g * one_ms / wall_ms});
-	exit(0);
-}
-
+/* A worker's closure: i by value; results and wg by reference. */
 struct task {
 	long long i;
+	int64_t *results;
+	gort_waitgroup *wg;
 };
 
 static void work(void *arg)
 {
 	const struct task *t = arg;
-	results[t->i] = fib(depth);
-	if (atomic_fetch_add(&done, 1) + 1 == g) /* Go: defer wg.Done() */
-		finish();
+	t->results[t->i] = fib(depth);
+	gort_waitgroup_done(t->wg); /* defer wg.Done() */
 }
 
 static int real_main(int argc, char **argv)
 {
-	long long fib_arg = 27;
+	long long g = 1000, fib_arg = 27;
 	bench_parse_flags(argc, argv, (const struct bench_flag[]){
 		{"g", &g, "goroutines"},
 		{"fib", &fib_arg, "fib argument"},
 		{NULL, NULL, NULL},
 	});
-	if (g < 1)
-		bench_fail("fanout_cpu: -g must be at least 1");
+	/* The WaitGroup counter is 32 bits, as Go's; Go would panic past it. */
+	if (g < 1 || g > INT_MAX)
+		bench_fail("fanout_cpu: -g must be between 1 and %d", INT_MAX);
 	depth = fib_arg;
 
-	want = fib(depth);
+	int64_t want = fib(depth);
 	for (int i = 0; i < 10; i++)
 		sink = fib(depth);
 	int64_t w0 = bench_now_ns();
@@ -98,15 +75,28 @@ static int real_main(int argc, char **argv)
 		if (fib(depth) != want)
 			bench_fail("fib mismatch");
 	}
-	one_ms = (double)(bench_now_ns() - w0) / 1e6 / 20;
+	double one_ms = (double)(bench_now_ns() - w0) / 1e6 / 20;
 
-	results = calloc((size_t)g, sizeof *results);
+	int64_t *results = calloc((size_t)g, sizeof *results);
 	if (results == NULL)
 		bench_fail("fanout_cpu: out of memory for %lld results", g);
-	t0 = bench_now_ns();
+	gort_waitgroup wg = GORT_WAITGROUP_INIT;
+	gort_waitgroup_add(&wg, (int)g);
+	int64_t t0 = bench_now_ns();
 	for (long long i = 0; i < g; i++)
-		gort_go_with(work, struct task, .i = i);
-	gort_block(); /* wg.Wait: finish() ends the program */
+		gort_go_with(work, struct task, .i = i, .results = results, .wg = &wg);
+	gort_waitgroup_wait(&wg);
+	int64_t el = bench_now_ns() - t0;
+	for (long long i = 0; i < g; i++) {
+		if (results[i] != want)
+			bench_fail("fanout_cpu: results[%lld] = %lld, want %lld", i, (long long)results[i],
+			           (long long)want);
+	}
+	free(results);
+	double wall_ms = (double)el / 1e6;
+	report("fanout_cpu", "wall_ms", wall_ms,
+	       {"g", (double)g}, {"one_fib_ms", one_ms}, {"speedup", (double)g * one_ms / wall_ms});
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -151,6 +151,20 @@ static inline void bench_parse_flags(int argc, char **argv, const struct bench_f
 	}
 }
 
+/* ---- splitting work -------------------------------------------------------- */
+
+/*
+ * bench_share is the anchors' share: total split into parts as evenly as
+ * possible; part i gets total/parts, plus 1 for the first total%parts parts.
+ */
+static inline long long bench_share(long long i, long long total, long long parts)
+{
+	long long n = total / parts;
+	if (i < total % parts)
+		n++;
+	return n;
+}
+
 /* ---- the JSON line ------------------------------------------------------- */
 
 /* One "extra" field of the report. */

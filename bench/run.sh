@@ -28,8 +28,9 @@
 # for the table.
 set -uo pipefail
 
-# Every workload, in run order; each has bench/<w>.c and, ideally, a Go twin.
-WORKLOADS="spawn fanout_cpu parked_mem"
+# Every workload, in run order (the anchors' run.sh order); each has
+# bench/<w>.c and, ideally, a Go twin.
+WORKLOADS="spawn pingpong chan_spsc chan_mpmc select4 mutex ring parked_mem fanout_cpu"
 
 usage() {
 	echo "usage: $0 BUILD_DIR [WORKLOADS] [PROCS]   (workloads: $WORKLOADS)" >&2

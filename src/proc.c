@@ -334,6 +334,19 @@ static M *enter_g0(G *gp)
 	return mp;
 }
 
+/*
+ * dropg: on g0, the G that was running leaves its M: it moves from
+ * Grunning to status (runnable, waiting or dead) and curg is cleared.
+ */
+static void dropg(M *mp, G *gp, uint32_t status)
+{
+	assert_on_g0(mp);
+	gort__assert(mp->curg == gp, "dropg: not the M's current G");
+	casgstatus(gp, Grunning, status);
+	mp->curg = NULL;
+	gp->m = NULL;
+}
+
 /* ---- Gs: creation, free lists, exit ------------------------------------ */
 
 static void allgadd(G *gs, int n)
@@ -563,13 +576,11 @@ static G *goexit0(void *arg)
 	G *gp = arg;
 	M *mp = enter_g0(gp);
 	P *pp = mp->p;
-	casgstatus(gp, Grunning, Gdead);
+	dropg(mp, gp, Gdead);
 	bool locked = gp->lockedm != NULL;
 	gp->lockedm = NULL;
 	mp->lockedg = NULL;
 	mp->lockedExt = 0;
-	gp->m = NULL;
-	mp->curg = NULL;
 	gp->fn = NULL;
 	gp->arg = NULL;
 	gort__stackfree(pp, gp->stack, gp->stacksize);
@@ -840,9 +851,7 @@ static G *park_m(void *arg)
 {
 	G *gp = arg;
 	M *mp = enter_g0(gp);
-	casgstatus(gp, Grunning, Gwaiting);
-	mp->curg = NULL;
-	gp->m = NULL;
+	dropg(mp, gp, Gwaiting);
 	unlockFunc fn = mp->waitunlockf;
 	if (fn != NULL) {
 		bool ok = fn(gp, mp->waitlock);
@@ -871,9 +880,7 @@ static G *gosched_m(void *arg)
 {
 	G *gp = arg;
 	M *mp = enter_g0(gp);
-	casgstatus(gp, Grunning, Grunnable);
-	mp->curg = NULL;
-	gp->m = NULL;
+	dropg(mp, gp, Grunnable);
 	gort__lock(&sched.lock);
 	globrunqput(gp);
 	gort__unlock(&sched.lock);
@@ -887,9 +894,7 @@ static G *goyield_m(void *arg)
 {
 	G *gp = arg;
 	M *mp = enter_g0(gp);
-	casgstatus(gp, Grunning, Grunnable);
-	mp->curg = NULL;
-	gp->m = NULL;
+	dropg(mp, gp, Grunnable);
 	runqput(mp->p, gp, false);
 	return schedule(mp);
 }

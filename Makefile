@@ -10,6 +10,9 @@ SANBUILD ?= build-san
 JOBS     ?= $(shell nproc)
 CMAKE    ?= cmake
 
+# cmake's own makefiles otherwise announce every directory they enter.
+MAKEFLAGS += --no-print-directory
+
 .PHONY: all demo test test-release test-sanitize bench deps clean
 
 all: deps

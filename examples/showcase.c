@@ -1,13 +1,17 @@
 /*
- * showcase.c - Go's scheduler in a C program.
+ * showcase.c - Go's concurrency model in a C program.
  *
- * Spawns a million goroutines, fans CPU work out over every P and shows the
- * speedup as GOMAXPROCS changes at run time, and wires one goroutine to its
- * thread.  Run it with `make demo`; try GOMAXPROCS=1 make demo.
+ * 1. Go's concurrent prime sieve: a chain of goroutines connected by
+ *    unbuffered channels, one filter per prime.
+ * 2. A million goroutines spawned, run and joined with a WaitGroup.
+ * 3. CPU work fanned out over every P, with GOMAXPROCS changed at run time.
+ * 4. A select over a result channel and a quit channel.
+ * 5. A goroutine wired to its thread with LockOSThread.
+ * Run it with `make demo`; try GOMAXPROCS=1 make demo.
  */
 #define _GNU_SOURCE
 #include <gort.h>
-#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -20,34 +24,71 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Waits, yielding, until *counter reaches n. (Channels will do this better.) */
-static void join(atomic_long *counter, long n)
+/* ---- 1. the prime sieve (golang.org/doc/play/sieve.go, in C) ---- */
+
+/* generate sends 2, 3, 4, ... to out. */
+static void generate(void *arg)
 {
-	while (atomic_load(counter) < n)
-		gort_gosched();
+	gort_chan *out = arg;
+	for (int64_t i = 2;; i++)
+		gort_chan_send(out, &i);
 }
 
-/* ---- a million goroutines ---- */
+struct filter {
+	gort_chan *in, *out;
+	int64_t prime;
+};
 
-static atomic_long spawned_done;
+/* filter passes on the values from in that prime does not divide. */
+static void filter(void *arg)
+{
+	struct filter *f = arg;
+	for (int64_t v;;) {
+		gort_chan_recv(f->in, &v);
+		if (v % f->prime != 0)
+			gort_chan_send(f->out, &v);
+	}
+}
+
+static void sieve(int n)
+{
+	gort_chan *ch = gort_chan_make(sizeof(int64_t), 0);
+	gort_go(generate, ch);
+	printf("the first %d primes, each found by its own goroutine:\n ", n);
+	for (int i = 0; i < n; i++) {
+		int64_t prime;
+		gort_chan_recv(ch, &prime);
+		printf(" %lld", (long long)prime);
+		gort_chan *next = gort_chan_make(sizeof(int64_t), 0);
+		gort_go_with(filter, struct filter, .in = ch, .out = next, .prime = prime);
+		ch = next;
+	}
+	/* The sieve's goroutines stay blocked on their channels; when main
+	 * returns the program ends, as in Go. */
+	printf("\n\n");
+}
+
+/* ---- 2. a million goroutines ---- */
 
 static void tiny(void *arg)
 {
-	atomic_fetch_add(&spawned_done, 1);
+	gort_waitgroup_done(arg);
 }
 
 static void million(void)
 {
-	const long n = 1000000;
+	const int n = 1000000;
+	gort_waitgroup wg = GORT_WAITGROUP_INIT;
 	double t0 = now_ms();
-	for (long i = 0; i < n; i++)
-		gort_go(tiny, NULL);
-	join(&spawned_done, n);
+	gort_waitgroup_add(&wg, n);
+	for (int i = 0; i < n; i++)
+		gort_go(tiny, &wg);
+	gort_waitgroup_wait(&wg);
 	double ms = now_ms() - t0;
-	printf("1,000,000 goroutines spawned, run and retired in %.0f ms (%.0f ns each)\n", ms, ms * 1e6 / n);
+	printf("1,000,000 goroutines spawned, run and joined in %.0f ms (%.0f ns each)\n", ms, ms * 1e6 / n);
 }
 
-/* ---- fan-out: CPU work over every P ---- */
+/* ---- 3. fan-out: CPU work over every P ---- */
 
 __attribute__((noinline)) static long fib(long n)
 {
@@ -57,49 +98,66 @@ __attribute__((noinline)) static long fib(long n)
 struct job {
 	int id;
 	long *results;
-	atomic_long *done;
-	atomic_int *threads_seen; /* bit per distinct thread slot, for the report */
+	gort_waitgroup *wg;
 };
-
-static _Atomic pid_t first_tid;
 
 static void compute(void *p)
 {
 	struct job *j = p;
 	j->results[j->id] = fib(24);
-	pid_t tid = (pid_t)syscall(SYS_gettid);
-	pid_t none = 0;
-	if (!atomic_compare_exchange_strong(&first_tid, &none, tid) && none != tid)
-		atomic_fetch_or(j->threads_seen, 2);
-	else
-		atomic_fetch_or(j->threads_seen, 1);
-	atomic_fetch_add(j->done, 1);
+	gort_waitgroup_done(j->wg);
 }
 
-static double fanout(int procs, int *threads)
+static double fanout(int procs)
 {
 	enum { N = 400 };
 	static long results[N];
-	atomic_long done = 0;
-	atomic_int seen = 0;
-	atomic_store(&first_tid, 0);
+	gort_waitgroup wg = GORT_WAITGROUP_INIT;
 	gort_gomaxprocs(procs);
 	double t0 = now_ms();
+	gort_waitgroup_add(&wg, N);
 	for (int i = 0; i < N; i++)
-		gort_go_with(compute, struct job, .id = i, .results = results, .done = &done,
-		             .threads_seen = &seen);
-	join(&done, N);
+		gort_go_with(compute, struct job, .id = i, .results = results, .wg = &wg);
+	gort_waitgroup_wait(&wg);
 	double ms = now_ms() - t0;
 	for (int i = 0; i < N; i++)
 		if (results[i] != 46368)
 			printf("wrong result %d: %ld\n", i, results[i]);
-	*threads = atomic_load(&seen) == 3 ? 2 : 1;
 	return ms;
 }
 
-/* ---- a goroutine wired to its thread ---- */
+/* ---- 4. select: results until quit ---- */
 
-static atomic_long locked_done;
+struct producer {
+	gort_chan *results, *quit;
+};
+
+static void producer(void *arg)
+{
+	struct producer *p = arg;
+	for (int64_t i = 1; i <= 5; i++)
+		gort_chan_send(p->results, &i);
+	gort_chan_close(p->quit);
+}
+
+static void selecting(void)
+{
+	gort_chan *results = gort_chan_make(sizeof(int64_t), 0);
+	gort_chan *quit = gort_chan_make(0, 0); /* chan struct{} */
+	gort_go_with(producer, struct producer, .results = results, .quit = quit);
+	int64_t v, sum = 0;
+	for (;;) {
+		int which = GORT_SELECT(GORT_CASE_RECV(results, &v, NULL), GORT_CASE_RECV(quit, NULL, NULL));
+		if (which == 1)
+			break;
+		sum += v;
+	}
+	printf("select: summed results until quit closed: %lld\n", (long long)sum);
+	gort_chan_free(results);
+	gort_chan_free(quit);
+}
+
+/* ---- 5. a goroutine wired to its thread ---- */
 
 static void wired(void *arg)
 {
@@ -113,29 +171,34 @@ static void wired(void *arg)
 	gort_unlock_os_thread();
 	printf("goroutine %lld locked to thread %d: %d of 1000 yields resumed elsewhere\n",
 	       (long long)gort_goid(), (int)tid, moved);
-	atomic_store(&locked_done, 1);
+	gort_waitgroup_done(arg);
 }
 
 static int showcase(int argc, char **argv)
 {
 	int procs = gort_gomaxprocs(0);
-	printf("gort showcase: goroutines on Go's G/M/P scheduler, in C\n");
+	int wide = procs > 1 ? procs : 2;
+	printf("gort showcase: Go's goroutines, channels and scheduler, in C\n");
 	printf("main is goroutine %lld; GOMAXPROCS=%d, NumCPU=%d\n\n", (long long)gort_goid(), procs,
 	       gort_numcpu());
 
+	sieve(25);
 	million();
 
-	int t1, t2;
-	double ms1 = fanout(1, &t1);
-	double ms2 = fanout(procs > 1 ? procs : 2, &t2);
-	printf("400 x fib(24): GOMAXPROCS=1 %.1f ms on %d thread(s); GOMAXPROCS=%d %.1f ms on %d "
-	       "thread(s): %.2fx\n",
-	       ms1, t1, procs > 1 ? procs : 2, ms2, t2, ms1 / ms2);
+	double ms1 = fanout(1);
+	double msn = fanout(wide);
+	printf("400 x fib(24): GOMAXPROCS=1 %.1f ms, GOMAXPROCS=%d %.1f ms: %.2fx\n", ms1, wide, msn,
+	       ms1 / msn);
 	gort_gomaxprocs(procs);
 
-	gort_go(wired, NULL);
-	join(&locked_done, 1);
-	printf("\n%d goroutine(s) left; main returns and the process exits, as in Go\n",
+	selecting();
+
+	gort_waitgroup wg = GORT_WAITGROUP_INIT;
+	gort_waitgroup_add(&wg, 1);
+	gort_go(wired, &wg);
+	gort_waitgroup_wait(&wg);
+
+	printf("\n%d goroutines still exist (the sieve's); main returns and the process exits, as in Go\n",
 	       gort_numgoroutine());
 	return 0;
 }

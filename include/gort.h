@@ -194,6 +194,9 @@ GORT_API void gort_unlock_os_thread(void);
  * (size 0 is chan struct{}).  A NULL gort_chan * is Go's nil channel: send
  * and receive block forever, close panics.
  *
+ * gort_chan_make, _free, _len and _cap may be called from any thread; the
+ * operations that can block need a goroutine.
+ *
  * Lifetime: Go collects channels; in C the program frees them.  Free a
  * channel with gort_chan_free once no goroutine is blocked on it and none
  * will use it again - the same rule as for any shared object, and closing

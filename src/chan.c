@@ -167,9 +167,10 @@ gort_chan *gort_chan_make(size_t elem_size, size_t cap)
 		gort__fatal("makechan: invalid channel element type");
 	if (cap > (SIZE_MAX >> 1) / (elem_size ? elem_size : 1) || cap > INT32_MAX)
 		gort__panic("makechan: size out of range");
-	hchan *c = calloc(1, sizeof *c);
+	hchan *c = aligned_alloc(_Alignof(hchan), sizeof *c);
 	if (c == NULL)
 		gort__throw("out of memory allocating a channel");
+	memset(c, 0, sizeof *c);
 	if (cap * elem_size != 0) {
 		c->buf = calloc(cap, elem_size);
 		if (c->buf == NULL)

@@ -19,9 +19,12 @@ typedef struct waitq {
  * is empty, a waiting sender that it is full.  lock guards every field.
  */
 struct gort_chan {
+	/* One cache line holds the lock and the fields it guards, so that an
+	 * operation moves one line between CPUs, not two.  (Waiters poll it
+	 * gently: see gort__spinlock_slow.) */
+	_Alignas(64) spinlock lock;
 	_Atomic uint32_t magic; /* CHAN_LIVE, or CHAN_FREED after gort_chan_free */
 	bool closed;
-	spinlock lock;         /* sections are short and never block */
 	size_t elemsize;
 	size_t dataqsiz;
 	size_t qcount;

@@ -21,7 +21,7 @@
 enum { SEMTABSZ = 251 }; /* prime: addresses spread over every root */
 
 typedef struct semaRoot {
-	mutex lock;
+	spinlock lock;           /* short sections that never block, as a channel's */
 	sudog *treap;            /* the waiters, one node per address */
 	_Atomic uint32_t nwait;  /* waiters, read without the lock */
 } semaRoot;
@@ -46,7 +46,7 @@ static bool cansemacquire(uint32_t *addr)
 
 static bool semaunlock(G *gp, void *lock)
 {
-	gort__unlock(lock);
+	gort__spinunlock(lock);
 	return true;
 }
 
@@ -204,11 +204,11 @@ void gort__semacquire(uint32_t *addr, bool lifo, waitReason reason)
 	semaRoot *root = semroot(addr);
 	sudog s;
 	for (;;) {
-		gort__lock(&root->lock);
+		gort__spinlock(&root->lock);
 		atomic_fetch_add(&root->nwait, 1);
 		if (cansemacquire(addr)) {
 			atomic_fetch_sub(&root->nwait, 1);
-			gort__unlock(&root->lock);
+			gort__spinunlock(&root->lock);
 			return;
 		}
 		s = (sudog){.g = gp};
@@ -230,15 +230,15 @@ void gort__semrelease(uint32_t *addr, bool handoff)
 	__atomic_fetch_add(addr, 1, __ATOMIC_RELEASE);
 	if (atomic_load(&root->nwait) == 0)
 		return;
-	gort__lock(&root->lock);
+	gort__spinlock(&root->lock);
 	if (atomic_load(&root->nwait) == 0) {
-		gort__unlock(&root->lock);
+		gort__spinunlock(&root->lock);
 		return;
 	}
 	sudog *s = dequeue(root, addr);
 	if (s != NULL)
 		atomic_fetch_sub(&root->nwait, 1);
-	gort__unlock(&root->lock);
+	gort__spinunlock(&root->lock);
 	if (s == NULL)
 		return;
 	gort__assert(s->ticket == 0, "corrupted semaphore ticket");
@@ -267,9 +267,9 @@ uint32_t gort__notifylist_add(notifyList *l)
 void gort__notifylist_wait(notifyList *l, uint32_t t)
 {
 	semaRoot *root = semroot(&l->notify);
-	gort__lock(&root->lock);
+	gort__spinlock(&root->lock);
 	if (ticket_before(t, l->notify)) {
-		gort__unlock(&root->lock);
+		gort__spinunlock(&root->lock);
 		return;
 	}
 	sudog s = {.g = gort__current_goroutine("sync.Cond.Wait"), .ticket = t};
@@ -286,11 +286,11 @@ void gort__notifylist_notifyall(notifyList *l)
 	if (__atomic_load_n(&l->wait, __ATOMIC_ACQUIRE) == __atomic_load_n(&l->notify, __ATOMIC_ACQUIRE))
 		return;
 	semaRoot *root = semroot(&l->notify);
-	gort__lock(&root->lock);
+	gort__spinlock(&root->lock);
 	sudog *s = l->head;
 	l->head = l->tail = NULL;
 	__atomic_store_n(&l->notify, __atomic_load_n(&l->wait, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
-	gort__unlock(&root->lock);
+	gort__spinunlock(&root->lock);
 	while (s != NULL) {
 		sudog *next = s->next;
 		gort__goready(s->g);
@@ -305,10 +305,10 @@ void gort__notifylist_notifyone(notifyList *l)
 	if (__atomic_load_n(&l->wait, __ATOMIC_ACQUIRE) == __atomic_load_n(&l->notify, __ATOMIC_ACQUIRE))
 		return;
 	semaRoot *root = semroot(&l->notify);
-	gort__lock(&root->lock);
+	gort__spinlock(&root->lock);
 	uint32_t t = l->notify;
 	if (t == __atomic_load_n(&l->wait, __ATOMIC_ACQUIRE)) {
-		gort__unlock(&root->lock);
+		gort__spinunlock(&root->lock);
 		return;
 	}
 	__atomic_store_n(&l->notify, t + 1, __ATOMIC_RELEASE);
@@ -321,9 +321,9 @@ void gort__notifylist_notifyone(notifyList *l)
 			l->head = s->next;
 		if (l->tail == s)
 			l->tail = p;
-		gort__unlock(&root->lock);
+		gort__spinunlock(&root->lock);
 		gort__goready(s->g);
 		return;
 	}
-	gort__unlock(&root->lock);
+	gort__spinunlock(&root->lock);
 }

@@ -75,6 +75,10 @@ void gort__mutex_lockslow(gort_mutex *m)
 			new &= ~mutexWoken;
 		}
 		if (!cas_state(m, old, new)) {
+			/* Lost a race for the state word: let the winner's change
+			 * land before reading it again, rather than fighting over
+			 * the cache line. */
+			__builtin_ia32_pause();
 			old = load_state(m);
 			continue;
 		}

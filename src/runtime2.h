@@ -314,35 +314,35 @@ struct M {
 /* ---- sched -------------------------------------------------------------- */
 
 typedef struct schedt {
-	mutex lock;
+	/*
+	 * Grouped by cache line, so that taking sched.lock or moving free Gs
+	 * does not keep invalidating the counters every spawn and every ready
+	 * reads (wakep), and that every schedule reads (gcwaiting).
+	 */
+	_Alignas(64) _Atomic int32_t npidle;  /* idle Ps: read by wakep */
+	_Atomic int32_t nmspinning;            /* spinning Ms: read by wakep */
+	_Atomic uint32_t gcwaiting;            /* stop the world requested: Ps must stop */
 
+	_Alignas(64) mutex lock;
 	M *midle;                 /* idle Ms waiting for work */
 	int32_t nmidle;           /* number of idle Ms */
 	int32_t nmidlelocked;     /* number of locked Ms waiting for work */
 	int64_t mnext;            /* number of Ms created, and the next M's id */
 	int32_t maxmcount;        /* the thread limit */
-
 	P *pidle;                 /* idle Ps */
-	_Atomic int32_t npidle;
-	_Atomic int32_t nmspinning;
-
 	/* the global run queue; runqsize mirrors runq.len for racy peeks */
 	gQueue runq;
 	_Atomic int32_t runqsize;
+	int32_t stopwait;         /* Ps yet to stop */
+	note stopnote;            /* wakes the stopper when stopwait reaches 0 */
+	bool maingoexit;          /* the main goroutine called gort_goexit */
 
 	/* the global cache of dead Gs, and where new ones are carved */
-	mutex gflock;
+	_Alignas(64) mutex gflock;
 	gStack gfree;
 	_Atomic int32_t ngfree;   /* mirrors gfree.n for racy peeks */
 
-	_Atomic int64_t goidgen;
-
-	/* stop the world */
-	_Atomic uint32_t gcwaiting; /* stop the world requested: Ps must stop */
-	int32_t stopwait;           /* Ps yet to stop */
-	note stopnote;              /* wakes the stopper when stopwait reaches 0 */
-
-	bool maingoexit;            /* the main goroutine called gort_goexit */
+	_Alignas(64) _Atomic int64_t goidgen;
 } schedt;
 
 extern schedt gort__sched;

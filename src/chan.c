@@ -62,7 +62,7 @@ void gort__typedmemmove(size_t size, void *dst, const void *src)
 		memmove(dst, src, size);
 }
 
-static void memclr(void *p, size_t size)
+void gort__memclr(void *p, size_t size)
 {
 	if (p != NULL && size != 0)
 		memset(p, 0, size);
@@ -120,6 +120,27 @@ sudog *gort__waitq_dequeue(waitq *q)
 			continue;
 		return sg;
 	}
+}
+
+/* chan_bufsend appends *ep to the buffer, which has room (holds c->lock). */
+void gort__chan_bufsend(hchan *c, const void *ep)
+{
+	gort__typedmemmove(c->elemsize, gort__chanbuf(c, c->sendx), ep);
+	if (++c->sendx == c->dataqsiz)
+		c->sendx = 0;
+	__atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+}
+
+/* chan_bufrecv takes the oldest value from the non-empty buffer into ep
+ * (NULL: drop it) (holds c->lock). */
+void gort__chan_bufrecv(hchan *c, void *ep)
+{
+	void *qp = gort__chanbuf(c, c->recvx);
+	if (ep != NULL)
+		gort__typedmemmove(c->elemsize, ep, qp);
+	if (++c->recvx == c->dataqsiz)
+		c->recvx = 0;
+	__atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
 }
 
 /* chan_send_to hands the value at ep to the waiting receiver sg (holds c->lock).
@@ -260,10 +281,7 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 		return true;
 	}
 	if (c->qcount < c->dataqsiz) {
-		gort__typedmemmove(c->elemsize, gort__chanbuf(c, c->sendx), ep);
-		if (++c->sendx == c->dataqsiz)
-			c->sendx = 0;
-		__atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+		gort__chan_bufsend(c, ep);
 		gort__spinunlock(&c->lock);
 		return true;
 	}
@@ -301,7 +319,7 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 		if (!peek_closed(c))
 			return false;
 		if (empty(c)) {
-			memclr(ep, c->elemsize);
+			gort__memclr(ep, c->elemsize);
 			*ok = false;
 			return true;
 		}
@@ -310,7 +328,7 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 	gort__spinlock(&c->lock);
 	if (c->closed && c->qcount == 0) {
 		gort__spinunlock(&c->lock);
-		memclr(ep, c->elemsize);
+		gort__memclr(ep, c->elemsize);
 		*ok = false;
 		return true;
 	}
@@ -323,12 +341,7 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 		return true;
 	}
 	if (c->qcount > 0) {
-		void *qp = gort__chanbuf(c, c->recvx);
-		if (ep != NULL)
-			gort__typedmemmove(c->elemsize, ep, qp);
-		if (++c->recvx == c->dataqsiz)
-			c->recvx = 0;
-		__atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
+		gort__chan_bufrecv(c, ep);
 		gort__spinunlock(&c->lock);
 		*ok = true;
 		return true;
@@ -367,7 +380,7 @@ static void closechan(hchan *c)
 
 	sudog *wake = NULL, *sg;
 	while ((sg = gort__waitq_dequeue(&c->recvq)) != NULL) {
-		memclr(sg->elem, c->elemsize);
+		gort__memclr(sg->elem, c->elemsize);
 		sg->elem = NULL;
 		sg->success = false;
 		sg->g->param = sg;

@@ -136,20 +136,14 @@ static bool try_case(gort_case *cases, uint16_t *lockorder, int norder, int i)
 			return true;
 		}
 		if (c->qcount > 0) {
-			void *qp = gort__chanbuf(c, c->recvx);
-			if (cas->elem != NULL)
-				gort__typedmemmove(c->elemsize, cas->elem, qp);
-			if (++c->recvx == c->dataqsiz)
-				c->recvx = 0;
-			__atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
+			gort__chan_bufrecv(c, cas->elem);
 			selunlock(cases, lockorder, norder);
 			set_ok(cas, true);
 			return true;
 		}
 		if (c->closed) {
 			selunlock(cases, lockorder, norder);
-			if (cas->elem != NULL && c->elemsize != 0)
-				memset(cas->elem, 0, c->elemsize);
+			gort__memclr(cas->elem, c->elemsize);
 			set_ok(cas, false);
 			return true;
 		}
@@ -166,10 +160,7 @@ static bool try_case(gort_case *cases, uint16_t *lockorder, int norder, int i)
 		return true;
 	}
 	if (c->qcount < c->dataqsiz) {
-		gort__typedmemmove(c->elemsize, gort__chanbuf(c, c->sendx), cas->elem);
-		if (++c->sendx == c->dataqsiz)
-			c->sendx = 0;
-		__atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+		gort__chan_bufsend(c, cas->elem);
 		selunlock(cases, lockorder, norder);
 		return true;
 	}

@@ -19,6 +19,9 @@
  *     sync.Mutex, RWMutex      gort_mutex, gort_rwmutex
  *     sync.WaitGroup, Once     gort_waitgroup, gort_once
  *     sync.Cond                gort_cond
+ *     time.Sleep(d)            gort_sleep(d)
+ *     time.NewTimer, NewTicker gort_timer_new, gort_ticker_new
+ *     time.AfterFunc           gort_afterfunc
  *
  * Everything not declared here is internal and may change.
  *
@@ -360,6 +363,54 @@ typedef struct gort_cond {
 GORT_API void gort_cond_wait(gort_cond *c);      /* unlock L, wait, relock L */
 GORT_API void gort_cond_signal(gort_cond *c);
 GORT_API void gort_cond_broadcast(gort_cond *c);
+
+/* ---- Time (Go's time package) ----------------------------------------------
+ *
+ * Durations are int64_t nanoseconds, as Go's time.Duration.  Timers live in
+ * per-P heaps run by the scheduler; a goroutine waiting on one costs no
+ * thread, and an idle runtime sleeps in the kernel until the next timer with
+ * microsecond resolution.
+ */
+#define GORT_NANOSECOND ((int64_t)1)
+#define GORT_MICROSECOND ((int64_t)1000)
+#define GORT_MILLISECOND ((int64_t)1000000)
+#define GORT_SECOND ((int64_t)1000000000)
+
+/* gort_nanotime: the runtime's monotonic clock, in nanoseconds. */
+GORT_API int64_t gort_nanotime(void);
+
+/* gort_sleep: time.Sleep.  d <= 0 returns at once.  Parks as "sleep". */
+GORT_API void gort_sleep(int64_t d);
+
+/*
+ * A timer: time.Timer, time.Ticker or the timer of time.AfterFunc.  Channel
+ * timers send the gort_nanotime() of their firing, an int64_t, on
+ * gort_timer_c(t).  As in Go 1.23, once Stop or Reset returns, no value sent
+ * before it can be received.  Free a timer with gort_timer_free (which
+ * stops it and frees its channel); gort has no time.After or time.Tick,
+ * whose timers C could never free.
+ */
+typedef struct gort_timer gort_timer;
+
+/* time.NewTimer(d): one value on gort_timer_c(t) after d. */
+GORT_API gort_timer *gort_timer_new(int64_t d);
+/* time.NewTicker(d): a value every d; panics "non-positive interval for
+ * NewTicker" if d <= 0.  A slow receiver misses ticks, as in Go. */
+GORT_API gort_timer *gort_ticker_new(int64_t d);
+/* time.AfterFunc(d, f): f(arg) in its own goroutine after d. */
+GORT_API gort_timer *gort_afterfunc(int64_t d, gort_func f, void *arg);
+
+/* t.C: the channel (int64_t elements) of a Timer or Ticker; NULL for AfterFunc. */
+GORT_API gort_chan *gort_timer_c(gort_timer *t);
+
+/* Timer.Stop: true if it stopped the timer before it fired (for a channel
+ * timer: before its value was received). */
+GORT_API bool gort_timer_stop(gort_timer *t);
+/* Timer.Reset(d): re-arms the timer; true if it had been active. */
+GORT_API bool gort_timer_reset(gort_timer *t, int64_t d);
+/* Ticker.Reset(d); panics "non-positive interval for Ticker.Reset" if d <= 0. */
+GORT_API void gort_ticker_reset(gort_timer *t, int64_t d);
+GORT_API void gort_timer_free(gort_timer *t);
 
 #ifdef __cplusplus
 }

@@ -402,6 +402,18 @@ static void closechan(hchan *c)
 	}
 }
 
+/* Non-blocking send and receive for the runtime itself (timers, on g0). */
+bool gort__chan_send_nb(hchan *c, const void *ep)
+{
+	return chansend(NULL, c, ep, false);
+}
+
+bool gort__chan_recv_nb(hchan *c, void *ep)
+{
+	bool ok;
+	return chanrecv(NULL, c, ep, false, &ok);
+}
+
 /* ---- the public API --------------------------------------------------------- */
 
 void gort_chan_send(gort_chan *c, const void *elem)

@@ -50,5 +50,7 @@ sudog *gort__waitq_dequeue(waitq *q);
 void gort__waitq_remove(waitq *q, sudog *sg);
 void gort__chan_send_to(hchan *c, sudog *sg, const void *ep);
 void gort__chan_recv_from(hchan *c, sudog *sg, void *ep);
+bool gort__chan_send_nb(hchan *c, const void *ep);
+bool gort__chan_recv_nb(hchan *c, void *ep);
 
 #endif /* GORT_CHAN_H */

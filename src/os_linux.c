@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -62,6 +63,17 @@ void gort__newosproc(void *(*start)(void *), void *arg)
 		gort__printf("runtime: failed to create new OS thread (errno=%d)\n", err);
 		gort__throw("newosproc");
 	}
+}
+
+/*
+ * minit_os sets up the calling thread for an M.  The kernel may defer a
+ * timed wake-up by the thread's timer slack, 50 us by default, and the
+ * poller's sleep until the next timer would overshoot by that much: make
+ * it 1 us.
+ */
+void gort__minit_os(void)
+{
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 }
 
 int32_t gort__gettid(void)

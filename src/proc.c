@@ -556,6 +556,12 @@ static int64_t newproc(M *mp, int64_t parentgoid, uintptr_t pc, gort_func fn, vo
 	return newg->goid;
 }
 
+/* spawn starts fn(arg) from inside the runtime (AfterFunc, on g0). */
+int64_t gort__spawn(gort_func fn, void *arg)
+{
+	return newproc(gort__getm(), 0, 0, fn, arg, NULL, 0, 0);
+}
+
 /* goentry is the first C frame of every goroutine (from gort__gostart). */
 __attribute__((visibility("hidden"), noreturn)) void gort__goentry(G *gp);
 void gort__goentry(G *gp)
@@ -711,15 +717,17 @@ static P *checkrunqs_nop(P **allpsnap, int32_t n)
 
 /*
  * stealwork tries every P, in random order, STEAL_TRIES times; the last
- * pass may take a victim's runnext too.  *stop is set if the world is
- * stopping and the caller must go back to the top.
+ * pass also runs the due timers of the others (an idle P's timers have no
+ * one else to run them) and may take a victim's runnext.  *stop is set if
+ * the world is stopping or timers readied Gs onto our queue: the caller
+ * starts over.  *pollUntil lowers to the earliest timer seen.
  */
-static G *stealwork(M *mp, bool *stop)
+static G *stealwork(M *mp, int64_t now, bool *stop, int64_t *pollUntil)
 {
 	P *pp = mp->p;
 	*stop = false;
 	for (int i = 0; i < STEAL_TRIES; i++) {
-		bool stealRunNextG = i == STEAL_TRIES - 1;
+		bool lastpass = i == STEAL_TRIES - 1;
 		for (randomEnum e = stealorder_start(gort__fastrand(mp)); !enum_done(&e); enum_next(&e)) {
 			if (atomic_load(&sched.gcwaiting)) {
 				*stop = true;
@@ -728,12 +736,50 @@ static G *stealwork(M *mp, bool *stop)
 			P *p2 = allp[e.pos];
 			if (p2 == pp)
 				continue;
-			G *gp = runqsteal(pp, p2, stealRunNextG);
+			if (lastpass) {
+				bool ran = false;
+				int64_t w = gort__checktimers(p2, now, &ran);
+				if (w != 0 && (*pollUntil == 0 || w < *pollUntil))
+					*pollUntil = w;
+				if (ran && !runqempty(pp)) {
+					*stop = true; /* the timers readied Gs here */
+					return NULL;
+				}
+			}
+			G *gp = runqsteal(pp, p2, lastpass);
 			if (gp != NULL)
 				return gp;
 		}
 	}
 	return NULL;
+}
+
+/* earliest_timer: the earliest when over all Ps' timers, 0 if none. */
+static int64_t earliest_timer(P **ps, int32_t n)
+{
+	int64_t first = 0;
+	for (int32_t i = 0; i < n; i++) {
+		int64_t w = atomic_load(&ps[i]->timer0when);
+		if (w != 0 && (first == 0 || w < first))
+			first = w;
+	}
+	return first;
+}
+
+/*
+ * wakeNetPoller: a timer due at when was just added.  If an M sleeps in
+ * netpoll past that, cut its sleep short; if none sleeps there, make sure
+ * an M comes looking (it will sleep in netpoll until when).
+ */
+void gort__wakeNetPoller(int64_t when)
+{
+	if (atomic_load(&sched.lastpoll) == 0) {
+		int64_t until = atomic_load(&sched.pollUntil);
+		if (until == 0 || until > when)
+			gort__netpollBreak();
+	} else {
+		wakep();
+	}
 }
 
 /*
@@ -758,6 +804,11 @@ static G *findrunnable(M *mp, bool *inheritTime)
 			continue;
 		}
 		*inheritTime = false;
+
+		/* Due timers first: they may ready Gs onto our queue.  (No clock
+		 * read unless this P has timers.) */
+		int64_t pollUntil = gort__checktimers(pp, 0, NULL);
+		int64_t now = pollUntil != 0 ? gort__nanotime() : 0;
 
 		if (pp->schedtick % 61 == 0 && atomic_load_explicit(&sched.runqsize, memory_order_relaxed) > 0) {
 			gort__lock(&sched.lock);
@@ -785,7 +836,9 @@ static G *findrunnable(M *mp, bool *inheritTime)
 				atomic_fetch_add(&sched.nmspinning, 1);
 			}
 			bool stop;
-			gp = stealwork(mp, &stop);
+			if (now == 0)
+				now = gort__nanotime();
+			gp = stealwork(mp, now, &stop, &pollUntil);
 			if (gp != NULL)
 				return gp;
 			if (stop)
@@ -810,6 +863,7 @@ static G *findrunnable(M *mp, bool *inheritTime)
 		pidleput(pp);
 		gort__unlock(&sched.lock);
 
+		bool wasSpinning = mp->spinning;
 		if (mp->spinning) {
 			mp->spinning = false;
 			int32_t n = atomic_fetch_sub(&sched.nmspinning, 1) - 1;
@@ -821,6 +875,32 @@ static G *findrunnable(M *mp, bool *inheritTime)
 				atomic_fetch_add(&sched.nmspinning, 1);
 				continue;
 			}
+		}
+
+		/* Timers pending: one M (the poller) sleeps in netpoll until the
+		 * earliest, the others sleep in stopm. */
+		pollUntil = earliest_timer(allpsnap, nsnap);
+		if (pollUntil != 0 && atomic_exchange(&sched.lastpoll, 0) != 0) {
+			atomic_store(&sched.pollUntil, pollUntil);
+			int64_t delay = pollUntil - gort__nanotime();
+			gort__netpoll(delay > 0 ? delay : 0);
+			atomic_store(&sched.pollUntil, 0);
+			atomic_store(&sched.lastpoll, gort__nanotime());
+			gort__lock(&sched.lock);
+			pp = pidleget();
+			gort__unlock(&sched.lock);
+			if (pp != NULL) {
+				acquirep(mp, pp);
+				if (wasSpinning) {
+					mp->spinning = true;
+					atomic_fetch_add(&sched.nmspinning, 1);
+				}
+				continue; /* and run the timers that fell due */
+			}
+		} else if (pollUntil != 0) {
+			int64_t until = atomic_load(&sched.pollUntil);
+			if (until == 0 || until > pollUntil)
+				gort__netpollBreak(); /* the poller must wake earlier */
 		}
 		stopm(mp);
 	}
@@ -1213,10 +1293,12 @@ static P *newP(int32_t id)
 }
 
 /* pdestroy retires a P that GOMAXPROCS no longer covers: its runnable Gs go
- * to the head of the global queue in order, its caches to the global ones. */
-static void pdestroy(P *pp)
+ * to the head of the global queue in order, its timers to heir, its caches
+ * to the global ones. */
+static void pdestroy(P *pp, P *heir)
 {
 	assert_lock_held(&sched.lock);
+	gort__movetimers(heir, pp);
 	for (;;) {
 		uint32_t h = atomic_load(&pp->runqhead), t = atomic_load(&pp->runqtail);
 		if (h == t)
@@ -1279,7 +1361,7 @@ static P *procresize(M *mp, int32_t nprocs)
 	}
 
 	for (int32_t i = nprocs; i < old; i++)
-		pdestroy(allp[i]);
+		pdestroy(allp[i], mp->p);
 	atomic_store(&gomaxprocs, nprocs);
 
 	P *runnable = NULL;
@@ -1452,6 +1534,7 @@ static G *mstart1(void *arg)
 	M *mp = arg;
 	gort__setg(&mp->g0);
 	mp->tid = gort__gettid();
+	gort__minit_os();
 	gort__minitsignals(mp, mp != &m0);
 	if (mp->nextp != NULL) {
 		acquirep(mp, mp->nextp);
@@ -1678,9 +1761,16 @@ static void checkdead(void)
 		}
 	}
 	gort__unlock(&allglock);
-	gort__unlock(&sched.lock);
-	if (waiting == 0)
+	if (waiting == 0) {
+		gort__unlock(&sched.lock);
 		gort__fatal("no goroutines (main called runtime.Goexit) - deadlock!");
+	}
+	/* A pending timer will wake someone (an M waiting in netpoll is not
+	 * idle, so this is reached only in a race with one going to sleep). */
+	for (int32_t i = 0; i < atomic_load(&gomaxprocs); i++)
+		if (atomic_load(&allp[i]->timer0when) != 0)
+			return;
+	gort__unlock(&sched.lock);
 	gort__fatal("all goroutines are asleep - deadlock!");
 }
 
@@ -1719,6 +1809,8 @@ static void schedinit(void)
 
 	gort__stackinit();
 	gort__initsig();
+	gort__netpollinit();
+	atomic_store(&sched.lastpoll, gort__nanotime());
 	gort__ncpu = gort__getproccount();
 	int32_t procs = gort__ncpu;
 	long n = gort__getenv_int("GOMAXPROCS", 0);

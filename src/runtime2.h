@@ -247,6 +247,31 @@ typedef struct gStack {   /* a growable stack: the global free list */
 	size_t n, cap;
 } gStack;
 
+/* ---- timers (time.c) ------------------------------------------------------- */
+
+/*
+ * A timer: in one P's heap from when it is set until it fires or is
+ * stopped.  f runs on an M's g0 with a P (from findrunnable), after the
+ * timer has left the heap or been re-queued (tickers), with the seq it had
+ * then; f takes mu and does nothing if seq has moved on (a Stop or Reset
+ * came in between).  Lock order: mu, then the P's timerslock.
+ */
+struct gort_timer {
+	spinlock mu;           /* guards seq, the channel, and heap changes from Stop/Reset */
+	_Atomic uint64_t seq;
+	int64_t when;          /* nanotime at which to fire */
+	int64_t period;        /* > 0: a ticker */
+	void (*f)(struct gort_timer *t, uint64_t seq, int64_t now);
+	P *_Atomic pp;         /* the P whose heap holds it, or NULL */
+	int32_t idx;           /* its index in that heap */
+	_Atomic int32_t inflight; /* f calls under way: gort_timer_free waits for 0 */
+	G *g;                  /* gort_sleep: the sleeper */
+	struct gort_chan *c;   /* Timer and Ticker: the channel */
+	gort_func afunc;       /* AfterFunc */
+	void *aarg;
+};
+typedef struct gort_timer timer;
+
 /* ---- P ------------------------------------------------------------------ */
 
 #define RUNQ_SIZE 256
@@ -282,6 +307,12 @@ struct P {
 
 	/* goroutine ids come from sched.goidgen in batches of GOID_BATCH */
 	int64_t goidcache, goidcacheend;
+
+	/* timers: a 4-ary min-heap by when (time.c) */
+	spinlock timerslock;
+	timer **timers;
+	int32_t ntimers, timerscap;
+	_Atomic int64_t timer0when; /* the earliest when, or 0: read without the lock */
 };
 
 /* ---- M ------------------------------------------------------------------ */
@@ -343,6 +374,12 @@ typedef struct schedt {
 	_Atomic int32_t ngfree;   /* mirrors gfree.n for racy peeks */
 
 	_Alignas(64) _Atomic int64_t goidgen;
+
+	/* the poller (netpoll_epoll.c): lastpoll is 0 while an M waits in
+	 * netpoll, else when the last one returned; pollUntil is when that
+	 * waiting M will wake by itself (0: not for a timer) */
+	_Alignas(64) _Atomic int64_t lastpoll;
+	_Atomic int64_t pollUntil;
 } schedt;
 
 extern schedt gort__sched;
@@ -454,6 +491,16 @@ void gort__notifylist_wait(notifyList *l, uint32_t ticket);
 void gort__notifylist_notifyone(notifyList *l);
 void gort__notifylist_notifyall(notifyList *l);
 
+/* ---- time.c, netpoll_epoll.c ----------------------------------------------- */
+
+int64_t gort__checktimers(P *pp, int64_t now, bool *ran);
+void gort__movetimers(P *to, P *from);
+void gort__netpollinit(void);
+void gort__netpollBreak(void);
+void gort__netpoll(int64_t delay);
+void gort__wakeNetPoller(int64_t when);
+int64_t gort__spawn(gort_func fn, void *arg);
+
 /* ---- stack.c ------------------------------------------------------------ */
 
 void gort__stackinit(void);
@@ -470,6 +517,7 @@ void gort__stack_canary_set(stack s);
 
 int32_t gort__getproccount(void);
 int32_t gort__gettid(void);
+void gort__minit_os(void);
 int64_t gort__nanotime(void);
 void gort__futexsleep(_Atomic uint32_t *addr, uint32_t val);
 void gort__futexwakeup(_Atomic uint32_t *addr, uint32_t cnt);

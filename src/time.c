@@ -1,0 +1,366 @@
+/*
+ * time.c - timers and sleeping (Go's time.go; the time package's Timer,
+ * Ticker, AfterFunc and Sleep).
+ *
+ * Each P keeps its timers in a 4-ary min-heap by when.  The scheduler runs
+ * the due ones: findrunnable checks its own P's heap on every pass
+ * (gort__checktimers), and its last steal pass checks the others', so the
+ * timers of an idle P still run.  When no M has work, one M sleeps in
+ * netpoll until the earliest timer of all (proc.c), and whoever adds an
+ * earlier timer wakes it (wakeNetPoller).
+ *
+ * A timer's function runs on g0 with no lock held.  For Stop and Reset to
+ * be final - once they return, no value sent before can be received (Go
+ * 1.23) - they bump the timer's seq under its lock and drain its channel,
+ * and a firing does nothing unless the seq it was dequeued with is still
+ * current.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chan.h"
+
+/* ---- the 4-ary heap (holds pp->timerslock) -------------------------------- */
+
+static void heap_set(P *pp, int32_t i, timer *t)
+{
+	pp->timers[i] = t;
+	t->idx = i;
+}
+
+static void siftup(P *pp, int32_t i)
+{
+	timer *t = pp->timers[i];
+	while (i > 0) {
+		int32_t parent = (i - 1) / 4;
+		if (pp->timers[parent]->when <= t->when)
+			break;
+		heap_set(pp, i, pp->timers[parent]);
+		i = parent;
+	}
+	heap_set(pp, i, t);
+}
+
+static void siftdown(P *pp, int32_t i)
+{
+	timer *t = pp->timers[i];
+	int32_t n = pp->ntimers;
+	for (;;) {
+		int32_t c = 4 * i + 1, best = -1;
+		for (int32_t k = c; k < c + 4 && k < n; k++)
+			if (best < 0 || pp->timers[k]->when < pp->timers[best]->when)
+				best = k;
+		if (best < 0 || pp->timers[best]->when >= t->when)
+			break;
+		heap_set(pp, i, pp->timers[best]);
+		i = best;
+	}
+	heap_set(pp, i, t);
+}
+
+static void update_timer0(P *pp)
+{
+	atomic_store(&pp->timer0when, pp->ntimers > 0 ? pp->timers[0]->when : 0);
+}
+
+static void heap_push(P *pp, timer *t)
+{
+	if (pp->ntimers == pp->timerscap) {
+		int32_t cap = pp->timerscap ? pp->timerscap * 2 : 64;
+		timer **a = realloc(pp->timers, (size_t)cap * sizeof *a);
+		if (a == NULL)
+			gort__throw("out of memory adding a timer");
+		pp->timers = a;
+		pp->timerscap = cap;
+	}
+	heap_set(pp, pp->ntimers++, t);
+	siftup(pp, t->idx);
+	atomic_store_explicit(&t->pp, pp, memory_order_release);
+	update_timer0(pp);
+}
+
+static void heap_remove(P *pp, timer *t)
+{
+	int32_t i = t->idx, last = --pp->ntimers;
+	if (i != last) {
+		heap_set(pp, i, pp->timers[last]);
+		siftdown(pp, i);
+		siftup(pp, pp->timers[i]->idx);
+	}
+	atomic_store_explicit(&t->pp, NULL, memory_order_release);
+	update_timer0(pp);
+}
+
+/* ---- adding and removing --------------------------------------------------- */
+
+/* addtimer puts t on the current P's heap, and makes sure a sleeping poller
+ * wakes in time for it. */
+static void addtimer(timer *t)
+{
+	P *pp = gort__getm()->p;
+	gort__assert(pp != NULL, "addtimer: no P");
+	gort__spinlock(&pp->timerslock);
+	heap_push(pp, t);
+	gort__spinunlock(&pp->timerslock);
+	gort__wakeNetPoller(t->when);
+}
+
+/* deltimer takes t off whatever heap holds it; false if none did.  The P
+ * can change under us (a P being retired moves its timers), so look again
+ * after taking the lock. */
+static bool deltimer(timer *t)
+{
+	for (;;) {
+		P *pp = atomic_load_explicit(&t->pp, memory_order_acquire);
+		if (pp == NULL)
+			return false;
+		gort__spinlock(&pp->timerslock);
+		if (atomic_load_explicit(&t->pp, memory_order_relaxed) == pp) {
+			heap_remove(pp, t);
+			gort__spinunlock(&pp->timerslock);
+			return true;
+		}
+		gort__spinunlock(&pp->timerslock);
+	}
+}
+
+static int64_t when_after(int64_t d)
+{
+	int64_t now = gort__nanotime();
+	if (d > INT64_MAX - now)
+		return INT64_MAX;
+	return now + (d > 0 ? d : 0);
+}
+
+/* ---- running ---------------------------------------------------------------- */
+
+/*
+ * runtimers fires pp's timers that are due at now.  Each leaves the heap (a
+ * ticker goes back in at its next period) under the lock, and its function
+ * runs after the lock is dropped, with the seq it had when dequeued.
+ */
+static bool runtimers(P *pp, int64_t now)
+{
+	bool ran = false;
+	for (;;) {
+		gort__spinlock(&pp->timerslock);
+		if (pp->ntimers == 0 || pp->timers[0]->when > now) {
+			gort__spinunlock(&pp->timerslock);
+			return ran;
+		}
+		timer *t = pp->timers[0];
+		if (t->period > 0) {
+			/* Skip the periods missed, as Go's tickers drop ticks. */
+			t->when += t->period * (1 + (now - t->when) / t->period);
+			siftdown(pp, 0);
+			update_timer0(pp);
+		} else {
+			heap_remove(pp, t);
+		}
+		uint64_t seq = atomic_load(&t->seq);
+		atomic_fetch_add(&t->inflight, 1);
+		gort__spinunlock(&pp->timerslock);
+		t->f(t, seq, now);
+		ran = true;
+	}
+}
+
+/*
+ * checktimers runs pp's due timers (the caller holds some P) and returns
+ * the when of pp's next timer, 0 if none.  No clock read when pp has no
+ * timers: the park/ready path stays free of them.
+ */
+int64_t gort__checktimers(P *pp, int64_t now, bool *ran)
+{
+	int64_t next = atomic_load(&pp->timer0when);
+	if (next == 0)
+		return 0;
+	if (now == 0)
+		now = gort__nanotime();
+	if (next > now)
+		return next;
+	if (runtimers(pp, now) && ran != NULL)
+		*ran = true;
+	return atomic_load(&pp->timer0when);
+}
+
+/* movetimers moves every timer of a retired P to another (world stopped). */
+void gort__movetimers(P *to, P *from)
+{
+	gort__spinlock(&from->timerslock);
+	gort__spinlock(&to->timerslock);
+	while (from->ntimers > 0) {
+		timer *t = from->timers[from->ntimers - 1];
+		heap_remove(from, t);
+		heap_push(to, t);
+	}
+	gort__spinunlock(&to->timerslock);
+	gort__spinunlock(&from->timerslock);
+}
+
+/* ---- the timer functions (on g0, no locks held) ---------------------------- */
+
+/* sleep: ready the sleeper.  t lives on its stack: the last touch is here. */
+static void fire_sleep(timer *t, uint64_t seq, int64_t now)
+{
+	gort__goready(t->g);
+}
+
+/* Timer and Ticker: a non-blocking send of the time on the channel. */
+static void fire_chan(timer *t, uint64_t seq, int64_t now)
+{
+	gort__spinlock(&t->mu);
+	if (atomic_load(&t->seq) == seq)
+		gort__chan_send_nb(t->c, &now);
+	gort__spinunlock(&t->mu);
+	atomic_fetch_sub(&t->inflight, 1); /* the last touch: free may proceed */
+}
+
+/* AfterFunc: start the function in its own goroutine. */
+static void fire_func(timer *t, uint64_t seq, int64_t now)
+{
+	gort__spinlock(&t->mu);
+	if (atomic_load(&t->seq) == seq)
+		gort__spawn(t->afunc, t->aarg);
+	gort__spinunlock(&t->mu);
+	atomic_fetch_sub(&t->inflight, 1);
+}
+
+/* ---- Sleep ---------------------------------------------------------------- */
+
+/* The timer goes on a heap only once the sleeper is parked, so that it
+ * cannot fire - and ready a G still running - any earlier. */
+static bool sleep_commit(G *gp, void *arg)
+{
+	addtimer(arg);
+	return true;
+}
+
+void gort_sleep(int64_t d)
+{
+	G *gp = gort__current_goroutine("gort_sleep");
+	if (d <= 0)
+		return;
+	timer t;
+	memset(&t, 0, sizeof t);
+	t.f = fire_sleep;
+	t.g = gp;
+	t.when = when_after(d);
+	gort__gopark(sleep_commit, &t, waitReasonSleep);
+}
+
+int64_t gort_nanotime(void)
+{
+	return gort__nanotime();
+}
+
+/* ---- Timer, Ticker, AfterFunc ----------------------------------------------- */
+
+static timer *newtimer(int64_t d, int64_t period, void (*f)(timer *, uint64_t, int64_t))
+{
+	gort__current_goroutine("gort_timer_new");
+	timer *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		gort__throw("out of memory allocating a timer");
+	t->f = f;
+	t->period = period;
+	t->when = when_after(d);
+	return t;
+}
+
+gort_timer *gort_timer_new(int64_t d)
+{
+	timer *t = newtimer(d, 0, fire_chan);
+	t->c = gort_chan_make(sizeof(int64_t), 1);
+	addtimer(t);
+	return t;
+}
+
+gort_timer *gort_ticker_new(int64_t d)
+{
+	if (d <= 0)
+		gort__panic("non-positive interval for NewTicker");
+	timer *t = newtimer(d, d, fire_chan);
+	t->c = gort_chan_make(sizeof(int64_t), 1);
+	addtimer(t);
+	return t;
+}
+
+gort_timer *gort_afterfunc(int64_t d, gort_func f, void *arg)
+{
+	if (f == NULL)
+		gort__fatal("go of nil func value");
+	timer *t = newtimer(d, 0, fire_func);
+	t->afunc = f;
+	t->aarg = arg;
+	addtimer(t);
+	return t;
+}
+
+gort_chan *gort_timer_c(gort_timer *t)
+{
+	return t->c;
+}
+
+/*
+ * stop takes t off its heap and makes any firing in flight a no-op (seq);
+ * a value already sent and not received is taken back.  Holds t->mu.
+ * Returns whether t was still pending, counting an unreceived value.
+ */
+static bool stop(timer *t)
+{
+	atomic_fetch_add(&t->seq, 1);
+	bool pending = deltimer(t);
+	if (t->c != NULL && gort__chan_recv_nb(t->c, NULL))
+		pending = true;
+	return pending;
+}
+
+bool gort_timer_stop(gort_timer *t)
+{
+	gort__current_goroutine("gort_timer_stop");
+	gort__spinlock(&t->mu);
+	bool pending = stop(t);
+	gort__spinunlock(&t->mu);
+	return pending;
+}
+
+bool gort_timer_reset(gort_timer *t, int64_t d)
+{
+	gort__current_goroutine("gort_timer_reset");
+	gort__spinlock(&t->mu);
+	bool pending = stop(t);
+	t->when = when_after(d);
+	addtimer(t);
+	gort__spinunlock(&t->mu);
+	return pending;
+}
+
+void gort_ticker_reset(gort_timer *t, int64_t d)
+{
+	if (d <= 0)
+		gort__panic("non-positive interval for Ticker.Reset");
+	gort__current_goroutine("gort_ticker_reset");
+	gort__spinlock(&t->mu);
+	stop(t);
+	t->period = d;
+	t->when = when_after(d);
+	addtimer(t);
+	gort__spinunlock(&t->mu);
+}
+
+void gort_timer_free(gort_timer *t)
+{
+	if (t == NULL)
+		return;
+	gort__current_goroutine("gort_timer_free");
+	gort__spinlock(&t->mu);
+	stop(t);
+	gort__spinunlock(&t->mu);
+	/* A firing dequeued before the stop may still be running f. */
+	while (atomic_load(&t->inflight) != 0)
+		gort_gosched();
+	if (t->c != NULL)
+		gort_chan_free(t->c);
+	free(t);
+}

@@ -754,6 +754,14 @@ static G *stealwork(M *mp, int64_t now, bool *stop, int64_t *pollUntil)
 	return NULL;
 }
 
+/* run_all_timers runs the due timers of every P (the caller holds a P,
+ * which receives the Gs they ready). */
+static void run_all_timers(P **ps, int32_t n, int64_t now)
+{
+	for (int32_t i = 0; i < n; i++)
+		gort__checktimers(ps[i], now, NULL);
+}
+
 /* earliest_timer: the earliest when over all Ps' timers, 0 if none. */
 static int64_t earliest_timer(P **ps, int32_t n)
 {
@@ -891,11 +899,15 @@ static G *findrunnable(M *mp, bool *inheritTime)
 			gort__unlock(&sched.lock);
 			if (pp != NULL) {
 				acquirep(mp, pp);
+				/* We slept for the timers: run every P's that are due
+				 * now, whatever our right to steal, or we would poll
+				 * again at once for the same timers. */
+				run_all_timers(allpsnap, nsnap, gort__nanotime());
 				if (wasSpinning) {
 					mp->spinning = true;
 					atomic_fetch_add(&sched.nmspinning, 1);
 				}
-				continue; /* and run the timers that fell due */
+				continue;
 			}
 		} else if (pollUntil != 0) {
 			int64_t until = atomic_load(&sched.pollUntil);

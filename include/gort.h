@@ -148,6 +148,15 @@ GORT_API int64_t gort_go_attr(const gort_goattr *attr, gort_func fn, const void 
 GORT_API void gort_gosched(void);
 
 /*
+ * gort_preempt_point: a place where the goroutine may be preempted.  A
+ * monitor thread (sysmon) asks any goroutine that has run 10 ms without
+ * blocking to yield; the request takes effect at its next gort call that
+ * may switch (spawning, channel operations) or here.  Put one in long
+ * loops that make no such call.  Costs one load when not asked.
+ */
+GORT_API void gort_preempt_point(void);
+
+/*
  * gort_goexit ends the calling goroutine; nothing more of it runs, and the
  * rest of the program goes on: runtime.Goexit.  Called from the main
  * goroutine, the program continues until every other goroutine has ended,

@@ -418,13 +418,17 @@ bool gort__chan_recv_nb(hchan *c, void *ep)
 
 void gort_chan_send(gort_chan *c, const void *elem)
 {
-	chansend(gort__current_goroutine("gort_chan_send"), c, elem, true);
+	G *gp = gort__current_goroutine("gort_chan_send");
+	gort__checkpreempt(gp);
+	chansend(gp, c, elem, true);
 }
 
 bool gort_chan_recv(gort_chan *c, void *elem)
 {
+	G *gp = gort__current_goroutine("gort_chan_recv");
+	gort__checkpreempt(gp);
 	bool ok = false;
-	chanrecv(gort__current_goroutine("gort_chan_recv"), c, elem, true, &ok);
+	chanrecv(gp, c, elem, true, &ok);
 	return ok;
 }
 

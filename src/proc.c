@@ -689,7 +689,9 @@ static G *execute(M *mp, G *gp, bool inheritTime)
 	gp->m = mp;
 	casgstatus(gp, Grunnable, Grunning);
 	if (!inheritTime)
-		mp->p->schedtick++;
+		atomic_store_explicit(&mp->p->schedtick,
+		                      atomic_load_explicit(&mp->p->schedtick, memory_order_relaxed) + 1,
+		                      memory_order_relaxed);
 	if (gp->stack.lo == 0) {
 		gp->stack = gort__stackalloc(mp->p, gp->stacksize);
 		gp->stack_canary = gort__stack_needs_canary();
@@ -818,7 +820,8 @@ static G *findrunnable(M *mp, bool *inheritTime)
 		int64_t pollUntil = gort__checktimers(pp, 0, NULL);
 		int64_t now = pollUntil != 0 ? gort__nanotime() : 0;
 
-		if (pp->schedtick % 61 == 0 && atomic_load_explicit(&sched.runqsize, memory_order_relaxed) > 0) {
+		if (atomic_load_explicit(&pp->schedtick, memory_order_relaxed) % 61 == 0 &&
+		    atomic_load_explicit(&sched.runqsize, memory_order_relaxed) > 0) {
 			gort__lock(&sched.lock);
 			gp = globrunqget(pp, 1);
 			gort__unlock(&sched.lock);
@@ -1740,6 +1743,92 @@ static void starttheworld(M *mp)
 	wakep();
 }
 
+/* ---- sysmon and preemption ----------------------------------------------- */
+
+enum {
+	FORCE_PREEMPT_NS = 10 * 1000 * 1000, /* a time slice: 10 ms, as Go's */
+	SYSMON_MIN_US = 20,
+	SYSMON_MAX_US = 10 * 1000,
+};
+
+/*
+ * preemptpoint: sysmon asked gp to yield (it ran a whole time slice).  As
+ * Go's preemption does, put it on the global queue and schedule: everyone
+ * waiting gets a turn.  Called only at preemption points: runtime calls
+ * and gort_preempt_point, never from a signal.
+ */
+void gort__preemptpoint(G *gp)
+{
+	atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
+	if (gp->m->lockedg == NULL)
+		mcall(gosched_m, false);
+}
+
+void gort_preempt_point(void)
+{
+	gort__checkpreempt(gort__current_goroutine("gort_preempt_point"));
+}
+
+/*
+ * retake looks at every P: one whose M has run the same time slice (the
+ * same schedtick) for FORCE_PREEMPT_NS gets its goroutine asked to yield.
+ * Returns how many were asked.  (Ps in system calls come with them.)
+ */
+static int retake(int64_t now)
+{
+	int n = 0;
+	P **ps = allp;
+	int32_t np = atomic_load(&gomaxprocs);
+	for (int32_t i = 0; i < np; i++) {
+		P *pp = ps[i];
+		if (atomic_load(&pp->status) != Prunning)
+			continue;
+		uint32_t tick = atomic_load_explicit(&pp->schedtick, memory_order_relaxed);
+		if (pp->sysmontick != tick) {
+			pp->sysmontick = tick;
+			pp->sysmonwhen = now;
+			continue;
+		}
+		if (now - pp->sysmonwhen < FORCE_PREEMPT_NS)
+			continue;
+		M *mp = pp->m;
+		G *gp = mp != NULL ? mp->curg : NULL; /* racy: a hint, as in Go */
+		if (gp != NULL) {
+			atomic_store_explicit(&gp->preempt, true, memory_order_relaxed);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * sysmon runs on its own thread, without a P, for the life of the
+ * program: it sleeps 20 us, and after 50 rounds with nothing to do doubles
+ * that, up to 10 ms; each round it asks goroutines that have run a whole
+ * time slice to yield (retake).  It reads the world racily, as Go's does:
+ * what it finds is a hint to act on, never a fact to rely on.
+ */
+static void *sysmon(void *arg)
+{
+	uint32_t delay = SYSMON_MIN_US;
+	int idle = 0;
+	for (;;) {
+		if (idle == 0)
+			delay = SYSMON_MIN_US;
+		else if (idle > 50 && delay < SYSMON_MAX_US)
+			delay *= 2;
+		if (delay > SYSMON_MAX_US)
+			delay = SYSMON_MAX_US;
+		struct timespec ts = {0, (long)delay * 1000};
+		nanosleep(&ts, NULL);
+		if (retake(gort__nanotime()) != 0)
+			idle = 0;
+		else
+			idle++;
+	}
+	return NULL;
+}
+
 /* ---- the deadlock detector ------------------------------------------------- */
 
 /*
@@ -1799,6 +1888,7 @@ static void runmain(void *arg)
 {
 	mainArgs a = *(mainArgs *)arg;
 	atomic_store(&mainStarted, true);
+	gort__newosproc(sysmon, NULL);
 	int code = a.fn(a.argc, a.argv);
 	exit(code);
 }
@@ -1851,21 +1941,27 @@ void gort_main(int (*main_fn)(int, char **), int argc, char **argv)
 int64_t gort_go(gort_func fn, void *arg)
 {
 	G *gp = gort__current_goroutine("gort_go");
-	return newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, arg, NULL, 0, 0);
+	int64_t id = newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, arg, NULL, 0, 0);
+	gort__checkpreempt(gp);
+	return id;
 }
 
 int64_t gort_go_args(gort_func fn, const void *args, size_t size)
 {
 	G *gp = gort__current_goroutine("gort_go_args");
-	return newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, NULL, args, size, 0);
+	int64_t id = newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, NULL, args, size, 0);
+	gort__checkpreempt(gp);
+	return id;
 }
 
 int64_t gort_go_attr(const gort_goattr *attr, gort_func fn, const void *args, size_t size)
 {
 	G *gp = gort__current_goroutine("gort_go_attr");
 	size_t stacksize = attr != NULL ? attr->stack_size : 0;
-	return newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, NULL, args, size,
-	               stacksize);
+	int64_t id = newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, NULL, args,
+	                     size, stacksize);
+	gort__checkpreempt(gp);
+	return id;
 }
 
 void gort_gosched(void)

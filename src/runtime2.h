@@ -207,6 +207,7 @@ struct G {
 	_Atomic uint32_t atomicstatus;
 	uint8_t waitreason;   /* a waitReason, valid while Gwaiting */
 	bool stack_canary;    /* stack has no guard region: check its canary word */
+	_Atomic bool preempt; /* sysmon asks it to yield at its next preemption point */
 	M *m;                 /* the M running it, or NULL */
 	M *lockedm;           /* the M it is locked to (gort_lock_os_thread) */
 	gort_func fn;         /* body and its argument */
@@ -287,7 +288,9 @@ struct P {
 	int32_t id;
 	_Atomic uint32_t status;
 	P *link;               /* next on sched.pidle */
-	uint32_t schedtick;    /* incremented on every scheduler call */
+	_Atomic uint32_t schedtick; /* incremented on every new time slice (owner only) */
+	uint32_t sysmontick;   /* sysmon: schedtick when it last looked */
+	int64_t sysmonwhen;    /* sysmon: when it saw schedtick change */
 	M *m;                  /* back-link to the M holding it, or NULL */
 
 	/*
@@ -469,6 +472,14 @@ typedef bool (*unlockFunc)(G *gp, void *lock);
 void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason);
 void gort__goready(G *gp);
 void gort__goyield(void);
+void gort__preemptpoint(G *gp);
+
+/* checkpreempt: a preemption point inside the runtime (cheap when not asked). */
+static inline void gort__checkpreempt(G *gp)
+{
+	if (__builtin_expect(atomic_load_explicit(&gp->preempt, memory_order_relaxed), 0))
+		gort__preemptpoint(gp);
+}
 bool gort__sync_canspin(int iter);
 void gort__sync_dospin(void);
 uint32_t gort__readgstatus(G *gp);

@@ -22,6 +22,7 @@
  *     time.Sleep(d)            gort_sleep(d)
  *     time.NewTimer, NewTicker gort_timer_new, gort_ticker_new
  *     time.AfterFunc           gort_afterfunc
+ *     (syscall hand-off)       gort_entersyscall, gort_exitsyscall, GORT_SYSCALL
  *
  * Everything not declared here is internal and may change.
  *
@@ -420,6 +421,45 @@ GORT_API bool gort_timer_reset(gort_timer *t, int64_t d);
 /* Ticker.Reset(d); panics "non-positive interval for Ticker.Reset" if d <= 0. */
 GORT_API void gort_ticker_reset(gort_timer *t, int64_t d);
 GORT_API void gort_timer_free(gort_timer *t);
+
+/* ---- System calls ------------------------------------------------------------
+ *
+ * A goroutine blocked in the kernel or in a foreign library holds its
+ * thread; wrap such a call so it does not also hold its P: between
+ * gort_entersyscall() and gort_exitsyscall() the P may be handed to
+ * another thread (after about 20 us), and the other goroutines keep running.
+ * Call nothing else of gort in between.  errno after gort_exitsyscall is the
+ * call's, even if the goroutine resumed on another thread.
+ *
+ *     n = GORT_SYSCALL(read(fd, buf, len));
+ *
+ * Sockets and pipes are better served by the netpoller (net API, to come):
+ * they wait there without a thread each.
+ */
+GORT_API void gort_entersyscall(void);
+GORT_API void gort_exitsyscall(void);
+
+#define GORT_SYSCALL(call) \
+	__extension__({ \
+		gort_entersyscall(); \
+		__typeof__(call) gort_syscall_result_ = (call); \
+		gort_exitsyscall(); \
+		gort_syscall_result_; \
+	})
+
+/* The common blocking libc calls, wrapped so.  Same arguments, results and
+ * errno as libc's. */
+struct addrinfo;
+GORT_API long gort_read(int fd, void *buf, size_t n);
+GORT_API long gort_write(int fd, const void *buf, size_t n);
+GORT_API long gort_pread(int fd, void *buf, size_t n, int64_t off);
+GORT_API long gort_pwrite(int fd, const void *buf, size_t n, int64_t off);
+GORT_API int gort_open(const char *path, int flags, unsigned mode);
+GORT_API int gort_close(int fd);
+GORT_API int gort_fsync(int fd);
+GORT_API int gort_waitpid(int pid, int *status, int options);
+GORT_API int gort_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                              struct addrinfo **res);
 
 #ifdef __cplusplus
 }

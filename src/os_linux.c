@@ -28,6 +28,13 @@ void gort__futexsleep(_Atomic uint32_t *addr, uint32_t val)
 	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
 }
 
+/* Sleep while *addr == val, at most ns nanoseconds. */
+void gort__futexsleep_timeout(_Atomic uint32_t *addr, uint32_t val, int64_t ns)
+{
+	struct timespec ts = {ns / 1000000000, ns % 1000000000};
+	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
+}
+
 void gort__futexwakeup(_Atomic uint32_t *addr, uint32_t cnt)
 {
 	long r = syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, cnt, NULL, NULL, 0);

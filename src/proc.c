@@ -39,6 +39,7 @@
  *   checkdead        the deadlock detector
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1702,6 +1703,12 @@ static void stoptheworld(M *mp)
 	atomic_store(&sched.gcwaiting, 1);
 	atomic_store(&mp->p->status, Pgcstop);
 	sched.stopwait--;
+	/* Ps in system calls stop at once; their calls return to no P. */
+	for (int32_t i = 0; i < atomic_load(&gomaxprocs); i++) {
+		uint32_t expect = Psyscall;
+		if (atomic_compare_exchange_strong(&allp[i]->status, &expect, Pgcstop))
+			sched.stopwait--;
+	}
 	P *pp;
 	while ((pp = pidleget()) != NULL) {
 		atomic_store(&pp->status, Pgcstop);
@@ -1743,12 +1750,117 @@ static void starttheworld(M *mp)
 	wakep();
 }
 
+/* ---- system calls ---------------------------------------------------------- */
+
+/*
+ * entersyscall: the goroutine is about to block in the kernel or in a
+ * foreign library.  It keeps its M, but its P is left in Psyscall, free for
+ * sysmon to take and hand to another M if the call lasts (retake_syscall),
+ * so the other goroutines keep running.  If the world is stopping, the P
+ * goes to the stopper at once.
+ */
+void gort_entersyscall(void)
+{
+	G *gp = gort__current_goroutine("gort_entersyscall");
+	M *mp = gp->m;
+	P *pp = mp->p;
+	casgstatus(gp, Grunning, Gsyscall);
+	atomic_store_explicit(&pp->syscalltick,
+	                      atomic_load_explicit(&pp->syscalltick, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+	mp->oldp = pp;
+	mp->p = NULL;
+	pp->m = NULL;
+	atomic_store(&pp->status, Psyscall);
+	/* sysmon, idle for a while, may sleep for up to 10 ms: wake it, so
+	 * that it hands our P on in time if the call blocks. */
+	if (atomic_load_explicit(&sched.sysmonlongsleep, memory_order_relaxed) &&
+	    atomic_exchange(&sched.sysmonlongsleep, 0)) {
+		atomic_store(&sched.sysmonwake, 1);
+		gort__futexwakeup(&sched.sysmonwake, 1);
+	}
+	if (atomic_load(&sched.gcwaiting)) {
+		gort__lock(&sched.lock);
+		uint32_t expect = Psyscall;
+		if (sched.stopwait > 0 && atomic_compare_exchange_strong(&pp->status, &expect, Pgcstop) &&
+		    --sched.stopwait == 0)
+			gort__notewakeup(&sched.stopnote);
+		gort__unlock(&sched.lock);
+	}
+}
+
+/* exitsyscall0: no P to be had; on g0, queue the G and stop this M. */
+static G *exitsyscall0(void *arg)
+{
+	G *gp = arg;
+	M *mp = enter_g0(gp);
+	casgstatus(gp, Gsyscall, Grunnable);
+	mp->curg = NULL;
+	gp->m = NULL;
+	gort__lock(&sched.lock);
+	P *pp = atomic_load(&sched.gcwaiting) ? NULL : pidleget();
+	if (pp == NULL)
+		globrunqput(gp);
+	gort__unlock(&sched.lock);
+	if (pp != NULL) {
+		acquirep(mp, pp);
+		return execute(mp, gp, false);
+	}
+	if (mp->lockedg != NULL) {
+		/* Locked to us: wait until another M hands us gp and a P. */
+		stoplockedm(mp);
+		return execute(mp, gp, false);
+	}
+	stopm(mp);
+	return schedule(mp);
+}
+
+/*
+ * exitsyscall: the call returned.  Steps:
+ *   1. our P is still in Psyscall: take it back (the CAS beats sysmon);
+ *   2. else an idle P;
+ *   3. else queue the goroutine and stop this M (exitsyscall0): it will
+ *      resume on whichever M runs it next.
+ * errno is the call's on return, even after a move to another thread.
+ */
+void gort_exitsyscall(void)
+{
+	int saved = errno;
+	G *gp = gort__current_goroutine("gort_exitsyscall");
+	M *mp = gp->m;
+	gort__assert(gort__readgstatus(gp) == Gsyscall, "exitsyscall: not in a system call");
+	P *oldp = mp->oldp;
+	mp->oldp = NULL;
+	uint32_t expect = Psyscall;
+	if (oldp != NULL && atomic_compare_exchange_strong(&oldp->status, &expect, Prunning)) {
+		mp->p = oldp;
+		oldp->m = mp;
+		casgstatus(gp, Gsyscall, Grunning);
+		errno = saved;
+		return;
+	}
+	if (!atomic_load(&sched.gcwaiting) && atomic_load(&sched.npidle) > 0) {
+		gort__lock(&sched.lock);
+		P *pp = atomic_load(&sched.gcwaiting) ? NULL : pidleget();
+		gort__unlock(&sched.lock);
+		if (pp != NULL) {
+			acquirep(mp, pp);
+			casgstatus(gp, Gsyscall, Grunning);
+			errno = saved;
+			return;
+		}
+	}
+	mcall(exitsyscall0, false);
+	errno = saved;
+}
+
 /* ---- sysmon and preemption ----------------------------------------------- */
 
 enum {
 	FORCE_PREEMPT_NS = 10 * 1000 * 1000, /* a time slice: 10 ms, as Go's */
 	SYSMON_MIN_US = 20,
 	SYSMON_MAX_US = 10 * 1000,
+	SYSMON_LONG_US = 500, /* sleeps this long are cut short by entersyscall */
 };
 
 /*
@@ -1770,6 +1882,31 @@ void gort_preempt_point(void)
 }
 
 /*
+ * retake_syscall: pp's M is in a system call.  Once the call has lasted a
+ * whole sysmon tick, take the P back and hand it to another M - at once if
+ * there is work for it (or nobody else to find any), else after 10 ms, so
+ * that a long call never keeps a P idle for good.  The CAS from Psyscall
+ * decides the race with the call returning (exitsyscall).
+ */
+static int retake_syscall(P *pp, int64_t now)
+{
+	uint32_t t = atomic_load_explicit(&pp->syscalltick, memory_order_relaxed);
+	if (pp->sysmonsyscalltick != t) {
+		pp->sysmonsyscalltick = t;
+		pp->sysmonsyscallwhen = now;
+		return 0;
+	}
+	if (runqempty(pp) && atomic_load(&sched.nmspinning) + atomic_load(&sched.npidle) > 0 &&
+	    now - pp->sysmonsyscallwhen < FORCE_PREEMPT_NS)
+		return 0;
+	uint32_t expect = Psyscall;
+	if (!atomic_compare_exchange_strong(&pp->status, &expect, Pidle))
+		return 0;
+	handoffp(pp);
+	return 1;
+}
+
+/*
  * retake looks at every P: one whose M has run the same time slice (the
  * same schedtick) for FORCE_PREEMPT_NS gets its goroutine asked to yield.
  * Returns how many were asked.  (Ps in system calls come with them.)
@@ -1781,7 +1918,12 @@ static int retake(int64_t now)
 	int32_t np = atomic_load(&gomaxprocs);
 	for (int32_t i = 0; i < np; i++) {
 		P *pp = ps[i];
-		if (atomic_load(&pp->status) != Prunning)
+		uint32_t status = atomic_load(&pp->status);
+		if (status == Psyscall) {
+			n += retake_syscall(pp, now);
+			continue;
+		}
+		if (status != Prunning)
 			continue;
 		uint32_t tick = atomic_load_explicit(&pp->schedtick, memory_order_relaxed);
 		if (pp->sysmontick != tick) {
@@ -1804,8 +1946,9 @@ static int retake(int64_t now)
 /*
  * sysmon runs on its own thread, without a P, for the life of the
  * program: it sleeps 20 us, and after 50 rounds with nothing to do doubles
- * that, up to 10 ms; each round it asks goroutines that have run a whole
- * time slice to yield (retake).  It reads the world racily, as Go's does:
+ * that, up to 10 ms (a system call starting cuts a long sleep short); each
+ * round it asks goroutines that have run a whole time slice to yield and
+ * takes back the Ps of long system calls (retake).  It reads the world racily, as Go's does:
  * what it finds is a hint to act on, never a fact to rely on.
  */
 static void *sysmon(void *arg)
@@ -1819,9 +1962,12 @@ static void *sysmon(void *arg)
 			delay *= 2;
 		if (delay > SYSMON_MAX_US)
 			delay = SYSMON_MAX_US;
-		struct timespec ts = {0, (long)delay * 1000};
-		nanosleep(&ts, NULL);
-		if (retake(gort__nanotime()) != 0)
+		if (delay >= SYSMON_LONG_US)
+			atomic_store(&sched.sysmonlongsleep, 1);
+		gort__futexsleep_timeout(&sched.sysmonwake, 0, (int64_t)delay * 1000);
+		atomic_store(&sched.sysmonlongsleep, 0);
+		bool kicked = atomic_exchange(&sched.sysmonwake, 0) != 0;
+		if (retake(gort__nanotime()) != 0 || kicked)
 			idle = 0;
 		else
 			idle++;

@@ -291,6 +291,9 @@ struct P {
 	_Atomic uint32_t schedtick; /* incremented on every new time slice (owner only) */
 	uint32_t sysmontick;   /* sysmon: schedtick when it last looked */
 	int64_t sysmonwhen;    /* sysmon: when it saw schedtick change */
+	_Atomic uint32_t syscalltick; /* incremented on every system call (owner only) */
+	uint32_t sysmonsyscalltick; /* sysmon: syscalltick when it last looked */
+	int64_t sysmonsyscallwhen;  /* sysmon: when it saw syscalltick change */
 	M *m;                  /* back-link to the M holding it, or NULL */
 
 	/*
@@ -327,6 +330,7 @@ struct M {
 	G *curg;               /* the G running on this M, or NULL */
 	P *p;                  /* the P it holds, or NULL */
 	P *nextp;              /* the P it is handed when woken */
+	P *oldp;               /* the P it held before a system call */
 	int64_t id;
 	int32_t tid;           /* the OS thread id */
 	bool spinning;         /* out of work and looking for some */
@@ -383,6 +387,10 @@ typedef struct schedt {
 	 * waiting M will wake by itself (0: not for a timer) */
 	_Alignas(64) _Atomic int64_t lastpoll;
 	_Atomic int64_t pollUntil;
+
+	/* sysmon: sleeping long (after idling), so entersyscall must wake it */
+	_Alignas(64) _Atomic uint32_t sysmonlongsleep;
+	_Atomic uint32_t sysmonwake;
 } schedt;
 
 extern schedt gort__sched;
@@ -440,9 +448,11 @@ static inline void gort__setg(G *gp)
 	                 : "memory");
 }
 
+/* getm: the running M, or NULL on a thread that is not one (sysmon). */
 static inline M *gort__getm(void)
 {
-	return gort__getg()->m;
+	G *gp = gort__getg();
+	return gp != NULL ? gp->m : NULL;
 }
 
 /*
@@ -532,6 +542,7 @@ void gort__minit_os(void);
 int64_t gort__nanotime(void);
 void gort__futexsleep(_Atomic uint32_t *addr, uint32_t val);
 void gort__futexwakeup(_Atomic uint32_t *addr, uint32_t cnt);
+void gort__futexsleep_timeout(_Atomic uint32_t *addr, uint32_t val, int64_t ns);
 void gort__newosproc(void *(*start)(void *), void *arg);
 void gort__osyield(void);
 uint64_t gort__random_seed(void);

@@ -152,7 +152,7 @@ GORT_API void gort_gosched(void);
  * gort_preempt_point: a place where the goroutine may be preempted.  A
  * monitor thread (sysmon) asks any goroutine that has run 10 ms without
  * blocking to yield; the request takes effect at its next gort call that
- * may switch (spawning, channel operations) or here.  Put one in long
+ * may switch (spawning, channel operations, select, sleep) or here.  Put one in long
  * loops that make no such call.  Costs one load when not asked.
  */
 GORT_API void gort_preempt_point(void);

@@ -434,13 +434,17 @@ bool gort_chan_recv(gort_chan *c, void *elem)
 
 bool gort_chan_trysend(gort_chan *c, const void *elem)
 {
-	return chansend(gort__current_goroutine("gort_chan_trysend"), c, elem, false);
+	G *gp = gort__current_goroutine("gort_chan_trysend");
+	gort__checkpreempt(gp);
+	return chansend(gp, c, elem, false);
 }
 
 bool gort_chan_tryrecv(gort_chan *c, void *elem, bool *ok)
 {
+	G *gp = gort__current_goroutine("gort_chan_tryrecv");
+	gort__checkpreempt(gp);
 	bool received = false;
-	bool selected = chanrecv(gort__current_goroutine("gort_chan_tryrecv"), c, elem, false, &received);
+	bool selected = chanrecv(gp, c, elem, false, &received);
 	if (selected && ok != NULL)
 		*ok = received;
 	return selected;

@@ -244,6 +244,7 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollor
 int gort_select(gort_case *cases, int n, bool block)
 {
 	G *gp = gort__current_goroutine("gort_select");
+	gort__checkpreempt(gp);
 	if (n < 0 || (n > 0 && cases == NULL) || n > UINT16_MAX)
 		gort__fatal("gort: gort_select: bad case array (NULL, or a count below 0 or above 65535)");
 	if (n == 0) {

@@ -149,6 +149,10 @@ static bool runtimers(P *pp, int64_t now)
 			return ran;
 		}
 		timer *t = pp->timers[0];
+		/* Count the firing before t can be seen off the heap: free
+		 * (deltimer finding pp NULL, then waiting for inflight 0) must not
+		 * slip in between and free t under us. */
+		atomic_fetch_add(&t->inflight, 1);
 		if (t->period > 0) {
 			/* Skip the periods missed, as Go's tickers drop ticks. */
 			t->when += t->period * (1 + (now - t->when) / t->period);
@@ -158,7 +162,6 @@ static bool runtimers(P *pp, int64_t now)
 			heap_remove(pp, t);
 		}
 		uint64_t seq = atomic_load(&t->seq);
-		atomic_fetch_add(&t->inflight, 1);
 		gort__spinunlock(&pp->timerslock);
 		t->f(t, seq, now);
 		ran = true;
@@ -210,8 +213,10 @@ static void fire_sleep(timer *t, uint64_t seq, int64_t now)
 static void fire_chan(timer *t, uint64_t seq, int64_t now)
 {
 	gort__spinlock(&t->mu);
-	if (atomic_load(&t->seq) == seq)
+	if (atomic_load(&t->seq) == seq) {
 		gort__chan_send_nb(t->c, &now);
+		t->armed = t->period > 0;
+	}
 	gort__spinunlock(&t->mu);
 	atomic_fetch_sub(&t->inflight, 1); /* the last touch: free may proceed */
 }
@@ -220,8 +225,10 @@ static void fire_chan(timer *t, uint64_t seq, int64_t now)
 static void fire_func(timer *t, uint64_t seq, int64_t now)
 {
 	gort__spinlock(&t->mu);
-	if (atomic_load(&t->seq) == seq)
+	if (atomic_load(&t->seq) == seq) {
 		gort__spawn(t->afunc, t->aarg);
+		t->armed = false;
+	}
 	gort__spinunlock(&t->mu);
 	atomic_fetch_sub(&t->inflight, 1);
 }
@@ -239,6 +246,7 @@ static bool sleep_commit(G *gp, void *arg)
 void gort_sleep(int64_t d)
 {
 	G *gp = gort__current_goroutine("gort_sleep");
+	gort__checkpreempt(gp);
 	if (d <= 0)
 		return;
 	timer t;
@@ -256,6 +264,14 @@ int64_t gort_nanotime(void)
 
 /* ---- Timer, Ticker, AfterFunc ----------------------------------------------- */
 
+/* arm puts t on the heap to fire at when (holds t->mu, or t is new). */
+static void arm(timer *t, int64_t when)
+{
+	t->when = when;
+	t->armed = true;
+	addtimer(t);
+}
+
 static timer *newtimer(int64_t d, int64_t period, void (*f)(timer *, uint64_t, int64_t))
 {
 	gort__current_goroutine("gort_timer_new");
@@ -272,7 +288,7 @@ gort_timer *gort_timer_new(int64_t d)
 {
 	timer *t = newtimer(d, 0, fire_chan);
 	t->c = gort_chan_make(sizeof(int64_t), 1);
-	addtimer(t);
+	arm(t, t->when);
 	return t;
 }
 
@@ -282,7 +298,7 @@ gort_timer *gort_ticker_new(int64_t d)
 		gort__panic("non-positive interval for NewTicker");
 	timer *t = newtimer(d, d, fire_chan);
 	t->c = gort_chan_make(sizeof(int64_t), 1);
-	addtimer(t);
+	arm(t, t->when);
 	return t;
 }
 
@@ -293,7 +309,7 @@ gort_timer *gort_afterfunc(int64_t d, gort_func f, void *arg)
 	timer *t = newtimer(d, 0, fire_func);
 	t->afunc = f;
 	t->aarg = arg;
-	addtimer(t);
+	arm(t, t->when);
 	return t;
 }
 
@@ -305,16 +321,24 @@ gort_chan *gort_timer_c(gort_timer *t)
 /*
  * stop takes t off its heap and makes any firing in flight a no-op (seq);
  * a value already sent and not received is taken back.  Holds t->mu.
- * Returns whether t was still pending, counting an unreceived value.
+ * Returns whether t had not yet delivered: still armed (in the heap, or
+ * dequeued by a firing that will now do nothing), or its value unreceived.
  */
 static bool stop(timer *t)
 {
+	/* Off the heap first, then the new seq: a firing dequeued it (and read
+	 * its seq, under the heap lock) before deltimer, so it sees the change.
+	 * The other order let runtimers re-queue a ticker and read the new seq
+	 * in between, and fire after Stop had returned. */
+	deltimer(t);
 	atomic_fetch_add(&t->seq, 1);
-	bool pending = deltimer(t);
+	bool pending = t->armed;
+	t->armed = false;
 	if (t->c != NULL && gort__chan_recv_nb(t->c, NULL))
 		pending = true;
 	return pending;
 }
+
 
 bool gort_timer_stop(gort_timer *t)
 {
@@ -330,8 +354,7 @@ bool gort_timer_reset(gort_timer *t, int64_t d)
 	gort__current_goroutine("gort_timer_reset");
 	gort__spinlock(&t->mu);
 	bool pending = stop(t);
-	t->when = when_after(d);
-	addtimer(t);
+	arm(t, when_after(d));
 	gort__spinunlock(&t->mu);
 	return pending;
 }
@@ -344,8 +367,7 @@ void gort_ticker_reset(gort_timer *t, int64_t d)
 	gort__spinlock(&t->mu);
 	stop(t);
 	t->period = d;
-	t->when = when_after(d);
-	addtimer(t);
+	arm(t, when_after(d));
 	gort__spinunlock(&t->mu);
 }
 

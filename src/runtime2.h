@@ -267,6 +267,7 @@ struct gort_timer {
 	int32_t idx;           /* its index in that heap */
 	_Atomic int32_t inflight; /* f calls under way: gort_timer_free waits for 0 */
 	bool armed;            /* set and not yet delivered (guarded by mu) */
+	int64_t lastsent;      /* the last time sent on c (guarded by mu) */
 	G *g;                  /* gort_sleep: the sleeper */
 	struct gort_chan *c;   /* Timer and Ticker: the channel */
 	gort_func afunc;       /* AfterFunc */

@@ -149,10 +149,12 @@ static bool runtimers(P *pp, int64_t now)
 			return ran;
 		}
 		timer *t = pp->timers[0];
-		/* Count the firing before t can be seen off the heap: free
-		 * (deltimer finding pp NULL, then waiting for inflight 0) must not
-		 * slip in between and free t under us. */
+		/* Count the firing and read its seq before t can be seen off the
+		 * heap: a Stop or free that finds pp NULL takes no heap lock, and
+		 * must find the firing counted (free waits for it) and holding
+		 * the old seq (Stop's new one cancels it). */
 		atomic_fetch_add(&t->inflight, 1);
+		uint64_t seq = atomic_load(&t->seq);
 		if (t->period > 0) {
 			/* Skip the periods missed, as Go's tickers drop ticks. */
 			t->when += t->period * (1 + (now - t->when) / t->period);
@@ -161,7 +163,6 @@ static bool runtimers(P *pp, int64_t now)
 		} else {
 			heap_remove(pp, t);
 		}
-		uint64_t seq = atomic_load(&t->seq);
 		gort__spinunlock(&pp->timerslock);
 		t->f(t, seq, now);
 		ran = true;
@@ -213,8 +214,11 @@ static void fire_sleep(timer *t, uint64_t seq, int64_t now)
 static void fire_chan(timer *t, uint64_t seq, int64_t now)
 {
 	gort__spinlock(&t->mu);
-	if (atomic_load(&t->seq) == seq) {
+	/* Two Ms may fire successive periods of a ticker; the earlier firing
+	 * must not send last: drop it, as a tick for a slow receiver is. */
+	if (atomic_load(&t->seq) == seq && now > t->lastsent) {
 		gort__chan_send_nb(t->c, &now);
+		t->lastsent = now;
 		t->armed = t->period > 0;
 	}
 	gort__spinunlock(&t->mu);

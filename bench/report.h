@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,11 +90,27 @@ struct bench_flag {
 	const char *usage;
 };
 
-static inline void bench_usage(FILE *out, const char *prog, const struct bench_flag *flags)
+/* One unsigned flag (Go's flag.Uint64): -name N, read as strconv.ParseUint. */
+struct bench_uflag {
+	const char *name;
+	unsigned long long *value;
+	const char *usage;
+};
+
+/* bench_usage_u prints flags, then uflags (which may be NULL). */
+static inline void bench_usage_u(FILE *out, const char *prog, const struct bench_flag *flags,
+                                 const struct bench_uflag *uflags)
 {
 	fprintf(out, "Usage of %s:\n", prog);
 	for (const struct bench_flag *f = flags; f->name != NULL; f++)
 		fprintf(out, "  -%s int\n    \t%s (default %lld)\n", f->name, f->usage, *f->value);
+	for (const struct bench_uflag *f = uflags; f != NULL && f->name != NULL; f++)
+		fprintf(out, "  -%s uint\n    \t%s (default %llu)\n", f->name, f->usage, *f->value);
+}
+
+static inline void bench_usage(FILE *out, const char *prog, const struct bench_flag *flags)
+{
+	bench_usage_u(out, prog, flags, NULL);
 }
 
 /*
@@ -102,8 +119,11 @@ static inline void bench_usage(FILE *out, const char *prog, const struct bench_f
  * one or two dashes; -h/-help prints the usage and exits 0; anything else
  * (unknown flag, bad number, stray argument) prints the usage and exits 2.
  * Numbers are read with base prefixes, as strconv.ParseInt(s, 0, 64) does.
+ * bench_parse_flags_u also takes uint64 flags (uflags, ended the same way, or
+ * NULL), read as strconv.ParseUint(s, 0, 64) reads them: no sign.
  */
-static inline void bench_parse_flags(int argc, char **argv, const struct bench_flag *flags)
+static inline void bench_parse_flags_u(int argc, char **argv, const struct bench_flag *flags,
+                                       const struct bench_uflag *uflags)
 {
 	const char *prog = argc > 0 ? argv[0] : "bench";
 	for (int i = 1; i < argc; i++) {
@@ -112,43 +132,67 @@ static inline void bench_parse_flags(int argc, char **argv, const struct bench_f
 			break;
 		if (arg[0] != '-' || arg[1] == '\0') {
 			fprintf(stderr, "%s: unexpected argument %s\n", prog, arg);
-			bench_usage(stderr, prog, flags);
+			bench_usage_u(stderr, prog, flags, uflags);
 			exit(2);
 		}
 		const char *name = arg + (arg[1] == '-' ? 2 : 1);
 		const char *eq = strchr(name, '=');
 		size_t namelen = eq != NULL ? (size_t)(eq - name) : strlen(name);
 		if ((namelen == 1 && name[0] == 'h') || (namelen == 4 && strncmp(name, "help", 4) == 0)) {
-			bench_usage(stderr, prog, flags);
+			bench_usage_u(stderr, prog, flags, uflags);
 			exit(0);
 		}
 		const struct bench_flag *f = flags;
 		while (f->name != NULL && !(strlen(f->name) == namelen && strncmp(f->name, name, namelen) == 0))
 			f++;
-		if (f->name == NULL) {
+		const struct bench_uflag *u = NULL;
+		if (f->name == NULL && uflags != NULL) {
+			u = uflags;
+			while (u->name != NULL && !(strlen(u->name) == namelen && strncmp(u->name, name, namelen) == 0))
+				u++;
+			if (u->name == NULL)
+				u = NULL;
+		}
+		if (f->name == NULL && u == NULL) {
 			fprintf(stderr, "flag provided but not defined: -%.*s\n", (int)namelen, name);
-			bench_usage(stderr, prog, flags);
+			bench_usage_u(stderr, prog, flags, uflags);
 			exit(2);
 		}
+		const char *fname = u != NULL ? u->name : f->name;
 		const char *val = eq != NULL ? eq + 1 : NULL;
 		if (val == NULL) {
 			if (i + 1 == argc) {
-				fprintf(stderr, "flag needs an argument: -%s\n", f->name);
-				bench_usage(stderr, prog, flags);
+				fprintf(stderr, "flag needs an argument: -%s\n", fname);
+				bench_usage_u(stderr, prog, flags, uflags);
 				exit(2);
 			}
 			val = argv[++i];
 		}
 		char *end;
 		errno = 0;
-		long long v = strtoll(val, &end, 0);
-		if (errno != 0 || end == val || *end != '\0') {
-			fprintf(stderr, "invalid value \"%s\" for flag -%s: parse error\n", val, f->name);
-			bench_usage(stderr, prog, flags);
+		bool bad;
+		if (u != NULL) {
+			unsigned long long v = strtoull(val, &end, 0);
+			bad = errno != 0 || end == val || *end != '\0' || val[0] < '0' || val[0] > '9';
+			if (!bad)
+				*u->value = v;
+		} else {
+			long long v = strtoll(val, &end, 0);
+			bad = errno != 0 || end == val || *end != '\0';
+			if (!bad)
+				*f->value = v;
+		}
+		if (bad) {
+			fprintf(stderr, "invalid value \"%s\" for flag -%s: parse error\n", val, fname);
+			bench_usage_u(stderr, prog, flags, uflags);
 			exit(2);
 		}
-		*f->value = v;
 	}
+}
+
+static inline void bench_parse_flags(int argc, char **argv, const struct bench_flag *flags)
+{
+	bench_parse_flags_u(argc, argv, flags, NULL);
 }
 
 /* ---- splitting work -------------------------------------------------------- */

@@ -9,7 +9,8 @@
 #
 #   stdout  every JSON line as it is produced, then a markdown table:
 #           workload | procs | metric | gort | go | ratio gort/go,
-#           then fanout_cpu's speedups (GOMAXPROCS=p vs 1) for gort and Go
+#           then fanout_cpu's speedups (GOMAXPROCS=p vs 1) for gort and Go,
+#           and timers' oversleep percentiles and wall time for both
 #   stderr  progress, and why a run failed
 #   exit    0, or 1 if any run failed (crash, timeout, no JSON line)
 #
@@ -30,7 +31,7 @@ set -uo pipefail
 
 # Every workload, in run order (the anchors' run.sh order); each has
 # bench/<w>.c and, ideally, a Go twin.
-WORKLOADS="spawn pingpong chan_spsc chan_mpmc select4 mutex ring parked_mem fanout_cpu"
+WORKLOADS="spawn pingpong chan_spsc chan_mpmc select4 mutex ring timers parked_mem fanout_cpu"
 
 usage() {
 	echo "usage: $0 BUILD_DIR [WORKLOADS] [PROCS]   (workloads: $WORKLOADS)" >&2
@@ -159,6 +160,7 @@ results_path, failures_path, workloads, procs, runs, go_note = sys.argv[1:]
 workloads, procs = workloads.split(), [int(p) for p in procs.split()]
 
 vals = defaultdict(list)  # (side, workload, procs) -> values; side is "gort" or "go"
+extras = defaultdict(list)  # (side, workload, procs, key) -> extra values
 metric = {}               # workload -> metric name
 go_impl = None            # e.g. "go1.19", from the Go twins' own lines
 for line in open(results_path):
@@ -171,6 +173,8 @@ for line in open(results_path):
     if side == "go":
         go_impl = r["impl"]
     vals[(side, r["bench"], r["procs"])].append(r["value"])
+    for k, v in r.get("extra", {}).items():
+        extras[(side, r["bench"], r["procs"], k)].append(v)
     metric.setdefault(r["bench"], r["metric"])
 fails = defaultdict(list)
 for line in open(failures_path):
@@ -223,6 +227,25 @@ if "fanout_cpu" in workloads and 1 in procs:
             parts.append(f"{name} {one / many_p:.2f}" if one is not None and many_p else f"{name} -")
         print()
         print(f"fanout_cpu speedup GOMAXPROCS={p} vs 1 (wall_ms({1})/wall_ms({p}), ideal {p}): " + ", ".join(parts))
+
+# timers: the value is the mean oversleep; the tail and the wall time matter as much.
+if "timers" in workloads:
+    keys = ["oversleep_p50_us", "oversleep_p99_us", "oversleep_max_us", "wall_ms", "ideal_ms"]
+    rows = []
+    for p in procs:
+        for side, name in (("gort", "gort"), ("go", go_name)) if with_go else (("gort", "gort"),):
+            cols = [statistics.median(extras[(side, "timers", p, k)]) if extras.get((side, "timers", p, k)) else None
+                    for k in keys]
+            if any(c is not None for c in cols):
+                rows.append([str(p), name] + [num(c) if c is not None else "-" for c in cols])
+    if rows:
+        print()
+        print(f"timers detail{many}: oversleep percentiles (nearest rank, µs), wall and ideal time (ms)")
+        print()
+        print("| procs | impl | p50 µs | p99 µs | max µs | wall_ms | ideal_ms |")
+        print("|---|---|---|---|---|---|---|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
 PY
 
 # The scheduler's own switch cost has no Go twin: gort only, with the full run.

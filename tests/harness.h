@@ -14,8 +14,10 @@
  * goroutines with a C11 atomic counter and a gort_gosched() loop; newer tests
  * join with gort_waitgroup and use test_wait only to wait for a condition
  * that no gort primitive signals.  Tests never sleep and never
- * assert on timing; the one clock here is a watchdog in test_wait, so that a
- * hang fails with what it was waiting for instead of a bare CTest timeout.
+ * assert on timing (except the time tests, time_*.c, which sleep and check
+ * only lower bounds: see time_util.h); the one clock here is a watchdog in
+ * test_wait, so that a hang fails with what it was waiting for instead of a
+ * bare CTest timeout.
  * (sync_mutex's starvation check is the one test of a rule Go states in wall
  * time - 1 ms - and busy-waits 2 ms per hold, with a wide margin.)
  */

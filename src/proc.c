@@ -818,7 +818,9 @@ static G *findrunnable(M *mp, bool *inheritTime)
 
 		/* Due timers first: they may ready Gs onto our queue.  (No clock
 		 * read unless this P has timers.) */
-		int64_t pollUntil = gort__checktimers(pp, 0, NULL);
+		int64_t pollUntil = atomic_load_explicit(&pp->timer0when, memory_order_relaxed) == 0
+		                        ? 0
+		                        : gort__checktimers(pp, 0, NULL);
 		int64_t now = pollUntil != 0 ? gort__nanotime() : 0;
 
 		if (atomic_load_explicit(&pp->schedtick, memory_order_relaxed) % 61 == 0 &&

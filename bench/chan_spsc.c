@@ -62,19 +62,8 @@ static int64_t pass(long long n)
 
 static int real_main(int argc, char **argv)
 {
-	long long n = 10000000;
-	bench_parse_flags(argc, argv, (const struct bench_flag[]){
-		{"n", &n, "messages"},
-		{NULL, NULL, NULL},
-	});
-	if (n < 1)
-		bench_fail("chan_spsc: -n must be at least 1");
-
-	pass(n / 10);
-	int64_t el = pass(n);
-	report("chan_spsc", "ns_per_msg", (double)el / (double)n,
-	       {"n", (double)n}, {"wall_ms", (double)el / 1e6});
-	return 0;
+	return bench_passes(argc, argv, "chan_spsc", "ns_per_msg", 10000000,
+	                    "messages", pass);
 }
 
 int main(int argc, char **argv)

@@ -51,19 +51,8 @@ static int64_t pass(long long n)
 
 static int real_main(int argc, char **argv)
 {
-	long long n = 10000000;
-	bench_parse_flags(argc, argv, (const struct bench_flag[]){
-		{"n", &n, "increments (total over all goroutines)"},
-		{NULL, NULL, NULL},
-	});
-	if (n < 1)
-		bench_fail("mutex: -n must be at least 1");
-
-	pass(n / 10);
-	int64_t el = pass(n);
-	report("mutex", "ns_per_increment", (double)el / (double)n,
-	       {"n", (double)n}, {"wall_ms", (double)el / 1e6});
-	return 0;
+	return bench_passes(argc, argv, "mutex", "ns_per_increment", 10000000,
+	                    "increments (total over all goroutines)", pass);
 }
 
 int main(int argc, char **argv)

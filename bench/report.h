@@ -349,4 +349,27 @@ static inline void bench_report(const char *bench, const char *metric, double va
 #define report(bench, metric, value, ...) \
 	bench_report((bench), (metric), (value), (const struct bench_extra[]){__VA_ARGS__, {NULL, 0}})
 
+/*
+ * bench_passes is the whole main of the twins whose Go program reads -n
+ * (default dflt), runs pass(n/10) as a warm-up and then pass(n), and reports
+ * the measured pass's time per item (chan_spsc, chan_mpmc, select4, mutex).
+ * pass runs the workload on n items, checks its result and returns the
+ * elapsed ns.
+ */
+static inline int bench_passes(int argc, char **argv, const char *bench, const char *metric,
+                               long long dflt, const char *help, int64_t (*pass)(long long n))
+{
+	long long n = dflt;
+	bench_parse_flags(argc, argv, (const struct bench_flag[]){
+		{"n", &n, help},
+		{NULL, NULL, NULL},
+	});
+	if (n < 1)
+		bench_fail("%s: -n must be at least 1", bench);
+	pass(n / 10);
+	int64_t el = pass(n);
+	report(bench, metric, (double)el / (double)n, {"n", (double)n}, {"wall_ms", (double)el / 1e6});
+	return 0;
+}
+
 #endif /* GORT_BENCH_REPORT_H */

@@ -94,19 +94,8 @@ static int64_t pass(long long n)
 
 static int real_main(int argc, char **argv)
 {
-	long long n = 4000000;
-	bench_parse_flags(argc, argv, (const struct bench_flag[]){
-		{"n", &n, "messages (total over the 4 channels)"},
-		{NULL, NULL, NULL},
-	});
-	if (n < 1)
-		bench_fail("select4: -n must be at least 1");
-
-	pass(n / 10);
-	int64_t el = pass(n);
-	report("select4", "ns_per_msg", (double)el / (double)n,
-	       {"n", (double)n}, {"wall_ms", (double)el / 1e6});
-	return 0;
+	return bench_passes(argc, argv, "select4", "ns_per_msg", 4000000,
+	                    "messages (total over the 4 channels)", pass);
 }
 
 int main(int argc, char **argv)

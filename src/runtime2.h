@@ -375,7 +375,6 @@ typedef struct schedt {
 	_Atomic int32_t runqsize;
 	int32_t stopwait;         /* Ps yet to stop */
 	note stopnote;            /* wakes the stopper when stopwait reaches 0 */
-	bool maingoexit;          /* the main goroutine called gort_goexit */
 
 	/* the global cache of dead Gs, and where new ones are carved */
 	_Alignas(64) mutex gflock;
@@ -527,7 +526,6 @@ int64_t gort__spawn(gort_func fn, void *arg);
 /* ---- stack.c ------------------------------------------------------------ */
 
 void gort__stackinit(void);
-size_t gort__default_stacksize(void);
 stack gort__stackalloc(P *pp, size_t size);
 void gort__stackfree(P *pp, stack s, size_t size);
 void gort__stackcache_flush(P *pp);

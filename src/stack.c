@@ -104,11 +104,6 @@ void gort__stackinit(void)
 		guardmode = GUARD_CANARY;
 }
 
-size_t gort__default_stacksize(void)
-{
-	return stacksize;
-}
-
 /*
  * install_guard protects [lo, lo+GUARD_SIZE) by the best means left
  * (holds stacklock, or owns the mapping).  Returns false if the stack

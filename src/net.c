@@ -121,15 +121,13 @@ static void decref(gort_conn *c)
 	atomic_fetch_sub(&c->refs, 1);
 }
 
-/* newconn wraps fd (non-blocking already) and registers it with the
- * poller; on failure fd is closed. */
-static int newconn(int fd, int family, int sotype, gort_conn **out)
+/* newconn_keep wraps fd (non-blocking already) and registers it with the
+ * poller; on failure fd is left open. */
+static int newconn_keep(int fd, int family, int sotype, gort_conn **out)
 {
 	gort_conn *c = calloc(1, sizeof *c);
-	if (c == NULL) {
-		close(fd);
+	if (c == NULL)
 		return -ENOMEM;
-	}
 	c->fd = fd;
 	c->family = family;
 	c->sotype = sotype;
@@ -139,11 +137,19 @@ static int newconn(int fd, int family, int sotype, gort_conn **out)
 	if (err != 0) {
 		gort__pollfree(c->pd);
 		free(c);
-		close(fd);
 		return -err;
 	}
 	*out = c;
 	return 0;
+}
+
+/* newconn: newconn_keep for a descriptor of our own, closed on failure. */
+static int newconn(int fd, int family, int sotype, gort_conn **out)
+{
+	int err = newconn_keep(fd, family, sotype, out);
+	if (err != 0)
+		close(fd);
+	return err;
 }
 
 /*
@@ -510,7 +516,9 @@ int gort_conn_from_fd(int fd, gort_conn **out)
 		family = ss.ss_family;
 	else
 		sotype = 0;
-	int err = newconn(fd, family, sotype, out);
+	int err = newconn_keep(fd, family, sotype, out);
+	if (err != 0)
+		fcntl(fd, F_SETFL, flags); /* leave it as it was */
 	return err;
 }
 

@@ -1181,6 +1181,47 @@ static void runqput(P *pp, G *gp, bool next)
 	}
 }
 
+/*
+ * runqhasroom: can one more G be readied onto pp - into runnext, the old
+ * runnext moving to the tail - and the runnext still be moved to the tail
+ * after, without runqputslow spilling half the queue to the global queue?
+ * Owner only: nobody else adds to pp's queue, so the answer holds until
+ * the owner adds.
+ */
+bool gort__runqhasroom(P *pp)
+{
+	uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+	uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+	uint32_t n = t - h + (atomic_load_explicit(&pp->runnext, memory_order_relaxed) != NULL);
+	return n < RUNQ_SIZE;
+}
+
+/* runqfull: would readying one more G onto pp spill half its queue to the
+ * global queue (runnext taken, and no slot for the G it displaces)?  Owner
+ * only. */
+bool gort__runqfull(P *pp)
+{
+	uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+	uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+	return t - h >= RUNQ_SIZE && atomic_load_explicit(&pp->runnext, memory_order_relaxed) != NULL;
+}
+
+/* runqkicknext moves pp's runnext, if any, to the tail of its queue, so it
+ * waits its turn behind the Gs already queued - unless the queue is full:
+ * spilling half of it to the global queue would cost far more waiting than
+ * it saves.  Owner only. */
+void gort__runqkicknext(P *pp)
+{
+	uint32_t h = atomic_load_explicit(&pp->runqhead, memory_order_acquire);
+	uint32_t t = atomic_load_explicit(&pp->runqtail, memory_order_relaxed);
+	G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+	if (next == NULL || t - h >= RUNQ_SIZE)
+		return;
+	/* Others may only clear runnext: a failed CAS means it was stolen. */
+	if (atomic_compare_exchange_strong(&pp->runnext, &next, NULL))
+		runqput(pp, next, false);
+}
+
 /* runqget takes the next G from pp's queue: runnext first.  Owner only. */
 static G *runqget(P *pp, bool *inheritTime)
 {

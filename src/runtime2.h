@@ -508,6 +508,9 @@ typedef bool (*unlockFunc)(G *gp, void *lock);
 void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason);
 void gort__goready(G *gp);
 void gort__goyield(void);
+bool gort__runqhasroom(P *pp);
+bool gort__runqfull(P *pp);
+void gort__runqkicknext(P *pp);
 void gort__preemptpoint(G *gp);
 
 /* checkpreempt: a preemption point inside the runtime (cheap when not asked). */

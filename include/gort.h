@@ -524,7 +524,8 @@ GORT_API int gort_dial_timeout(const char *network, const char *address, int64_t
 GORT_API int gort_listen_packet(const char *network, const char *address, gort_conn **c);
 /* net.FileConn: adopt a descriptor something else opened (a socket, pipe,
  * tty, eventfd...): it is made non-blocking and polled; gort_conn_close
- * closes it.  Regular files cannot be polled: -EPERM. */
+ * closes it.  Regular files cannot be polled: -EPERM, and fd is left open
+ * and as it was, as on any failure. */
 GORT_API int gort_conn_from_fd(int fd, gort_conn **c);
 
 /* c.Read: waits for data and returns how much was read (> 0), 0 at end of
@@ -568,7 +569,7 @@ GORT_API int gort_conn_fd(gort_conn *c);
  * for comes first, or until deadline (a gort_nanotime() value, 0 for
  * none).  The goroutine parks in the netpoller meanwhile.  Returns the
  * events that hold (hang-up and error count as both), GORT_ETIMEOUT, or
- * -errno (-EBADF, -EPERM for a regular file).  Go's RawConn.Read/Write
+ * -errno (-EBADF).  A regular file is always ready, as poll(2) says.  Go's RawConn.Read/Write
  * loop: try the non-blocking call; on EAGAIN, gort_fd_wait and try again.
  */
 #define GORT_READABLE 1

@@ -2033,11 +2033,17 @@ static int retake_syscall(P *pp, int64_t now)
 	if (runqempty(pp) && atomic_load(&sched.nmspinning) + atomic_load(&sched.npidle) > 0 &&
 	    now - pp->sysmonsyscallwhen < FORCE_PREEMPT_NS)
 		return 0;
+	/* Between the CAS and handoffp the P is nobody's: count one more M
+	 * running, or a call returning just then - no P to take back, none
+	 * idle - would stop its M and checkdead find its G runnable with
+	 * every M idle. */
+	incidlelocked(-1);
 	uint32_t expect = Psyscall;
-	if (!atomic_compare_exchange_strong(&pp->status, &expect, Pidle))
-		return 0;
-	handoffp(pp);
-	return 1;
+	bool took = atomic_compare_exchange_strong(&pp->status, &expect, Pidle);
+	if (took)
+		handoffp(pp);
+	incidlelocked(1);
+	return took;
 }
 
 /*

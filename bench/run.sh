@@ -7,6 +7,17 @@
 # ../shared/anchors/go/<w>/main.go (relative to the repo root), back to back,
 # so each ratio compares runs made under the same machine conditions.
 #
+# The network workloads are servers put under load from outside, as the
+# anchors' run.sh does it; each server prints its port on its first stdout
+# line and serves until killed, with GOMAXPROCS set for it:
+#   tcp_echo    BUILD_DIR/bench/tcp_echo_server, then the Go twin's server;
+#               the load and the JSON line come from the Go client
+#               (anchors/go/tcp_echo/client, -impl gort for gort's server),
+#               so without Go this workload is skipped, with a note
+#   http_hello  BUILD_DIR/bench/http_hello (examples/http_hello.c), then Go's
+#               net/http; the load comes from wrk, whose report becomes the
+#               JSON line; without wrk this workload is skipped, with a note
+#
 #   stdout  every JSON line as it is produced, then a markdown table:
 #           workload | procs | metric | gort | go | ratio gort/go,
 #           then fanout_cpu's speedups (GOMAXPROCS=p vs 1) for gort and Go,
@@ -21,23 +32,32 @@
 #   GO=path     go binary (default /usr/lib/go-1.19/bin/go if present, else
 #               `go` in PATH)
 #   ANCHORS=dir the Go twins (default ../shared/anchors/go from the repo root)
-#   ARGS_<w>    flags for both twins of workload w, e.g. ARGS_spawn="-n 100000"
+#   ARGS_<w>    flags for both twins of workload w, e.g. ARGS_spawn="-n 100000";
+#               for tcp_echo, flags for the client (e.g. ARGS_tcp_echo="-r 1000")
+#   CLIENT_PROCS  GOMAXPROCS of the tcp_echo client (default: the server's)
+#   WRK_ARGS    wrk's load for http_hello (default "-t2 -c100 -d10s"; --latency
+#               is always added)
 #
 # The Go twins are built once per run into a temp dir in GOPATH mode, exactly
 # as shared/anchors/go/run.sh builds them; nothing is written into the repo.
 # Needs bash, coreutils (timeout, mktemp) and python3 (standard library only)
-# for the table.
+# for the table and for http_hello's JSON line.
 set -uo pipefail
 
 # Every workload, in run order (the anchors' run.sh order); each has
 # bench/<w>.c and, ideally, a Go twin.
-WORKLOADS="spawn pingpong chan_spsc chan_mpmc select4 mutex ring timers parked_mem fanout_cpu"
+WORKLOADS="spawn pingpong chan_spsc chan_mpmc select4 mutex ring timers parked_mem fanout_cpu tcp_echo http_hello"
 
 usage() {
 	echo "usage: $0 BUILD_DIR [WORKLOADS] [PROCS]   (workloads: $WORKLOADS)" >&2
 	exit 2
 }
 if [ $# -lt 1 ] || [ $# -gt 3 ] || [ -z "$1" ]; then usage; fi
+
+# gort_bin W: gort's twin of workload W (tcp_echo's is only the server).
+gort_bin() {
+	if [ "$1" = tcp_echo ]; then echo "$build/bench/tcp_echo_server"; else echo "$build/bench/$1"; fi
+}
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -56,7 +76,7 @@ for w in $workloads; do
 	*" $w "*) ;;
 	*) echo "bench: unknown workload $w (known: $WORKLOADS)" >&2; exit 2 ;;
 	esac
-	[ -x "$build/bench/$w" ] || { echo "bench: $build/bench/$w not found: build first (make all)" >&2; exit 1; }
+	[ -x "$(gort_bin "$w")" ] || { echo "bench: $(gort_bin "$w") not found: build first (make all)" >&2; exit 1; }
 done
 for v in $procs "$RUNS" "$TIMEOUT"; do
 	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench: expected a positive integer, got '$v' (PROCS, RUNS, TIMEOUT)" >&2; exit 2; }
@@ -66,9 +86,11 @@ tmp=$(mktemp -d /tmp/gort-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 : >"$tmp/results.jsonl" # every JSON line of every successful run
 : >"$tmp/failures.tsv"  # impl <TAB> workload <TAB> procs <TAB> why
+: >"$tmp/notes.txt"     # workloads skipped, and why
 
 # ---- the Go twins ----
-go_note="" # why Go is not in the table, if it is not
+go_note=""  # why Go is not in the table, if it is not
+go_label="" # Go's impl label, for the JSON lines the runner writes
 if [ ! -d "$ANCHORS" ]; then
 	go_note="the Go twins were not found ($ANCHORS does not exist): gort only"
 else
@@ -79,23 +101,119 @@ else
 		go_note="Go was not found (no \`go\` in PATH, no /usr/lib/go-1.19/bin/go; set GO=): gort only"
 	fi
 fi
+# go_build OUT SRC builds one Go program, in GOPATH mode, stdlib only, as
+# shared/anchors/go/run.sh does; the cache stays in /tmp.
+go_build() {
+	(cd "$tmp" && GO111MODULE=off GOFLAGS='' GOPATH="$tmp/gopath" \
+		GOCACHE="${GOCACHE:-/tmp/go-anchors-cache}" "$GO" build -o "$1" "$2")
+}
 if [ -z "$go_note" ]; then
 	echo "# $("$GO" version); building the Go twins" >&2
 	mkdir -p "$tmp/go"
 	for w in $workloads; do
-		if [ ! -f "$ANCHORS/$w/main.go" ]; then
-			echo "bench: $w has no Go twin ($ANCHORS/$w/main.go): gort only" >&2
+		src="$ANCHORS/$w/main.go"
+		[ "$w" = tcp_echo ] && src="$ANCHORS/tcp_echo/server/main.go"
+		if [ ! -f "$src" ]; then
+			echo "bench: $w has no Go twin ($src): gort only" >&2
 			continue
 		fi
-		# GOPATH mode, stdlib only, as shared/anchors/go/run.sh; the cache stays in /tmp.
-		(cd "$tmp" && GO111MODULE=off GOFLAGS='' GOPATH="$tmp/gopath" \
-			GOCACHE="${GOCACHE:-/tmp/go-anchors-cache}" "$GO" build -o "$tmp/go/$w" "$ANCHORS/$w/main.go") ||
-			echo "bench: building the Go twin of $w failed: gort only" >&2
+		go_build "$tmp/go/$w" "$src" || echo "bench: building the Go twin of $w failed: gort only" >&2
+		if [ "$w" = tcp_echo ] && ! go_build "$tmp/go/tcp_echo_client" "$ANCHORS/tcp_echo/client/main.go"; then
+			echo "bench: building the tcp_echo client failed" >&2
+		fi
 	done
+	# the label of Go's lines where the runner writes them (http_hello), as
+	# the anchors' implName makes it: go1.19.8 -> go1.19
+	go_label=$("$GO" version | awk '{print $3}' | sed -E 's/^(go[0-9]+\.[0-9]+)\..*/\1/')
 else
 	echo "bench: $go_note" >&2
 fi
+
+# The network workloads need their load generators; without one, skip the
+# workload with a note (in the table too) rather than fail.
+kept=""
+for w in $workloads; do
+	note=""
+	if [ "$w" = tcp_echo ] && [ ! -x "$tmp/go/tcp_echo_client" ]; then
+		note="tcp_echo skipped: its load is the Go client (anchors/go/tcp_echo/client), and ${go_note:-it did not build}"
+	elif [ "$w" = http_hello ] && ! command -v wrk >/dev/null; then
+		note="http_hello skipped: its load is wrk, which is not installed (apt-get install wrk)"
+	fi
+	if [ -n "$note" ]; then
+		echo "bench: $note" >&2
+		echo "$note" >>"$tmp/notes.txt"
+	else
+		kept="$kept $w"
+	fi
+done
+workloads=${kept# }
 echo "# gort: $build/bench; $(nproc) CPUs; GOMAXPROCS: $procs; runs per pair: $RUNS" >&2
+
+# wrk_json IMPL P PID WRK_OUTPUT prints http_hello's JSON line from wrk's
+# report, as the anchors' run.sh does; rss_kb is the server's peak RSS.
+wrk_json() {
+	python3 - "$@" <<'PY'
+import json, re, sys
+impl, procs, pid, path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+text = open(path).read()
+def ms(s):
+    v, u = float(re.match(r"([0-9.]+)", s).group(1)), re.sub(r"[0-9.]", "", s)
+    return v * {"us": 1e-3, "ms": 1, "s": 1e3}.get(u, 1)
+rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))
+lat = {k: ms(v) for k, v in re.findall(r"^\s+(50|99)%\s+(\S+)", text, re.M)}
+rss = 0
+try:
+    rss = int(re.search(r"VmHWM:\s+(\d+)", open(f"/proc/{pid}/status").read()).group(1))
+except OSError:
+    pass
+for bad in re.findall(r"^\s*(Socket errors:.*|Non-2xx or 3xx responses:.*)$", text, re.M):
+    print(f"bench: http_hello {impl} procs={procs}: wrk: {bad.strip()}", file=sys.stderr)
+print(json.dumps({"bench": "http_hello", "impl": impl, "procs": procs, "metric": "requests_per_sec",
+                  "value": rps, "rss_kb": rss, "extra": {"p50_ms": lat.get("50"), "p99_ms": lat.get("99")}}))
+PY
+}
+
+# run_net IMPL W P SERVER runs a network workload: SERVER in the background,
+# the load against the port it prints, then the server killed.  stdout: the
+# JSON line.  Sets net_why when the server itself failed.
+run_net() {
+	local impl=$1 w=$2 p=$3 server=$4 spid port i rc=0 args_var="ARGS_$2" label=gort
+	[ "$impl" = go ] && label=$go_label
+	net_why=""
+	: >"$tmp/port"
+	GOMAXPROCS=$p "$server" >"$tmp/port" &
+	spid=$!
+	for i in $(seq 200); do
+		[ -s "$tmp/port" ] && break
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.05
+	done
+	port=$(head -n 1 "$tmp/port")
+	if ! [[ $port =~ ^[0-9]+$ ]]; then
+		net_why="the server printed no port"
+	elif [ "$w" = tcp_echo ]; then
+		# shellcheck disable=SC2086 # ARGS_tcp_echo is a list of flags
+		GOMAXPROCS=${CLIENT_PROCS:-$p} timeout -k 10 "$TIMEOUT" "$tmp/go/tcp_echo_client" \
+			-addr "127.0.0.1:$port" -server-pid "$spid" -server-procs "$p" \
+			-impl "$label" ${!args_var:-}
+		rc=$?
+	else
+		# shellcheck disable=SC2086 # WRK_ARGS is a list of flags
+		timeout -k 10 "$TIMEOUT" wrk ${WRK_ARGS:--t2 -c100 -d10s} --latency "http://127.0.0.1:$port/" >"$tmp/wrk.out"
+		rc=$?
+		if [ "$rc" -eq 0 ]; then
+			wrk_json "$label" "$p" "$spid" "$tmp/wrk.out" || rc=1
+		fi
+	fi
+	if [ -z "$net_why" ] && ! kill -0 "$spid" 2>/dev/null; then
+		wait "$spid"
+		i=$?
+		net_why="the server died ($([ $i -gt 128 ] && echo "SIG$(kill -l $((i - 128)))" || echo "exit status $i"))"
+	fi
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	return "$rc"
+}
 
 # run_one IMPL W P BINARY runs one twin, echoing its JSON line to stdout and
 # recording it, or recording why it failed and how to reproduce that.
@@ -106,16 +224,24 @@ run_one() {
 	local impl=$1 w=$2 p=$3 bin=$4 rc why line args_var="ARGS_$2"
 	local args=${!args_var:-} start=$SECONDS repro
 	echo "# procs=$p $w $impl${args:+ $args}$round" >&2
-	# shellcheck disable=SC2086 # ARGS_<w> is a list of flags
-	GOMAXPROCS=$p timeout -k 10 "$TIMEOUT" "$bin" $args >"$tmp/out"
-	rc=$?
+	net_why=""
+	if [ "$w" = tcp_echo ] || [ "$w" = http_hello ]; then
+		run_net "$impl" "$w" "$p" "$bin" >"$tmp/out"
+		rc=$?
+	else
+		# shellcheck disable=SC2086 # ARGS_<w> is a list of flags
+		GOMAXPROCS=$p timeout -k 10 "$TIMEOUT" "$bin" $args >"$tmp/out"
+		rc=$?
+	fi
 	# stdout carries only JSON lines; anything else a twin prints goes to stderr.
 	grep '^{' "$tmp/out"
 	grep -v '^{' "$tmp/out" >&2
 	line=$(grep '^{' "$tmp/out" | tail -n 1)
-	why=""
+	why=$net_why
 	# 124: timeout's SIGTERM worked; 137 after the limit: its SIGKILL (else maybe the OOM killer).
-	if [ "$rc" -eq 124 ] || { [ "$rc" -eq 137 ] && [ $((SECONDS - start)) -ge "$TIMEOUT" ]; }; then
+	if [ -n "$why" ]; then
+		:
+	elif [ "$rc" -eq 124 ] || { [ "$rc" -eq 137 ] && [ $((SECONDS - start)) -ge "$TIMEOUT" ]; }; then
 		why="timed out after ${TIMEOUT}s"
 	elif [ "$rc" -gt 128 ]; then
 		why="killed by SIG$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))"
@@ -127,6 +253,10 @@ run_one() {
 	if [ -n "$why" ]; then
 		repro="GOMAXPROCS=$p $bin"
 		[ "$impl" = go ] && repro="GOMAXPROCS=$p GO111MODULE=off $GO run $ANCHORS/$w/main.go"
+		if [ "$w" = tcp_echo ] || [ "$w" = http_hello ]; then # server and load: the script's job
+			repro="${args:+ARGS_$w=\"$args\" }$0 $build $w $p"
+			args=""
+		fi
 		echo "bench: FAILED: $impl $w procs=$p: $why; reproduce with: $repro${args:+ $args}" >&2
 		printf '%s\t%s\t%s\t%s\n' "$impl" "$w" "$p" "$why" >>"$tmp/failures.tsv"
 		failed=1
@@ -140,9 +270,9 @@ for p in $procs; do
 		for r in $(seq "$RUNS"); do
 			[ "$RUNS" -gt 1 ] && round=" (round $r/$RUNS)"
 			gort_first=$((r % 2))
-			[ "$gort_first" -eq 1 ] && run_one gort "$w" "$p" "$build/bench/$w"
+			[ "$gort_first" -eq 1 ] && run_one gort "$w" "$p" "$(gort_bin "$w")"
 			[ -x "$tmp/go/$w" ] && run_one go "$w" "$p" "$tmp/go/$w"
-			[ "$gort_first" -eq 0 ] && run_one gort "$w" "$p" "$build/bench/$w"
+			[ "$gort_first" -eq 0 ] && run_one gort "$w" "$p" "$(gort_bin "$w")"
 		done
 	done
 done
@@ -152,11 +282,11 @@ if ! command -v python3 >/dev/null; then
 	echo "bench: python3 not found: no table (the JSON lines above have every number)" >&2
 	exit "$failed"
 fi
-python3 - "$tmp/results.jsonl" "$tmp/failures.tsv" "$workloads" "$procs" "$RUNS" "$go_note" <<'PY'
+python3 - "$tmp/results.jsonl" "$tmp/failures.tsv" "$workloads" "$procs" "$RUNS" "$go_note" "$tmp/notes.txt" <<'PY'
 import json, statistics, sys
 from collections import defaultdict
 
-results_path, failures_path, workloads, procs, runs, go_note = sys.argv[1:]
+results_path, failures_path, workloads, procs, runs, go_note, notes_path = sys.argv[1:]
 workloads, procs = workloads.split(), [int(p) for p in procs.split()]
 
 vals = defaultdict(list)  # (side, workload, procs) -> values; side is "gort" or "go"
@@ -175,6 +305,7 @@ for line in open(results_path):
     vals[(side, r["bench"], r["procs"])].append(r["value"])
     for k, v in r.get("extra", {}).items():
         extras[(side, r["bench"], r["procs"], k)].append(v)
+    extras[(side, r["bench"], r["procs"], "rss")].append(r["rss_kb"])
     metric.setdefault(r["bench"], r["metric"])
 fails = defaultdict(list)
 for line in open(failures_path):
@@ -200,7 +331,12 @@ many = f", median of {runs} runs" if int(runs) > 1 else ""
 print()
 print(f"## gort vs {go_name}{many}" if with_go else f"## gort{many} ({go_note})")
 print()
-print("lower is better for every metric" + (f"; ratio > 1 means gort is slower or bigger than {go_name}" if with_go else ""))
+higher = {w for w, m in metric.items() if m.endswith("_per_sec")}  # throughputs: tcp_echo, http_hello
+if higher:
+    print(f"lower is better for every metric except *_per_sec ({', '.join(sorted(higher))}), where higher is better"
+          + (f"; ratio > 1 means gort is slower or bigger than {go_name}, or, for *_per_sec, faster" if with_go else ""))
+else:
+    print("lower is better for every metric" + (f"; ratio > 1 means gort is slower or bigger than {go_name}" if with_go else ""))
 print()
 if with_go:
     print(f"| workload | procs | metric | gort | {go_name} | ratio gort/go |")
@@ -246,6 +382,44 @@ if "timers" in workloads:
         print("|---|---|---|---|---|---|---|")
         for row in rows:
             print("| " + " | ".join(row) + " |")
+
+# The network workloads: throughput and its latency percentiles side by side;
+# the target is throughput at least Go's with a p99 no worse.
+net = [(w, keys, unit) for w, keys, unit in (("tcp_echo", ("p50_us", "p99_us"), "µs"),
+                                             ("http_hello", ("p50_ms", "p99_ms"), "ms")) if w in workloads]
+if net:
+    def x(side, w, p, k):
+        v = [e for e in extras.get((side, w, p, k), []) if e is not None]
+        return statistics.median(v) if v else None
+    def pair(a, b, unit=""):
+        f = lambda v: num(v) if v is not None else "-"
+        return f"{f(a)} / {f(b)}{unit}" if with_go else f"{f(a)}{unit}"
+    def ratio(a, b):
+        return f"{a / b:.2f}" if a is not None and b else "-"
+    names = f"gort / {go_name}" if with_go else "gort"
+    print()
+    print(f"network workloads{many}: throughput (higher is better), latency percentiles and the server's peak RSS"
+          " (lower is better)")
+    print()
+    print(f"| workload | procs | per second, {names} | ratio | p50, {names} | p99, {names} | p99 ratio | server RSS kB, {names} |")
+    print("|---|---|---|---|---|---|---|---|")
+    for w, (k50, k99), unit in net:
+        for p in procs:
+            if med("gort", w, p) is None and med("go", w, p) is None:
+                continue
+            rss = lambda side: statistics.median(extras[(side, w, p, "rss")]) if extras.get((side, w, p, "rss")) else None
+            print("| " + " | ".join([w, str(p), pair(med("gort", w, p), med("go", w, p)),
+                                     ratio(med("gort", w, p), med("go", w, p)),
+                                     pair(x("gort", w, p, k50), x("go", w, p, k50), " " + unit),
+                                     pair(x("gort", w, p, k99), x("go", w, p, k99), " " + unit),
+                                     ratio(x("gort", w, p, k99), x("go", w, p, k99)),
+                                     pair(rss("gort"), rss("go"))]) + " |")
+
+notes = [n.strip() for n in open(notes_path) if n.strip()]
+if notes:
+    print()
+    for n in notes:
+        print("note: " + n)
 PY
 
 # The scheduler's own switch cost has no Go twin: gort only, with the full run.

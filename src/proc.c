@@ -2060,6 +2060,7 @@ static void schedinit(void)
 	gort__unlock(&sched.lock);
 
 	gort__stackinit();
+	gort__parsedebugvars();
 	gort__initsig();
 	gort__netpollinit();
 	atomic_store(&sched.lastpoll, gort__nanotime());

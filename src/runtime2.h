@@ -534,6 +534,15 @@ bool gort__stack_needs_canary(void);
 bool gort__stack_canary_ok(stack s);
 void gort__stack_canary_set(stack s);
 
+/* ---- runtime1.c: GODEBUG ------------------------------------------------ */
+
+struct gort__debugvars {
+	int32_t asyncpreemptoff; /* 1 (gort's default): no preemption by signal */
+};
+extern struct gort__debugvars gort__debug;
+void gort__parsedebugvars(void);
+const char *gort__godebug_lookup(const char *key, size_t *len);
+
 /* ---- os_linux.c --------------------------------------------------------- */
 
 int32_t gort__getproccount(void);

@@ -8,7 +8,7 @@
  * (gort__debug), and its default - gort's, which may differ from Go's.
  *
  *   asyncpreemptoff  1 (the default): preemption is cooperative only.
- *                    0: sysmon also preempts by signal (preempt.c, to come).
+ *                    0: sysmon also preempts by signal (preempt.c).
  *                    Go's default is 0; gort's is 1, because a C goroutine
  *                    preempted anywhere in user code may hold a lock that
  *                    another goroutine then blocks its thread on (gort.h).

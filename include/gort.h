@@ -23,6 +23,11 @@
  *     time.NewTimer, NewTicker gort_timer_new, gort_ticker_new
  *     time.AfterFunc           gort_afterfunc
  *     (syscall hand-off)       gort_entersyscall, gort_exitsyscall, GORT_SYSCALL
+ *     net.Listen, Dial         gort_listen, gort_dial (gort_conn)
+ *     ln.Accept()              gort_accept
+ *     c.Read, c.Write, Close   gort_conn_read, gort_conn_write, gort_conn_close
+ *     c.SetDeadline(t)         gort_conn_set_deadline
+ *     (RawConn.Read/Write)     gort_fd_wait
  *
  * Everything not declared here is internal and may change.
  *
@@ -462,8 +467,8 @@ GORT_API void gort_timer_free(gort_timer *t);
  *
  *     n = GORT_SYSCALL(read(fd, buf, len));
  *
- * Sockets and pipes are better served by the netpoller (net API, to come):
- * they wait there without a thread each.
+ * Sockets and pipes are better served by the netpoller (the net API
+ * below): they wait there without a thread each.
  */
 GORT_API void gort_entersyscall(void);
 GORT_API void gort_exitsyscall(void);
@@ -489,6 +494,115 @@ GORT_API int gort_fsync(int fd);
 GORT_API int gort_waitpid(int pid, int *status, int options);
 GORT_API int gort_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                               struct addrinfo **res);
+
+/* ---- Network I/O -------------------------------------------------------------
+ *
+ * Go's net package, goroutine per connection: every call below looks
+ * blocking to its goroutine, but a goroutine waiting for a socket parks in
+ * the netpoller (epoll) and holds no thread, so ten thousand idle
+ * connections cost ten thousand parked goroutines, not threads.
+ *
+ * Errors are returned, never raised: a negative result is -errno for a
+ * system error (-ECONNREFUSED, -EPIPE, -ECONNRESET, ...) or one of the
+ * GORT_E* codes below; gort_strerror names either.  A peer that has gone
+ * away makes a write fail with -EPIPE or -ECONNRESET, never a SIGPIPE.
+ *
+ * Addresses are Go's "host:port" strings: "127.0.0.1:8080", "[::1]:0",
+ * ":8080" (every local address), "localhost:80" (names are looked up with
+ * getaddrinfo, in a system call that hands its P off).  Port 0 asks for any
+ * free port; gort_conn_local_addr tells which.  Networks: "tcp", "tcp4",
+ * "tcp6", "udp", "udp4", "udp6".
+ *
+ * Deadlines are absolute gort_nanotime() values, 0 for none, as Go's
+ * SetDeadline takes a time: gort_nanotime() + 5 * GORT_SECOND.  An
+ * operation still blocked when its deadline passes - or started after -
+ * returns GORT_ETIMEOUT (Go's os.ErrDeadlineExceeded, "i/o timeout"); the
+ * connection stays usable and a later deadline can be set.
+ *
+ * One goroutine may read while another writes; concurrent reads (or
+ * concurrent writes) on one connection take turns, and each write is
+ * whole.  Closing a connection wakes every goroutine blocked on it with
+ * GORT_ECLOSED; after gort_conn_close returns, the handle must not be used
+ * again (a use shortly after is caught and returns GORT_ECLOSED).
+ */
+#define GORT_ETIMEOUT (-10001)  /* "i/o timeout": a deadline passed */
+#define GORT_ECLOSED (-10002)   /* "use of closed network connection" */
+#define GORT_EADDR (-10003)     /* "invalid address": not host:port, or a bad port */
+#define GORT_ENETWORK (-10004)  /* "unknown network": not tcp/udp[46] */
+#define GORT_ENOHOST (-10005)   /* "no such host": the name did not resolve */
+
+/* The text of an error code (negative), like strerror: never NULL. */
+GORT_API const char *gort_strerror(long err);
+
+/* A TCP listener, TCP connection or UDP socket: Go's net.Listener,
+ * net.Conn and net.PacketConn. */
+typedef struct gort_conn gort_conn;
+
+/* net.Listen: a TCP listener on address (SO_REUSEADDR, Linux's maximum
+ * backlog).  0 and *ln set, or an error. */
+GORT_API int gort_listen(const char *network, const char *address, gort_conn **ln);
+/* ln.Accept: waits for the next connection (TCP_NODELAY on, as in Go).
+ * Obeys ln's read deadline. */
+GORT_API int gort_accept(gort_conn *ln, gort_conn **c);
+/* net.Dial: a TCP connection (TCP_NODELAY on), or a connected UDP socket. */
+GORT_API int gort_dial(const char *network, const char *address, gort_conn **c);
+/* net.DialTimeout: gives up with GORT_ETIMEOUT after timeout ns (> 0). */
+GORT_API int gort_dial_timeout(const char *network, const char *address, int64_t timeout,
+                               gort_conn **c);
+/* net.ListenPacket: a UDP socket bound to address. */
+GORT_API int gort_listen_packet(const char *network, const char *address, gort_conn **c);
+/* net.FileConn: adopt a descriptor something else opened (a socket, pipe,
+ * tty, eventfd...): it is made non-blocking and polled; gort_conn_close
+ * closes it.  Regular files cannot be polled: -EPERM. */
+GORT_API int gort_conn_from_fd(int fd, gort_conn **c);
+
+/* c.Read: waits for data and returns how much was read (> 0), 0 at end of
+ * stream (Go's io.EOF), or an error. */
+GORT_API long gort_conn_read(gort_conn *c, void *buf, size_t n);
+/* c.Write: writes all n bytes, waiting as needed; returns n, or an error
+ * (some bytes may have been sent before it). */
+GORT_API long gort_conn_write(gort_conn *c, const void *buf, size_t n);
+/* UDP: PacketConn.ReadFrom and WriteTo.  from may be NULL; it receives the
+ * sender's address (struct sockaddr_in or sockaddr_in6). */
+struct sockaddr;
+struct sockaddr_storage;
+GORT_API long gort_conn_readfrom(gort_conn *c, void *buf, size_t n, struct sockaddr_storage *from);
+GORT_API long gort_conn_writeto(gort_conn *c, const void *buf, size_t n, const struct sockaddr *to,
+                                unsigned tolen);
+/* TCPConn.CloseWrite: shut down the sending side (the peer reads EOF). */
+GORT_API int gort_conn_close_write(gort_conn *c);
+/* Close: wakes every goroutine blocked on c (GORT_ECLOSED), waits for them
+ * to let go, closes the descriptor.  GORT_ECLOSED if already closed. */
+GORT_API int gort_conn_close(gort_conn *c);
+
+/* SetDeadline, SetReadDeadline, SetWriteDeadline: t is a gort_nanotime()
+ * value, 0 for none.  Wakes a goroutine blocked on c if t has passed. */
+GORT_API int gort_conn_set_deadline(gort_conn *c, int64_t t);
+GORT_API int gort_conn_set_read_deadline(gort_conn *c, int64_t t);
+GORT_API int gort_conn_set_write_deadline(gort_conn *c, int64_t t);
+
+/* LocalAddr().String(), RemoteAddr().String(): "127.0.0.1:8080",
+ * "[::1]:8080" into buf; the length, or an error. */
+GORT_API int gort_conn_local_addr(gort_conn *c, char *buf, size_t n);
+GORT_API int gort_conn_remote_addr(gort_conn *c, char *buf, size_t n);
+/* The port c is bound to (a listener on port 0: the port it got), or an error. */
+GORT_API int gort_conn_port(gort_conn *c);
+/* The descriptor, for setsockopt and the like (not to read, write or close). */
+GORT_API int gort_conn_fd(gort_conn *c);
+
+/*
+ * gort_fd_wait waits until fd - any pollable descriptor, also one that
+ * gort does not own (a library's socket, a pipe, an eventfd) - is readable
+ * (GORT_READABLE) or writable (GORT_WRITABLE), whichever of those asked
+ * for comes first, or until deadline (a gort_nanotime() value, 0 for
+ * none).  The goroutine parks in the netpoller meanwhile.  Returns the
+ * events that hold (hang-up and error count as both), GORT_ETIMEOUT, or
+ * -errno (-EBADF, -EPERM for a regular file).  Go's RawConn.Read/Write
+ * loop: try the non-blocking call; on EAGAIN, gort_fd_wait and try again.
+ */
+#define GORT_READABLE 1
+#define GORT_WRITABLE 2
+GORT_API int gort_fd_wait(int fd, int events, int64_t deadline);
 
 #ifdef __cplusplus
 }

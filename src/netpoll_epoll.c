@@ -1,14 +1,19 @@
 /*
- * netpoll_epoll.c - the network poller's wait (Go's netpoll.go and
- * netpoll_epoll.go).
+ * netpoll_epoll.c - the poller on Linux (Go's netpoll_epoll.go).
  *
- * When no M has work, one of them - the poller - sleeps here until the
- * next timer is due, instead of in a futex: the same place will wait for
- * file descriptors once the net API registers them.  The wait uses
- * epoll_pwait2, whose timeout has nanosecond resolution (Go's epoll_wait
- * rounds to milliseconds, which is why Go oversleeps about half a
- * millisecond).  An eventfd in the set lets netpollBreak cut a wait short
- * when new work or an earlier timer appears.
+ * One epoll instance holds every descriptor the net API polls, registered
+ * once, edge-triggered, for both directions: an edge is an event, and
+ * netpoll.c turns it into pdReady or a parked G to wake.  findrunnable
+ * polls without blocking when it runs out of work, and the last M to go
+ * idle sleeps here - until the next timer is due, or for good if only I/O
+ * can wake anything.  The wait uses epoll_pwait2, whose timeout has
+ * nanosecond resolution (Go's epoll_wait rounds to milliseconds, which is
+ * why Go oversleeps about half a millisecond).  An eventfd in the set lets
+ * netpollBreak cut a wait short when new work or an earlier timer appears.
+ *
+ * An event's data is the pollDesc's address with its fdseq in the top 16
+ * bits (user addresses fit in 47): an event from a descriptor closed since
+ * it was queued carries an old fdseq and is dropped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,12 +24,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime2.h"
+#include "netpoll.h"
 
 static int epfd = -1;
 static int breakfd = -1;
 static _Atomic uint32_t wakesig; /* a break is already pending */
 static bool have_pwait2 = true;
+
+enum { TAG_SHIFT = 48, BREAK_TAG = 0 };
+
+static uint64_t tag(pollDesc *pd)
+{
+	return (uint64_t)(uintptr_t)pd | (uint64_t)(uint16_t)atomic_load(&pd->fdseq) << TAG_SHIFT;
+}
 
 void gort__netpollinit(void)
 {
@@ -32,9 +44,22 @@ void gort__netpollinit(void)
 	breakfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (epfd < 0 || breakfd < 0)
 		gort__throw("netpollinit: cannot create epoll or eventfd");
-	struct epoll_event ev = {.events = EPOLLIN, .data.fd = breakfd};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = BREAK_TAG};
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, breakfd, &ev) != 0)
 		gort__throw("netpollinit: epoll_ctl failed");
+}
+
+/* netpollopen registers fd (pd's) for events; 0 or an errno. */
+int gort__netpollopen(int fd, pollDesc *pd, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.u64 = tag(pd)};
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : errno;
+}
+
+void gort__netpollclose(int fd)
+{
+	struct epoll_event ev = {0};
+	epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &ev);
 }
 
 /* netpollBreak interrupts a netpoll wait (once per wait). */
@@ -61,22 +86,49 @@ static int wait(struct epoll_event *events, int max, int64_t delay)
 	return epoll_wait(epfd, events, max, ms);
 }
 
+static void drain_break(void)
+{
+	uint64_t buf;
+	while (read(breakfd, &buf, sizeof buf) < 0 && errno == EINTR)
+		;
+	atomic_store(&wakesig, 0);
+}
+
+/* ready moves pd's waiters for the modes of ev onto list. */
+static void ready(gList *list, pollDesc *pd, uint32_t ev)
+{
+	bool r = ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+	bool w = ev & (EPOLLOUT | EPOLLHUP | EPOLLERR);
+	if (pd->any)
+		r = true, w = false; /* gort_fd_wait parks in 'r' for any event */
+	G *gp;
+	if (r && (gp = gort__netpollunblock(pd, 'r', true)) != NULL)
+		gort__glist_push(list, gp);
+	if (w && (gp = gort__netpollunblock(pd, 'w', true)) != NULL)
+		gort__glist_push(list, gp);
+}
+
 /*
  * netpoll waits up to delay ns (< 0: until broken; 0: just look) for I/O
- * readiness or a break.  Until the net API registers descriptors there is
- * nothing to return: the caller goes back to the scheduler and finds the
- * timers that fell due.
+ * readiness or a break, and returns in list the goroutines whose
+ * descriptors became ready (still Gwaiting: the caller makes them
+ * runnable, injectglist).  Returns how many.
  */
-void gort__netpoll(int64_t delay)
+int gort__netpoll(int64_t delay, gList *list)
 {
-	struct epoll_event events[64];
-	int n = wait(events, 64, delay);
+	struct epoll_event events[128];
+	int n = wait(events, 128, delay);
+	int before = list->n;
 	for (int i = 0; i < n; i++) {
-		if (events[i].data.fd == breakfd) {
-			uint64_t buf;
-			while (read(breakfd, &buf, sizeof buf) < 0 && errno == EINTR)
-				;
-			atomic_store(&wakesig, 0);
+		uint64_t data = events[i].data.u64;
+		if (data == BREAK_TAG) {
+			drain_break();
+			continue;
 		}
+		pollDesc *pd = (pollDesc *)(uintptr_t)(data & ((UINT64_C(1) << TAG_SHIFT) - 1));
+		if ((uint16_t)(data >> TAG_SHIFT) != (uint16_t)atomic_load(&pd->fdseq))
+			continue; /* the descriptor was closed after this event */
+		ready(list, pd, events[i].events);
 	}
+	return list->n - before;
 }

@@ -794,15 +794,111 @@ void gort__wakeNetPoller(int64_t when)
 }
 
 /*
+ * injectglist makes runnable the Gs that netpoll handed back (still
+ * Gwaiting).  With no P, they all go on the global queue.  With a P, one
+ * goes to the global queue for each idle P, so the Ms started for those Ps
+ * find work at once; the rest stay on our local queue.
+ */
+static void injectglist(P *pp, gList *list)
+{
+	if (list->n == 0)
+		return;
+	for (G *gp = list->head; gp != NULL; gp = gp->schedlink)
+		casgstatus(gp, Gwaiting, Grunnable);
+	int32_t idle = atomic_load(&sched.npidle);
+	int32_t nglobal = pp == NULL ? list->n : (idle < list->n ? idle : list->n);
+	gort__lock(&sched.lock);
+	for (int32_t i = 0; i < nglobal; i++)
+		globrunqput(gort__glist_pop(list));
+	gort__unlock(&sched.lock);
+	for (int32_t i = 0; i < nglobal && atomic_load(&sched.npidle) > 0; i++)
+		startm(NULL, false);
+	G *gp;
+	while ((gp = gort__glist_pop(list)) != NULL)
+		runqput(pp, gp, false);
+}
+
+/*
+ * pollnetwork looks at the network without blocking; it returns one G
+ * whose descriptor became ready (runnable, for the caller to run) and
+ * queues the others.  Worth a system call only while goroutines wait on
+ * descriptors and no M is blocked in netpoll (that one gets the events).
+ */
+static G *pollnetwork(M *mp)
+{
+	if (atomic_load_explicit(&gort__netpollWaiters, memory_order_relaxed) == 0 ||
+	    atomic_load_explicit(&sched.lastpoll, memory_order_relaxed) == 0)
+		return NULL;
+	gList list = {0};
+	if (gort__netpoll(0, &list) == 0)
+		return NULL;
+	G *gp = gort__glist_pop(&list);
+	injectglist(mp->p, &list);
+	casgstatus(gp, Gwaiting, Grunnable);
+	return gp;
+}
+
+/*
+ * netpoll_block: this M, with no P, is the poller (it set sched.lastpoll to
+ * 0).  Steps:
+ *   1. sleep in netpoll until the earliest timer (pollUntil), or until
+ *      I/O or a break if there is none;
+ *   2. take an idle P; without one, the readied Gs go to the global queue
+ *      for the Ps that are busy, and the caller stops;
+ *   3. with one, run every P's due timers - we slept for them, whatever
+ *      our right to steal, or we would poll again at once for the same
+ *      timers - and return a readied G, or NULL to look for work again.
+ */
+static G *netpoll_block(M *mp, int64_t pollUntil, bool wasSpinning)
+{
+	gort__assert(mp->p == NULL, "netpoll_block: holding a P");
+	atomic_store(&sched.pollUntil, pollUntil);
+	int64_t delay = -1;
+	if (pollUntil != 0) {
+		delay = pollUntil - gort__nanotime();
+		if (delay < 0)
+			delay = 0;
+	}
+	gList list = {0};
+	gort__netpoll(delay, &list);
+	atomic_store(&sched.pollUntil, 0);
+	atomic_store(&sched.lastpoll, gort__nanotime());
+
+	gort__lock(&sched.lock);
+	P *pp = atomic_load(&sched.gcwaiting) ? NULL : pidleget();
+	gort__unlock(&sched.lock);
+	if (pp == NULL) {
+		injectglist(NULL, &list);
+		return NULL;
+	}
+	acquirep(mp, pp); /* holding a P: allp cannot change under us */
+	run_all_timers(allp, atomic_load(&gomaxprocs), gort__nanotime());
+	if (wasSpinning) {
+		mp->spinning = true;
+		atomic_fetch_add(&sched.nmspinning, 1);
+	}
+	G *gp = gort__glist_pop(&list);
+	if (gp == NULL)
+		return NULL;
+	injectglist(mp->p, &list);
+	casgstatus(gp, Gwaiting, Grunnable);
+	return gp;
+}
+
+/*
  * findrunnable returns a G to run, blocking until there is one.  Steps:
  *   1. if the world is stopping, stop (gcstopm) and start over;
  *   2. every 61st tick, one G from the global queue, so it cannot starve;
  *   3. the local queue (runnext first);
  *   4. the global queue;
- *   5. steal from other Ps, if not too many Ms spin already;
- *   6. nothing: give the P back, and - if we were spinning - look at every
+ *   5. the network, without blocking (pollnetwork);
+ *   6. steal from other Ps, if not too many Ms spin already;
+ *   7. nothing: give the P back, and - if we were spinning - look at every
  *      queue once more, since work submitted while we were spinning woke
- *      nobody (the submitter saw us spinning); then sleep until woken.
+ *      nobody (the submitter saw us spinning);
+ *   8. sleep: in netpoll if timers are pending or goroutines wait on
+ *      descriptors and no other M polls already (until the first timer,
+ *      or until I/O if there is none), else in stopm until woken.
  */
 static G *findrunnable(M *mp, bool *inheritTime)
 {
@@ -842,6 +938,9 @@ static G *findrunnable(M *mp, bool *inheritTime)
 			if (gp != NULL)
 				return gp;
 		}
+
+		if ((gp = pollnetwork(mp)) != NULL)
+			return gp;
 
 		int32_t procs = atomic_load(&gomaxprocs);
 		if (mp->spinning || 2 * atomic_load(&sched.nmspinning) < procs - atomic_load(&sched.npidle)) {
@@ -891,30 +990,14 @@ static G *findrunnable(M *mp, bool *inheritTime)
 			}
 		}
 
-		/* Timers pending: one M (the poller) sleeps in netpoll until the
-		 * earliest, the others sleep in stopm. */
 		pollUntil = earliest_timer(allpsnap, nsnap);
-		if (pollUntil != 0 && atomic_exchange(&sched.lastpoll, 0) != 0) {
-			atomic_store(&sched.pollUntil, pollUntil);
-			int64_t delay = pollUntil - gort__nanotime();
-			gort__netpoll(delay > 0 ? delay : 0);
-			atomic_store(&sched.pollUntil, 0);
-			atomic_store(&sched.lastpoll, gort__nanotime());
-			gort__lock(&sched.lock);
-			pp = pidleget();
-			gort__unlock(&sched.lock);
-			if (pp != NULL) {
-				acquirep(mp, pp);
-				/* We slept for the timers: run every P's that are due
-				 * now, whatever our right to steal, or we would poll
-				 * again at once for the same timers. */
-				run_all_timers(allpsnap, nsnap, gort__nanotime());
-				if (wasSpinning) {
-					mp->spinning = true;
-					atomic_fetch_add(&sched.nmspinning, 1);
-				}
+		bool iowait = atomic_load(&gort__netpollWaiters) > 0;
+		if ((pollUntil != 0 || iowait) && atomic_exchange(&sched.lastpoll, 0) != 0) {
+			gp = netpoll_block(mp, pollUntil, wasSpinning);
+			if (gp != NULL)
+				return gp;
+			if (mp->p != NULL)
 				continue;
-			}
 		} else if (pollUntil != 0) {
 			int64_t until = atomic_load(&sched.pollUntil);
 			if (until == 0 || until > pollUntil)
@@ -1530,6 +1613,14 @@ static void handoffp(P *pp)
 		startm(pp, false);
 		return;
 	}
+	/* The last P going idle while goroutines wait on descriptors and no
+	 * M polls: an M must take it, to sleep in netpoll for them. */
+	if (atomic_load(&sched.npidle) == atomic_load(&gomaxprocs) - 1 &&
+	    atomic_load(&sched.lastpoll) != 0 && atomic_load(&gort__netpollWaiters) > 0) {
+		gort__unlock(&sched.lock);
+		startm(pp, false);
+		return;
+	}
 	pidleput(pp);
 	gort__unlock(&sched.lock);
 }
@@ -1982,11 +2073,31 @@ static int retake(int64_t now)
 }
 
 /*
+ * sysmon_netpoll: if no M has looked at the network for 10 ms (all busy
+ * running goroutines), look for it, so that I/O waiters are not starved
+ * by CPU-bound work.  The readied Gs go to the global queue.
+ */
+static bool sysmon_netpoll(int64_t now)
+{
+	int64_t last = atomic_load(&sched.lastpoll);
+	if (last == 0 || now - last < FORCE_PREEMPT_NS ||
+	    atomic_load(&gort__netpollWaiters) == 0 ||
+	    !atomic_compare_exchange_strong(&sched.lastpoll, &last, now))
+		return false;
+	gList list = {0};
+	if (gort__netpoll(0, &list) == 0)
+		return false;
+	injectglist(NULL, &list);
+	return true;
+}
+
+/*
  * sysmon runs on its own thread, without a P, for the life of the
  * program: it sleeps 20 us, and after 50 rounds with nothing to do doubles
  * that, up to 10 ms (a system call starting cuts a long sleep short); each
- * round it asks goroutines that have run a whole time slice to yield and
- * takes back the Ps of long system calls (retake).  It reads the world racily, as Go's does:
+ * round it asks goroutines that have run a whole time slice to yield,
+ * takes back the Ps of long system calls (retake), and polls the network
+ * if nobody has for 10 ms.  It reads the world racily, as Go's does:
  * what it finds is a hint to act on, never a fact to rely on.
  */
 static void *sysmon(void *arg)
@@ -2005,7 +2116,10 @@ static void *sysmon(void *arg)
 		gort__futexsleep_timeout(&sched.sysmonwake, 0, (int64_t)delay * 1000);
 		atomic_store(&sched.sysmonlongsleep, 0);
 		bool kicked = atomic_exchange(&sched.sysmonwake, 0) != 0;
-		if (retake(gort__nanotime()) != 0 || kicked)
+		int64_t now = gort__nanotime();
+		if (sysmon_netpoll(now))
+			kicked = true;
+		if (retake(now) != 0 || kicked)
 			idle = 0;
 		else
 			idle++;
@@ -2019,7 +2133,10 @@ static void *sysmon(void *arg)
  * checkdead runs when an M goes idle (holds sched.lock).  If no M is
  * running, no goroutine can ever run again: report Go's deadlock.  A G
  * found runnable then means the scheduler lost a wakeup: a bug, thrown.
- * Later: sleeping timers, I/O waiters and system calls keep it quiet.
+ * A goroutine in a system call keeps its M running, and an M waiting in
+ * netpoll - for a timer or for I/O - is not idle, so neither lets this
+ * fire; sleeping timers are checked below, for the M about to become the
+ * poller.
  */
 static void checkdead(void)
 {

@@ -221,6 +221,7 @@ struct G {
 	sudog *param;         /* set by the waker: the sudog that won a select */
 	sudog *waiting;       /* the sudogs of the select it is blocked in */
 	_Atomic uint32_t selectDone; /* a waker has claimed this select */
+	G *schedlink;         /* next on a gList */
 
 	/* gort_go_args copies the caller's block here; arg then points at it. */
 	_Alignas(16) unsigned char args[GORT_GO_ARGS_MAX];
@@ -247,6 +248,30 @@ typedef struct gStack {   /* a growable stack: the global free list */
 	G **v;
 	size_t n, cap;
 } gStack;
+
+/* A list of Gs linked through schedlink: what netpoll hands back, for
+ * injectglist.  (Order does not matter: a stack.) */
+typedef struct gList {
+	G *head;
+	int n;
+} gList;
+
+static inline void gort__glist_push(gList *l, G *gp)
+{
+	gp->schedlink = l->head;
+	l->head = gp;
+	l->n++;
+}
+
+static inline G *gort__glist_pop(gList *l)
+{
+	G *gp = l->head;
+	if (gp != NULL) {
+		l->head = gp->schedlink;
+		l->n--;
+	}
+	return gp;
+}
 
 /* ---- timers (time.c) ------------------------------------------------------- */
 
@@ -530,7 +555,8 @@ int64_t gort__checktimers(P *pp, int64_t now, bool *ran);
 void gort__movetimers(P *to, P *from);
 void gort__netpollinit(void);
 void gort__netpollBreak(void);
-void gort__netpoll(int64_t delay);
+int gort__netpoll(int64_t delay, gList *list);
+extern _Atomic int32_t gort__netpollWaiters;
 void gort__wakeNetPoller(int64_t when);
 int64_t gort__spawn(gort_func fn, void *arg);
 

@@ -390,3 +390,12 @@ void gort_timer_free(gort_timer *t)
 		gort_chan_free(t->c);
 	free(t);
 }
+
+/* ---- runtime timers (the poller's deadlines) -------------------------------- */
+
+void gort__modtimer(timer *t, int64_t when)
+{
+	stop(t);
+	if (when != 0)
+		arm(t, when);
+}

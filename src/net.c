@@ -1,0 +1,802 @@
+/*
+ * net.c - the net API (Go's net package and internal/poll's fd_unix.go).
+ *
+ * A gort_conn is a non-blocking descriptor with a pollDesc.  Every
+ * operation has the shape of Go's poll.FD methods:
+ *
+ *     pollreset(pd, mode)              forget an edge already consumed
+ *     loop:
+ *         the system call              read, send, accept4, connect, ...
+ *         EAGAIN -> pollwait(pd, mode) park until the next edge, a
+ *                                      deadline or a close
+ *
+ * so a goroutine blocks in the netpoller, never in the kernel, and holds
+ * no thread while it waits.
+ *
+ * Lifetime (Go's fdMutex, simplified): refs counts the operations under
+ * way; Close sets the closed bit (new operations fail with GORT_ECLOSED),
+ * evicts the waiters, waits for refs to drain, and only then closes the
+ * descriptor - so no operation ever runs on a descriptor number that has
+ * been reused.  One reader and one writer at a time (rmu, wmu): Go
+ * serializes them the same way, which keeps each Write whole.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "netpoll.h"
+
+#define CONN_CLOSED (UINT64_C(1) << 63)
+
+struct gort_conn {
+	_Atomic uint64_t refs; /* operations under way, | CONN_CLOSED */
+	int fd;
+	int family;            /* AF_INET, AF_INET6, AF_UNIX...; 0: not a socket */
+	int sotype;            /* SOCK_STREAM, SOCK_DGRAM; 0: not a socket */
+	pollDesc *pd;
+	gort_mutex rmu, wmu;   /* one reader, one writer at a time */
+};
+
+enum { POLL_EVENTS = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET };
+
+/* ---- errors ------------------------------------------------------------------ */
+
+const char *gort_strerror(long err)
+{
+	switch (err) {
+	case 0:
+		return "success";
+	case GORT_ETIMEOUT:
+		return "i/o timeout";
+	case GORT_ECLOSED:
+		return "use of closed network connection";
+	case GORT_EADDR:
+		return "invalid address";
+	case GORT_ENETWORK:
+		return "unknown network";
+	case GORT_ENOHOST:
+		return "no such host";
+	}
+	const char *s = err < 0 && err > -4096 ? strerrordesc_np((int)-err) : NULL;
+	return s != NULL ? s : "unknown error";
+}
+
+static int pollerr(int perr)
+{
+	return perr == pollErrClosing ? GORT_ECLOSED : GORT_ETIMEOUT;
+}
+
+/* ---- lifetime --------------------------------------------------------------- */
+
+/*
+ * Closed conns are kept, closed, for a while before their memory is freed,
+ * so that a use shortly after Close - a bug, but a common one - fails with
+ * GORT_ECLOSED instead of corrupting memory.
+ */
+enum { QUARANTINE = 1024 };
+static struct {
+	spinlock lock;
+	gort_conn *ring[QUARANTINE];
+	uint32_t next;
+} quarantine;
+
+static void conn_retire(gort_conn *c)
+{
+	gort__spinlock(&quarantine.lock);
+	gort_conn *old = quarantine.ring[quarantine.next];
+	quarantine.ring[quarantine.next] = c;
+	quarantine.next = (quarantine.next + 1) % QUARANTINE;
+	gort__spinunlock(&quarantine.lock);
+	free(old);
+}
+
+/* incref starts an operation on c from a goroutine (api names it). */
+static int incref(gort_conn *c, const char *api)
+{
+	gort__checkpreempt(gort__current_goroutine(api));
+	if (c == NULL)
+		return -EINVAL;
+	if (atomic_fetch_add(&c->refs, 1) & CONN_CLOSED) {
+		atomic_fetch_sub(&c->refs, 1);
+		return GORT_ECLOSED;
+	}
+	return 0;
+}
+
+static void decref(gort_conn *c)
+{
+	atomic_fetch_sub(&c->refs, 1);
+}
+
+/* newconn_keep wraps fd (non-blocking already) and registers it with the
+ * poller; on failure fd is left open. */
+static int newconn_keep(int fd, int family, int sotype, gort_conn **out)
+{
+	gort_conn *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return -ENOMEM;
+	c->fd = fd;
+	c->family = family;
+	c->sotype = sotype;
+	c->pd = gort__pollalloc();
+	c->pd->fd = fd;
+	int err = gort__netpollopen(fd, c->pd, POLL_EVENTS);
+	if (err != 0) {
+		gort__pollfree(c->pd);
+		free(c);
+		return -err;
+	}
+	*out = c;
+	return 0;
+}
+
+/* newconn: newconn_keep for a descriptor of our own, closed on failure. */
+static int newconn(int fd, int family, int sotype, gort_conn **out)
+{
+	int err = newconn_keep(fd, family, sotype, out);
+	if (err != 0)
+		close(fd);
+	return err;
+}
+
+/*
+ * gort_conn_close, in Go's order: mark closed, wake the waiters, wait for
+ * every operation under way to let go, then take the descriptor out of the
+ * poller and close it.
+ */
+int gort_conn_close(gort_conn *c)
+{
+	gort__current_goroutine("gort_conn_close");
+	if (c == NULL)
+		return -EINVAL;
+	if (atomic_fetch_or(&c->refs, CONN_CLOSED) & CONN_CLOSED)
+		return GORT_ECLOSED;
+	gort__pollevict(c->pd);
+	while ((atomic_load(&c->refs) & ~CONN_CLOSED) != 0)
+		gort_gosched(); /* the evicted are on their way out */
+	gort__netpollclose(c->fd);
+	gort__pollfree(c->pd);
+	c->pd = NULL;
+	int err = close(c->fd) == 0 ? 0 : -errno;
+	conn_retire(c);
+	return err;
+}
+
+/* ---- addresses ---------------------------------------------------------------- */
+
+typedef struct netspec {
+	int sotype; /* SOCK_STREAM or SOCK_DGRAM */
+	int family; /* AF_INET, AF_INET6, or 0 for either */
+} netspec;
+
+static int parse_network(const char *network, netspec *ns)
+{
+	static const struct {
+		const char *name;
+		netspec ns;
+	} nets[] = {
+	    {"tcp", {SOCK_STREAM, 0}},  {"tcp4", {SOCK_STREAM, AF_INET}}, {"tcp6", {SOCK_STREAM, AF_INET6}},
+	    {"udp", {SOCK_DGRAM, 0}},   {"udp4", {SOCK_DGRAM, AF_INET}},  {"udp6", {SOCK_DGRAM, AF_INET6}},
+	};
+	for (size_t i = 0; network != NULL && i < sizeof nets / sizeof nets[0]; i++) {
+		if (strcmp(network, nets[i].name) == 0) {
+			*ns = nets[i].ns;
+			return 0;
+		}
+	}
+	return GORT_ENETWORK;
+}
+
+/* split_hostport: "host:port", "[v6]:port", ":port" (host empty). */
+static int split_hostport(const char *address, char *host, size_t hostn, int *port)
+{
+	if (address == NULL)
+		return GORT_EADDR;
+	const char *colon = strrchr(address, ':');
+	if (colon == NULL)
+		return GORT_EADDR; /* Go: "missing port in address" */
+	const char *h = address;
+	size_t hl = (size_t)(colon - address);
+	if (hl > 0 && h[0] == '[') {
+		if (h[hl - 1] != ']')
+			return GORT_EADDR;
+		h++;
+		hl -= 2;
+	} else if (memchr(h, ':', hl) != NULL) {
+		return GORT_EADDR; /* Go: "too many colons in address" */
+	}
+	if (hl >= hostn)
+		return GORT_EADDR;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	char *end;
+	long p = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || p < 0 || p > 65535)
+		return GORT_EADDR;
+	*port = (int)p;
+	return 0;
+}
+
+/* A resolved address list: the numeric one, or getaddrinfo's. */
+typedef struct addrlist {
+	struct sockaddr_storage one;
+	socklen_t onelen;
+	struct addrinfo *ai; /* non-NULL: the list to try, in order */
+} addrlist;
+
+static bool numeric_host(const char *host, int port, int family, addrlist *al)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&al->one;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&al->one;
+	memset(&al->one, 0, sizeof al->one);
+	if (family != AF_INET6 && inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		al->onelen = sizeof *in4;
+		return true;
+	}
+	if (family != AF_INET && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		al->onelen = sizeof *in6;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * resolve turns address into socket addresses for ns.  An empty host means
+ * every local address to listen on, or this machine to dial; a name goes
+ * to getaddrinfo in a system call (it may block on DNS).
+ */
+static int resolve(const netspec *ns, const char *address, bool listen, addrlist *al)
+{
+	char host[256];
+	int port;
+	int err = split_hostport(address, host, sizeof host, &port);
+	if (err != 0)
+		return err;
+	al->ai = NULL;
+	if (host[0] == '\0') {
+		const char *any = ns->family == AF_INET6 ? (listen ? "::" : "::1")
+		                  : ns->family == AF_INET ? (listen ? "0.0.0.0" : "127.0.0.1")
+		                  : (listen ? "::" : "127.0.0.1");
+		numeric_host(any, port, ns->family, al);
+		return 0;
+	}
+	if (numeric_host(host, port, ns->family, al))
+		return 0;
+	char service[8];
+	snprintf(service, sizeof service, "%d", port);
+	struct addrinfo hints = {.ai_family = ns->family, .ai_socktype = ns->sotype};
+	int rc = gort_getaddrinfo(host, service, &hints, &al->ai);
+	if (rc != 0)
+		return rc == EAI_SYSTEM ? -errno : GORT_ENOHOST;
+	return 0;
+}
+
+static int format_addr(const struct sockaddr_storage *ss, char *buf, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN];
+	int len;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in4 = (const void *)ss;
+		inet_ntop(AF_INET, &in4->sin_addr, ip, sizeof ip);
+		len = snprintf(buf, n, "%s:%d", ip, ntohs(in4->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+		len = snprintf(buf, n, "[%s]:%d", ip, ntohs(in6->sin6_port));
+	} else {
+		len = snprintf(buf, n, "%s", "");
+	}
+	return (size_t)len < n ? len : -ENOSPC;
+}
+
+/* ---- sockets ------------------------------------------------------------------ */
+
+static int new_socket(int family, int sotype)
+{
+	int fd = socket(family, sotype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return fd >= 0 ? fd : -errno;
+}
+
+static void set_nodelay(int fd)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* Linux's limit on a listen backlog, as Go reads it (capped as Go does). */
+static int somaxconn(void)
+{
+	int n = 4096;
+	FILE *f = fopen("/proc/sys/net/core/somaxconn", "re");
+	if (f != NULL) {
+		if (fscanf(f, "%d", &n) != 1 || n <= 0)
+			n = 4096;
+		fclose(f);
+	}
+	return n > 65535 ? 65535 : n;
+}
+
+/* bind_socket makes a socket bound to sa (listening, if stream). */
+static int bind_socket(const netspec *ns, const struct sockaddr *sa, socklen_t salen, gort_conn **out)
+{
+	int fd = new_socket(sa->sa_family, ns->sotype);
+	if (fd < 0)
+		return fd;
+	int one = 1, zero = 0;
+	if (ns->sotype == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (sa->sa_family == AF_INET6 && ns->family == 0)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero); /* dual stack */
+	if (bind(fd, sa, salen) != 0 || (ns->sotype == SOCK_STREAM && listen(fd, somaxconn()) != 0)) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return newconn(fd, sa->sa_family, ns->sotype, out);
+}
+
+static int listen_on(const char *network, const char *address, int sotype, gort_conn **out, const char *api)
+{
+	gort__current_goroutine(api);
+	netspec ns;
+	int err = parse_network(network, &ns);
+	if (err == 0 && ns.sotype != sotype)
+		err = GORT_ENETWORK;
+	addrlist al;
+	if (err == 0)
+		err = resolve(&ns, address, true, &al);
+	if (err != 0)
+		return err;
+	if (al.ai == NULL) {
+		err = bind_socket(&ns, (struct sockaddr *)&al.one, al.onelen, out);
+		if (err == -EAFNOSUPPORT && ns.family == 0 && al.one.ss_family == AF_INET6) {
+			/* no IPv6 here: every IPv4 address instead */
+			numeric_host("0.0.0.0", ntohs(((struct sockaddr_in6 *)&al.one)->sin6_port), AF_INET, &al);
+			err = bind_socket(&ns, (struct sockaddr *)&al.one, al.onelen, out);
+		}
+		return err;
+	}
+	err = bind_socket(&ns, al.ai->ai_addr, al.ai->ai_addrlen, out);
+	freeaddrinfo(al.ai);
+	return err;
+}
+
+int gort_listen(const char *network, const char *address, gort_conn **ln)
+{
+	return listen_on(network, address, SOCK_STREAM, ln, "gort_listen");
+}
+
+int gort_listen_packet(const char *network, const char *address, gort_conn **c)
+{
+	return listen_on(network, address, SOCK_DGRAM, c, "gort_listen_packet");
+}
+
+int gort_accept(gort_conn *ln, gort_conn **out)
+{
+	int err = incref(ln, "gort_accept");
+	if (err != 0)
+		return err;
+	gort_mutex_lock(&ln->rmu);
+	int perr = gort__pollreset(ln->pd, 'r');
+	while (perr == pollNoError) {
+		int fd = accept4(ln->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			set_nodelay(fd);
+			err = newconn(fd, ln->family, SOCK_STREAM, out);
+			break;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue; /* as Go: the peer gave up; take the next */
+		if (errno != EAGAIN) {
+			err = -errno;
+			break;
+		}
+		perr = gort__pollwait(ln->pd, 'r');
+	}
+	if (perr != pollNoError)
+		err = pollerr(perr);
+	gort_mutex_unlock(&ln->rmu);
+	decref(ln);
+	return err;
+}
+
+/*
+ * connect_wait: a non-blocking connect under way; wait for it to finish
+ * (writable), then ask the socket how it went.
+ */
+static int connect_wait(gort_conn *c)
+{
+	for (;;) {
+		int perr = gort__pollwait(c->pd, 'w');
+		if (perr != pollNoError)
+			return pollerr(perr);
+		int soerr = 0;
+		socklen_t len = sizeof soerr;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+			return -errno;
+		if (soerr == 0)
+			return 0;
+		if (soerr != EINPROGRESS && soerr != EALREADY && soerr != EINTR)
+			return -soerr;
+	}
+}
+
+/* dial_one connects a new socket to sa, giving up at deadline (0: never). */
+static int dial_one(const netspec *ns, const struct sockaddr *sa, socklen_t salen, int64_t deadline,
+                    gort_conn **out)
+{
+	int fd = new_socket(sa->sa_family, ns->sotype);
+	if (fd < 0)
+		return fd;
+	gort_conn *c;
+	int err = newconn(fd, sa->sa_family, ns->sotype, &c);
+	if (err != 0)
+		return err;
+	if (deadline != 0)
+		gort__pollsetdeadline(c->pd, 'w', deadline);
+	if (connect(fd, sa, salen) != 0)
+		err = errno == EINPROGRESS || errno == EINTR ? connect_wait(c) : -errno;
+	if (deadline != 0)
+		gort__pollsetdeadline(c->pd, 'w', 0);
+	if (err != 0) {
+		gort_conn_close(c);
+		return err;
+	}
+	if (ns->sotype == SOCK_STREAM)
+		set_nodelay(fd);
+	*out = c;
+	return 0;
+}
+
+static int dial(const char *network, const char *address, int64_t deadline, gort_conn **out,
+                const char *api)
+{
+	gort__current_goroutine(api);
+	netspec ns;
+	addrlist al;
+	int err = parse_network(network, &ns);
+	if (err == 0)
+		err = resolve(&ns, address, false, &al);
+	if (err != 0)
+		return err;
+	if (al.ai == NULL)
+		return dial_one(&ns, (struct sockaddr *)&al.one, al.onelen, deadline, out);
+	err = GORT_ENOHOST;
+	for (struct addrinfo *ai = al.ai; ai != NULL; ai = ai->ai_next) {
+		err = dial_one(&ns, ai->ai_addr, ai->ai_addrlen, deadline, out);
+		if (err == 0 || err == GORT_ETIMEOUT)
+			break; /* the deadline covers the whole dial, as Go's */
+	}
+	freeaddrinfo(al.ai);
+	return err;
+}
+
+int gort_dial(const char *network, const char *address, gort_conn **c)
+{
+	return dial(network, address, 0, c, "gort_dial");
+}
+
+int gort_dial_timeout(const char *network, const char *address, int64_t timeout, gort_conn **c)
+{
+	if (timeout <= 0)
+		return dial(network, address, 0, c, "gort_dial_timeout");
+	return dial(network, address, gort__nanotime() + timeout, c, "gort_dial_timeout");
+}
+
+int gort_conn_from_fd(int fd, gort_conn **out)
+{
+	gort__current_goroutine("gort_conn_from_fd");
+	int flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
+		return -errno;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	int sotype = 0;
+	socklen_t tlen = sizeof sotype;
+	int family = 0;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &sotype, &tlen) == 0)
+		family = ss.ss_family;
+	else
+		sotype = 0;
+	int err = newconn_keep(fd, family, sotype, out);
+	if (err != 0)
+		fcntl(fd, F_SETFL, flags); /* leave it as it was */
+	return err;
+}
+
+/* ---- reading and writing -------------------------------------------------------- */
+
+/* write_nosigpipe: write(2) to a pipe or tty, with a closed reader giving
+ * EPIPE rather than killing the process (sockets use MSG_NOSIGNAL). */
+static ssize_t write_nosigpipe(int fd, const void *buf, size_t n)
+{
+	sigset_t pipeset, old;
+	sigemptyset(&pipeset);
+	sigaddset(&pipeset, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipeset, &old);
+	ssize_t r = write(fd, buf, n);
+	int e = errno;
+	if (r < 0 && e == EPIPE) {
+		struct timespec zero = {0, 0};
+		sigtimedwait(&pipeset, NULL, &zero); /* take back our own SIGPIPE */
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return r;
+}
+
+static ssize_t sys_write(gort_conn *c, const void *buf, size_t n, const struct sockaddr *to,
+                         socklen_t tolen)
+{
+	if (c->sotype == 0)
+		return write_nosigpipe(c->fd, buf, n);
+	return sendto(c->fd, buf, n, MSG_NOSIGNAL, to, tolen);
+}
+
+static long fd_read(gort_conn *c, void *buf, size_t n, struct sockaddr_storage *from)
+{
+	int perr = gort__pollreset(c->pd, 'r');
+	if (perr != pollNoError)
+		return pollerr(perr);
+	if (n == 0 && c->sotype != SOCK_DGRAM)
+		return 0;
+	for (;;) {
+		socklen_t fromlen = sizeof *from;
+		ssize_t r = from != NULL ? recvfrom(c->fd, buf, n, 0, (struct sockaddr *)from, &fromlen)
+		                         : read(c->fd, buf, n);
+		if (r >= 0)
+			return r;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		perr = gort__pollwait(c->pd, 'r');
+		if (perr != pollNoError)
+			return pollerr(perr);
+	}
+}
+
+/* fd_write writes all of buf (a datagram: at once), waiting as needed. */
+static long fd_write(gort_conn *c, const void *buf, size_t n, const struct sockaddr *to,
+                     socklen_t tolen)
+{
+	int perr = gort__pollreset(c->pd, 'w');
+	if (perr != pollNoError)
+		return pollerr(perr);
+	size_t done = 0;
+	do {
+		ssize_t r = sys_write(c, (const char *)buf + done, n - done, to, tolen);
+		if (r >= 0) {
+			done += (size_t)r;
+			if (c->sotype == SOCK_DGRAM)
+				return r;
+			if (r == 0 && n > 0)
+				return -EIO;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		perr = gort__pollwait(c->pd, 'w');
+		if (perr != pollNoError)
+			return pollerr(perr);
+	} while (done < n);
+	return (long)n;
+}
+
+long gort_conn_read(gort_conn *c, void *buf, size_t n)
+{
+	int err = incref(c, "gort_conn_read");
+	if (err != 0)
+		return err;
+	gort_mutex_lock(&c->rmu);
+	long r = fd_read(c, buf, n, NULL);
+	gort_mutex_unlock(&c->rmu);
+	decref(c);
+	return r;
+}
+
+long gort_conn_write(gort_conn *c, const void *buf, size_t n)
+{
+	int err = incref(c, "gort_conn_write");
+	if (err != 0)
+		return err;
+	gort_mutex_lock(&c->wmu);
+	long r = fd_write(c, buf, n, NULL, 0);
+	gort_mutex_unlock(&c->wmu);
+	decref(c);
+	return r;
+}
+
+long gort_conn_readfrom(gort_conn *c, void *buf, size_t n, struct sockaddr_storage *from)
+{
+	int err = incref(c, "gort_conn_readfrom");
+	if (err != 0)
+		return err;
+	struct sockaddr_storage ignored;
+	gort_mutex_lock(&c->rmu);
+	long r = c->sotype == 0 ? -ENOTSOCK : fd_read(c, buf, n, from != NULL ? from : &ignored);
+	gort_mutex_unlock(&c->rmu);
+	decref(c);
+	return r;
+}
+
+long gort_conn_writeto(gort_conn *c, const void *buf, size_t n, const struct sockaddr *to, unsigned tolen)
+{
+	int err = incref(c, "gort_conn_writeto");
+	if (err != 0)
+		return err;
+	gort_mutex_lock(&c->wmu);
+	long r = c->sotype != SOCK_DGRAM ? -EOPNOTSUPP : fd_write(c, buf, n, to, (socklen_t)tolen);
+	gort_mutex_unlock(&c->wmu);
+	decref(c);
+	return r;
+}
+
+int gort_conn_close_write(gort_conn *c)
+{
+	int err = incref(c, "gort_conn_close_write");
+	if (err != 0)
+		return err;
+	err = shutdown(c->fd, SHUT_WR) == 0 ? 0 : -errno;
+	decref(c);
+	return err;
+}
+
+/* ---- deadlines and addresses ----------------------------------------------------- */
+
+static int set_deadline(gort_conn *c, int mode, int64_t t, const char *api)
+{
+	int err = incref(c, api);
+	if (err != 0)
+		return err;
+	gort__pollsetdeadline(c->pd, mode, t);
+	decref(c);
+	return 0;
+}
+
+int gort_conn_set_deadline(gort_conn *c, int64_t t)
+{
+	return set_deadline(c, 'r' + 'w', t, "gort_conn_set_deadline");
+}
+
+int gort_conn_set_read_deadline(gort_conn *c, int64_t t)
+{
+	return set_deadline(c, 'r', t, "gort_conn_set_read_deadline");
+}
+
+int gort_conn_set_write_deadline(gort_conn *c, int64_t t)
+{
+	return set_deadline(c, 'w', t, "gort_conn_set_write_deadline");
+}
+
+static int conn_addr(gort_conn *c, bool remote, struct sockaddr_storage *ss, const char *api)
+{
+	int err = incref(c, api);
+	if (err != 0)
+		return err;
+	socklen_t len = sizeof *ss;
+	memset(ss, 0, sizeof *ss);
+	int rc = remote ? getpeername(c->fd, (struct sockaddr *)ss, &len)
+	                : getsockname(c->fd, (struct sockaddr *)ss, &len);
+	err = rc == 0 ? 0 : -errno;
+	decref(c);
+	return err;
+}
+
+int gort_conn_local_addr(gort_conn *c, char *buf, size_t n)
+{
+	struct sockaddr_storage ss;
+	int err = conn_addr(c, false, &ss, "gort_conn_local_addr");
+	return err != 0 ? err : format_addr(&ss, buf, n);
+}
+
+int gort_conn_remote_addr(gort_conn *c, char *buf, size_t n)
+{
+	struct sockaddr_storage ss;
+	int err = conn_addr(c, true, &ss, "gort_conn_remote_addr");
+	return err != 0 ? err : format_addr(&ss, buf, n);
+}
+
+int gort_conn_port(gort_conn *c)
+{
+	struct sockaddr_storage ss;
+	int err = conn_addr(c, false, &ss, "gort_conn_port");
+	if (err != 0)
+		return err;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -EAFNOSUPPORT;
+}
+
+int gort_conn_fd(gort_conn *c)
+{
+	return c != NULL ? c->fd : -EINVAL;
+}
+
+/* ---- any descriptor (Go's RawConn) ------------------------------------------------ */
+
+static int ready_now(int fd, int events)
+{
+	struct pollfd p = {.fd = fd, .events = (short)((events & GORT_READABLE ? POLLIN : 0) |
+	                                                 (events & GORT_WRITABLE ? POLLOUT : 0))};
+	int n = poll(&p, 1, 0);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	if (p.revents & POLLNVAL)
+		return -EBADF;
+	if (p.revents & (POLLERR | POLLHUP))
+		return events;
+	return (p.revents & POLLIN ? GORT_READABLE : 0) | (p.revents & POLLOUT ? GORT_WRITABLE : 0);
+}
+
+/*
+ * park_on_fd parks until fd has one of events or the deadline passes.  fd
+ * may already be in the poller (a gort_conn's) or be waited on by other
+ * goroutines, so this waiter registers a duplicate of it - its own entry
+ * in the epoll set, one-shot - and removes it after.
+ */
+static int park_on_fd(int fd, int events, int64_t deadline)
+{
+	int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dupfd < 0)
+		return -errno;
+	pollDesc *pd = gort__pollalloc();
+	pd->fd = dupfd;
+	pd->any = true;
+	uint32_t ev = EPOLLET | EPOLLONESHOT | (events & GORT_READABLE ? EPOLLIN | EPOLLRDHUP : 0) |
+	              (events & GORT_WRITABLE ? EPOLLOUT : 0);
+	int err = gort__netpollopen(dupfd, pd, ev);
+	if (err == 0) {
+		if (deadline != 0)
+			gort__pollsetdeadline(pd, 'r', deadline);
+		int perr = gort__pollwait(pd, 'r');
+		err = perr == pollNoError ? 0 : pollerr(perr);
+		gort__netpollclose(dupfd);
+	} else {
+		err = -err;
+	}
+	gort__pollfree(pd);
+	close(dupfd);
+	return err;
+}
+
+int gort_fd_wait(int fd, int events, int64_t deadline)
+{
+	gort__checkpreempt(gort__current_goroutine("gort_fd_wait"));
+	if (events == 0 || (events & ~(GORT_READABLE | GORT_WRITABLE)) != 0)
+		return -EINVAL;
+	for (;;) {
+		int r = ready_now(fd, events);
+		if (r != 0)
+			return r;
+		if (deadline != 0 && deadline <= gort__nanotime())
+			return GORT_ETIMEOUT;
+		int err = park_on_fd(fd, events, deadline);
+		if (err != 0)
+			return err;
+	}
+}

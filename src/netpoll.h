@@ -1,0 +1,55 @@
+/*
+ * netpoll.h - the poller's types and calls, shared by netpoll.c (the
+ * portable half: pollDescs, parking, deadlines), netpoll_epoll.c (the
+ * epoll half) and net.c (the net API built on them).
+ */
+#ifndef GORT_NETPOLL_H
+#define GORT_NETPOLL_H
+
+#include "runtime2.h"
+
+/* Why a poll operation returned (Go's pollNoError, pollErrClosing, ...). */
+enum {
+	pollNoError = 0,
+	pollErrClosing = 1,
+	pollErrTimeout = 2,
+};
+
+/* pollDesc.info bits: read with no lock on every operation. */
+enum {
+	pollClosing = 1 << 0,      /* being closed: every operation fails */
+	pollExpiredRead = 1 << 1,  /* the read deadline has passed */
+	pollExpiredWrite = 1 << 2, /* the write deadline has passed */
+};
+
+typedef struct pollDesc pollDesc;
+struct pollDesc {
+	pollDesc *link;           /* on the pollcache's free list */
+	int fd;
+	bool any;                 /* gort_fd_wait's: every event counts as 'r' */
+	_Atomic uint32_t fdseq;   /* bumped on each reuse: tags its epoll events */
+	_Atomic uint32_t info;    /* pollClosing | pollExpired* */
+	_Atomic uintptr_t rg, wg; /* pdNil, pdReady, pdWait or a parked G (netpoll.c) */
+	timer rt, wt;             /* the read and write deadlines */
+};
+
+extern _Atomic int32_t gort__netpollWaiters;
+
+/* netpoll.c */
+pollDesc *gort__pollalloc(void);
+void gort__pollfree(pollDesc *pd);
+int gort__pollreset(pollDesc *pd, int mode);
+int gort__pollwait(pollDesc *pd, int mode);
+void gort__pollevict(pollDesc *pd);
+void gort__pollsetdeadline(pollDesc *pd, int mode, int64_t d);
+G *gort__netpollunblock(pollDesc *pd, int mode, bool ioready);
+
+/* netpoll_epoll.c */
+int gort__netpollopen(int fd, pollDesc *pd, uint32_t events);
+void gort__netpollclose(int fd);
+
+/* time.c: (re)arm a runtime timer at when, or just stop it (when 0);
+ * the caller holds t->mu. */
+void gort__modtimer(timer *t, int64_t when);
+
+#endif

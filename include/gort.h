@@ -38,6 +38,11 @@
  *                      (default 64k; rounded up to whole pages)
  *     GORT_SEED        seed for the scheduler's random choices (steal order);
  *                      unset means a fresh seed per run
+ *     GODEBUG          Go's comma-separated key=value settings (unknown keys
+ *                      are ignored).  gort knows one:
+ *                      asyncpreemptoff=0  preempt by signal too (below);
+ *                      asyncpreemptoff=1  cooperative only: the default,
+ *                                         where Go's default is 0
  *
  * Threads, __thread and errno inside goroutines
  * ---------------------------------------------
@@ -161,6 +166,30 @@ GORT_API void gort_gosched(void);
  * loops that make no such call.  Costs one load when not asked.
  */
 GORT_API void gort_preempt_point(void);
+
+/*
+ * Preemption by signal (GODEBUG=asyncpreemptoff=0).  A goroutine still
+ * running after it was asked to yield (about 20 ms) is sent SIGURG, and
+ * yields on the spot if it is in the program's own code: never inside
+ * gort, libc or any other shared library, nor in a signal handler.  It
+ * resumes on the same thread, with its registers and errno intact.  What
+ * to know before turning it on:
+ *   - A goroutine may be stopped anywhere in its own code, also while it
+ *     holds a pthread mutex or a spinlock of its own.  Another goroutine
+ *     that then blocks its thread on that lock keeps its P; with
+ *     GOMAXPROCS=1 nothing runs the holder again: a deadlock.  Share data
+ *     between goroutines under gort_mutex (which parks, not blocks), or
+ *     keep this off.  The same goes for code libc calls back while holding
+ *     a lock (dl_iterate_phdr's callback, a pthread_once initializer).
+ *   - A goroutine blocked in a system call not wrapped in GORT_SYSCALL is
+ *     signalled too: calls the kernel never restarts (nanosleep, poll,
+ *     epoll_wait, ...) return EINTR, as they do in Go.
+ *   - gort passes every SIGURG on to a handler installed before gort_main;
+ *     do not install one after it.
+ *   - Only a program linked dynamically with libc, and with libgort.a or
+ *     libgort.so as built, can tell gort's code from its own; otherwise gort
+ *     says so on stderr and stays cooperative.
+ */
 
 /*
  * gort_goexit ends the calling goroutine; nothing more of it runs, and the

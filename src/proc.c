@@ -1821,8 +1821,8 @@ static void startlockedm(M *mp, G *gp)
 /*
  * stoptheworld stops every P but the caller's.  Idle Ps are taken at once;
  * running ones stop when their M next enters the scheduler (findrunnable
- * sees gcwaiting); the last one wakes us.  Until preemption exists, a
- * goroutine that never yields delays this.
+ * sees gcwaiting); the last one wakes us.  A goroutine that never yields
+ * delays this, unless preemption by signal is on (preempt.c).
  */
 static void stoptheworld(M *mp)
 {
@@ -2010,6 +2010,34 @@ void gort__preemptpoint(G *gp)
 		mcall(gosched_m, false);
 }
 
+/*
+ * asyncpreempt_park: the SIGURG handler found gp at an async safe point
+ * (preempt.c).  gp yields as Gosched does, but stays on this thread: it is
+ * stopped in the middle of arbitrary C code, which may have kept thread-
+ * local addresses in registers, and its signal frame can be returned from
+ * only here.  So, for the duration, it is locked to this M as by
+ * lockOSThread; schedule then hands the P on and sleeps until an M
+ * dequeues gp and hands this M a P back (stoplockedm, startlockedm).
+ * Runs on gp's stack, inside the handler.
+ */
+void gort__asyncpreempt_park(G *gp)
+{
+	M *mp = gp->m;
+	bool userlocked = gp->lockedm != NULL;
+	gort__assert(!userlocked || (gp->lockedm == mp && mp->lockedg == gp),
+	             "asyncpreempt: inconsistent locking");
+	mp->lockedg = gp;
+	gp->lockedm = mp;
+	atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
+	mcall(gosched_m, false);
+	gort__assert(gort__getg() == gp && gp->m == mp && mp->lockedg == gp,
+	             "asyncpreempt: resumed on another thread");
+	if (!userlocked) {
+		mp->lockedg = NULL;
+		gp->lockedm = NULL;
+	}
+}
+
 void gort_preempt_point(void)
 {
 	gort__checkpreempt(gort__current_goroutine("gort_preempt_point"));
@@ -2048,8 +2076,10 @@ static int retake_syscall(P *pp, int64_t now)
 
 /*
  * retake looks at every P: one whose M has run the same time slice (the
- * same schedtick) for FORCE_PREEMPT_NS gets its goroutine asked to yield;
- * one in a long system call is handed on.  Returns how many Ps were handed
+ * same schedtick) for FORCE_PREEMPT_NS gets its goroutine asked to yield -
+ * and, with asynchronous preemption on, a signal if it was asked at an
+ * earlier look already and has not yielded (preempt.c); one in a long
+ * system call is handed on.  Returns how many Ps were handed
  * on - only that keeps sysmon waking every 20 us, as in Go: counting
  * preemption requests too kept it spinning through every CPU-bound run,
  * taking CPU from the Ps (mutex at GOMAXPROCS=2 went from 0.86 to 1.16 of
@@ -2079,8 +2109,12 @@ static int retake(int64_t now)
 			continue;
 		M *mp = pp->m;
 		G *gp = mp != NULL ? mp->curg : NULL; /* racy: a hint, as in Go */
-		if (gp != NULL)
-			atomic_store_explicit(&gp->preempt, true, memory_order_relaxed);
+		if (gp == NULL)
+			continue;
+		if (atomic_load_explicit(&gp->preempt, memory_order_relaxed) &&
+		    atomic_load_explicit(&gort__asyncpreempt, memory_order_relaxed))
+			gort__preemptm(mp);
+		atomic_store_explicit(&gp->preempt, true, memory_order_relaxed);
 	}
 	return n;
 }
@@ -2224,6 +2258,7 @@ static void schedinit(void)
 	gort__unlock(&sched.lock);
 
 	gort__stackinit();
+	gort__parsedebugvars();
 	gort__initsig();
 	gort__netpollinit();
 	atomic_store(&sched.lastpoll, gort__nanotime());

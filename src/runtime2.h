@@ -374,6 +374,7 @@ struct M {
 	void *waitlock;
 
 	void *sigaltstack;     /* where signal handlers run (signal_unix.c) */
+	_Atomic uint32_t signalpending; /* a preemption SIGURG is on its way (preempt.c) */
 };
 
 /* ---- sched -------------------------------------------------------------- */
@@ -525,6 +526,16 @@ uint32_t gort__readgstatus(G *gp);
 uint32_t gort__fastrand(M *mp);
 bool gort__forEachG(void (*fn)(G *gp, void *ctx), void *ctx);
 
+/* ---- preempt.c: asynchronous preemption (GODEBUG=asyncpreemptoff=0) ---- */
+
+extern _Atomic bool gort__asyncpreempt; /* on: sysmon may signal (set once, at start-up) */
+bool gort__preemptinit(void);
+void gort__preemptm(M *mp);
+struct ucontext_t;
+void gort__dosigpreempt(G *gp, struct ucontext_t *uc);
+void gort__asyncpreempt_park(G *gp); /* proc.c */
+void gort__preemptstats(uint64_t *sent, uint64_t *taken, uint64_t *refused);
+
 /* ---- sema.c ------------------------------------------------------------- */
 
 void gort__semacquire(uint32_t *addr, bool lifo, waitReason reason);
@@ -563,6 +574,15 @@ bool gort__stack_needs_canary(void);
 bool gort__stack_canary_ok(stack s);
 void gort__stack_canary_set(stack s);
 
+/* ---- runtime1.c: GODEBUG ------------------------------------------------ */
+
+struct gort__debugvars {
+	int32_t asyncpreemptoff; /* 1 (gort's default): no preemption by signal */
+};
+extern struct gort__debugvars gort__debug;
+void gort__parsedebugvars(void);
+const char *gort__godebug_lookup(const char *key, size_t *len);
+
 /* ---- os_linux.c --------------------------------------------------------- */
 
 int32_t gort__getproccount(void);
@@ -584,6 +604,7 @@ void gort__initsig(void);
 void gort__minitsignals(M *mp, bool setmask);
 void gort__unminitsignals(M *mp);
 __attribute__((noreturn)) void gort__stackoverflow_canary(G *gp);
+bool gort__sigctx_ordinary_mask(const struct ucontext_t *uc);
 
 /* ---- print.c: writes to stderr without allocating or locking ------------ */
 

@@ -1,6 +1,7 @@
 /*
- * signal_unix.c - signals (Go's signal_unix.go), for now only the one that
- * turns a stack overflow into Go's report instead of a silent SIGSEGV.
+ * signal_unix.c - signals (Go's signal_unix.go): the one that turns a stack
+ * overflow into Go's report instead of a silent SIGSEGV, and SIGURG, which
+ * preempts (only with GODEBUG=asyncpreemptoff=0; preempt.c).
  *
  * Every M runs signal handlers on its own alternate stack (sigaltstack), so
  * a goroutine that has run off the end of its stack can still be reported.
@@ -10,6 +11,7 @@
  * was installed before gort_main, or kills the process as it would have.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,8 +23,9 @@
 
 enum { SIGALTSTACK_SIZE = 64 << 10 };
 
-static struct sigaction old_segv, old_bus;
+static struct sigaction old_segv, old_bus, old_urg;
 static sigset_t initsigmask; /* the mask of the thread that called gort_main */
+static sigset_t ordinarymask; /* an M's mask while it runs a goroutine */
 
 /* stackoverflow prints Go's report for gp and exits; in a signal handler. */
 __attribute__((noreturn)) static void stackoverflow(G *gp, uintptr_t sp)
@@ -63,6 +66,40 @@ static void sighandler(int sig, siginfo_t *info, void *ctx)
 	forward(sig, info, ctx);
 }
 
+/*
+ * sigpreempt handles SIGURG (Go's sighandler for sigPreempt).  It runs on
+ * the interrupted stack - no SA_ONSTACK: if this is a goroutine stopped at
+ * an async safe point, the goroutine yields right here, and the signal
+ * frame must wait on its own stack until it runs again (preempt.c, check
+ * 5).  A SIGURG handler installed before gort_main sees every SIGURG first,
+ * ours included, as a Go program's signal.Notify does.
+ */
+static void sigpreempt(int sig, siginfo_t *info, void *ctx)
+{
+	int saved_errno = errno;
+	if ((old_urg.sa_flags & SA_SIGINFO) && old_urg.sa_sigaction != NULL)
+		old_urg.sa_sigaction(sig, info, ctx);
+	else if (old_urg.sa_handler != SIG_DFL && old_urg.sa_handler != SIG_IGN)
+		old_urg.sa_handler(sig);
+	G *gp = gort__getg();
+	if (gp != NULL)
+		gort__dosigpreempt(gp, ctx);
+	errno = saved_errno;
+}
+
+/*
+ * sigctx_ordinary_mask: did the interrupted code run with an M's ordinary
+ * signal mask?  A signal handler runs with its own signal blocked at least
+ * (preempt.c, check 4).
+ */
+bool gort__sigctx_ordinary_mask(const ucontext_t *uc)
+{
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&uc->uc_sigmask, sig) == 1 && sigismember(&ordinarymask, sig) != 1)
+			return false;
+	return true;
+}
+
 /* initsig installs the handlers, once, from gort_main. */
 void gort__initsig(void)
 {
@@ -72,8 +109,21 @@ void gort__initsig(void)
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigfillset(&sa.sa_mask);
 	pthread_sigmask(SIG_SETMASK, NULL, &initsigmask);
+	ordinarymask = initsigmask;
+	sigdelset(&ordinarymask, SIGURG);
 	sigaction(SIGSEGV, &sa, &old_segv);
 	sigaction(SIGBUS, &sa, &old_bus);
+
+	if (gort__debug.asyncpreemptoff != 0 || !gort__preemptinit())
+		return;
+	/* Block nothing more than SIGURG itself while it is handled: the
+	 * goroutine may wait in the handler for a while, and its thread must
+	 * still take a SIGSEGV (stack overflow) or the user's signals. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = sigpreempt;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGURG, &sa, &old_urg);
 }
 
 /*
@@ -91,6 +141,12 @@ void gort__minitsignals(M *mp, bool setmask)
 	mp->sigaltstack = p;
 	if (setmask)
 		pthread_sigmask(SIG_SETMASK, &initsigmask, NULL);
+	if (atomic_load(&gort__asyncpreempt)) {
+		sigset_t urg;
+		sigemptyset(&urg);
+		sigaddset(&urg, SIGURG);
+		pthread_sigmask(SIG_UNBLOCK, &urg, NULL);
+	}
 }
 
 /* unminitsignals undoes minitsignals on a thread that is about to exit. */

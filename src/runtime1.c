@@ -1,0 +1,113 @@
+/*
+ * runtime1.c - GODEBUG (Go's runtime1.go: parsedebugvars).
+ *
+ * GODEBUG is a comma-separated list of key=value settings, read once by
+ * gort_main.  As in Go, unknown keys are ignored, a malformed value leaves
+ * the setting at its default, and when a key appears twice the later one
+ * wins.  A setting is one row of dbgvars: its name, where it lives
+ * (gort__debug), and its default - gort's, which may differ from Go's.
+ *
+ *   asyncpreemptoff  1 (the default): preemption is cooperative only.
+ *                    0: sysmon also preempts by signal (preempt.c).
+ *                    Go's default is 0; gort's is 1, because a C goroutine
+ *                    preempted anywhere in user code may hold a lock that
+ *                    another goroutine then blocks its thread on (gort.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime2.h"
+
+struct gort__debugvars gort__debug;
+
+typedef struct dbgVar {
+	const char *name;
+	int32_t *value;
+	int32_t dflt;
+} dbgVar;
+
+static const dbgVar dbgvars[] = {
+	{"asyncpreemptoff", &gort__debug.asyncpreemptoff, 1},
+};
+
+/*
+ * godebug_next splits the next field off *p: returns its key and length,
+ * its value (after '=', or "" if there is none) and length, and moves *p
+ * past the field.  false at the end of the string.
+ */
+static bool godebug_next(const char **p, const char **key, size_t *keylen, const char **val,
+                         size_t *vallen)
+{
+	while (**p == ',')
+		(*p)++;
+	if (**p == '\0')
+		return false;
+	const char *field = *p;
+	size_t len = strcspn(field, ",");
+	*p = field + len;
+	const char *eq = memchr(field, '=', len);
+	*key = field;
+	*keylen = eq != NULL ? (size_t)(eq - field) : len;
+	*val = eq != NULL ? eq + 1 : field + len;
+	*vallen = eq != NULL ? len - *keylen - 1 : 0;
+	return true;
+}
+
+/*
+ * godebug_lookup finds key's value in GODEBUG (the last setting of it):
+ * a pointer into the environment and its length, or NULL if key is not
+ * set.  For settings that are not numbers; parsedebugvars reads the rest.
+ */
+const char *gort__godebug_lookup(const char *key, size_t *len)
+{
+	const char *p = getenv("GODEBUG");
+	const char *found = NULL;
+	const char *k, *v;
+	size_t klen, vlen;
+	while (p != NULL && godebug_next(&p, &k, &klen, &v, &vlen)) {
+		if (klen == strlen(key) && memcmp(k, key, klen) == 0) {
+			found = v;
+			*len = vlen;
+		}
+	}
+	return found;
+}
+
+/* atoi32 parses a decimal int32 of len bytes (Go's atoi32); false if it is not one. */
+static bool atoi32(const char *s, size_t len, int32_t *out)
+{
+	bool neg = len > 0 && s[0] == '-';
+	size_t i = neg ? 1 : 0;
+	if (i == len)
+		return false;
+	int64_t n = 0;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		n = n * 10 + (s[i] - '0');
+		if (n > (int64_t)INT32_MAX + 1)
+			return false;
+	}
+	n = neg ? -n : n;
+	if (n > INT32_MAX)
+		return false;
+	*out = (int32_t)n;
+	return true;
+}
+
+/* parsedebugvars sets every GODEBUG setting: its default, then the environment's. */
+void gort__parsedebugvars(void)
+{
+	size_t n = sizeof dbgvars / sizeof dbgvars[0];
+	for (size_t i = 0; i < n; i++)
+		*dbgvars[i].value = dbgvars[i].dflt;
+	const char *p = getenv("GODEBUG");
+	const char *k, *v;
+	size_t klen, vlen;
+	while (p != NULL && godebug_next(&p, &k, &klen, &v, &vlen)) {
+		for (size_t i = 0; i < n; i++) {
+			if (klen == strlen(dbgvars[i].name) && memcmp(k, dbgvars[i].name, klen) == 0)
+				atoi32(v, vlen, dbgvars[i].value); /* malformed: keep what it was */
+		}
+	}
+}

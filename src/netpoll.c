@@ -194,6 +194,13 @@ int gort__pollreset(pollDesc *pd, int mode)
 	return pollNoError;
 }
 
+/* pollquiet: no edge in this direction since the last pollreset or
+ * pollwait consumed one (the word is pdNil).  A racy peek, for a hint. */
+bool gort__pollquiet(pollDesc *pd, int mode)
+{
+	return atomic_load_explicit(gpp_of(pd, mode), memory_order_acquire) == pdNil;
+}
+
 /* pollwait blocks until the descriptor is ready in this direction (after
  * its system call said EAGAIN), or returns why it cannot be. */
 int gort__pollwait(pollDesc *pd, int mode)

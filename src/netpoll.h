@@ -40,6 +40,7 @@ pollDesc *gort__pollalloc(void);
 void gort__pollfree(pollDesc *pd);
 int gort__pollreset(pollDesc *pd, int mode);
 int gort__pollwait(pollDesc *pd, int mode);
+bool gort__pollquiet(pollDesc *pd, int mode);
 void gort__pollevict(pollDesc *pd);
 void gort__pollsetdeadline(pollDesc *pd, int mode, int64_t d);
 G *gort__netpollunblock(pollDesc *pd, int mode, bool ioready);

@@ -2124,18 +2124,16 @@ static int retake(int64_t now)
  * running goroutines), look for it, so that I/O waiters are not starved
  * by CPU-bound work.  The readied Gs go to the global queue.
  */
-static bool sysmon_netpoll(int64_t now)
+static void sysmon_netpoll(int64_t now)
 {
 	int64_t last = atomic_load(&sched.lastpoll);
 	if (last == 0 || now - last < FORCE_PREEMPT_NS ||
 	    atomic_load(&gort__netpollWaiters) == 0 ||
 	    !atomic_compare_exchange_strong(&sched.lastpoll, &last, now))
-		return false;
+		return;
 	gList list = {0};
-	if (gort__netpoll(0, &list) == 0)
-		return false;
-	injectglist(NULL, &list);
-	return true;
+	if (gort__netpoll(0, &list) > 0)
+		injectglist(NULL, &list);
 }
 
 /*
@@ -2164,8 +2162,7 @@ static void *sysmon(void *arg)
 		atomic_store(&sched.sysmonlongsleep, 0);
 		bool kicked = atomic_exchange(&sched.sysmonwake, 0) != 0;
 		int64_t now = gort__nanotime();
-		if (sysmon_netpoll(now))
-			kicked = true;
+		sysmon_netpoll(now); /* does not count as activity, as in Go */
 		if (retake(now) != 0 || kicked)
 			idle = 0;
 		else

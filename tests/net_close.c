@@ -93,14 +93,6 @@ static gort_chan *spawn_op(gort_conn *c, int what, atomic_long *started)
 	return out;
 }
 
-static long recv_long(gort_chan *ch)
-{
-	long r;
-	CHECK(gort_chan_recv(ch, &r), "closed channel");
-	gort_chan_free(ch);
-	return r;
-}
-
 static void test_peer_gone_tcp(void)
 {
 	/* the peer has closed before the writes start */

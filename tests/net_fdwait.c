@@ -188,14 +188,6 @@ static gort_chan *spawn_conn_reader(gort_conn *c)
 	return out;
 }
 
-static long recv_long(gort_chan *ch)
-{
-	long r;
-	CHECK(gort_chan_recv(ch, &r), "closed channel");
-	gort_chan_free(ch);
-	return r;
-}
-
 /*
  * fd_wait reports readiness that still holds when the waiter runs: a
  * gort_conn_read blocked on the same descriptor may take the data first,

@@ -155,4 +155,14 @@ static inline void test_wait_goroutines(int n)
 	}
 }
 
+/* recv_long receives the one long a helper goroutine sends on ch, and frees
+ * ch. */
+static inline long recv_long(gort_chan *ch)
+{
+	long r;
+	CHECK(gort_chan_recv(ch, &r), "closed channel");
+	gort_chan_free(ch);
+	return r;
+}
+
 #endif /* GORT_TEST_NET_UTIL_H */

@@ -606,6 +606,21 @@ void gort__unminitsignals(M *mp);
 __attribute__((noreturn)) void gort__stackoverflow_canary(G *gp);
 bool gort__sigctx_ordinary_mask(const struct ucontext_t *uc);
 
+/* ---- traceback.c ----------------------------------------------------------- */
+
+/*
+ * traceback prints gp's frames in Go's format ("name(...)", tab,
+ * "file:line +0xoff") and its "created by F in goroutine N" lines, after
+ * the header its caller printed.  gp is the calling goroutine (its live
+ * stack) or one that is not running (the context it saved when it last
+ * switched out).  traceback_ctx does the same from a signal's ucontext (a
+ * fault in gp).  Neither allocates or takes a lock the failing code could
+ * hold.  traceback_init loads what they need ahead of time (schedinit).
+ */
+void gort__traceback_init(void);
+void gort__traceback(G *gp);
+void gort__traceback_ctx(G *gp, const void *ucontext);
+
 /* ---- print.c: writes to stderr without allocating or locking ------------ */
 
 void gort__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -39,10 +39,22 @@ bench:
 	@$(MAKE) all >&2   # build messages to stderr: stdout carries the JSON lines
 	@RUNS=$(RUNS) bench/run.sh "$(BUILD)" "$(W)" "$(PROCS)"
 
-# The core needs only a C compiler, make, cmake and pthreads.
+# The core needs only a C compiler, make, cmake and pthreads.  Tracebacks
+# with frames and file:line need elfutils' libdw (Debian: libdw-dev): as
+# root with apt-get, deps installs it; otherwise it says what is lost.
 deps:
 	@command -v $(CMAKE) >/dev/null || { echo "gort: cmake is missing: apt-get install cmake" >&2; exit 1; }
 	@command -v cc >/dev/null || { echo "gort: a C compiler is missing: apt-get install gcc" >&2; exit 1; }
+	@if [ ! -f /usr/include/elfutils/libdwfl.h ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "gort: installing libdw-dev (tracebacks with file:line)" >&2; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y libdw-dev >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y libdw-dev >/dev/null 2>&1; } || \
+	    echo "gort: could not install libdw-dev: tracebacks will print no frames" >&2; \
+	  else \
+	    echo "gort: libdw-dev is missing: tracebacks will print no frames (apt-get install libdw-dev)" >&2; \
+	  fi; \
+	fi
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD)

@@ -11,6 +11,9 @@
  *     runtime.GOMAXPROCS(n)    gort_gomaxprocs(n)
  *     runtime.NumCPU()         gort_numcpu()
  *     runtime.LockOSThread()   gort_lock_os_thread()
+ *     runtime.Stack(buf, all)  gort_stack(buf, n, all)
+ *     runtime.Callers(skip, pc) gort_callers(skip, pcs, n)
+ *     runtime.CallersFrames    gort_frame_info(pc, frames, n)
  *     select {}                gort_block()
  *     make(chan T, n)          gort_chan_make(sizeof(T), n)
  *     c <- v, v, ok := <-c     gort_chan_send(c, &v), ok = gort_chan_recv(c, &v)
@@ -43,6 +46,12 @@
  *                      asyncpreemptoff=0  preempt by signal too (below);
  *                      asyncpreemptoff=1  cooperative only: the default,
  *                                         where Go's default is 0
+ *     GOTRACEBACK      how much a fatal error prints, as in Go: none (or 0)
+ *                      no goroutines; single (the default) the failing one
+ *                      (a fatal error such as a deadlock shows all); all
+ *                      (or 1) every goroutine; system (or 2) also gort's
+ *                      own frames; crash: system, then SIGABRT (a core
+ *                      dump) instead of exit status 2
  *
  * Threads, __thread and errno inside goroutines
  * ---------------------------------------------
@@ -233,6 +242,58 @@ GORT_API int gort_numcpu(void);
  */
 GORT_API void gort_lock_os_thread(void);
 GORT_API void gort_unlock_os_thread(void);
+
+/* ---- Stack traces (Go's runtime.Stack, Callers, CallersFrames) ------------
+ *
+ * Frames come from the .eh_frame CFI and the DWARF line tables, read with
+ * elfutils' libdw; gort built without it (no libdw-dev) prints no frames,
+ * and gort_callers and gort_frame_info return 0.  Build with -g for file
+ * and line; without debug info, names come from the symbol table.  Modules
+ * are the ones loaded when gort_main started (a library dlopen'ed later
+ * shows as raw pcs).  A frame's function is its C name, its arguments
+ * "(...)": C keeps no argument metadata.
+ */
+
+/*
+ * gort_stack writes the calling goroutine's traceback into buf, as a
+ * fatal error prints it ("goroutine N [running]:", then a function line and
+ * a tab-indented "file:line +0xoff" line per frame, then "created by F in
+ * goroutine N"), and with all, every other goroutine after it, each after a
+ * blank line (the world is stopped meanwhile, as Go does).  Returns the bytes
+ * written, at most n; no NUL is added.  gort's own frames show only with
+ * GOTRACEBACK=system.
+ */
+GORT_API int gort_stack(char *buf, size_t n, bool all);
+
+/*
+ * gort_callers fills pcs with the return addresses of the calling
+ * goroutine's frames, at most n, and returns how many: skip 0 is
+ * gort_callers itself, 1 its caller (Go's runtime.Callers).  Each pc is a
+ * return address: give it to gort_frame_info as it is.
+ */
+GORT_API int gort_callers(int skip, uintptr_t *pcs, int n);
+
+/* One frame for a pc: DWARF inlining makes one pc several frames. */
+typedef struct gort_frame {
+	uintptr_t pc;         /* the pc given */
+	const char *function; /* the C function's name, or NULL if unknown */
+	const char *file;     /* absolute path, or NULL without debug info */
+	int line;             /* 0 if unknown */
+	uintptr_t entry;      /* the entry of the function holding the code, or 0 */
+	bool inlined;         /* this call was inlined into the next frame */
+} gort_frame;
+
+/*
+ * gort_frame_info expands pc (from gort_callers: a return address) into
+ * its frames, innermost first - the calls inlined at pc, then the function
+ * that holds the code - like Go's CallersFrames.  Writes at most n of them
+ * and returns how many there are (0: nothing known, or no libdw).  The
+ * strings live as long as the program.
+ */
+GORT_API int gort_frame_info(uintptr_t pc, gort_frame *frames, int n);
+
+/* gort_traceback_symbolized: can this build and this process print frames? */
+GORT_API bool gort_traceback_symbolized(void);
 
 /* ---- Channels (Go's chan) ------------------------------------------------- */
 

@@ -7,8 +7,11 @@
  * on the stack and hands it to write(2).  It knows the few conversions the
  * runtime uses: %s %c %d %u %x %p, with the l and ll length modifiers.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "runtime2.h"
@@ -120,8 +123,12 @@ static const char *const gstatus_strings[] = {
 	[Gsyscall] = "syscall", [Gwaiting] = "waiting",   [Gdead] = "dead",
 };
 
-/* goroutineheader prints "goroutine N [state]:" as Go's traceback does. */
-void gort__goroutineheader(G *gp)
+/*
+ * goroutineheader_fmt writes "goroutine N [state]:\n", Go's header, into
+ * buf (n bytes, NUL-terminated, truncated if need be); goroutineheader
+ * prints it.
+ */
+void gort__goroutineheader_fmt(G *gp, char *buf, size_t n)
 {
 	uint32_t s = gort__readgstatus(gp);
 	const char *status = "???";
@@ -129,8 +136,30 @@ void gort__goroutineheader(G *gp)
 		status = gstatus_strings[s];
 	if (s == Gwaiting && gp->waitreason != waitReasonZero)
 		status = gort__waitreason_string((waitReason)gp->waitreason);
-	gort__printf("goroutine %lld [%s%s]:\n", (long long)gp->goid, status,
-	             gp->lockedm != NULL ? ", locked to thread" : "");
+	char id[24];
+	int i = sizeof id;
+	id[--i] = '\0';
+	unsigned long long v = (unsigned long long)gp->goid;
+	do {
+		id[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	const char *parts[] = {"goroutine ", id + i, " [", status,
+	                       gp->lockedm != NULL ? ", locked to thread" : "", "]:\n"};
+	size_t len = 0;
+	for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
+		for (const char *p = parts[k]; *p != '\0' && len + 1 < n; p++)
+			buf[len++] = *p;
+	if (n > 0)
+		buf[len] = '\0';
+}
+
+/* goroutineheader prints "goroutine N [state]:" as Go's traceback does. */
+void gort__goroutineheader(G *gp)
+{
+	char buf[160];
+	gort__goroutineheader_fmt(gp, buf, sizeof buf);
+	gort__printf("%s", buf);
 }
 
 static void print_other(G *gp, void *cur)
@@ -139,24 +168,47 @@ static void print_other(G *gp, void *cur)
 		return;
 	gort__printf("\n");
 	gort__goroutineheader(gp);
+	gort__traceback(gp);
 }
 
 /*
  * printgoroutines prints, as Go does after a fatal error, the failing
  * goroutine (cur, if any) and then every other live goroutine in creation
- * order, each after a blank line.  Frames come with tracebacks.
+ * order, each after a blank line, each header followed by its traceback.
+ * A fatal error forces "all" (Go's dopanic_m); GOTRACEBACK=none prints no
+ * goroutine at all.
  */
 void gort__printgoroutines(G *cur)
 {
+	if (gort__gotraceback(NULL, NULL) == 0)
+		return;
 	if (cur != NULL) {
 		gort__printf("\n");
 		gort__goroutineheader(cur);
+		gort__traceback(cur);
 	}
 	gort__forEachG(print_other, cur);
 }
 
-/* exit ends the process at once: no atexit handlers, which may need locks. */
+/*
+ * exit ends the process at once: no atexit handlers, which may need locks.
+ * A dying program (status 2) with GOTRACEBACK=crash raises SIGABRT
+ * instead, for a core dump, as Go does.
+ */
 void gort__exit(int code)
 {
+	bool crash = false;
+	gort__gotraceback(NULL, &crash);
+	if (code == 2 && crash) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGABRT, &sa, NULL);
+		sigset_t abrt;
+		sigemptyset(&abrt);
+		sigaddset(&abrt, SIGABRT);
+		pthread_sigmask(SIG_UNBLOCK, &abrt, NULL);
+		raise(SIGABRT);
+	}
 	_exit(code);
 }

@@ -2256,6 +2256,7 @@ static void schedinit(void)
 
 	gort__stackinit();
 	gort__parsedebugvars();
+	gort__traceback_init();
 	gort__initsig();
 	gort__netpollinit();
 	atomic_store(&sched.lastpoll, gort__nanotime());
@@ -2361,6 +2362,18 @@ int gort_gomaxprocs(int n)
 	newprocs = n;
 	starttheworld(mp);
 	return ret;
+}
+
+/* For gort_stack(all) (traceback.c): the world stopped while it reads stacks. */
+void gort__stoptheworld(void)
+{
+	G *gp = gort__current_goroutine("gort_stack");
+	stoptheworld(gp->m);
+}
+
+void gort__starttheworld(void)
+{
+	starttheworld(gort__getm());
 }
 
 int gort_numcpu(void)

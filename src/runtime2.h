@@ -525,6 +525,9 @@ void gort__sync_dospin(void);
 uint32_t gort__readgstatus(G *gp);
 uint32_t gort__fastrand(M *mp);
 bool gort__forEachG(void (*fn)(G *gp, void *ctx), void *ctx);
+/* stop / start every P but the caller's (a goroutine's): gort_stack(all) */
+void gort__stoptheworld(void);
+void gort__starttheworld(void);
 
 /* ---- preempt.c: asynchronous preemption (GODEBUG=asyncpreemptoff=0) ---- */
 
@@ -620,11 +623,19 @@ bool gort__sigctx_ordinary_mask(const struct ucontext_t *uc);
 void gort__traceback_init(void);
 void gort__traceback(G *gp);
 void gort__traceback_ctx(G *gp, const void *ucontext);
+/*
+ * gotraceback returns GOTRACEBACK's level (0 none, 1 single/all, 2
+ * system/crash, or the number given) and whether it asks for all
+ * goroutines and for a crash (SIGABRT rather than exit 2: gort__exit does
+ * it).  Go's gotraceback; a fatal error forces "all" whatever this says.
+ */
+int gort__gotraceback(bool *all, bool *crash);
 
 /* ---- print.c: writes to stderr without allocating or locking ------------ */
 
 void gort__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void gort__goroutineheader(G *gp);
+void gort__goroutineheader_fmt(G *gp, char *buf, size_t n);
 void gort__printgoroutines(G *cur);
 __attribute__((noreturn)) void gort__exit(int code);
 

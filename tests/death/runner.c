@@ -1,9 +1,10 @@
 /*
  * runner - runs a program that is expected to die, and checks how it died.
  *
- *   runner [-s STATUS] -e EXPECTED_STDERR [-o EXPECTED_STDOUT] -- PROGRAM [ARG...]
+ *   runner [-s STATUS | -k SIGNAL] -e EXPECTED_STDERR [-o EXPECTED_STDOUT] -- PROGRAM [ARG...]
  *
- * Passes (exit 0, "PASS ...") when PROGRAM exits with STATUS (default 2) and
+ * Passes (exit 0, "PASS ...") when PROGRAM exits with STATUS (default 2), or
+ * with -k is killed by signal number SIGNAL (GOTRACEBACK=crash), and
  * its stderr (and stdout, with -o) match the expected files line by line:
  *   - a plain line must equal the output line exactly;
  *   - a line "re:REGEX" must match the whole output line (POSIX extended
@@ -172,18 +173,19 @@ static void on_alarm(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: runner [-s STATUS] -e EXPECTED_STDERR [-o EXPECTED_STDOUT] -- PROGRAM [ARG...]\n");
+	fprintf(stderr, "usage: runner [-s STATUS | -k SIGNAL] -e EXPECTED_STDERR [-o EXPECTED_STDOUT] -- PROGRAM [ARG...]\n");
 	exit(1);
 }
 
 int main(int argc, char **argv)
 {
-	int want_status = 2;
+	int want_status = 2, want_signal = 0;
 	const char *want_err = NULL, *want_out = NULL;
 	int opt;
-	while ((opt = getopt(argc, argv, "s:e:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:k:e:o:")) != -1) {
 		switch (opt) {
 		case 's': want_status = atoi(optarg); break;
+		case 'k': want_signal = atoi(optarg); break;
 		case 'e': want_err = optarg; break;
 		case 'o': want_out = optarg; break;
 		default: usage();
@@ -216,7 +218,13 @@ int main(int argc, char **argv)
 	alarm(0);
 
 	bool ok = true;
-	if (WIFSIGNALED(status)) {
+	if (want_signal != 0) {
+		if (!WIFSIGNALED(status) || WTERMSIG(status) != want_signal) {
+			fprintf(stderr, "runner: %s was not killed by signal %d (%s)\n", prog[0], want_signal,
+			        strsignal(want_signal));
+			ok = false;
+		}
+	} else if (WIFSIGNALED(status)) {
 		fprintf(stderr, "runner: %s was killed by signal %d (%s)%s; want exit status %d\n", prog[0],
 		        WTERMSIG(status), strsignal(WTERMSIG(status)),
 		        WTERMSIG(status) == SIGKILL ? ", perhaps after the 50 s limit" : "", want_status);
@@ -241,6 +249,9 @@ int main(int argc, char **argv)
 	printf("PASS %s", prog[0]);
 	for (char **a = prog + 1; *a != NULL; a++)
 		printf(" %s", *a);
-	printf(" (exit status %d, output as expected)\n", want_status);
+	if (want_signal != 0)
+		printf(" (killed by signal %d, output as expected)\n", want_signal);
+	else
+		printf(" (exit status %d, output as expected)\n", want_status);
 	return 0;
 }

@@ -31,6 +31,9 @@
  *     c.Read, c.Write, Close   gort_conn_read, gort_conn_write, gort_conn_close
  *     c.SetDeadline(t)         gort_conn_set_deadline
  *     (RawConn.Read/Write)     gort_fd_wait
+ *     defer f(x)               GORT_FRAME(return ...); gort_defer(f, x)
+ *     panic(v), recover()      gort_panic(msg), gort_panic_value(p, type), gort_recover()
+ *     debug.SetPanicOnFault    gort_set_panic_on_fault(on)
  *
  * Everything not declared here is internal and may change.
  *
@@ -83,11 +86,15 @@
  * Panics
  * ------
  * Where Go panics (send on closed channel, close of nil channel, close of
- * closed channel, negative WaitGroup counter, ...) gort prints Go's report -
- * "panic: <message>", a blank line, the goroutine's header - and exits with
- * status 2.  (Until defer/recover exists, a panic cannot be recovered.)
- * Where Go has a fatal error (unlock of unlocked mutex, deadlock) gort prints
- * "fatal error: <message>" and every goroutine, and exits with status 2.
+ * closed channel, negative WaitGroup counter, ...) gort panics too: a real
+ * panic, which runs deferred calls and can be recovered (see "Defer, panic,
+ * recover" below).  Unrecovered, it prints Go's report - "panic: <message>",
+ * a blank line, the goroutine's header and frames - and exits with status 2
+ * (GOTRACEBACK=crash: SIGABRT).  A SIGSEGV or SIGBUS in a goroutine prints
+ * Go's fault report and exits with status 2 (gort_set_panic_on_fault makes
+ * it a panic).  Where Go has a fatal error (unlock of unlocked mutex,
+ * deadlock) gort prints "fatal error: <message>" and every goroutine, and
+ * exits with status 2; a fatal error cannot be recovered.
  *
  * Misuse
  * ------
@@ -294,6 +301,177 @@ GORT_API int gort_frame_info(uintptr_t pc, gort_frame *frames, int n);
 
 /* gort_traceback_symbolized: can this build and this process print frames? */
 GORT_API bool gort_traceback_symbolized(void);
+
+/* ---- Defer, panic, recover ---------------------------------------------------
+ *
+ * Go's defer, panic and recover for C.  C cannot unwind a stack, so a
+ * function that defers calls declares a frame, first thing in its body:
+ *
+ *     static void unlock(void *m) { gort_mutex_unlock(m); }
+ *     static void catch(void *errp)
+ *     {
+ *         const char *msg = gort_recover();    // NULL: not panicking
+ *         if (msg != NULL)
+ *             *(const char **)errp = msg;
+ *     }
+ *
+ *     const char *update(struct table *t)      // Go: func update(t) (err error)
+ *     {
+ *         const char *err = NULL;
+ *         GORT_FRAME(return err);              // what to return after a recovery
+ *         gort_defer(catch, &err);
+ *         gort_mutex_lock(&t->mu);
+ *         gort_defer(unlock, &t->mu);
+ *         ... code that may panic ...
+ *         return NULL;
+ *     }
+ *
+ * - gort_defer(fn, arg) adds fn(arg) to the frame's deferred calls.  They
+ *   run last-in-first-out when the function returns (any return statement,
+ *   or falling off the end), and when a panic unwinds through it.  A
+ *   gort_defer in a function without GORT_FRAME does not compile
+ *   (gort__frame_ is undeclared); calling it in a frame that is not the
+ *   goroutine's innermost live one is a fatal error.  As many calls as
+ *   wanted (the first 4 cost no allocation), also in loops.
+ * - gort_panic(msg) starts a panic with a message; gort_panic_value(p, type)
+ *   with any pointer and a type that names it (and may format it, as Go's
+ *   Error/String methods).  The goroutine's deferred calls run, innermost
+ *   frame first.  If one of them calls gort_recover(), the panic stops
+ *   there: when that deferred call returns, the frame's remaining deferred
+ *   calls run and its function returns normally to its caller, with the
+ *   value of GORT_FRAME's statement.  Frames the panic went through are
+ *   gone: their code after the panic point never runs.
+ * - If no deferred call recovers, the program prints "panic: <value>" (and,
+ *   for panics raised while deferred calls ran, Go's nested lines with
+ *   " [recovered]" marks), the goroutine's traceback, and exits with
+ *   status 2.
+ * - gort_recover() returns the panic's value (the message, or the pointer)
+ *   when called directly by a deferred call that a panic is running, and
+ *   NULL otherwise: not panicking, called from a function the deferred call
+ *   called, on a normal return, during gort_goexit, or a second time.
+ * - gort_goexit runs the goroutine's deferred calls before it ends it.
+ *
+ * What C cannot do as Go does:
+ * - GORT_FRAME's statement (a return) is what the function returns after a
+ *   recovery.  Local variables it reads must have been modified through a
+ *   pointer (as above: a deferred call sets it) or be volatile, because
+ *   recovery resumes with setjmp's rules.  (The pointer form is checked
+ *   with GCC -O0 to -O3 and clang -O0 to -O2; clang -O3 can still use a
+ *   stale value: there, make such variables volatile.)  On a normal return, the return
+ *   value is computed before the deferred calls run: they cannot change it.
+ * - A panic skips every __attribute__((cleanup)) handler and C++
+ *   destructor of the frames it discards: only deferred calls run.
+ * - A function must not leave its frame with longjmp (gort stops with a
+ *   fatal error at the next defer or return that sees the stale frame).
+ *
+ * Cost: GORT_FRAME is a few stores (__builtin_setjmp saves three words),
+ * and it makes the compiler keep values that are live across it in memory;
+ * gort_defer is a call; a frame with deferred calls pays one more call on
+ * return.  bench/defer.c measures it (README.md).
+ */
+
+/* A panic value's type: Go's dynamic type of a panic(v).  Without format,
+ * an unrecovered panic prints "panic: (<name>) 0x<pointer>", as Go prints a
+ * value of a type it cannot print; format writes the text instead, as Go's
+ * Error or String method (it must not panic; size includes the NUL). */
+typedef struct gort_panic_type {
+	const char *name;
+	void (*format)(const void *value, char *buf, size_t size);
+} gort_panic_type;
+
+/* The types of panics gort itself starts: gort_panic's messages (a
+ * const char *), and the runtime's own errors ("send on closed channel",
+ * "runtime error: invalid memory address or nil pointer dereference", ...:
+ * Go's runtime.Error; the value is the message). */
+GORT_API extern const gort_panic_type gort_string_type;
+GORT_API extern const gort_panic_type gort_runtime_error_type;
+
+/*
+ * panic(msg).  A NULL msg panics with the runtime error "panic called with
+ * nil argument", as Go 1.21 does.  Neither call returns, but they are not
+ * declared noreturn, on purpose: GCC reasons that what a function does
+ * before a noreturn call (storing a pointer argument somewhere, say) can
+ * never be seen by its caller, and compiles the caller so - which a
+ * recovery, returning to that caller, proves wrong.  A function returning
+ * a value needs a `return` after them, which never runs.
+ */
+GORT_API void gort_panic(const char *msg);
+/* panic(v) for a value that is not a message: value with its type (NULL
+ * type: printed as (void *)). */
+GORT_API void gort_panic_value(const void *value, const gort_panic_type *type);
+
+/*
+ * gort_set_panic_on_fault: debug.SetPanicOnFault for the calling goroutine.
+ * On, a SIGSEGV or SIGBUS in the goroutine's own code (not inside gort)
+ * becomes a panic with the runtime error "invalid memory address or nil
+ * pointer dereference" that a deferred call can recover; the code that
+ * faulted never resumes.  Off (the default), the fault prints Go's report
+ * and ends the program with status 2.  Returns the previous setting.
+ */
+GORT_API bool gort_set_panic_on_fault(bool on);
+
+/* The frame record GORT_FRAME puts on the stack.  Its fields are internal. */
+#define GORT__DEFER_INLINE 4
+typedef struct gort__defer {
+	gort_func fn;
+	void *arg;
+} gort__defer;
+typedef struct gort__frame {
+	struct gort__frame *link; /* next outer frame with deferred calls pending */
+	uint32_t n;               /* deferred calls pending */
+	uint32_t cap;             /* room in more */
+	gort__defer *more;        /* calls beyond the first GORT__DEFER_INLINE */
+	gort__defer inl[GORT__DEFER_INLINE];
+	void *jb[5];              /* __builtin_setjmp's buffer: where a recovery lands */
+} gort__frame;
+
+/* Always false (see GORT_FRAME). */
+GORT_API bool gort__defer_push(gort__frame *f, gort_func fn, void *arg);
+GORT_API void gort__frame_return(gort__frame *f);
+GORT_API GORT_NORETURN void gort__frame_fellthrough(void);
+GORT_API const void *gort__recover(void *callerfp, const gort_panic_type **type);
+
+static inline void gort__frame_exit(gort__frame *f)
+{
+	if (f->n != 0)
+		gort__frame_return(f);
+}
+
+/*
+ * GORT_FRAME(statement): first in the body of a function that defers.
+ * statement runs when a deferred call of this frame recovered a panic, and
+ * must leave the function: `return`, `return -1`, `return err`.
+ *
+ * The compiler knows a recovery only as an abnormal edge into the setjmp,
+ * taken before anything else in the function - so it may answer `return
+ * err` with err's value from before the frame began, although a deferred
+ * call has since set it, and GCC even took a function whose every path
+ * ends in a panic for one that never returns.  So each gort_defer also
+ * branches to the recovery statement, on a result that is always false but
+ * that the compiler cannot know: the statement is then reachable from
+ * after the call that received &err, and must read err from memory.  That
+ * costs a test per gort_defer.
+ */
+#define GORT_FRAME(...) \
+	__attribute__((cleanup(gort__frame_exit))) gort__frame gort__frame_; \
+	gort__frame_.n = 0; \
+	if (__builtin_expect(__builtin_setjmp(gort__frame_.jb) != 0, 0)) { \
+	gort__recovered_: __attribute__((unused)); \
+		__VA_ARGS__; \
+		gort__frame_fellthrough(); \
+	}
+
+/* defer fn(arg), in a function that opened with GORT_FRAME. */
+#define gort_defer(fn, arg) \
+	do { \
+		if (__builtin_expect(gort__defer_push(&gort__frame_, (fn), (arg)), 0)) \
+			goto gort__recovered_; \
+	} while (0)
+
+/* recover(): only in a function deferred with gort_defer.  The type, in
+ * gort_recover_typed, is set to the panic value's type (NULL: none). */
+#define gort_recover() ((const void *)gort__recover(__builtin_frame_address(0), NULL))
+#define gort_recover_typed(typep) gort__recover(__builtin_frame_address(0), (typep))
 
 /* ---- Channels (Go's chan) ------------------------------------------------- */
 

@@ -114,4 +114,56 @@ gort__gostart:
 	.cfi_endproc
 	.size	gort__gostart, .-gort__gostart
 
+/*
+ * void gort__calldefer(gort_func fn, void *arg, uintptr_t *sp)
+ * Calls fn(arg) as a panic runs a deferred call, first storing the stack
+ * pointer at the call in *sp: the deferred call's frame address is then
+ * sp - 16 (return address, saved rbp), which is how gort__recover tells
+ * that it was called directly by the deferred call (Go's argp check).
+ */
+	.globl	gort__calldefer
+	.hidden	gort__calldefer
+	.type	gort__calldefer, @function
+	.p2align 4
+gort__calldefer:
+	.cfi_startproc
+	pushq	%rbp
+	.cfi_def_cfa_offset 16
+	.cfi_offset rbp, -16
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register rbp
+	movq	%rsp, (%rdx)		/* 16-byte aligned: the call's sp */
+	movq	%rdi, %rax
+	movq	%rsi, %rdi
+	call	*%rax
+	popq	%rbp
+	.cfi_def_cfa rsp, 8
+	ret
+	.cfi_endproc
+	.size	gort__calldefer, .-gort__calldefer
+
+/*
+ * gort__sigpanic_tramp: the signal handler points a faulting goroutine here
+ * (Go's sigpanic injection), having pushed the faulting pc as if the faulting
+ * instruction had called us, so an unwinder sees the faulting frame as our
+ * caller.  The faulting code's rsp may have any alignment: realign, under
+ * a frame pointer the CFI describes, and call gort__sigpanic (noreturn).
+ */
+	.globl	gort__sigpanic_tramp
+	.hidden	gort__sigpanic_tramp
+	.type	gort__sigpanic_tramp, @function
+	.p2align 4
+gort__sigpanic_tramp:
+	.cfi_startproc
+	pushq	%rbp
+	.cfi_def_cfa_offset 16
+	.cfi_offset rbp, -16
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register rbp
+	andq	$-16, %rsp
+	call	gort__sigpanic
+	ud2
+	.cfi_endproc
+	.size	gort__sigpanic_tramp, .-gort__sigpanic_tramp
+
 	.section .note.GNU-stack,"",@progbits

@@ -171,6 +171,12 @@ static void print_other(G *gp, void *cur)
 	gort__traceback(gp);
 }
 
+/* printothers: every live goroutine but except, as printgoroutines does. */
+void gort__printothers(G *except)
+{
+	gort__forEachG(print_other, except);
+}
+
 /*
  * printgoroutines prints, as Go does after a fatal error, the failing
  * goroutine (cur, if any) and then every other live goroutine in creation
@@ -187,7 +193,7 @@ void gort__printgoroutines(G *cur)
 		gort__goroutineheader(cur);
 		gort__traceback(cur);
 	}
-	gort__forEachG(print_other, cur);
+	gort__printothers(cur);
 }
 
 /*

@@ -590,6 +590,9 @@ static G *goexit0(void *arg)
 	mp->lockedExt = 0;
 	gp->fn = NULL;
 	gp->arg = NULL;
+	gp->paniconfault = false;
+	gp->frame = NULL;
+	gp->panic = NULL;
 	gort__stackfree(pp, gp->stack, gp->stacksize);
 	gp->stack = (stack){0, 0};
 	gfput(pp, gp);
@@ -2319,7 +2322,8 @@ void gort_gosched(void)
 
 void gort_goexit(void)
 {
-	gort__current_goroutine("gort_goexit");
+	G *gp = gort__current_goroutine("gort_goexit");
+	gort__goexit_defers(gp); /* Go's Goexit runs the deferred calls first */
 	goexit1();
 }
 

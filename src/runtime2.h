@@ -223,6 +223,14 @@ struct G {
 	_Atomic uint32_t selectDone; /* a waker has claimed this select */
 	G *schedlink;         /* next on a gList */
 
+	/* defer, panic, recover (panic.c) */
+	gort__frame *frame;   /* innermost frame with deferred calls pending */
+	struct gpanic *panic; /* innermost panic (or Goexit) under way; older ones follow link */
+	bool paniconfault;    /* gort_set_panic_on_fault */
+	/* the last fault, for sigpanic and the report (signal_unix.c): Go's g.sig* */
+	int32_t sig;
+	uintptr_t sigcode0, sigcode1, sigpc;
+
 	/* gort_go_args copies the caller's block here; arg then points at it. */
 	_Alignas(16) unsigned char args[GORT_GO_ARGS_MAX];
 };
@@ -433,7 +441,8 @@ extern int32_t gort__ncpu;
  */
 __attribute__((noreturn, cold)) void gort__throw(const char *msg);
 __attribute__((noreturn, cold)) void gort__fatal(const char *msg);
-/* panic is Go's panic with a plain message: every runtime panic goes here. */
+/* panic is Go's panic with a runtime error (a plainError: printed as is):
+ * every runtime panic goes here.  It can be recovered (panic.c). */
 __attribute__((noreturn, cold)) void gort__panic(const char *msg);
 
 #define gort__assert(cond, msg) \
@@ -609,6 +618,32 @@ void gort__unminitsignals(M *mp);
 __attribute__((noreturn)) void gort__stackoverflow_canary(G *gp);
 bool gort__sigctx_ordinary_mask(const struct ucontext_t *uc);
 
+/* ---- panic.c: defer, panic, recover -------------------------------------- */
+
+/*
+ * gpanic is one panic under way (Go's _panic), on the stack of the function
+ * that started it: gopanic, or gort__goexit_defers for a Goexit.  The
+ * goroutine's panics form a list, newest first; sp tells which frames it
+ * was started under (the stack grows down).
+ */
+typedef struct gpanic gpanic;
+struct gpanic {
+	gpanic *link;              /* the panic that was under way when this one started */
+	const void *value;
+	const gort_panic_type *type;
+	uintptr_t sp;              /* where it started: the frame address of gopanic (or of Goexit's walk) */
+	uintptr_t defersp;         /* rsp at the call of the deferred call running now */
+	int32_t sig;               /* started by a fault: its signal (for the report) */
+	bool recovered;            /* a deferred call called gort_recover */
+	bool goexit;               /* not a panic: gort_goexit running deferred calls */
+	void *jb[5];               /* goexit: where to resume after a recovery below it */
+};
+
+void gort__goexit_defers(G *gp);
+__attribute__((noreturn)) void gort__sigpanic(void);
+/* The report for a fault that is not turned into a panic (signal_unix.c). */
+__attribute__((noreturn)) void gort__fatalsignal(G *gp, const void *ucontext, bool nilderef);
+
 /* ---- traceback.c ----------------------------------------------------------- */
 
 /*
@@ -637,6 +672,7 @@ void gort__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void gort__goroutineheader(G *gp);
 void gort__goroutineheader_fmt(G *gp, char *buf, size_t n);
 void gort__printgoroutines(G *cur);
+void gort__printothers(G *except);
 __attribute__((noreturn)) void gort__exit(int code);
 
 /* ---- asm_amd64.S -------------------------------------------------------- */
@@ -648,5 +684,10 @@ void gort__mcall(void **savesp, void *g0sp, G *(*fn)(void *), void *arg);
 __attribute__((noreturn)) void gort__gogo(void *sp);
 /* Build the first frame of a new goroutine at the top of its stack. */
 void *gort__gostartframe(uintptr_t stacktop, G *gp);
+/* Call fn(arg), storing in *sp the stack pointer at the call (for recover). */
+void gort__calldefer(gort_func fn, void *arg, uintptr_t *sp);
+/* Where a fault resumes when it becomes a panic: calls gort__sigpanic on
+ * an aligned stack, under a frame whose return address is the faulting pc. */
+void gort__sigpanic_tramp(void);
 
 #endif /* GORT_RUNTIME2_H */

@@ -1,17 +1,32 @@
 /*
- * signal_unix.c - signals (Go's signal_unix.go): the one that turns a stack
- * overflow into Go's report instead of a silent SIGSEGV, and SIGURG, which
- * preempts (only with GODEBUG=asyncpreemptoff=0; preempt.c).
+ * signal_unix.c - signals (Go's signal_unix.go): faults (SIGSEGV, SIGBUS),
+ * which become Go's reports or panics instead of a silent death, and
+ * SIGURG, which preempts (only with GODEBUG=asyncpreemptoff=0; preempt.c).
  *
  * Every M runs signal handlers on its own alternate stack (sigaltstack), so
  * a goroutine that has run off the end of its stack can still be reported.
- * A SIGSEGV or SIGBUS whose address lies in the running goroutine's guard
- * region is a stack overflow: Go's three lines, the goroutine's header,
- * exit status 2.  Any other fault is not ours: it goes to the handler that
- * was installed before gort_main, or kills the process as it would have.
+ * A fault in a goroutine is, in this order:
+ *   1. a stack overflow, if its address or the stack pointer lies in the
+ *      goroutine's guard region: Go's three lines, the goroutine, exit 2;
+ *   2. a panic, if the goroutine asked for it (gort_set_panic_on_fault)
+ *      and the faulting code is its own, not gort's (gort's code may hold a
+ *      runtime lock, which a recovery would never release): the handler
+ *      makes the goroutine call sigpanic where it faulted - the faulting pc
+ *      pushed as a return address, rip set to gort__sigpanic_tramp - so the
+ *      panic runs on the goroutine's own stack once the handler returns
+ *      (Go's sigpanic injection, sigctxt.preparePanic);
+ *   3. otherwise Go's report: below address 0x1000 the nil-dereference
+ *      panic's ("panic: runtime error: invalid memory address or nil
+ *      pointer dereference"), elsewhere "unexpected fault address" and
+ *      "fatal error: fault"; then "[signal SIGSEGV: segmentation violation
+ *      code=... addr=... pc=...]" and the goroutine; exit 2.
+ * A fault outside any goroutine (a thread gort does not own, or the
+ * scheduler's g0) is not ours: it goes to the handler that was installed
+ * before gort_main, or kills the process as it would have.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -54,16 +69,93 @@ static void forward(int sig, siginfo_t *info, void *ctx)
 	signal(sig, SIG_DFL);
 }
 
+/* The linker defines these when libgort.a's code (section gort_text) is linked in. */
+extern const char __start_gort_text[] __attribute__((weak));
+extern const char __stop_gort_text[] __attribute__((weak));
+
+/* gort's code: section gort_text when libgort.a is linked in; else the
+ * executable segment that holds gort's functions (libgort.so). */
+static uintptr_t gorttext_lo, gorttext_hi;
+
+static int find_gort_segment(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t ours = (uintptr_t)arg;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && ours >= lo && ours < lo + ph->p_memsz) {
+			gorttext_lo = lo;
+			gorttext_hi = lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void findgorttext(void)
+{
+	if (__start_gort_text != NULL && __stop_gort_text != NULL) {
+		gorttext_lo = (uintptr_t)__start_gort_text;
+		gorttext_hi = (uintptr_t)__stop_gort_text;
+		return;
+	}
+	dl_iterate_phdr(find_gort_segment, (void *)(uintptr_t)gort__initsig);
+	if (gorttext_hi == 0) /* not found: everything counts as gort's */
+		gorttext_hi = UINTPTR_MAX;
+}
+
+/* in_gort_text: is pc in gort's own code? */
+static bool in_gort_text(uintptr_t pc)
+{
+	return pc >= gorttext_lo && pc < gorttext_hi;
+}
+
+/*
+ * preparepanic makes the interrupted goroutine call sigpanic as if the
+ * faulting instruction had called it (Go's preparePanic).  A pc of 0 is a
+ * call through a NULL function pointer: the return address the call
+ * pushed already names the caller.  Returns false if there is no room.
+ */
+static bool preparepanic(G *gp, ucontext_t *uc, uintptr_t pc)
+{
+	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+	if (pc != 0) {
+		if (sp - 8 < gp->stack.lo + 256 || sp > gp->stack.hi)
+			return false;
+		sp -= 8;
+		*(uintptr_t *)sp = pc;
+	}
+	uc->uc_mcontext.gregs[REG_RSP] = (greg_t)sp;
+	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)gort__sigpanic_tramp;
+	return true;
+}
+
+/* sighandler: SIGSEGV and SIGBUS (Go's sighandler for a synchronous signal). */
 static void sighandler(int sig, siginfo_t *info, void *ctx)
 {
 	G *gp = gort__getg();
-	if (gp != NULL && gp->m != NULL && gp != &gp->m->g0) {
-		uintptr_t addr = (uintptr_t)info->si_addr;
-		uintptr_t sp = (uintptr_t)((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RSP];
-		if (gort__stack_guard_contains(gp, addr) || gort__stack_guard_contains(gp, sp))
-			stackoverflow(gp, sp);
+	if (gp == NULL || gp->m == NULL || gp == &gp->m->g0) {
+		forward(sig, info, ctx);
+		return;
 	}
-	forward(sig, info, ctx);
+	ucontext_t *uc = ctx;
+	uintptr_t addr = (uintptr_t)info->si_addr;
+	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	if (gort__stack_guard_contains(gp, addr) || gort__stack_guard_contains(gp, sp))
+		stackoverflow(gp, sp);
+
+	gp->sig = sig;
+	gp->sigcode0 = (uintptr_t)(uint32_t)info->si_code;
+	gp->sigcode1 = addr;
+	gp->sigpc = pc;
+	if (gp->paniconfault && info->si_code > 0 && !in_gort_text(pc) && preparepanic(gp, uc, pc))
+		return; /* sigreturn: the goroutine calls sigpanic */
+	/* Go's sigpanic: which faults are the nil dereference panic. */
+	int code = info->si_code;
+	bool nil = addr < 0x1000 && (sig == SIGSEGV ? code == 0 || code == SEGV_MAPERR || code == SEGV_ACCERR
+	                                            : code == BUS_ADRERR);
+	gort__fatalsignal(gp, ctx, nil);
 }
 
 /*
@@ -104,6 +196,7 @@ bool gort__sigctx_ordinary_mask(const ucontext_t *uc)
 void gort__initsig(void)
 {
 	struct sigaction sa;
+	findgorttext();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = sighandler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;

@@ -559,7 +559,10 @@ static ssize_t sys_write(gort_conn *c, const void *buf, size_t n, const struct s
  * EAGAIN, so park at once (a request/response server saves one system
  * call in three).  An arrival after that read makes an edge, and the edge
  * sets the word to pdReady, so this never sleeps through data: at worst it
- * waits for the next netpoll to hand it over.
+ * waits for the next netpoll to hand it over.  The end of the stream is not
+ * an arrival to wait for - a short read may have consumed the FIN whose
+ * edge came before it - so once the poller has seen a hang-up or an error
+ * (pollquiet), reads always try the call.
  */
 static int read_start(gort_conn *c)
 {

@@ -70,6 +70,7 @@ pollDesc *gort__pollalloc(void)
 	             "pollalloc: descriptor still has a waiter");
 	atomic_fetch_add(&pd->fdseq, 1);
 	atomic_store(&pd->info, 0);
+	atomic_store(&pd->hup, false);
 	pd->any = false;
 	return pd;
 }
@@ -194,11 +195,18 @@ int gort__pollreset(pollDesc *pd, int mode)
 	return pollNoError;
 }
 
-/* pollquiet: no edge in this direction since the last pollreset or
- * pollwait consumed one (the word is pdNil).  A racy peek, for a hint. */
+/*
+ * pollquiet: no edge in this direction since the last pollreset or
+ * pollwait consumed one (the word is pdNil), and never a hang-up or error.
+ * Those are states, not arrivals: a read that consumed the end of stream
+ * (or returned data before a pending error) leaves no edge to come, so
+ * their event, once seen, must keep readers trying the call.  (The flag is
+ * set before the event's edge is stored, so a reader whose reset took that
+ * edge sees the flag too.)
+ */
 bool gort__pollquiet(pollDesc *pd, int mode)
 {
-	return atomic_load_explicit(gpp_of(pd, mode), memory_order_acquire) == pdNil;
+	return atomic_load(gpp_of(pd, mode)) == pdNil && !atomic_load(&pd->hup);
 }
 
 /* pollwait blocks until the descriptor is ready in this direction (after

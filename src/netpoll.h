@@ -29,6 +29,7 @@ struct pollDesc {
 	bool any;                 /* gort_fd_wait's: every event counts as 'r' */
 	_Atomic uint32_t fdseq;   /* bumped on each reuse: tags its epoll events */
 	_Atomic uint32_t info;    /* pollClosing | pollExpired* */
+	_Atomic bool hup;         /* an event said hang-up or error: that state lasts */
 	_Atomic uintptr_t rg, wg; /* pdNil, pdReady, pdWait or a parked G (netpoll.c) */
 	timer rt, wt;             /* the read and write deadlines */
 };

@@ -101,6 +101,8 @@ static void ready(gList *list, pollDesc *pd, uint32_t ev)
 	bool w = ev & (EPOLLOUT | EPOLLHUP | EPOLLERR);
 	if (pd->any)
 		r = true, w = false; /* gort_fd_wait parks in 'r' for any event */
+	if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		atomic_store(&pd->hup, true); /* before the edge: see pollquiet */
 	G *gp;
 	if (r && (gp = gort__netpollunblock(pd, 'r', true)) != NULL)
 		gort__glist_push(list, gp);

@@ -9,6 +9,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "runtime2.h"
@@ -120,8 +121,14 @@ static const char *const gstatus_strings[] = {
 	[Gsyscall] = "syscall", [Gwaiting] = "waiting",   [Gdead] = "dead",
 };
 
-/* goroutineheader prints "goroutine N [state]:" as Go's traceback does. */
-void gort__goroutineheader(G *gp)
+/*
+ * goroutineheader prints "goroutine N [state]:" as Go's traceback does:
+ * the state is the wait reason of a waiting goroutine; ", N minutes" is
+ * added when a waiting goroutine or one in a system call has been so for a
+ * minute or more, ", locked to thread" when it is.  goroutineheader_at
+ * takes the time to measure from (nanotime), so tests can fake the clock.
+ */
+void gort__goroutineheader_at(G *gp, int64_t now)
 {
 	uint32_t s = gort__readgstatus(gp);
 	const char *status = "???";
@@ -129,8 +136,27 @@ void gort__goroutineheader(G *gp)
 		status = gstatus_strings[s];
 	if (s == Gwaiting && gp->waitreason != waitReasonZero)
 		status = gort__waitreason_string((waitReason)gp->waitreason);
-	gort__printf("goroutine %lld [%s%s]:\n", (long long)gp->goid, status,
+	char minutes[40] = ""; /* ", N minutes" */
+	int64_t since = gp->waitsince;
+	if ((s == Gwaiting || s == Gsyscall) && since != 0 && now - since >= 60 * (int64_t)1000000000) {
+		char digits[24];
+		int n = 0;
+		for (uint64_t m = (uint64_t)(now - since) / 60000000000ull; m != 0 || n == 0; m /= 10)
+			digits[n++] = (char)('0' + m % 10);
+		char *p = minutes;
+		*p++ = ',';
+		*p++ = ' ';
+		while (n > 0)
+			*p++ = digits[--n];
+		memcpy(p, " minutes", sizeof " minutes");
+	}
+	gort__printf("goroutine %lld [%s%s%s]:\n", (long long)gp->goid, status, minutes,
 	             gp->lockedm != NULL ? ", locked to thread" : "");
+}
+
+void gort__goroutineheader(G *gp)
+{
+	gort__goroutineheader_at(gp, gort__nanotime());
 }
 
 static void print_other(G *gp, void *cur)

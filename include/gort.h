@@ -45,16 +45,27 @@
  *     GORT_SEED        seed for the scheduler's random choices (steal order);
  *                      unset means a fresh seed per run
  *     GODEBUG          Go's comma-separated key=value settings (unknown keys
- *                      are ignored).  gort knows one:
+ *                      are ignored).  gort knows:
  *                      asyncpreemptoff=0  preempt by signal too (below);
  *                      asyncpreemptoff=1  cooperative only: the default,
  *                                         where Go's default is 0
+ *                      schedtrace=N       Go's "SCHED ..." line on stderr
+ *                                         every N ms
+ *                      scheddetail=1      with schedtrace: a line per P,
+ *                                         M and G too, as in Go
+ *                      dumpsummary=1      gort's own: the SIGQUIT dump
+ *                                         prints each kind of goroutine
+ *                                         once, with its count and ids
  *     GOTRACEBACK      how much a fatal error prints, as in Go: none (or 0)
  *                      no goroutines; single (the default) the failing one
  *                      (a fatal error such as a deadlock shows all); all
  *                      (or 1) every goroutine; system (or 2) also gort's
  *                      own frames; crash: system, then SIGABRT (a core
  *                      dump) instead of exit status 2
+ *
+ * SIGQUIT (kill -QUIT) prints every goroutine - "goroutine N [state,
+ * M minutes, locked to thread]:" - and exits with status 2, as in Go;
+ * unless the program installed a SIGQUIT handler before gort_main.
  *
  * Threads, __thread and errno inside goroutines
  * ---------------------------------------------
@@ -843,6 +854,67 @@ GORT_API int gort_conn_fd(gort_conn *c);
 #define GORT_READABLE 1
 #define GORT_WRITABLE 2
 GORT_API int gort_fd_wait(int fd, int events, int64_t deadline);
+
+/* ---- Metrics (Go's runtime/metrics) -----------------------------------------
+ *
+ * gort_read_metrics fills *m with the scheduler's state and counters since
+ * start-up.  It is meant to be called often (once a second is cheap): it
+ * reads per-P counters without stopping anything, takes sched.lock once,
+ * and counts goroutines by state in chunks of 4096 under the lock of the
+ * goroutine list (about 1 ns a goroutine: bench/metrics.c).  Values are a
+ * racy snapshot, as Go's are: exact when the program is quiet.  Call it
+ * from a goroutine.
+ *
+ * Versioning: fields are only ever appended, never changed or removed.
+ * The caller sets m->size = sizeof(gort_metrics) as it was compiled; the
+ * library fills the fields it knows within that size, zeroes any further
+ * ones it does not know, and sets m->version to its GORT_METRICS_VERSION,
+ * which tells which fields are real.  Returns 0, or -1 if m->size is
+ * smaller than version 1's struct.
+ *
+ *     gort_metrics m = {.size = sizeof m};
+ *     gort_read_metrics(&m);
+ */
+#define GORT_METRICS_VERSION 1
+#define GORT_METRICS_SCHEDLAT_BUCKETS 24
+
+typedef struct gort_metrics {
+	uint32_t version;                 /* out: the library's GORT_METRICS_VERSION */
+	uint32_t size;                    /* in: sizeof(gort_metrics) */
+	/* ---- version 1 ---- */
+	int64_t uptime_ns;                /* since gort_main */
+	int64_t goroutines;               /* live goroutines: the four below */
+	int64_t goroutines_runnable;      /* queued, not running */
+	int64_t goroutines_running;
+	int64_t goroutines_syscall;       /* in gort_entersyscall..gort_exitsyscall */
+	int64_t goroutines_waiting;       /* blocked: channel, select, sync, sleep, I/O */
+	int64_t threads;                  /* Ms (OS threads running goroutines), not sysmon */
+	int64_t threads_idle;             /* Ms asleep for want of work */
+	int64_t threads_spinning;         /* Ms looking for work */
+	int64_t procs;                    /* GOMAXPROCS */
+	int64_t procs_idle;
+	int64_t runqueue_global;          /* runnable goroutines on the global queue */
+	int64_t runqueue_local;           /* ... on the Ps' queues, runnext included */
+	int64_t runqueue_local_max;       /* ... on the longest one */
+	uint64_t context_switches;        /* goroutines started or resumed on an M */
+	uint64_t spawns;                  /* goroutines created */
+	uint64_t steals;                  /* successful steals from another P's queue */
+	uint64_t stolen_goroutines;       /* goroutines those steals moved */
+	/*
+	 * Scheduling latency - from runnable (spawned, readied, yielded) to
+	 * running - of one in sched_latency_sample_period readies per P (a
+	 * clock read for each would cost more than a hand-off).  Bucket 0
+	 * counts latencies below 256 ns, bucket i in [2^(i+7), 2^(i+8)) ns,
+	 * the last one 2^30 ns (~1.07 s) or more: gort_metrics_sched_latency_ns.
+	 */
+	uint64_t sched_latency_sample_period;
+	uint64_t sched_latency[GORT_METRICS_SCHEDLAT_BUCKETS];
+} gort_metrics;
+
+GORT_API int gort_read_metrics(gort_metrics *m);
+
+/* The lower bound, in ns, of scheduling latency bucket i (0 for i = 0). */
+GORT_API int64_t gort_metrics_sched_latency_ns(int i);
 
 #ifdef __cplusplus
 }

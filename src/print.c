@@ -123,43 +123,71 @@ static const char *const gstatus_strings[] = {
 	[Gsyscall] = "syscall", [Gwaiting] = "waiting",   [Gdead] = "dead",
 };
 
-/*
- * goroutineheader_fmt writes "goroutine N [state]:\n", Go's header, into
- * buf (n bytes, NUL-terminated, truncated if need be); goroutineheader
- * prints it.
- */
-void gort__goroutineheader_fmt(G *gp, char *buf, size_t n)
+/* putdec appends v in decimal at *p (below end), for goroutineheader_fmt. */
+static void putdec(char **p, const char *end, unsigned long long v)
 {
+	char digits[24];
+	int n = 0;
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0 && *p < end)
+		*(*p)++ = digits[--n];
+}
+
+static void putstrn(char **p, const char *end, const char *s)
+{
+	while (*s != '\0' && *p < end)
+		*(*p)++ = *s++;
+}
+
+/*
+ * goroutineheader_fmt writes Go's header, "goroutine N [state]:\n", into
+ * buf (n bytes, NUL-terminated, truncated if need be): the state is the
+ * wait reason of a waiting goroutine; ", N minutes" is added when a waiting
+ * goroutine or one in a system call has been so for a minute or more,
+ * ", locked to thread" when it is.  now is the time to measure from
+ * (nanotime), so tests can fake the clock; goroutineheader_at prints it.
+ */
+void gort__goroutineheader_fmt(G *gp, int64_t now, char *buf, size_t n)
+{
+	if (n == 0)
+		return;
 	uint32_t s = gort__readgstatus(gp);
 	const char *status = "???";
 	if (s < sizeof gstatus_strings / sizeof gstatus_strings[0] && gstatus_strings[s] != NULL)
 		status = gstatus_strings[s];
 	if (s == Gwaiting && gp->waitreason != waitReasonZero)
 		status = gort__waitreason_string((waitReason)gp->waitreason);
-	char id[24];
-	int i = sizeof id;
-	id[--i] = '\0';
-	unsigned long long v = (unsigned long long)gp->goid;
-	do {
-		id[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	const char *parts[] = {"goroutine ", id + i, " [", status,
-	                       gp->lockedm != NULL ? ", locked to thread" : "", "]:\n"};
-	size_t len = 0;
-	for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
-		for (const char *p = parts[k]; *p != '\0' && len + 1 < n; p++)
-			buf[len++] = *p;
-	if (n > 0)
-		buf[len] = '\0';
+	char *p = buf;
+	const char *end = buf + n - 1;
+	putstrn(&p, end, "goroutine ");
+	putdec(&p, end, (unsigned long long)gp->goid);
+	putstrn(&p, end, " [");
+	putstrn(&p, end, status);
+	int64_t since = gp->waitsince;
+	if ((s == Gwaiting || s == Gsyscall) && since != 0 && now - since >= 60 * (int64_t)1000000000) {
+		putstrn(&p, end, ", ");
+		putdec(&p, end, (unsigned long long)(now - since) / 60000000000ull);
+		putstrn(&p, end, " minutes");
+	}
+	if (gp->lockedm != NULL)
+		putstrn(&p, end, ", locked to thread");
+	putstrn(&p, end, "]:\n");
+	*p = '\0';
 }
 
-/* goroutineheader prints "goroutine N [state]:" as Go's traceback does. */
+void gort__goroutineheader_at(G *gp, int64_t now)
+{
+	char buf[200];
+	gort__goroutineheader_fmt(gp, now, buf, sizeof buf);
+	gort__printf("%s", buf);
+}
+
 void gort__goroutineheader(G *gp)
 {
-	char buf[160];
-	gort__goroutineheader_fmt(gp, buf, sizeof buf);
-	gort__printf("%s", buf);
+	gort__goroutineheader_at(gp, gort__nanotime());
 }
 
 static void print_other(G *gp, void *cur)

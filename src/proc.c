@@ -348,6 +348,35 @@ static void dropg(M *mp, G *gp, uint32_t status)
 	gp->m = NULL;
 }
 
+/* ---- scheduling latency, sampled (metrics.c) ------------------------------ */
+
+/*
+ * lat_stamp: gp was just made runnable on pp.  One ready in SCHEDLAT_SAMPLE
+ * per P is timed - the clock read costs ~20 ns, a hand-off ~11 ns - and
+ * execute adds the time it waited to the running P's histogram.  (Go's
+ * runtime/metrics /sched/latencies samples too: every 8th transition.)
+ */
+static inline void lat_stamp(P *pp, G *gp)
+{
+	if (__builtin_expect(++pp->metrics.readytick % SCHEDLAT_SAMPLE != 0, 1))
+		return;
+	gp->runnablesince = gort__nanotime();
+	gp->latsample = true;
+}
+
+static __attribute__((noinline)) void lat_record(P *pp, G *gp)
+{
+	gp->latsample = false;
+	uint64_t lat = (uint64_t)(gort__nanotime() - gp->runnablesince);
+	int b = 0;
+	if (lat >= 256) {
+		b = 64 - __builtin_clzll(lat) - 8;
+		if (b > SCHEDLAT_BUCKETS - 1)
+			b = SCHEDLAT_BUCKETS - 1;
+	}
+	gort__pcount(&pp->metrics.schedlat[b], 1);
+}
+
 /* ---- Gs: creation, free lists, exit ------------------------------------ */
 
 static void allgadd(G *gs, int n)
@@ -549,6 +578,9 @@ static int64_t newproc(M *mp, int64_t parentgoid, uintptr_t pc, gort_func fn, vo
 		pp->goidcacheend = pp->goidcache + GOID_BATCH;
 	}
 	newg->goid = pp->goidcache++;
+	newg->latsample = false;
+	gort__pcount(&pp->metrics.nspawn, 1);
+	lat_stamp(pp, newg);
 	atomic_store_explicit(&newg->atomicstatus, Grunnable, memory_order_release);
 
 	runqput(pp, newg, true);
@@ -692,6 +724,9 @@ static G *execute(M *mp, G *gp, bool inheritTime)
 	mp->curg = gp;
 	gp->m = mp;
 	casgstatus(gp, Grunnable, Grunning);
+	gort__pcount(&mp->p->metrics.nswitch, 1);
+	if (__builtin_expect(gp->latsample, 0))
+		lat_record(mp->p, gp);
 	if (!inheritTime)
 		atomic_store_explicit(&mp->p->schedtick,
 		                      atomic_load_explicit(&mp->p->schedtick, memory_order_relaxed) + 1,
@@ -753,8 +788,10 @@ static G *stealwork(M *mp, int64_t now, bool *stop, int64_t *pollUntil)
 				}
 			}
 			G *gp = runqsteal(pp, p2, lastpass);
-			if (gp != NULL)
+			if (gp != NULL) {
+				gort__pcount(&pp->metrics.nsteal, 1);
 				return gp;
+			}
 		}
 	}
 	return NULL;
@@ -1028,6 +1065,7 @@ void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason)
 	mp->waitlock = lock;
 	mp->waitunlockf = unlockf;
 	gp->waitreason = (uint8_t)reason;
+	gp->waitsince = gort__coarsenow();
 	mcall(park_m, false);
 }
 
@@ -1056,6 +1094,7 @@ void gort__goready(G *gp)
 	M *mp = gort__getm();
 	gort__assert(mp->p != NULL, "goready: no P");
 	casgstatus(gp, Gwaiting, Grunnable);
+	lat_stamp(mp->p, gp);
 	runqput(mp->p, gp, true);
 	wakep();
 }
@@ -1065,6 +1104,7 @@ static G *gosched_m(void *arg)
 	G *gp = arg;
 	M *mp = enter_g0(gp);
 	dropg(mp, gp, Grunnable);
+	lat_stamp(mp->p, gp);
 	gort__lock(&sched.lock);
 	globrunqput(gp);
 	gort__unlock(&sched.lock);
@@ -1303,6 +1343,7 @@ static G *runqsteal(P *pp, P *p2, bool stealRunNextG)
 	uint32_t n = runqgrab(p2, pp->runq, t, stealRunNextG);
 	if (n == 0)
 		return NULL;
+	gort__pcount(&pp->metrics.nstolen, n);
 	n--;
 	G *gp = slot_load(pp, t + n);
 	if (n == 0)
@@ -1427,6 +1468,18 @@ static P *pidleget(void)
 	return pp;
 }
 
+/* pmetrics_fold adds the counters of from to sum. */
+static void pmetrics_fold(pmetrics *sum, pmetrics *from)
+{
+	gort__pcount(&sum->nswitch, atomic_load_explicit(&from->nswitch, memory_order_relaxed));
+	gort__pcount(&sum->nspawn, atomic_load_explicit(&from->nspawn, memory_order_relaxed));
+	gort__pcount(&sum->nsteal, atomic_load_explicit(&from->nsteal, memory_order_relaxed));
+	gort__pcount(&sum->nstolen, atomic_load_explicit(&from->nstolen, memory_order_relaxed));
+	for (int i = 0; i < SCHEDLAT_BUCKETS; i++)
+		gort__pcount(&sum->schedlat[i],
+		             atomic_load_explicit(&from->schedlat[i], memory_order_relaxed));
+}
+
 static P *newP(int32_t id)
 {
 	P *pp = aligned_alloc(64, (sizeof(P) + 63) & ~(size_t)63);
@@ -1456,6 +1509,8 @@ static void pdestroy(P *pp, P *heir)
 		globrunqputhead(next);
 	gfpurge(pp);
 	gort__stackcache_flush(pp);
+	pmetrics_fold(&sched.retired, &pp->metrics);
+	memset(&pp->metrics, 0, sizeof pp->metrics);
 	atomic_store(&pp->status, Pdead);
 }
 
@@ -1902,6 +1957,7 @@ void gort_entersyscall(void)
 	M *mp = gp->m;
 	P *pp = mp->p;
 	casgstatus(gp, Grunning, Gsyscall);
+	gp->waitsince = gort__coarsenow();
 	atomic_store_explicit(&pp->syscalltick,
 	                      atomic_load_explicit(&pp->syscalltick, memory_order_relaxed) + 1,
 	                      memory_order_relaxed);
@@ -2148,10 +2204,14 @@ static void sysmon_netpoll(int64_t now)
  * if nobody has for 10 ms.  It reads the world racily, as Go's does:
  * what it finds is a hint to act on, never a fact to rely on.
  */
+_Atomic int32_t gort__sysmontid;
+
 static void *sysmon(void *arg)
 {
 	uint32_t delay = SYSMON_MIN_US;
 	int idle = 0;
+	int64_t lasttrace = 0;
+	atomic_store(&gort__sysmontid, gort__gettid());
 	for (;;) {
 		if (idle == 0)
 			delay = SYSMON_MIN_US;
@@ -2165,13 +2225,180 @@ static void *sysmon(void *arg)
 		atomic_store(&sched.sysmonlongsleep, 0);
 		bool kicked = atomic_exchange(&sched.sysmonwake, 0) != 0;
 		int64_t now = gort__nanotime();
+		atomic_store_explicit(&sched.coarsenow, now, memory_order_relaxed);
 		sysmon_netpoll(now); /* does not count as activity, as in Go */
 		if (retake(now) != 0 || kicked)
 			idle = 0;
 		else
 			idle++;
+		if (gort__debug.schedtrace > 0 &&
+		    (lasttrace == 0 || lasttrace + (int64_t)gort__debug.schedtrace * 1000000 <= now)) {
+			lasttrace = now;
+			gort__schedtrace(gort__debug.scheddetail > 0);
+		}
 	}
 	return NULL;
+}
+
+/* ---- what sysmon, the SIGQUIT dump and gort_read_metrics read ------------- */
+
+/*
+ * schedtrace prints Go's GODEBUG=schedtrace line (and with detailed, as
+ * scheddetail=1, a line per P, per M and per G), field for field as Go
+ * 1.22 does (go-formats.md 3.1).  Fields gort has no use for print Go's
+ * constant value: needspinning=0 (gort wakes a spinning M directly),
+ * sysmonwait=false (sysmon never stops), and on M lines mallocing=0
+ * throwing=0 preemptoff= locks=0 dying=0 blocked=false.  G lines list
+ * every G that ever ran a goroutine, dead ones too, as Go's allgs does.
+ * Called by sysmon, which holds no P: it takes sched.lock as Go's does,
+ * and reads the rest racily.
+ */
+void gort__schedtrace(bool detailed)
+{
+	int64_t now = gort__nanotime();
+	gort__lock(&sched.lock);
+	P **ps = allp;
+	int32_t np = atomic_load(&gomaxprocs);
+	gort__printf("SCHED %lldms: gomaxprocs=%d idleprocs=%d threads=%lld spinningthreads=%d "
+	             "needspinning=0 idlethreads=%d runqueue=%d",
+	             (long long)((now - sched.starttime) / 1000000), np, atomic_load(&sched.npidle),
+	             (long long)mcount(), atomic_load(&sched.nmspinning), sched.nmidle,
+	             atomic_load(&sched.runqsize));
+	if (detailed)
+		gort__printf(" gcwaiting=%s nmidlelocked=%d stopwait=%d sysmonwait=false\n",
+		             atomic_load(&sched.gcwaiting) ? "true" : "false", sched.nmidlelocked,
+		             sched.stopwait);
+	/* Go prints the queue lengths as one "[a b c]" built piece by piece;
+	 * here it is built in a buffer, so that the line is one write. */
+	char line[512];
+	size_t n = 0;
+	line[0] = '\0';
+	for (int32_t i = 0; i < np; i++) {
+		P *pp = ps[i];
+		M *mp = pp->m;
+		uint32_t h = atomic_load(&pp->runqhead), t = atomic_load(&pp->runqtail);
+		if (detailed) {
+			char mid[24] = "nil";
+			if (mp != NULL)
+				snprintf(mid, sizeof mid, "%lld", (long long)mp->id);
+			gort__printf("  P%d: status=%u schedtick=%u syscalltick=%u m=%s runqsize=%u "
+			             "gfreecnt=%d timerslen=%d\n",
+			             i, atomic_load(&pp->status), atomic_load(&pp->schedtick),
+			             atomic_load(&pp->syscalltick), mid, t - h, atomic_load(&pp->gfreecnt),
+			             pp->ntimers);
+			continue;
+		}
+		if (n + 16 > sizeof line) { /* many Ps: flush what we have */
+			gort__printf("%s", line);
+			n = 0;
+		}
+		n += (size_t)snprintf(line + n, sizeof line - n, "%s%u%s", i == 0 ? " [" : " ", t - h,
+		                      i == np - 1 ? "]\n" : "");
+	}
+	if (!detailed) {
+		gort__printf("%s", line);
+		gort__unlock(&sched.lock);
+		return;
+	}
+	for (M *mp = allm; mp != NULL; mp = mp->alllink) {
+		P *pp = mp->p;
+		G *curg = mp->curg, *lockedg = mp->lockedg;
+		char pid[24] = "nil", cur[24] = "nil", lg[24] = "nil";
+		if (pp != NULL)
+			snprintf(pid, sizeof pid, "%d", pp->id);
+		if (curg != NULL)
+			snprintf(cur, sizeof cur, "%lld", (long long)curg->goid);
+		if (lockedg != NULL)
+			snprintf(lg, sizeof lg, "%lld", (long long)lockedg->goid);
+		gort__printf("  M%lld: p=%s curg=%s mallocing=0 throwing=0 preemptoff= locks=0 dying=0 "
+		             "spinning=%s blocked=false lockedg=%s\n",
+		             (long long)mp->id, pid, cur, mp->spinning ? "true" : "false", lg);
+	}
+	gort__lock(&allglock);
+	size_t ng = atomic_load(&allglen);
+	for (size_t i = 0; i < ng; i++) {
+		G *gp = allgs[i];
+		if (gp->goid == 0)
+			continue; /* carved in a slab, never used */
+		uint32_t st = gort__readgstatus(gp);
+		M *mp = gp->m, *lm = gp->lockedm;
+		char mid[24] = "nil", lmid[24] = "nil";
+		if (mp != NULL)
+			snprintf(mid, sizeof mid, "%lld", (long long)mp->id);
+		if (lm != NULL)
+			snprintf(lmid, sizeof lmid, "%lld", (long long)lm->id);
+		gort__printf("  G%lld: status=%u(%s) m=%s lockedm=%s\n", (long long)gp->goid, st,
+		             st == Gwaiting ? gort__waitreason_string((waitReason)gp->waitreason) : "",
+		             mid, lmid);
+	}
+	gort__unlock(&allglock);
+	gort__unlock(&sched.lock);
+}
+
+/*
+ * countgstatus counts the goroutines by status (bystatus[Gwaiting], ...).
+ * allglock is taken a chunk of Gs at a time, so that counting a million
+ * goroutines does not hold up the creation of new ones for milliseconds.
+ * allgs only grows, and its entries never change, so that is safe.
+ */
+void gort__countgstatus(uint64_t bystatus[8])
+{
+	enum { CHUNK = 4096 };
+	for (int i = 0; i < 8; i++)
+		bystatus[i] = 0;
+	for (size_t i = 0;;) {
+		gort__lock(&allglock);
+		size_t n = atomic_load(&allglen);
+		size_t end = i + CHUNK < n ? i + CHUNK : n;
+		for (; i < end; i++) {
+			uint32_t st = gort__readgstatus(allgs[i]);
+			if (st < 8 && !(st == Gdead && allgs[i]->goid == 0))
+				bystatus[st]++;
+		}
+		gort__unlock(&allglock);
+		if (i >= n)
+			return;
+	}
+}
+
+/* mstats reads the thread counts. */
+void gort__mstats(int64_t *threads, int32_t *idle, int32_t *spinning)
+{
+	gort__lock(&sched.lock);
+	*threads = mcount();
+	*idle = sched.nmidle;
+	*spinning = atomic_load(&sched.nmspinning);
+	gort__unlock(&sched.lock);
+}
+
+/* metrics_sum adds up every P's counters, and the retired Ps'.  The caller
+ * holds a P, so allp cannot change. */
+void gort__metrics_sum(pmetrics *sum)
+{
+	memset(sum, 0, sizeof *sum);
+	pmetrics_fold(sum, &sched.retired);
+	P **ps = allp;
+	int32_t np = atomic_load(&gomaxprocs);
+	for (int32_t i = 0; i < np; i++)
+		pmetrics_fold(sum, &ps[i]->metrics);
+}
+
+/*
+ * mforeach_trylock calls fn for every M, if sched.lock can be had within a
+ * few milliseconds: for the SIGQUIT dump, which may have interrupted the
+ * lock's holder on its own thread.
+ */
+bool gort__mforeach_trylock(void (*fn)(M *mp, void *ctx), void *ctx)
+{
+	bool locked = false;
+	for (int i = 0; i < 1000 && !(locked = gort__trylock(&sched.lock)); i++)
+		gort__osyield();
+	if (!locked)
+		return false;
+	for (M *mp = allm; mp != NULL; mp = mp->alllink)
+		fn(mp, ctx);
+	gort__unlock(&sched.lock);
+	return true;
 }
 
 /* ---- the deadlock detector ------------------------------------------------- */
@@ -2263,6 +2490,8 @@ static void schedinit(void)
 	gort__initsig();
 	gort__netpollinit();
 	atomic_store(&sched.lastpoll, gort__nanotime());
+	sched.starttime = gort__nanotime();
+	atomic_store(&sched.coarsenow, sched.starttime);
 	gort__ncpu = gort__getproccount();
 	int32_t procs = gort__ncpu;
 	long n = gort__getenv_int("GOMAXPROCS", 0);

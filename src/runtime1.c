@@ -12,6 +12,15 @@
  *                    Go's default is 0; gort's is 1, because a C goroutine
  *                    preempted anywhere in user code may hold a lock that
  *                    another goroutine then blocks its thread on (gort.h).
+ *   schedtrace=N     sysmon prints Go's "SCHED ..." line every N ms (proc.c,
+ *                    gort__schedtrace); scheddetail=1 adds the P, M and G
+ *                    lines.  As in Go, scheddetail alone prints nothing.
+ *   dumpsummary=1    gort's own: the SIGQUIT dump prints goroutines in
+ *                    buckets of the same state and stack, biggest first,
+ *                    one traceback each (dump.c).  Not a GOTRACEBACK value:
+ *                    Go reads an unknown GOTRACEBACK as "all, level 0", so
+ *                    that setting would silence a Go program's tracebacks,
+ *                    while Go ignores an unknown GODEBUG key.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +37,9 @@ typedef struct dbgVar {
 
 static const dbgVar dbgvars[] = {
 	{"asyncpreemptoff", &gort__debug.asyncpreemptoff, 1},
+	{"schedtrace", &gort__debug.schedtrace, 0},
+	{"scheddetail", &gort__debug.scheddetail, 0},
+	{"dumpsummary", &gort__debug.dumpsummary, 0},
 };
 
 /*

@@ -208,6 +208,7 @@ struct G {
 	uint8_t waitreason;   /* a waitReason, valid while Gwaiting */
 	bool stack_canary;    /* stack has no guard region: check its canary word */
 	_Atomic bool preempt; /* sysmon asks it to yield at its next preemption point */
+	bool latsample;       /* readied at runnablesince: execute measures its latency */
 	M *m;                 /* the M running it, or NULL */
 	M *lockedm;           /* the M it is locked to (gort_lock_os_thread) */
 	gort_func fn;         /* body and its argument */
@@ -222,6 +223,8 @@ struct G {
 	sudog *waiting;       /* the sudogs of the select it is blocked in */
 	_Atomic uint32_t selectDone; /* a waker has claimed this select */
 	G *schedlink;         /* next on a gList */
+	int64_t waitsince;    /* when it parked or entered a system call (the coarse clock) */
+	int64_t runnablesince; /* when it was readied, if latsample (metrics.c) */
 
 	/* defer, panic, recover (panic.c) */
 	gort__frame *frame;   /* innermost frame with deferred calls pending */
@@ -310,6 +313,33 @@ typedef struct gort_timer timer;
 
 /* ---- P ------------------------------------------------------------------ */
 
+/*
+ * Scheduling latency histogram (metrics.c): bucket 0 counts latencies
+ * below 256 ns, bucket i (1..SCHEDLAT_BUCKETS-2) those in [2^(i+7),
+ * 2^(i+8)) ns, and the last one those of 2^30 ns (about 1.07 s) or more.
+ */
+#define SCHEDLAT_BUCKETS 24
+#define SCHEDLAT_SAMPLE 64 /* one ready in SCHEDLAT_SAMPLE per P is timed */
+
+/*
+ * A P's counters for gort_read_metrics: written only by the P's owner
+ * (relaxed load + store, no atomic read-modify-write), read racily by the
+ * reader.  A P retired by GOMAXPROCS adds them to sched.retired.
+ */
+typedef struct pmetrics {
+	_Atomic uint64_t nswitch;  /* goroutines started or resumed (execute) */
+	_Atomic uint64_t nspawn;   /* goroutines created (newproc) */
+	_Atomic uint64_t nsteal;   /* successful steals (runqsteal) */
+	_Atomic uint64_t nstolen;  /* goroutines they moved */
+	_Atomic uint64_t schedlat[SCHEDLAT_BUCKETS];
+	uint32_t readytick;        /* counts readies, to pick the timed ones */
+} pmetrics;
+
+static inline void gort__pcount(_Atomic uint64_t *c, uint64_t d)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d, memory_order_relaxed);
+}
+
 #define RUNQ_SIZE 256
 #define GFREE_MAX 64      /* free Gs a P keeps; half moves to or from sched.gfree at once */
 
@@ -354,6 +384,9 @@ struct P {
 	timer **timers;
 	int32_t ntimers, timerscap;
 	_Atomic int64_t timer0when; /* the earliest when, or 0: read without the lock */
+
+	/* counters for gort_read_metrics, on lines of their own */
+	_Alignas(64) pmetrics metrics;
 };
 
 /* ---- M ------------------------------------------------------------------ */
@@ -426,6 +459,12 @@ typedef struct schedt {
 	/* sysmon: sleeping long (after idling), so entersyscall must wake it */
 	_Alignas(64) _Atomic uint32_t sysmonlongsleep;
 	_Atomic uint32_t sysmonwake;
+
+	/* nanotime as of sysmon's last round (at most 10 ms old): what a
+	 * goroutine's waitsince is stamped with, so parking reads no clock */
+	_Alignas(64) _Atomic int64_t coarsenow;
+	int64_t starttime;        /* schedinit's nanotime: schedtrace's origin */
+	pmetrics retired;         /* the counters of Ps GOMAXPROCS retired (world stopped) */
 } schedt;
 
 extern schedt gort__sched;
@@ -537,6 +576,18 @@ bool gort__forEachG(void (*fn)(G *gp, void *ctx), void *ctx);
 /* stop / start every P but the caller's (a goroutine's): gort_stack(all) */
 void gort__stoptheworld(void);
 void gort__starttheworld(void);
+void gort__schedtrace(bool detailed);
+void gort__countgstatus(uint64_t bystatus[8]);
+void gort__mstats(int64_t *threads, int32_t *idle, int32_t *spinning);
+void gort__metrics_sum(pmetrics *sum);
+bool gort__mforeach_trylock(void (*fn)(M *mp, void *ctx), void *ctx);
+extern _Atomic int32_t gort__sysmontid;
+
+/* coarsenow: nanotime as of sysmon's last round (see schedt.coarsenow). */
+static inline int64_t gort__coarsenow(void)
+{
+	return atomic_load_explicit(&gort__sched.coarsenow, memory_order_relaxed);
+}
 
 /* ---- preempt.c: asynchronous preemption (GODEBUG=asyncpreemptoff=0) ---- */
 
@@ -590,6 +641,9 @@ void gort__stack_canary_set(stack s);
 
 struct gort__debugvars {
 	int32_t asyncpreemptoff; /* 1 (gort's default): no preemption by signal */
+	int32_t schedtrace;      /* > 0: sysmon prints a SCHED line every schedtrace ms */
+	int32_t scheddetail;     /* 1: ... and every P, M and G */
+	int32_t dumpsummary;     /* 1: the SIGQUIT dump buckets goroutines (dump.c) */
 };
 extern struct gort__debugvars gort__debug;
 void gort__parsedebugvars(void);
@@ -644,6 +698,10 @@ __attribute__((noreturn)) void gort__sigpanic(void);
 /* The report for a fault that is not turned into a panic (signal_unix.c). */
 __attribute__((noreturn)) void gort__fatalsignal(G *gp, const void *ucontext, bool nilderef);
 
+/* ---- dump.c: the SIGQUIT dump --------------------------------------------- */
+
+__attribute__((noreturn)) void gort__sigquit_dump(int sig, void *info, void *ctx);
+
 /* ---- traceback.c ----------------------------------------------------------- */
 
 /*
@@ -670,7 +728,8 @@ int gort__gotraceback(bool *all, bool *crash);
 
 void gort__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void gort__goroutineheader(G *gp);
-void gort__goroutineheader_fmt(G *gp, char *buf, size_t n);
+void gort__goroutineheader_fmt(G *gp, int64_t now, char *buf, size_t n);
+void gort__goroutineheader_at(G *gp, int64_t now);
 void gort__printgoroutines(G *cur);
 void gort__printothers(G *except);
 __attribute__((noreturn)) void gort__exit(int code);

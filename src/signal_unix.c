@@ -23,6 +23,10 @@
  * A fault outside any goroutine (a thread gort does not own, or the
  * scheduler's g0) is not ours: it goes to the handler that was installed
  * before gort_main, or kills the process as it would have.
+ *
+ * SIGQUIT (kill -QUIT, or Ctrl-\ at a terminal) dumps every goroutine and
+ * exits 2, as in Go (dump.c) - unless the program set its own disposition
+ * before gort_main.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +43,7 @@
 enum { SIGALTSTACK_SIZE = 64 << 10 };
 
 static struct sigaction old_segv, old_bus, old_urg;
+static void initsigquit(void);
 static sigset_t initsigmask; /* the mask of the thread that called gort_main */
 static sigset_t ordinarymask; /* an M's mask while it runs a goroutine */
 
@@ -180,6 +185,40 @@ static void sigpreempt(int sig, siginfo_t *info, void *ctx)
 }
 
 /*
+ * sigquit handles SIGQUIT: the goroutine dump (dump.c).  On the M's signal
+ * stack, every signal blocked: the dumper must not be interrupted, and the
+ * other threads, which it freezes with a SIGQUIT each, wait in here.
+ */
+static void sigquit(int sig, siginfo_t *info, void *ctx)
+{
+	gort__sigquit_dump(sig, info, ctx);
+}
+
+/*
+ * initsigquit installs sigquit unless the program installed a handler of
+ * its own before gort_main: that one stays (Go keeps a C program's
+ * handlers only in c-archive and c-shared builds; a library keeps them
+ * always).  An ignored SIGQUIT is taken over, as Go does (it respects an
+ * inherited SIG_IGN only for SIGHUP and SIGINT): a shell script starts its
+ * background jobs with SIGQUIT ignored, and `prog & kill -QUIT $!` must
+ * still dump.
+ */
+static void initsigquit(void)
+{
+	struct sigaction cur;
+	if (sigaction(SIGQUIT, NULL, &cur) != 0 ||
+	    ((cur.sa_flags & SA_SIGINFO) ? cur.sa_sigaction != NULL
+	                                 : cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN))
+		return;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = sigquit;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGQUIT, &sa, NULL);
+}
+
+/*
  * sigctx_ordinary_mask: did the interrupted code run with an M's ordinary
  * signal mask?  A signal handler runs with its own signal blocked at least
  * (preempt.c, check 4).
@@ -206,6 +245,7 @@ void gort__initsig(void)
 	sigdelset(&ordinarymask, SIGURG);
 	sigaction(SIGSEGV, &sa, &old_segv);
 	sigaction(SIGBUS, &sa, &old_bus);
+	initsigquit();
 
 	if (gort__debug.asyncpreemptoff != 0 || !gort__preemptinit())
 		return;

@@ -966,7 +966,7 @@ void gort__traceback_ctx(G *gp, const void *ucontext)
 static void buf_header(sink *s, G *gp)
 {
 	char line[256];
-	gort__goroutineheader_fmt(gp, line, sizeof line);
+	gort__goroutineheader_fmt(gp, gort__nanotime(), line, sizeof line);
 	sink_puts(s, line);
 }
 

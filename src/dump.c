@@ -165,10 +165,11 @@ static void print_goroutine(G *gp, void *cur)
  * those of the bucket's first goroutine.  Biggest bucket first; equal ones
  * in creation order.
  *
- * The stack: until traceback.c can hand out a goroutine's return
- * addresses, a bucket keys on where the goroutine was created (gopc), a
- * stand-in for "the same code" - stack_key is the one place to change.
- * All state is static (no malloc in a signal handler; one dumper).
+ * The stack is keyed by a hash of the goroutine's return addresses
+ * (traceback.c unwinds it) and where it was created (gopc); a goroutine
+ * whose frames cannot be had (running, in a system call, not started, no
+ * libdw) keys on gopc alone.  All state is static (no malloc in a signal
+ * handler; one dumper).
  */
 enum { MAX_BUCKETS = 512, BUCKET_RANGES = 4 };
 
@@ -190,10 +191,19 @@ static bucket *order[MAX_BUCKETS];
 static int nbuckets;
 static int64_t overflow; /* goroutines in buckets beyond MAX_BUCKETS */
 
-/* stack_key: what makes two goroutines' stacks "the same" (see above). */
+enum { KEY_PCS = 64 };
+
+/* stack_key: what makes two goroutines' stacks "the same" (see above):
+ * FNV-1a over the creator pc and up to KEY_PCS return addresses. */
 static uintptr_t stack_key(G *gp)
 {
-	return gp->gopc;
+	uintptr_t pcs[KEY_PCS];
+	int n = gort__tracebackpcs(gp, pcs, KEY_PCS);
+	uint64_t h = 14695981039346656037ull;
+	h = (h ^ gp->gopc) * 1099511628211ull;
+	for (int i = 0; i < n; i++)
+		h = (h ^ pcs[i]) * 1099511628211ull;
+	return (uintptr_t)h;
 }
 
 typedef struct summaryCtx {

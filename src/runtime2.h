@@ -716,6 +716,7 @@ __attribute__((noreturn)) void gort__sigquit_dump(int sig, void *info, void *ctx
 void gort__traceback_init(void);
 void gort__traceback(G *gp);
 void gort__traceback_ctx(G *gp, const void *ucontext);
+int gort__tracebackpcs(G *gp, uintptr_t *pcs, int n);
 /*
  * gotraceback returns GOTRACEBACK's level (0 none, 1 single/all, 2
  * system/crash, or the number given) and whether it asks for all

@@ -944,6 +944,36 @@ __attribute__((noinline)) static void traceback_g(G *gp, const ucontext_t *uc, i
 		__asm__ volatile("" ::: "memory"); /* keep this frame until the reporter is done */
 }
 
+/*
+ * tracebackpcs fills pcs with the return addresses of gp's frames - gp
+ * parked, with a saved context - and returns how many (0: none to be had:
+ * running, not started, or no libdw).  For the SIGQUIT dump's summary,
+ * which buckets goroutines by stack.
+ */
+int gort__tracebackpcs(G *gp, uintptr_t *pcs, int n)
+{
+#ifdef GORT_HAVE_LIBDW
+	uint32_t status = gort__readgstatus(gp);
+	if (n <= 0 || status == Grunning || status == Gsyscall || gp->stack.lo == 0 ||
+	    gp->sched_sp == NULL || ((uintptr_t *)gp->sched_sp)[6] == (uintptr_t)gort__gostart)
+		return 0;
+	request r;
+	memset(&r, 0, sizeof r);
+	r.kind = REQ_CALLERS;
+	regs_from_sched(&r, gp);
+	r.lo = gp->stack.lo;
+	r.hi = gp->stack.hi;
+	r.pcs = pcs;
+	r.npcs = n;
+	return call(&r, FAIL_PATIENCE_NS) ? r.ret : 0;
+#else
+	(void)gp;
+	(void)pcs;
+	(void)n;
+	return 0;
+#endif
+}
+
 void gort__traceback(G *gp)
 {
 	if (tb_level == 0 || gp == NULL)

@@ -12,6 +12,9 @@
  *   summary   (GODEBUG=dumpsummary=1) 100 goroutines on chan receive from
  *             one spawn site, in two runs of ids around 50 on a mutex,
  *             3 asleep, 1 in a select: buckets, biggest first
+ *   split     (dumpsummary=1, with libdw) 10 goroutines from one spawn
+ *             site on chan receive, 6 by one call and 4 by another: two
+ *             buckets, told apart by their frames
  *   handler   the program installed its own SIGQUIT handler before
  *             gort_main: it keeps it (prints "own handler", exits 2)
  *
@@ -125,6 +128,27 @@ __attribute__((noinline)) static void spawn_n(gort_func fn, int n)
 		gort_go(fn, NULL); /* one spawn site: one bucket per state */
 }
 
+/* split: one spawn site, one state, two stacks (recv_here, recv_there):
+ * the summary must tell them apart by their frames. */
+static atomic_int split_n, split_done;
+__attribute__((noinline)) static void recv_here(void)
+{
+	gort_chan_recv(never, NULL);
+	atomic_fetch_add(&split_done, 1); /* not a tail call: the frame stays */
+}
+__attribute__((noinline)) static void recv_there(void)
+{
+	gort_chan_recv(never, NULL);
+	atomic_fetch_add(&split_done, 2);
+}
+static void recv_split(void *arg)
+{
+	if (atomic_fetch_add(&split_n, 1) < 6)
+		recv_here();
+	else
+		recv_there();
+}
+
 static void own_handler(int sig)
 {
 	static const char msg[] = "own handler\n";
@@ -161,6 +185,10 @@ static int main_fn(int argc, char **argv)
 		spawn_n(sleep_forever, 3);  /* 152-154 */
 		spawn_n(select_forever, 1); /* 155 */
 		wait_parked(154, 0);
+		raise(SIGQUIT);
+	} else if (strcmp(mode, "split") == 0) {
+		spawn_n(recv_split, 10); /* 2-7 here, 8-11 there */
+		wait_parked(10, 0);
 		raise(SIGQUIT);
 	} else if (strcmp(mode, "handler") == 0) {
 		raise(SIGQUIT);

@@ -166,4 +166,37 @@ gort__sigpanic_tramp:
 	.cfi_endproc
 	.size	gort__sigpanic_tramp, .-gort__sigpanic_tramp
 
+/*
+ * void gort_entersyscall(void) - the public entry: saves the caller's
+ * context as gort__mcall would save it (r15 r14 r13 r12 rbx rbp, the
+ * return address), plus the caller's rsp after the return, and passes it
+ * to gort__entersyscall (proc.c), which keeps it in the G: a goroutine in
+ * a system call can then be traced from the point of the call, while its
+ * thread is in the kernel (Go's syscallsp and syscallpc).
+ */
+	.globl	gort_entersyscall
+	.type	gort_entersyscall, @function
+	.p2align 4
+gort_entersyscall:
+	.cfi_startproc
+	movq	(%rsp), %rax		/* the return address, in the caller */
+	leaq	8(%rsp), %rcx		/* the caller's rsp once we return */
+	subq	$72, %rsp		/* 8 slots; 16-byte aligned for the call */
+	.cfi_adjust_cfa_offset 72
+	movq	%r15, 0(%rsp)
+	movq	%r14, 8(%rsp)
+	movq	%r13, 16(%rsp)
+	movq	%r12, 24(%rsp)
+	movq	%rbx, 32(%rsp)
+	movq	%rbp, 40(%rsp)
+	movq	%rax, 48(%rsp)
+	movq	%rcx, 56(%rsp)
+	movq	%rsp, %rdi
+	call	gort__entersyscall
+	addq	$72, %rsp
+	.cfi_adjust_cfa_offset -72
+	ret
+	.cfi_endproc
+	.size	gort_entersyscall, .-gort_entersyscall
+
 	.section .note.GNU-stack,"",@progbits

@@ -41,7 +41,6 @@
 #include "runtime2.h"
 
 static void freeze_others(M *self);
-static bool on_other_thread(uint32_t status);
 static void print_goroutine(G *gp, void *cur);
 static void summary_dump(G *cur, int64_t now);
 static void dumpregs(const ucontext_t *uc);
@@ -124,27 +123,13 @@ static void freeze_others(M *self)
 
 /* ---- the full dump --------------------------------------------------------- */
 
-/*
- * on_other_thread: gp's stack is in use by another thread, so there is no
- * context it saved to trace from: a running goroutine (Go's case), and one
- * in a system call (Go traces that one from the sp and pc entersyscall
- * saves; gort's entersyscall saves none yet - a job for traceback.c).
- */
-static bool on_other_thread(uint32_t status)
-{
-	return status == Grunning || status == Gsyscall;
-}
-
 static void print_goroutine(G *gp, void *cur)
 {
 	if (gp == cur)
 		return;
 	gort__printf("\n");
 	gort__goroutineheader(gp);
-	if (on_other_thread(gort__readgstatus(gp)))
-		gort__printf("\tgoroutine running on other thread; stack unavailable\n");
-	else
-		gort__traceback(gp);
+	gort__traceback(gp); /* running elsewhere: says its stack is unavailable */
 }
 
 /* ---- the summary dump (GODEBUG=dumpsummary=1) --------------------------------
@@ -167,8 +152,8 @@ static void print_goroutine(G *gp, void *cur)
  *
  * The stack is keyed by a hash of the goroutine's return addresses
  * (traceback.c unwinds it) and where it was created (gopc); a goroutine
- * whose frames cannot be had (running, in a system call, not started, no
- * libdw) keys on gopc alone.  All state is static (no malloc in a signal
+ * whose frames cannot be had (running, not started, no libdw) keys on
+ * gopc alone.  All state is static (no malloc in a signal
  * handler; one dumper).
  */
 enum { MAX_BUCKETS = 512, BUCKET_RANGES = 4 };
@@ -273,10 +258,7 @@ static void print_bucket(const bucket *b)
 			             (long long)b->hi[i]);
 	}
 	gort__printf("%s\n", b->moreranges ? ", ..." : "");
-	if (on_other_thread(b->status))
-		gort__printf("\tgoroutine running on other thread; stack unavailable\n");
-	else
-		gort__traceback(b->first);
+	gort__traceback(b->first);
 }
 
 /* summary_dump buckets every goroutine but cur and prints the buckets. */

@@ -224,6 +224,9 @@ struct G {
 	_Atomic uint32_t selectDone; /* a waker has claimed this select */
 	G *schedlink;         /* next on a gList */
 	int64_t waitsince;    /* when it parked or entered a system call (the coarse clock) */
+	/* in a system call: the caller's context at gort_entersyscall, in
+	 * gort__mcall's layout (r15 r14 r13 r12 rbx rbp ret) then its rsp */
+	uint64_t syscallctx[8];
 	int64_t runnablesince; /* when it was readied, if latsample (metrics.c) */
 
 	/* defer, panic, recover (panic.c) */
@@ -554,6 +557,8 @@ static inline G *gort__current_goroutine(const char *api)
 /* ---- proc.c ------------------------------------------------------------- */
 
 typedef bool (*unlockFunc)(G *gp, void *lock);
+enum { SYSCALLCTX_WORDS = 8 };
+void gort__entersyscall(const uint64_t ctx[SYSCALLCTX_WORDS]);
 void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason);
 void gort__goready(G *gp);
 void gort__goyield(void);

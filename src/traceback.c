@@ -828,10 +828,12 @@ void gort__traceback_init(void)
 		gort__futexsleep(&ready, 0);
 }
 
-/* regs_from_sched: the registers gort__mcall saved on a parked G's stack. */
-static void regs_from_sched(request *r, G *gp)
+/*
+ * regs_from_saved: a context in gort__mcall's layout - r15 r14 r13 r12 rbx
+ * rbp ret at sp - and the caller's rsp once that ret is taken.
+ */
+static void regs_from_saved(request *r, const uint64_t *sp, uint64_t rsp)
 {
-	const uint64_t *sp = gp->sched_sp; /* r15 r14 r13 r12 rbx rbp ret */
 	memset(r->regs, 0, sizeof r->regs);
 	r->regs[15] = sp[0];
 	r->regs[14] = sp[1];
@@ -843,7 +845,26 @@ static void regs_from_sched(request *r, G *gp)
 	 * at the call, and ret may lie past the end of a noreturn caller. */
 	r->regs[REG_DW_RIP] = sp[6] - 1;
 	r->pc_is_return = true;
-	r->regs[REG_DW_RSP] = (uint64_t)(uintptr_t)(sp + 7);
+	r->regs[REG_DW_RSP] = rsp;
+}
+
+/* regs_from_sched: the registers gort__mcall saved on a parked G's stack. */
+static void regs_from_sched(request *r, G *gp)
+{
+	const uint64_t *sp = gp->sched_sp;
+	regs_from_saved(r, sp, (uint64_t)(uintptr_t)(sp + 7));
+}
+
+/* in_syscall_traceable: gp is in a system call entered through
+ * gort_entersyscall, which saved its caller's context (Go's syscallsp). */
+static bool in_syscall_traceable(G *gp, uint32_t status)
+{
+	return status == Gsyscall && gp->syscallctx[6] != 0;
+}
+
+static void regs_from_syscall(request *r, G *gp)
+{
+	regs_from_saved(r, gp->syscallctx, gp->syscallctx[7]);
 }
 
 static void regs_from_ucontext(request *r, const ucontext_t *uc)
@@ -925,6 +946,8 @@ __attribute__((noinline)) static void traceback_g(G *gp, const ucontext_t *uc, i
 	} else if (self != NULL && self->m != NULL && gp == self->m->curg && gp->sched_sp != NULL) {
 		/* on g0 after mcall: gp's context is saved, though it still says running */
 		regs_from_sched(&r, gp);
+	} else if (in_syscall_traceable(gp, status)) {
+		regs_from_syscall(&r, gp); /* from the call: its frames above are still */
 	} else if (status == Grunning || status == Gsyscall) {
 		/* Go: stack unavailable while another thread runs it */
 		if (out->buf == NULL)
@@ -954,13 +977,18 @@ int gort__tracebackpcs(G *gp, uintptr_t *pcs, int n)
 {
 #ifdef GORT_HAVE_LIBDW
 	uint32_t status = gort__readgstatus(gp);
-	if (n <= 0 || status == Grunning || status == Gsyscall || gp->stack.lo == 0 ||
-	    gp->sched_sp == NULL || ((uintptr_t *)gp->sched_sp)[6] == (uintptr_t)gort__gostart)
+	bool syscall = in_syscall_traceable(gp, status);
+	if (n <= 0 || status == Grunning || (status == Gsyscall && !syscall) || gp->stack.lo == 0 ||
+	    (!syscall && (gp->sched_sp == NULL ||
+	                  ((uintptr_t *)gp->sched_sp)[6] == (uintptr_t)gort__gostart)))
 		return 0;
 	request r;
 	memset(&r, 0, sizeof r);
 	r.kind = REQ_CALLERS;
-	regs_from_sched(&r, gp);
+	if (syscall)
+		regs_from_syscall(&r, gp);
+	else
+		regs_from_sched(&r, gp);
 	r.lo = gp->stack.lo;
 	r.hi = gp->stack.hi;
 	r.pcs = pcs;

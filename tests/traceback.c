@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -53,6 +54,18 @@ __attribute__((noinline)) static void parked(void *arg)
 	int v;
 	gort_chan_recv(never, &v);
 	__asm__ volatile("" ::: "memory");
+}
+
+/* in_syscall: blocks in a wrapped read of a pipe nobody writes to (yet) */
+static int syspipe[2];
+static gort_waitgroup sysdone;
+
+__attribute__((noinline)) static void in_syscall(void *arg)
+{
+	char c;
+	GORT_SYSCALL(read(syspipe[0], &c, 1));
+	__asm__ volatile("" ::: "memory");
+	gort_waitgroup_done(&sysdone);
 }
 
 static bool has(const char *needle)
@@ -115,6 +128,22 @@ static int test_main(int argc, char **argv)
 	CHECK(has("\nparked(...)\n\t"), "gort_stack(all):\n%s", buf);
 	CHECK(has("\ncreated by test_main in goroutine 1\n\t"), "gort_stack(all):\n%s", buf);
 	CHECK(strncmp(buf, head, strlen(head)) == 0, "caller first:\n%s", buf);
+
+	/* a goroutine in a system call: traced from where it entered it */
+	CHECK(pipe(syspipe) == 0, "pipe");
+	gort_waitgroup_add(&sysdone, 1);
+	id = gort_go(in_syscall, NULL);
+	for (int i = 0; i < 100000; i++) {
+		self_stack(true);
+		snprintf(want, sizeof want, "\n\ngoroutine %lld [syscall]:\n", (long long)id);
+		if (has(want))
+			break;
+		gort_sleep(GORT_MILLISECOND);
+	}
+	CHECK(has(want), "no goroutine in a system call:\n%s", buf);
+	CHECK(has("\nin_syscall(...)\n\t"), "gort_stack(all), syscall:\n%s", buf);
+	CHECK(write(syspipe[1], "x", 1) == 1, "write");
+	gort_waitgroup_wait(&sysdone);
 
 	/* a short buffer: truncated, never overrun */
 	memset(buf, 'x', 64);

@@ -21,15 +21,21 @@ typedef struct outbuf {
 	size_t n;
 } outbuf;
 
-static void flush(outbuf *o)
+/* write_stderr writes all of p to fd 2 (short writes retried; errors end it). */
+void gort__write_stderr(const char *p, size_t n)
 {
 	size_t off = 0;
-	while (off < o->n) {
-		ssize_t w = write(2, o->buf + off, o->n - off);
+	while (off < n) {
+		ssize_t w = write(2, p + off, n - off);
 		if (w <= 0)
 			break;
 		off += (size_t)w;
 	}
+}
+
+static void flush(outbuf *o)
+{
+	gort__write_stderr(o->buf, o->n);
 	o->n = 0;
 }
 

@@ -171,13 +171,7 @@ static _Atomic uint32_t ready;             /* 1: modules loaded; 2: failed or ab
 
 static void sink_flush(sink *s)
 {
-	size_t off = 0;
-	while (off < s->tlen) {
-		ssize_t w = write(2, s->tmp + off, s->tlen - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
+	gort__write_stderr(s->tmp, s->tlen);
 	s->tlen = 0;
 }
 

@@ -214,16 +214,18 @@ struct G {
 	gort_func fn;         /* body and its argument */
 	void *arg;
 
+	/* second cache line: what parking and channel hand-offs touch */
 	int64_t goid;
-	size_t stacksize;     /* 0: the default */
-	int64_t parentgoid;   /* the goroutine that created it */
-	uintptr_t gopc;       /* where it was created, for "created by" */
-	void *asan_fakestack; /* AddressSanitizer's state while switched out */
+	int64_t waitsince;    /* when it parked or entered a system call (the coarse clock) */
 	sudog *param;         /* set by the waker: the sudog that won a select */
 	sudog *waiting;       /* the sudogs of the select it is blocked in */
 	_Atomic uint32_t selectDone; /* a waker has claimed this select */
 	G *schedlink;         /* next on a gList */
-	int64_t waitsince;    /* when it parked or entered a system call (the coarse clock) */
+	size_t stacksize;     /* 0: the default */
+	int64_t parentgoid;   /* the goroutine that created it */
+
+	uintptr_t gopc;       /* where it was created, for "created by" */
+	void *asan_fakestack; /* AddressSanitizer's state while switched out */
 	/* in a system call: the caller's context at gort_entersyscall, in
 	 * gort__mcall's layout (r15 r14 r13 r12 rbx rbp ret) then its rsp */
 	uint64_t syscallctx[8];
@@ -243,6 +245,7 @@ struct G {
 
 _Static_assert(offsetof(G, sched_sp) == 0, "G: asm_amd64.S reads sched_sp at offset 0");
 _Static_assert(offsetof(G, goid) == 64, "G: the fields a switch touches must fill the first cache line");
+_Static_assert(offsetof(G, parentgoid) + 8 == 128, "G: the fields a park touches must fill the second");
 
 /*
  * Go links queued and free Gs through g.schedlink.  gort keeps the global

@@ -7,6 +7,9 @@
  * 3. CPU work fanned out over every P, with GOMAXPROCS changed at run time.
  * 4. A select over a result channel and a quit channel.
  * 5. A goroutine wired to its thread with LockOSThread.
+ * 6. The netpoller: 100 loopback connections echoing, a goroutine each,
+ *    and a read deadline that expires.
+ * 7. defer, panic and recover.
  * Run it with `make demo`; try GOMAXPROCS=1 make demo.
  */
 #define _GNU_SOURCE
@@ -174,6 +177,102 @@ static void wired(void *arg)
 	gort_waitgroup_done(arg);
 }
 
+/* ---- 6. the netpoller: a goroutine per connection ---- */
+
+static void echo(void *arg)
+{
+	gort_conn *c = arg;
+	char buf[512];
+	long n;
+	while ((n = gort_conn_read(c, buf, sizeof buf)) > 0 && gort_conn_write(c, buf, (size_t)n) == n)
+		;
+	gort_conn_close(c);
+}
+
+static void serve(void *arg)
+{
+	gort_conn *ln = arg, *c;
+	while (gort_accept(ln, &c) == 0) /* until ln is closed */
+		gort_go(echo, c);
+}
+
+struct client {
+	const char *addr;
+	gort_waitgroup *wg;
+	int *ok;
+};
+
+static void client(void *arg)
+{
+	struct client *cl = arg;
+	gort_conn *c;
+	char msg[] = "ping", back[sizeof msg];
+	if (gort_dial("tcp", cl->addr, &c) == 0) {
+		int good = 1;
+		for (int i = 0; i < 100 && good; i++)
+			good = gort_conn_write(c, msg, sizeof msg) == sizeof msg &&
+			       gort_conn_read(c, back, sizeof back) == sizeof back;
+		if (good)
+			__atomic_fetch_add(cl->ok, 1, __ATOMIC_RELAXED);
+		gort_conn_close(c);
+	}
+	gort_waitgroup_done(cl->wg);
+}
+
+static void network(void)
+{
+	gort_conn *ln;
+	int err = gort_listen("tcp", "127.0.0.1:0", &ln);
+	if (err != 0) {
+		printf("net: listen: %s\n", gort_strerror(err));
+		return;
+	}
+	char addr[64];
+	gort_conn_local_addr(ln, addr, sizeof addr);
+	gort_go(serve, ln);
+	gort_waitgroup wg = GORT_WAITGROUP_INIT;
+	int ok = 0;
+	double t0 = now_ms();
+	gort_waitgroup_add(&wg, 100);
+	for (int i = 0; i < 100; i++)
+		gort_go_with(client, struct client, .addr = addr, .wg = &wg, .ok = &ok);
+	gort_waitgroup_wait(&wg);
+	printf("net: 100 connections x 100 round trips to %s: %d ok in %.1f ms\n", addr, ok,
+	       now_ms() - t0);
+
+	gort_conn *c;
+	char b;
+	if (gort_dial("tcp", addr, &c) == 0) { /* an echo server that hears nothing says nothing */
+		gort_conn_set_read_deadline(c, gort_nanotime() + 20 * GORT_MILLISECOND);
+		long n = gort_conn_read(c, &b, 1);
+		printf("net: a read with a 20 ms deadline: \"%s\"\n", gort_strerror(n));
+		gort_conn_close(c);
+	}
+	gort_conn_close(ln); /* serve's accept returns: it ends */
+}
+
+/* ---- 7. defer, panic, recover ---- */
+
+static void report(void *errp)
+{
+	const char *msg = gort_recover();
+	if (msg != NULL)
+		*(const char **)errp = msg;
+}
+
+static void say(void *what) { printf("defer: %s\n", (const char *)what); }
+
+static const char *risky(int *p)
+{
+	const char *err = NULL;
+	GORT_FRAME(return err); /* what risky returns after a recovery */
+	gort_defer(report, &err);
+	gort_defer(say, "deferred calls run last-in-first-out, also when a panic unwinds");
+	if (p == NULL)
+		gort_panic("nil pointer, caught");
+	return NULL;
+}
+
 static int showcase(int argc, char **argv)
 {
 	int procs = gort_gomaxprocs(0);
@@ -198,7 +297,10 @@ static int showcase(int argc, char **argv)
 	gort_go(wired, &wg);
 	gort_waitgroup_wait(&wg);
 
-	printf("\n%d goroutines still exist (the sieve's); main returns and the process exits, as in Go\n",
+	network();
+	printf("defer: risky(NULL) returned \"%s\"\n", risky(NULL));
+
+	printf("\n%d goroutines still exist (the sieve's filters among them); main returns and the process exits, as in Go\n",
 	       gort_numgoroutine());
 	return 0;
 }

@@ -80,6 +80,8 @@ void gort__sigquit_dump(int sig, void *info, void *ctx)
 	}
 
 	const ucontext_t *uc = ctx;
+	atomic_fetch_add(&gort__dying, 1);
+	gort__schedtrace_dying(); /* Go's startpanic_m, before the signal lines */
 	gort__printf("SIGQUIT: quit\n");
 	/* Go prints si_code as a uint64: a tgkill's SI_TKILL (-6) comes out huge. */
 	gort__printf("PC=%p m=%lld sigcode=%llu\n", (void *)uc->uc_mcontext.gregs[REG_RIP],

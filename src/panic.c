@@ -72,7 +72,9 @@ static __attribute__((noreturn)) void badframe(const char *what);
 const gort_panic_type gort_string_type = {"string", NULL};
 const gort_panic_type gort_runtime_error_type = {"runtime.Error", NULL};
 
-static _Atomic int dying;
+/* reports begun: a second failure while printing must not recurse, and
+ * sysmon stops tracing (proc.c) */
+_Atomic int gort__dying;
 
 /* ---- defer ------------------------------------------------------------------ */
 
@@ -406,12 +408,13 @@ static void fatalpanic(G *gp, gpanic *p, const void *uc)
 		fromsignal |= q->sig != 0;
 	if (uc == NULL) /* in a fault's handler stdio may be mid-update: leave it */
 		fflush(NULL);
-	if (atomic_fetch_add(&dying, 1) != 0) {
+	if (atomic_fetch_add(&gort__dying, 1) != 0) {
 		gort__printf("panic: ");
 		printpanicval(p);
 		gort__printf("\npanic during panic\n");
 		gort__exit(2);
 	}
+	gort__schedtrace_dying(); /* Go's startpanic_m: before the panics */
 	printpanics(p);
 	if (fromsignal && gp != NULL)
 		printsignal(gp);
@@ -435,12 +438,13 @@ void gort__fatalsignal(G *gp, const void *uc, bool nilderef)
 		            .link = gp->panic};
 		fatalpanic(gp, &p, uc);
 	}
-	if (atomic_fetch_add(&dying, 1) != 0) {
+	if (atomic_fetch_add(&gort__dying, 1) != 0) {
 		gort__printf("fatal error: fault\npanic during panic\n");
 		gort__exit(2);
 	}
 	gort__printf("unexpected fault address %p\n", (void *)gp->sigcode1);
 	gort__printf("fatal error: fault\n");
+	gort__schedtrace_dying();
 	printsignal(gp);
 	if (gort__gotraceback(NULL, NULL) > 0)
 		printfailing(gp, uc, true); /* a throw shows every goroutine */
@@ -450,11 +454,12 @@ void gort__fatalsignal(G *gp, const void *uc, bool nilderef)
 static void dopanic(const char *msg)
 {
 	/* A second failure while printing the first must not recurse. */
-	if (atomic_fetch_add(&dying, 1) != 0) {
+	if (atomic_fetch_add(&gort__dying, 1) != 0) {
 		gort__printf("fatal error: %s\npanic during panic\n", msg);
 		gort__exit(2);
 	}
 	gort__printf("fatal error: %s\n", msg);
+	gort__schedtrace_dying();
 	G *gp = gort__getg();
 	bool user = gp != NULL && gp->m != NULL && gp != &gp->m->g0;
 	gort__printgoroutines(user ? gp : NULL);

@@ -2232,7 +2232,7 @@ static void *sysmon(void *arg)
 			idle = 0;
 		else
 			idle++;
-		if (gort__debug.schedtrace > 0 &&
+		if (gort__debug.schedtrace > 0 && atomic_load(&gort__dying) == 0 &&
 		    (lasttrace == 0 || lasttrace + (int64_t)gort__debug.schedtrace * 1000000 <= now)) {
 			lasttrace = now;
 			gort__schedtrace(gort__debug.scheddetail > 0);
@@ -2252,28 +2252,31 @@ static void *sysmon(void *arg)
  * throwing=0 preemptoff= locks=0 dying=0 blocked=false.  G lines list
  * every G that ever ran a goroutine, dead ones too, as Go's allgs does.
  * Called by sysmon, which holds no P: it takes sched.lock as Go's does,
- * and reads the rest racily.
+ * and reads the rest racily; and by a dying program (schedtrace_dying).
  */
-void gort__schedtrace(bool detailed)
+static void schedtrace_head(bool detailed)
 {
-	int64_t now = gort__nanotime();
-	gort__lock(&sched.lock);
-	P **ps = allp;
-	int32_t np = atomic_load(&gomaxprocs);
 	gort__printf("SCHED %lldms: gomaxprocs=%d idleprocs=%d threads=%lld spinningthreads=%d "
 	             "needspinning=0 idlethreads=%d runqueue=%d",
-	             (long long)((now - sched.starttime) / 1000000), np, atomic_load(&sched.npidle),
-	             (long long)mcount(), atomic_load(&sched.nmspinning), sched.nmidle,
-	             atomic_load(&sched.runqsize));
+	             (long long)((gort__nanotime() - sched.starttime) / 1000000),
+	             atomic_load(&gomaxprocs), atomic_load(&sched.npidle), (long long)mcount(),
+	             atomic_load(&sched.nmspinning), sched.nmidle, atomic_load(&sched.runqsize));
 	if (detailed)
 		gort__printf(" gcwaiting=%s nmidlelocked=%d stopwait=%d sysmonwait=false\n",
 		             atomic_load(&sched.gcwaiting) ? "true" : "false", sched.nmidlelocked,
 		             sched.stopwait);
+}
+
+/* schedtrace_ps: " [a b c]" (each P's queue length), or a line per P. */
+static void schedtrace_ps(bool detailed)
+{
 	/* Go prints the queue lengths as one "[a b c]" built piece by piece;
 	 * here it is built in a buffer, so that the line is one write. */
 	char line[512];
 	size_t n = 0;
 	line[0] = '\0';
+	P **ps = allp;
+	int32_t np = atomic_load(&gomaxprocs);
 	for (int32_t i = 0; i < np; i++) {
 		P *pp = ps[i];
 		M *mp = pp->m;
@@ -2296,11 +2299,12 @@ void gort__schedtrace(bool detailed)
 		n += (size_t)snprintf(line + n, sizeof line - n, "%s%u%s", i == 0 ? " [" : " ", t - h,
 		                      i == np - 1 ? "]\n" : "");
 	}
-	if (!detailed) {
+	if (!detailed)
 		gort__printf("%s", line);
-		gort__unlock(&sched.lock);
-		return;
-	}
+}
+
+static void schedtrace_ms(void)
+{
 	for (M *mp = allm; mp != NULL; mp = mp->alllink) {
 		P *pp = mp->p;
 		G *curg = mp->curg, *lockedg = mp->lockedg;
@@ -2315,7 +2319,11 @@ void gort__schedtrace(bool detailed)
 		             "spinning=%s blocked=false lockedg=%s\n",
 		             (long long)mp->id, pid, cur, mp->spinning ? "true" : "false", lg);
 	}
-	gort__lock(&allglock);
+}
+
+/* schedtrace_gs: a line per G (holds allglock). */
+static void schedtrace_gs(void)
+{
 	size_t ng = atomic_load(&allglen);
 	for (size_t i = 0; i < ng; i++) {
 		G *gp = allgs[i];
@@ -2332,7 +2340,43 @@ void gort__schedtrace(bool detailed)
 		             st == Gwaiting ? gort__waitreason_string((waitReason)gp->waitreason) : "",
 		             mid, lmid);
 	}
-	gort__unlock(&allglock);
+}
+
+/* schedtrace_all: every line (holds sched.lock; takes allglock - only if
+ * free when dying, as the failing code may hold it). */
+static void schedtrace_all(bool detailed, bool dying)
+{
+	assert_lock_held(&sched.lock);
+	schedtrace_head(detailed);
+	schedtrace_ps(detailed);
+	if (!detailed)
+		return;
+	schedtrace_ms();
+	if (dying ? gort__trylock(&allglock) : (gort__lock(&allglock), true)) {
+		schedtrace_gs();
+		gort__unlock(&allglock);
+	}
+}
+
+void gort__schedtrace(bool detailed)
+{
+	gort__lock(&sched.lock);
+	schedtrace_all(detailed, false);
+	gort__unlock(&sched.lock);
+}
+
+/*
+ * schedtrace_dying: a fatal report's scheduler trace, when schedtrace or
+ * scheddetail is on (Go's startpanic_m).  Only if sched.lock is free: the
+ * failing code may hold it, and a dying program must not wait.
+ */
+void gort__schedtrace_dying(void)
+{
+	if (gort__debug.schedtrace <= 0 && gort__debug.scheddetail <= 0)
+		return;
+	if (!gort__trylock(&sched.lock))
+		return;
+	schedtrace_all(true, true);
 	gort__unlock(&sched.lock);
 }
 

@@ -585,6 +585,8 @@ bool gort__forEachG(void (*fn)(G *gp, void *ctx), void *ctx);
 void gort__stoptheworld(void);
 void gort__starttheworld(void);
 void gort__schedtrace(bool detailed);
+void gort__schedtrace_dying(void);
+extern _Atomic int gort__dying; /* a fatal report has begun (panic.c) */
 void gort__countgstatus(uint64_t bystatus[8]);
 void gort__mstats(int64_t *threads, int32_t *idle, int32_t *spinning);
 void gort__metrics_sum(pmetrics *sum);

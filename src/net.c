@@ -133,7 +133,6 @@ static int newconn_keep(int fd, int family, int sotype, gort_conn **out)
 	c->family = family;
 	c->sotype = sotype;
 	c->pd = gort__pollalloc();
-	c->pd->fd = fd;
 	int err = gort__netpollopen(fd, c->pd, POLL_EVENTS);
 	if (err != 0) {
 		gort__pollfree(c->pd);
@@ -790,7 +789,6 @@ static int park_on_fd(int fd, int events, int64_t deadline)
 	if (dupfd < 0)
 		return -errno;
 	pollDesc *pd = gort__pollalloc();
-	pd->fd = dupfd;
 	pd->any = true;
 	uint32_t ev = EPOLLET | EPOLLONESHOT | (events & GORT_READABLE ? EPOLLIN | EPOLLRDHUP : 0) |
 	              (events & GORT_WRITABLE ? EPOLLOUT : 0);

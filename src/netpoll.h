@@ -25,7 +25,6 @@ enum {
 typedef struct pollDesc pollDesc;
 struct pollDesc {
 	pollDesc *link;           /* on the pollcache's free list */
-	int fd;
 	bool any;                 /* gort_fd_wait's: every event counts as 'r' */
 	_Atomic uint32_t fdseq;   /* bumped on each reuse: tags its epoll events */
 	_Atomic uint32_t info;    /* pollClosing | pollExpired* */

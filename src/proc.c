@@ -761,9 +761,9 @@ static P *checkrunqs_nop(P **allpsnap, int32_t n)
  * pass also runs the due timers of the others (an idle P's timers have no
  * one else to run them) and may take a victim's runnext.  *stop is set if
  * the world is stopping or timers readied Gs onto our queue: the caller
- * starts over.  *pollUntil lowers to the earliest timer seen.
+ * starts over.
  */
-static G *stealwork(M *mp, int64_t now, bool *stop, int64_t *pollUntil)
+static G *stealwork(M *mp, int64_t now, bool *stop)
 {
 	P *pp = mp->p;
 	*stop = false;
@@ -779,9 +779,7 @@ static G *stealwork(M *mp, int64_t now, bool *stop, int64_t *pollUntil)
 				continue;
 			if (lastpass) {
 				bool ran = false;
-				int64_t w = gort__checktimers(p2, now, &ran);
-				if (w != 0 && (*pollUntil == 0 || w < *pollUntil))
-					*pollUntil = w;
+				gort__checktimers(p2, now, &ran);
 				if (ran && !runqempty(pp)) {
 					*stop = true; /* the timers readied Gs here */
 					return NULL;
@@ -878,6 +876,15 @@ static G *pollnetwork(M *mp)
 	return gp;
 }
 
+/* becomespinning counts mp among the Ms looking for work (Go's
+ * m.becomeSpinning). */
+static void becomespinning(M *mp)
+{
+	gort__assert(!mp->spinning, "becomespinning: already spinning");
+	mp->spinning = true;
+	atomic_fetch_add(&sched.nmspinning, 1);
+}
+
 /*
  * netpoll_block: this M, with no P, is the poller (it set sched.lastpoll to
  * 0).  Steps:
@@ -913,16 +920,40 @@ static G *netpoll_block(M *mp, int64_t pollUntil, bool wasSpinning)
 	}
 	acquirep(mp, pp); /* holding a P: allp cannot change under us */
 	run_all_timers(allp, atomic_load(&gomaxprocs), gort__nanotime());
-	if (wasSpinning) {
-		mp->spinning = true;
-		atomic_fetch_add(&sched.nmspinning, 1);
-	}
+	if (wasSpinning)
+		becomespinning(mp);
 	G *gp = gort__glist_pop(&list);
 	if (gp == NULL)
 		return NULL;
 	injectglist(mp->p, &list);
 	casgstatus(gp, Gwaiting, Grunnable);
 	return gp;
+}
+
+/*
+ * sleep_idle is findrunnable's last step, for an M that gave up its P with
+ * nothing to run: timers pending or goroutines waiting on descriptors, and
+ * no M polling yet - this one becomes the poller (netpoll_block); else
+ * it makes sure the poller wakes for the earliest timer, and sleeps in
+ * stopm.  Returns a G the poller readied, or NULL once this M holds a P
+ * again and should look for work.
+ */
+static G *sleep_idle(M *mp, P **allpsnap, int32_t nsnap, bool wasSpinning)
+{
+	gort__assert(mp->p == NULL, "sleep_idle: holding a P");
+	int64_t pollUntil = earliest_timer(allpsnap, nsnap);
+	bool iowait = atomic_load(&gort__netpollWaiters) > 0;
+	if ((pollUntil != 0 || iowait) && atomic_exchange(&sched.lastpoll, 0) != 0) {
+		G *gp = netpoll_block(mp, pollUntil, wasSpinning);
+		if (gp != NULL || mp->p != NULL)
+			return gp;
+	} else if (pollUntil != 0) {
+		int64_t until = atomic_load(&sched.pollUntil);
+		if (until == 0 || until > pollUntil)
+			gort__netpollBreak(); /* the poller must wake earlier */
+	}
+	stopm(mp);
+	return NULL;
 }
 
 /*
@@ -936,9 +967,9 @@ static G *netpoll_block(M *mp, int64_t pollUntil, bool wasSpinning)
  *   7. nothing: give the P back, and - if we were spinning - look at every
  *      queue once more, since work submitted while we were spinning woke
  *      nobody (the submitter saw us spinning);
- *   8. sleep: in netpoll if timers are pending or goroutines wait on
- *      descriptors and no other M polls already (until the first timer,
- *      or until I/O if there is none), else in stopm until woken.
+ *   8. sleep (sleep_idle): in netpoll if timers are pending or goroutines
+ *      wait on descriptors and no other M polls already (until the first
+ *      timer, or until I/O if there is none), else in stopm until woken.
  */
 static G *findrunnable(M *mp, bool *inheritTime)
 {
@@ -954,10 +985,8 @@ static G *findrunnable(M *mp, bool *inheritTime)
 
 		/* Due timers first: they may ready Gs onto our queue.  (No clock
 		 * read unless this P has timers.) */
-		int64_t pollUntil = atomic_load_explicit(&pp->timer0when, memory_order_relaxed) == 0
-		                        ? 0
-		                        : gort__checktimers(pp, 0, NULL);
-		int64_t now = pollUntil != 0 ? gort__nanotime() : 0;
+		if (atomic_load_explicit(&pp->timer0when, memory_order_relaxed) != 0)
+			gort__checktimers(pp, 0, NULL);
 
 		if (atomic_load_explicit(&pp->schedtick, memory_order_relaxed) % 61 == 0 &&
 		    atomic_load_explicit(&sched.runqsize, memory_order_relaxed) > 0) {
@@ -984,14 +1013,10 @@ static G *findrunnable(M *mp, bool *inheritTime)
 
 		int32_t procs = atomic_load(&gomaxprocs);
 		if (mp->spinning || 2 * atomic_load(&sched.nmspinning) < procs - atomic_load(&sched.npidle)) {
-			if (!mp->spinning) {
-				mp->spinning = true;
-				atomic_fetch_add(&sched.nmspinning, 1);
-			}
+			if (!mp->spinning)
+				becomespinning(mp);
 			bool stop;
-			if (now == 0)
-				now = gort__nanotime();
-			gp = stealwork(mp, now, &stop, &pollUntil);
+			gp = stealwork(mp, gort__nanotime(), &stop);
 			if (gp != NULL)
 				return gp;
 			if (stop)
@@ -1024,26 +1049,13 @@ static G *findrunnable(M *mp, bool *inheritTime)
 			pp = checkrunqs_nop(allpsnap, nsnap);
 			if (pp != NULL) {
 				acquirep(mp, pp);
-				mp->spinning = true;
-				atomic_fetch_add(&sched.nmspinning, 1);
+				becomespinning(mp);
 				continue;
 			}
 		}
 
-		pollUntil = earliest_timer(allpsnap, nsnap);
-		bool iowait = atomic_load(&gort__netpollWaiters) > 0;
-		if ((pollUntil != 0 || iowait) && atomic_exchange(&sched.lastpoll, 0) != 0) {
-			gp = netpoll_block(mp, pollUntil, wasSpinning);
-			if (gp != NULL)
-				return gp;
-			if (mp->p != NULL)
-				continue;
-		} else if (pollUntil != 0) {
-			int64_t until = atomic_load(&sched.pollUntil);
-			if (until == 0 || until > pollUntil)
-				gort__netpollBreak(); /* the poller must wake earlier */
-		}
-		stopm(mp);
+		if ((gp = sleep_idle(mp, allpsnap, nsnap, wasSpinning)) != NULL)
+			return gp;
 	}
 }
 

@@ -41,7 +41,6 @@
 #include "runtime2.h"
 
 static void freeze_others(M *self);
-static void print_goroutine(G *gp, void *cur);
 static void summary_dump(G *cur, int64_t now);
 static void dumpregs(const ucontext_t *uc);
 
@@ -94,7 +93,7 @@ void gort__sigquit_dump(int sig, void *info, void *ctx)
 	}
 	if (gort__debug.dumpsummary > 0)
 		summary_dump(cur, gort__nanotime());
-	else if (!gort__forEachG(print_goroutine, cur))
+	else if (!gort__printothers(cur))
 		gort__printf("\nruntime: goroutines unavailable: the list is locked\n");
 	gort__printf("\n");
 	dumpregs(uc);
@@ -124,15 +123,6 @@ static void freeze_others(M *self)
 }
 
 /* ---- the full dump --------------------------------------------------------- */
-
-static void print_goroutine(G *gp, void *cur)
-{
-	if (gp == cur)
-		return;
-	gort__printf("\n");
-	gort__goroutineheader(gp);
-	gort__traceback(gp); /* running elsewhere: says its stack is unavailable */
-}
 
 /* ---- the summary dump (GODEBUG=dumpsummary=1) --------------------------------
  *

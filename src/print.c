@@ -205,10 +205,11 @@ static void print_other(G *gp, void *cur)
 	gort__traceback(gp);
 }
 
-/* printothers: every live goroutine but except, as printgoroutines does. */
-void gort__printothers(G *except)
+/* printothers: every live goroutine but except, as printgoroutines does;
+ * false if the goroutine list was locked (by the failing code, say). */
+bool gort__printothers(G *except)
 {
-	gort__forEachG(print_other, except);
+	return gort__forEachG(print_other, except);
 }
 
 /*

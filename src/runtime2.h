@@ -743,7 +743,7 @@ void gort__goroutineheader(G *gp);
 void gort__goroutineheader_fmt(G *gp, int64_t now, char *buf, size_t n);
 void gort__goroutineheader_at(G *gp, int64_t now);
 void gort__printgoroutines(G *cur);
-void gort__printothers(G *except);
+bool gort__printothers(G *except);
 __attribute__((noreturn)) void gort__exit(int code);
 
 /* ---- asm_amd64.S -------------------------------------------------------- */

@@ -122,8 +122,6 @@ static void freeze_others(M *self)
 		sent++;
 }
 
-/* ---- the full dump --------------------------------------------------------- */
-
 /* ---- the summary dump (GODEBUG=dumpsummary=1) --------------------------------
  *
  * With 50,000 goroutines the full dump is 50,000 tracebacks, mostly the

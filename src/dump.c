@@ -225,18 +225,10 @@ static void bucket_add(G *gp, void *arg)
 		b->moreranges = true;
 }
 
-static const char *state_string(const bucket *b)
-{
-	static const char *const names[] = {"idle", "runnable", "running", "syscall", "waiting", "???", "dead"};
-	if (b->status == Gwaiting && b->waitreason != waitReasonZero)
-		return gort__waitreason_string((waitReason)b->waitreason);
-	return b->status < sizeof names / sizeof names[0] ? names[b->status] : "???";
-}
-
 static void print_bucket(const bucket *b)
 {
 	gort__printf("\n%lld goroutine%s [%s", (long long)b->count, b->count == 1 ? "" : "s",
-	             state_string(b));
+	             gort__gstatus_string(b->status, b->waitreason));
 	if (b->maxwait >= 60 * (int64_t)1000000000)
 		gort__printf(", %lld minutes", (long long)(b->maxwait / 60000000000ll));
 	gort__printf("%s]: %s", b->locked ? ", locked to thread" : "", b->count == 1 ? "id" : "ids");

@@ -129,6 +129,17 @@ static const char *const gstatus_strings[] = {
 	[Gsyscall] = "syscall", [Gwaiting] = "waiting",   [Gdead] = "dead",
 };
 
+/* gstatus_string: a header's state - the wait reason of a waiting
+ * goroutine, else its status's name (Go's gStatusStrings), "???" if none. */
+const char *gort__gstatus_string(uint32_t status, uint8_t waitreason)
+{
+	if (status == Gwaiting && waitreason != waitReasonZero)
+		return gort__waitreason_string((waitReason)waitreason);
+	if (status < sizeof gstatus_strings / sizeof gstatus_strings[0] && gstatus_strings[status] != NULL)
+		return gstatus_strings[status];
+	return "???";
+}
+
 /* putdec appends v in decimal at *p (below end), for goroutineheader_fmt. */
 static void putdec(char **p, const char *end, unsigned long long v)
 {
@@ -161,11 +172,7 @@ void gort__goroutineheader_fmt(G *gp, int64_t now, char *buf, size_t n)
 	if (n == 0)
 		return;
 	uint32_t s = gort__readgstatus(gp);
-	const char *status = "???";
-	if (s < sizeof gstatus_strings / sizeof gstatus_strings[0] && gstatus_strings[s] != NULL)
-		status = gstatus_strings[s];
-	if (s == Gwaiting && gp->waitreason != waitReasonZero)
-		status = gort__waitreason_string((waitReason)gp->waitreason);
+	const char *status = gort__gstatus_string(s, gp->waitreason);
 	char *p = buf;
 	const char *end = buf + n - 1;
 	putstrn(&p, end, "goroutine ");

@@ -21,7 +21,11 @@
  * pollDescs are never freed, only reused (pollcache): an event for a
  * descriptor that was just closed can still be in flight in another M's
  * netpoll, and must land on memory that is still a pollDesc.  fdseq, in
- * the event's tag, tells such a stale event from a live one.
+ * the event's tag, tells such a stale event from a live one; the poller
+ * compares them and applies the event under pd->evlock, and pollfree moves
+ * fdseq on under the same lock, so a stale event is always dropped and
+ * never marks a free or reused pollDesc.  Hence the invariant pollalloc
+ * asserts: a pollDesc is reused with no waiter and no edge left.
  */
 #include <stdlib.h>
 
@@ -66,11 +70,12 @@ pollDesc *gort__pollalloc(void)
 	pollcache.free = pd->link;
 	gort__spinunlock(&pollcache.lock);
 
-	gort__assert(atomic_load(&pd->rg) == pdNil && atomic_load(&pd->wg) == pdNil,
+	/* pollfree left both words pdNil, and stale events cannot touch a
+	 * free pollDesc (see the top of this file). */
+	gort__assert(atomic_load(&pd->rg) == pdNil && atomic_load(&pd->wg) == pdNil &&
+	                 !atomic_load(&pd->hup),
 	             "pollalloc: descriptor still has a waiter");
-	atomic_fetch_add(&pd->fdseq, 1);
 	atomic_store(&pd->info, 0);
-	atomic_store(&pd->hup, false);
 	pd->any = false;
 	return pd;
 }
@@ -78,16 +83,21 @@ pollDesc *gort__pollalloc(void)
 /*
  * pollfree returns pd to the cache.  The descriptor is already out of the
  * poller and nobody waits on it; its deadline timers are stopped so that
- * none fires into the next user of pd.
+ * none fires into the next user of pd.  Moving fdseq on, under evlock,
+ * makes every event still in flight for it stale: a poller applying one
+ * now waits for the lock, then sees the new fdseq and drops it.
  */
 void gort__pollfree(pollDesc *pd)
 {
 	gort__pollsetdeadline(pd, 'r' + 'w', 0);
+	gort__spinlock(&pd->evlock);
 	gort__assert(atomic_load(&pd->rg) <= pdReady && atomic_load(&pd->wg) <= pdReady,
 	             "pollfree: descriptor still has a waiter");
 	atomic_store(&pd->rg, pdNil);
 	atomic_store(&pd->wg, pdNil);
-	atomic_fetch_add(&pd->fdseq, 1); /* events still in flight are stale now */
+	atomic_store(&pd->hup, false);
+	atomic_fetch_add(&pd->fdseq, 1);
+	gort__spinunlock(&pd->evlock);
 	gort__spinlock(&pollcache.lock);
 	pd->link = pollcache.free;
 	pollcache.free = pd;

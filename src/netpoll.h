@@ -26,7 +26,8 @@ typedef struct pollDesc pollDesc;
 struct pollDesc {
 	pollDesc *link;           /* on the pollcache's free list */
 	bool any;                 /* gort_fd_wait's: every event counts as 'r' */
-	_Atomic uint32_t fdseq;   /* bumped on each reuse: tags its epoll events */
+	spinlock evlock;          /* held to apply an event, and to move fdseq on */
+	_Atomic uint32_t fdseq;   /* bumped at each free: tags its epoll events */
 	_Atomic uint32_t info;    /* pollClosing | pollExpired* */
 	_Atomic bool hup;         /* an event said hang-up or error: that state lasts */
 	_Atomic uintptr_t rg, wg; /* pdNil, pdReady, pdWait or a parked G (netpoll.c) */

@@ -13,7 +13,9 @@
  *
  * An event's data is the pollDesc's address with its fdseq in the top 16
  * bits (user addresses fit in 47): an event from a descriptor closed since
- * it was queued carries an old fdseq and is dropped.
+ * it was queued carries an old fdseq and is dropped (ready).  The tag
+ * wraps after 65,536 reuses of one pollDesc, far more than can happen
+ * while one event is between the kernel and ready.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -94,9 +96,22 @@ static void drain_break(void)
 	atomic_store(&wakesig, 0);
 }
 
-/* ready moves pd's waiters for the modes of ev onto list. */
-static void ready(gList *list, pollDesc *pd, uint32_t ev)
+/*
+ * ready applies event ev, tagged with seq, to pd: the waiters of its
+ * directions go onto list.  pd may have been freed, and even reused, since
+ * the kernel queued the event (its descriptor was closed meanwhile): the
+ * event is applied only if pd's fdseq still matches its tag, checked and
+ * applied under pd->evlock, which pollfree holds to move fdseq on.  So an
+ * event either lands before the free, which then clears what it left, or
+ * is dropped: it never marks a free or reused pollDesc ready or hung up.
+ */
+static void ready(gList *list, pollDesc *pd, uint16_t seq, uint32_t ev)
 {
+	gort__spinlock(&pd->evlock);
+	if ((uint16_t)atomic_load(&pd->fdseq) != seq) {
+		gort__spinunlock(&pd->evlock);
+		return; /* the descriptor was closed after this event */
+	}
 	bool r = ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
 	bool w = ev & (EPOLLOUT | EPOLLHUP | EPOLLERR);
 	if (pd->any)
@@ -108,6 +123,7 @@ static void ready(gList *list, pollDesc *pd, uint32_t ev)
 		gort__glist_push(list, gp);
 	if (w && (gp = gort__netpollunblock(pd, 'w', true)) != NULL)
 		gort__glist_push(list, gp);
+	gort__spinunlock(&pd->evlock);
 }
 
 /*
@@ -128,9 +144,7 @@ int gort__netpoll(int64_t delay, gList *list)
 			continue;
 		}
 		pollDesc *pd = (pollDesc *)(uintptr_t)(data & ((UINT64_C(1) << TAG_SHIFT) - 1));
-		if ((uint16_t)(data >> TAG_SHIFT) != (uint16_t)atomic_load(&pd->fdseq))
-			continue; /* the descriptor was closed after this event */
-		ready(list, pd, events[i].events);
+		ready(list, pd, (uint16_t)(data >> TAG_SHIFT), events[i].events);
 	}
 	return list->n - before;
 }

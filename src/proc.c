@@ -831,16 +831,27 @@ void gort__wakeNetPoller(int64_t when)
 	}
 }
 
+/* Set on sysmon's thread while it counts as a running M (sysmon_netpoll). */
+static __thread bool countedrunning;
+
 /*
  * injectglist makes runnable the Gs that netpoll handed back (still
  * Gwaiting).  With no P, they all go on the global queue.  With a P, one
  * goes to the global queue for each idle P, so the Ms started for those Ps
  * find work at once; the rest stay on our local queue.
+ *
+ * The Gs are runnable before they are on a queue, and with no P before an
+ * M is started for them: in that window the caller must count as a running
+ * M, or checkdead, run by the last M going idle, would find them runnable
+ * with every M idle.  An M does (it is not on the idle list while it runs
+ * code); sysmon, no M, must say so (countedrunning).
  */
 static void injectglist(P *pp, gList *list)
 {
 	if (list->n == 0)
 		return;
+	gort__assert(pp != NULL || gort__getm() != NULL || countedrunning,
+	             "injectglist: readying Gs from a thread checkdead does not count as running");
 	for (G *gp = list->head; gp != NULL; gp = gp->schedlink)
 		casgstatus(gp, Gwaiting, Grunnable);
 	int32_t idle = atomic_load(&sched.npidle);
@@ -854,6 +865,10 @@ static void injectglist(P *pp, gList *list)
 	G *gp;
 	while ((gp = gort__glist_pop(list)) != NULL)
 		runqput(pp, gp, false);
+	/* A P may have gone idle after we counted the idle ones: one more
+	 * spinning M, if none looks already, rather than Gs left waiting
+	 * behind ours (Go's injectglist hedges the same way). */
+	wakep();
 }
 
 /*
@@ -2195,6 +2210,17 @@ static int retake(int64_t now)
  * sysmon_netpoll: if no M has looked at the network for 10 ms (all busy
  * running goroutines), look for it, so that I/O waiters are not starved
  * by CPU-bound work.  The readied Gs go to the global queue.
+ *
+ * From before it polls until the Gs are queued and an M started for them,
+ * sysmon counts as a running M (one idle locked M fewer, as Go's sysmon
+ * does).  Without that, this interleaving lost them (net_eof at
+ * GOMAXPROCS=1): sysmon takes the only I/O waiter G from netpoll, which
+ * drops netpollWaiters to 0, and marks G runnable; the one M, out of work,
+ * gives up its P, sees no timer and no I/O waiter, so sleeps in stopm
+ * rather than in netpoll, and - every M idle - its checkdead finds G
+ * runnable before sysmon has queued it.  (Counting only from the readying
+ * on would leave the same window, while G is still Gwaiting but already
+ * out of the poller: a false "all goroutines are asleep".)
  */
 static void sysmon_netpoll(int64_t now)
 {
@@ -2203,9 +2229,13 @@ static void sysmon_netpoll(int64_t now)
 	    atomic_load(&gort__netpollWaiters) == 0 ||
 	    !atomic_compare_exchange_strong(&sched.lastpoll, &last, now))
 		return;
+	incidlelocked(-1);
+	countedrunning = true;
 	gList list = {0};
 	if (gort__netpoll(0, &list) > 0)
 		injectglist(NULL, &list);
+	countedrunning = false;
+	incidlelocked(1);
 }
 
 /*

@@ -5,6 +5,10 @@
 #                AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench   run every benchmark, gort and (when Go is installed) its Go
 #                twin side by side; W=<workload> PROCS=<n> runs one
+#   make stress  run the concurrency-sensitive tests many times each, at
+#                GOMAXPROCS 1, 2 and 8, plain and sanitized, with every CPU
+#                also busy (tests/stress.py; STRESS_ARGS passes options,
+#                e.g. STRESS_ARGS='--minutes 60 --tests net_')
 BUILD    ?= build
 SANBUILD ?= build-san
 JOBS     ?= $(shell nproc)
@@ -13,7 +17,7 @@ CMAKE    ?= cmake
 # cmake's own makefiles otherwise announce every directory they enter.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all demo test test-release test-sanitize bench deps clean
+.PHONY: all sanitize demo test test-release test-sanitize bench stress deps clean
 
 all: deps
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -27,10 +31,17 @@ test: test-release test-sanitize
 test-release: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-test-sanitize: deps
+sanitize: deps
 	@$(CMAKE) -S . -B $(SANBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORT_SANITIZE=address,undefined >/dev/null
 	@$(CMAKE) --build $(SANBUILD) -j $(JOBS)
+
+test-sanitize: sanitize
 	cd $(SANBUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Not part of test: it takes as long as it is given (10 rounds by default).
+stress: all sanitize
+	@command -v python3 >/dev/null || { echo "gort: make stress needs python3: apt-get install python3" >&2; exit 1; }
+	python3 tests/stress.py --builds $(BUILD),$(SANBUILD) $(STRESS_ARGS)
 
 # Three rounds by default, alternating which twin goes first: single runs on
 # a shared VM swing with the cost of first-touching memory.

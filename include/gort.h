@@ -638,7 +638,9 @@ GORT_API void gort_waitgroup_add(gort_waitgroup *wg, int delta);
 GORT_API void gort_waitgroup_done(gort_waitgroup *wg);
 GORT_API void gort_waitgroup_wait(gort_waitgroup *wg);
 
-/* sync.Once: gort_once_do runs fn(arg) once; every caller returns after it has. */
+/* sync.Once: gort_once_do runs fn(arg) once; every caller returns after it has.
+ * If fn panics, gort_once_do panics with it, and the Once counts as done:
+ * later calls return at once without calling fn (Go's rule). */
 typedef struct gort_once {
 	uint32_t done;
 	gort_mutex m;

@@ -6,6 +6,9 @@
  *                times mid-way so the others pile up behind it.  fn runs
  *                exactly once, and every caller, on return, sees all of its
  *                effect; later calls do not run fn.
+ *   once_panic   fn panics: the panic reaches the caller (recovered there),
+ *                and the Once counts as done - a later call returns at once
+ *                without calling fn, and does not block (TestOncePanic).
  *   broadcast    50 goroutines wait on a cond; one broadcast wakes all 50.
  *                A goroutine that starts waiting after the broadcast is not
  *                woken by it.
@@ -17,6 +20,8 @@
  *                do not wake a later waiter.
  */
 #define _GNU_SOURCE
+#include <string.h>
+
 #include "harness.h"
 
 static gort_waitgroup wg;
@@ -62,6 +67,42 @@ static void test_once(void)
 	gort_once fresh = GORT_ONCE_INIT;
 	gort_once_do(&fresh, once_fn, (void *)(intptr_t)7);
 	CHECK(atomic_load(&runs) == 2 && effect_b == 14, "a second gort_once runs its fn once");
+}
+
+/* ---- once_panic ---------------------------------------------------------------- */
+
+static gort_once panicky = GORT_ONCE_INIT;
+static atomic_long panicky_runs;
+
+static void panicking_fn(void *arg)
+{
+	atomic_fetch_add(&panicky_runs, 1);
+	gort_panic("failed");
+}
+
+static void catch_into(void *msgp)
+{
+	*(const char **)msgp = gort_recover();
+}
+
+/* Returns what the Once's panic was recovered as (NULL: no panic). */
+static const char *do_recovering(gort_once *o)
+{
+	const char *msg = NULL;
+	GORT_FRAME(return msg);
+	gort_defer(catch_into, &msg);
+	gort_once_do(o, panicking_fn, NULL);
+	return NULL;
+}
+
+static void test_once_panic(void)
+{
+	const char *msg = do_recovering(&panicky);
+	CHECK(msg != NULL && strcmp(msg, "failed") == 0, "Once.Do did not panic with fn's value: %s",
+	      msg ? msg : "(no panic)");
+	msg = do_recovering(&panicky); /* would block on the Once's mutex, or run fn again */
+	CHECK(msg == NULL, "the second Do panicked: %s", msg);
+	CHECK(atomic_load(&panicky_runs) == 1, "fn ran %ld times", atomic_load(&panicky_runs));
 }
 
 /* ---- cond ------------------------------------------------------------------- */
@@ -199,6 +240,7 @@ static void test_no_waiters(void)
 static int test_main(int argc, char **argv)
 {
 	test_once();
+	test_once_panic();
 	test_broadcast();
 	test_signal();
 	test_no_waiters();

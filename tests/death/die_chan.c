@@ -109,8 +109,14 @@ static void all(void)
 	gort_waitgroup_add(&other_wg, 1);
 	gort_func fns[] = {g_recv,  g_send,  g_recv_nil, g_send_nil, g_select, g_select_nocases,
 	                   g_mutex, g_rlock, g_wlock,    g_cond,     g_wg};
+	/* Ids come from the P's batch (goidcache): stay on this P while
+	 * creating them - a locked goroutine is not asked to yield, and a
+	 * preemption on a loaded machine could move us to the other P and its
+	 * batch - so that they are 2, 3, ... as the expected dump says. */
+	gort_lock_os_thread();
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
 		CHECK(gort_go(fns[i], NULL) == (int64_t)i + 2, "goroutine ids in creation order");
+	gort_unlock_os_thread();
 	block_main();
 }
 

@@ -41,7 +41,9 @@
  *     GOMAXPROCS       number of Ps (default: the CPUs this process may use,
  *                      counting the affinity mask and the cgroup CPU quota)
  *     GORT_STACK_SIZE  default goroutine stack size, e.g. "64k" or "1m"
- *                      (default 64k; rounded up to whole pages)
+ *                      (default 64k; rounded up to whole pages).  Digits
+ *                      with an optional k, m or g, from 16k to 1g: anything
+ *                      else ends the program at start with a message naming it
  *     GORT_SEED        seed for the scheduler's random choices (steal order);
  *                      unset means a fresh seed per run
  *     GODEBUG          Go's comma-separated key=value settings (unknown keys
@@ -163,7 +165,8 @@ GORT_API int64_t gort_go_args(gort_func fn, const void *args, size_t size);
 
 /* Options for one spawn.  Zero fields mean the default. */
 typedef struct gort_goattr {
-	size_t stack_size; /* usable stack bytes, rounded up to pages */
+	size_t stack_size; /* usable stack bytes, rounded up to pages; at most
+	                      1 GiB (more is a fatal error naming the call) */
 } gort_goattr;
 
 /* gort_go_attr is gort_go_args with options; attr may be NULL. */

@@ -247,26 +247,33 @@ long gort__getenv_int(const char *name, long dflt)
 	return v;
 }
 
-/* A size such as "65536", "64k" or "1m"; dflt if unset, malformed or zero. */
-size_t gort__getenv_size(const char *name, size_t dflt)
+/*
+ * parse_size reads a size such as "65536", "64k", "1m" or "1g" (a trailing
+ * b or B is allowed): digits only - no sign, no space - and a value that
+ * fits in a size_t after the suffix's shift.  False if s is not one.
+ */
+bool gort__parse_size(const char *s, size_t *out)
 {
-	const char *s = getenv(name);
-	if (s == NULL || *s == '\0')
-		return dflt;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s)
-		return dflt;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	uint64_t v = 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		uint64_t d = (uint64_t)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	int shift = 0;
+	switch (*s) {
+	case 'k': case 'K': shift = 10; s++; break;
+	case 'm': case 'M': shift = 20; s++; break;
+	case 'g': case 'G': shift = 30; s++; break;
 	default: break;
 	}
-	if ((*end == 'b' || *end == 'B') && end[1] == '\0')
-		end++;
-	if (*end != '\0' || v == 0)
-		return dflt;
-	return (size_t)v;
+	if (*s == 'b' || *s == 'B')
+		s++;
+	if (*s != '\0' || v > (SIZE_MAX >> shift))
+		return false;
+	*out = (size_t)(v << shift);
+	return true;
 }

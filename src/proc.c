@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "runtime2.h"
 
@@ -1561,7 +1562,7 @@ static P *procresize(M *mp, int32_t nprocs)
 		 * be reading its snapshot of it (checkrunqs_nop). */
 		int32_t cap = allpcap ? allpcap : 4;
 		while (cap < nprocs)
-			cap *= 2;
+			cap = cap > INT32_MAX / 2 ? nprocs : cap * 2;
 		P **a = calloc((size_t)cap, sizeof(P *));
 		gort__assert(a != NULL, "out of memory");
 		if (allp != NULL)
@@ -2556,6 +2557,21 @@ static void runmain(void *arg)
 }
 
 /*
+ * check_procs_fit: n Ps are allocated and touched for GOMAXPROCS=n.  Go
+ * just tries, and dies out of memory; gort says so before trying -
+ * stopping the world and then touching terabytes would hang the program
+ * or wake the OOM killer - and names the setting.
+ */
+static void check_procs_fit(int64_t n, const char *what)
+{
+	uint64_t mem = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	if ((uint64_t)n <= mem / sizeof(P))
+		return;
+	gort__printf("runtime: cannot allocate %lld Ps (%s)\n", (long long)n, what);
+	gort__fatal("runtime: out of memory");
+}
+
+/*
  * schedinit readies the runtime on the main thread, which becomes m0:
  * stacks, signals, the CPU count, GOMAXPROCS (the environment's, if a
  * positive number) and the Ps.
@@ -2582,8 +2598,12 @@ static void schedinit(void)
 	gort__ncpu = gort__getproccount();
 	int32_t procs = gort__ncpu;
 	long n = gort__getenv_int("GOMAXPROCS", 0);
-	if (n > 0 && n <= INT32_MAX)
+	if (n > 0 && n <= INT32_MAX) {
+		char what[40];
+		snprintf(what, sizeof what, "GOMAXPROCS=%ld", n);
+		check_procs_fit(n, what);
 		procs = (int32_t)n;
+	}
 	gort__lock(&sched.lock);
 	gort__assert(procresize(mp, procs) == NULL, "schedinit: unknown runnable goroutine");
 	gort__unlock(&sched.lock);
@@ -2624,6 +2644,7 @@ int64_t gort_go_attr(const gort_goattr *attr, gort_func fn, const void *args, si
 {
 	G *gp = gort__current_goroutine("gort_go_attr");
 	size_t stacksize = attr != NULL ? attr->stack_size : 0;
+	gort__stacksize_check(stacksize, "gort_go_attr");
 	int64_t id = newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, NULL, args,
 	                     size, stacksize);
 	gort__checkpreempt(gp);
@@ -2677,6 +2698,9 @@ int gort_gomaxprocs(int n)
 	int32_t ret = atomic_load(&gomaxprocs);
 	if (n <= 0 || n == ret)
 		return ret;
+	char what[48];
+	snprintf(what, sizeof what, "gort_gomaxprocs(%d)", n);
+	check_procs_fit(n, what);
 	stoptheworld(gp->m);
 	M *mp = gort__getm(); /* stoptheworld may have yielded */
 	newprocs = n;

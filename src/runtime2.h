@@ -639,6 +639,7 @@ int64_t gort__spawn(gort_func fn, void *arg);
 /* ---- stack.c ------------------------------------------------------------ */
 
 void gort__stackinit(void);
+void gort__stacksize_check(size_t size, const char *api);
 stack gort__stackalloc(P *pp, size_t size);
 void gort__stackfree(P *pp, stack s, size_t size);
 void gort__stackcache_flush(P *pp);
@@ -672,7 +673,7 @@ void gort__newosproc(void *(*start)(void *), void *arg);
 void gort__osyield(void);
 uint64_t gort__random_seed(void);
 long gort__getenv_int(const char *name, long dflt);
-size_t gort__getenv_size(const char *name, size_t dflt);
+bool gort__parse_size(const char *s, size_t *out);
 
 /* ---- signal_unix.c ------------------------------------------------------ */
 

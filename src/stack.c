@@ -54,6 +54,11 @@ enum {
 	DEFAULT_STACK = 64 << 10,
 };
 
+/* The largest stack a goroutine may ask for: Go's default maximum (1 GB,
+ * runtime/debug.SetMaxStack).  Anything larger is surely a mistake - a
+ * negative number converted, say - and would wrap when rounded up. */
+#define MAX_STACK ((size_t)1 << 30)
+
 #define CANARY 0x5354414b43414e59ull /* "STAKCANY" */
 
 typedef enum { GUARD_MADVISE, GUARD_MPROTECT, GUARD_CANARY } guardMode;
@@ -85,16 +90,49 @@ static long read_max_map_count(void)
 	return n;
 }
 
+/*
+ * stacksize_from_env: GORT_STACK_SIZE, or the default if unset.  A value
+ * that is not a size, or is out of range, ends the program with a message
+ * naming it: a typo must not silently become some other stack size.
+ */
+static size_t stacksize_from_env(void)
+{
+	const char *env = getenv("GORT_STACK_SIZE");
+	if (env == NULL || *env == '\0')
+		return DEFAULT_STACK;
+	size_t want;
+	char msg[256];
+	if (!gort__parse_size(env, &want)) {
+		snprintf(msg, sizeof msg,
+		         "gort: GORT_STACK_SIZE=%.64s: not a size (a number of bytes, optionally "
+		         "followed by k, m or g)",
+		         env);
+		gort__fatal(msg);
+	}
+	if (want < 4 * pagesize || want > MAX_STACK) {
+		snprintf(msg, sizeof msg, "gort: GORT_STACK_SIZE=%.64s: out of range (%zuk to 1g)", env,
+		         4 * pagesize >> 10);
+		gort__fatal(msg);
+	}
+	return want;
+}
+
+/* stacksize_check: a stack size asked of api (gort_go_attr) that cannot be
+ * had ends the program with a message naming it. */
+void gort__stacksize_check(size_t size, const char *api)
+{
+	if (size <= MAX_STACK)
+		return;
+	char msg[160];
+	snprintf(msg, sizeof msg, "gort: %s: stack_size %zu is larger than the largest stack (1g)", api,
+	         size);
+	gort__fatal(msg);
+}
+
 void gort__stackinit(void)
 {
 	pagesize = (size_t)sysconf(_SC_PAGESIZE);
-	size_t want = gort__getenv_size("GORT_STACK_SIZE", DEFAULT_STACK);
-	if (want < 4 * pagesize) {
-		gort__printf("gort: GORT_STACK_SIZE=%s is below the minimum; using %lu bytes\n",
-		             getenv("GORT_STACK_SIZE"), (unsigned long)(4 * pagesize));
-		want = 4 * pagesize;
-	}
-	stacksize = round_to_page(want);
+	stacksize = round_to_page(stacksize_from_env());
 	mprotect_budget = read_max_map_count() / 4;
 	const char *mode = getenv("GORT_STACKGUARD");
 	guardmode = GUARD_MADVISE;

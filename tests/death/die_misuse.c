@@ -10,6 +10,10 @@
  *                       inside a goroutine
  *   args_too_big        gort_go_args with GORT_GO_ARGS_MAX + 1 bytes
  *   main_twice          gort_main called again from inside main_fn
+ *   env                 nothing: the environment CTest sets (GORT_STACK_SIZE,
+ *                       GOMAXPROCS) must stop the program at start-up
+ *   stack_attr_huge     gort_go_attr with a stack_size near SIZE_MAX
+ *   gomaxprocs_huge     gort_gomaxprocs(2000000000)
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -50,6 +54,12 @@ static int test_main(int argc, char **argv)
 		gort_go_args(noop, block, sizeof block);
 	} else if (strcmp(mode, "main_twice") == 0) {
 		gort_main(test_main, argc, argv);
+	} else if (strcmp(mode, "env") == 0) {
+		fprintf(stderr, "die_misuse env: started\n");
+	} else if (strcmp(mode, "stack_attr_huge") == 0) {
+		gort_go_attr(&(gort_goattr){.stack_size = SIZE_MAX - 100}, noop, NULL, 0);
+	} else if (strcmp(mode, "gomaxprocs_huge") == 0) {
+		gort_gomaxprocs(2000000000);
 	} else {
 		CHECK(0, "unknown mode %s", mode);
 	}

@@ -20,9 +20,9 @@
  * always sees a consistent queue.  Values move with memcpy; the waiter's
  * sudog lives on its own stack.
  *
- * Lifetime (C has no GC): gort_chan_free; freed headers wait in a
- * quarantine of QUARANTINE entries before going back to malloc, so that a
- * use after free finds CHAN_FREED and dies with a clear message.
+ * Lifetime (C has no GC): gort_chan_free marks the header CHAN_FREED and
+ * quarantines it (quarantine.c), so that a use after free finds the mark
+ * and dies with a clear message.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +30,8 @@
 #include "chan.h"
 
 enum {
-	QUARANTINE = 1024,          /* freed headers kept out of circulation */
 	MAX_ELEM_SIZE = 1 << 16,    /* Go's limit on a channel's element size */
 };
-
-static mutex quarantine_lock;
-static hchan *quarantine[QUARANTINE];
-static size_t quarantine_next;
 
 /* ---- helpers shared with select.c ------------------------------------------ */
 
@@ -217,13 +212,7 @@ void gort_chan_free(gort_chan *c)
 	gort__spinunlock(&c->lock);
 	free(c->buf);
 	c->buf = NULL;
-
-	gort__lock(&quarantine_lock);
-	hchan *old = quarantine[quarantine_next];
-	quarantine[quarantine_next] = c;
-	quarantine_next = (quarantine_next + 1) % QUARANTINE;
-	gort__unlock(&quarantine_lock);
-	free(old);
+	gort__quarantine(c);
 }
 
 /* ---- send, receive, close --------------------------------------------------- */

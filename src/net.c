@@ -82,28 +82,8 @@ static int pollerr(int perr)
 
 /* ---- lifetime --------------------------------------------------------------- */
 
-/*
- * Closed conns are kept, closed, for a while before their memory is freed,
- * so that a use shortly after Close - a bug, but a common one - fails with
- * GORT_ECLOSED instead of corrupting memory.
- */
-enum { QUARANTINE = 1024 };
-static struct {
-	spinlock lock;
-	gort_conn *ring[QUARANTINE];
-	uint32_t next;
-} quarantine;
-
-static void conn_retire(gort_conn *c)
-{
-	gort__spinlock(&quarantine.lock);
-	gort_conn *old = quarantine.ring[quarantine.next];
-	quarantine.ring[quarantine.next] = c;
-	quarantine.next = (quarantine.next + 1) % QUARANTINE;
-	gort__spinunlock(&quarantine.lock);
-	free(old);
-}
-
+/* Closed conns are quarantined (quarantine.c): a use shortly after Close
+ * fails with GORT_ECLOSED instead of corrupting memory. */
 /* incref starts an operation on c from a goroutine (api names it). */
 static int incref(gort_conn *c, const char *api)
 {
@@ -171,7 +151,7 @@ int gort_conn_close(gort_conn *c)
 	gort__pollfree(c->pd);
 	c->pd = NULL;
 	int err = close(c->fd) == 0 ? 0 : -errno;
-	conn_retire(c);
+	gort__quarantine(c);
 	return err;
 }
 

@@ -301,6 +301,7 @@ static inline G *gort__glist_pop(gList *l)
  */
 struct gort_timer {
 	spinlock mu;           /* guards seq, the channel, and heap changes from Stop/Reset */
+	_Atomic uint32_t magic; /* the program's timers: TIMER_LIVE, then TIMER_FREED (time.c) */
 	_Atomic uint64_t seq;
 	int64_t when;          /* nanotime at which to fire */
 	int64_t period;        /* > 0: a ticker */
@@ -647,6 +648,10 @@ bool gort__stack_guard_contains(G *gp, uintptr_t addr);
 bool gort__stack_needs_canary(void);
 bool gort__stack_canary_ok(stack s);
 void gort__stack_canary_set(stack s);
+
+/* ---- quarantine.c: freed objects kept out of circulation -------------- */
+
+void gort__quarantine(void *p);
 
 /* ---- runtime1.c: GODEBUG ------------------------------------------------ */
 

@@ -11,6 +11,10 @@
  * while the P's local queue is full (hold): the heap keeps deadline order,
  * where a spill to the global queue would not.
  *
+ * The program's timers (Timer, Ticker, AfterFunc) carry a magic word, as
+ * channels do: gort_timer_free marks them freed and quarantines them, so a
+ * Stop, Reset, C or second free of a freed timer is a clear fatal error.
+ *
  * A timer's function runs on g0 with no lock held.  For Stop and Reset to
  * be final - once they return, no value sent before can be received (Go
  * 1.23) - they bump the timer's seq under its lock and drain its channel,
@@ -315,6 +319,24 @@ int64_t gort_nanotime(void)
 
 /* ---- Timer, Ticker, AfterFunc ----------------------------------------------- */
 
+enum {
+	TIMER_LIVE = 0x74696d72,  /* "timr" */
+	TIMER_FREED = 0x64656164, /* "dead" */
+};
+
+/* usertimer: t, if it is a live timer of the program's, called from a
+ * goroutine (api names the call); otherwise a fatal error. */
+static timer *usertimer(gort_timer *t, const char *api)
+{
+	gort__current_goroutine(api);
+	uint32_t magic = atomic_load_explicit(&t->magic, memory_order_relaxed);
+	if (__builtin_expect(magic == TIMER_LIVE, 1))
+		return t;
+	if (magic == TIMER_FREED)
+		gort__fatal("gort: use of a freed timer");
+	gort__fatal("gort: not a timer (a corrupted or uninitialized gort_timer pointer)");
+}
+
 /* arm puts t on the heap to fire at when (holds t->mu, or t is new). */
 static void arm(timer *t, int64_t when)
 {
@@ -332,6 +354,7 @@ static timer *newtimer(int64_t d, int64_t period, void (*f)(timer *, uint64_t, i
 	t->f = f;
 	t->period = period;
 	t->when = when_after(d);
+	atomic_store_explicit(&t->magic, TIMER_LIVE, memory_order_relaxed);
 	return t;
 }
 
@@ -366,7 +389,7 @@ gort_timer *gort_afterfunc(int64_t d, gort_func f, void *arg)
 
 gort_chan *gort_timer_c(gort_timer *t)
 {
-	return t->c;
+	return usertimer(t, "gort_timer_c")->c;
 }
 
 /*
@@ -393,7 +416,7 @@ static bool stop(timer *t)
 
 bool gort_timer_stop(gort_timer *t)
 {
-	gort__current_goroutine("gort_timer_stop");
+	usertimer(t, "gort_timer_stop");
 	gort__spinlock(&t->mu);
 	bool pending = stop(t);
 	gort__spinunlock(&t->mu);
@@ -402,7 +425,7 @@ bool gort_timer_stop(gort_timer *t)
 
 bool gort_timer_reset(gort_timer *t, int64_t d)
 {
-	gort__current_goroutine("gort_timer_reset");
+	usertimer(t, "gort_timer_reset");
 	gort__spinlock(&t->mu);
 	bool pending = stop(t);
 	arm(t, when_after(d));
@@ -412,9 +435,9 @@ bool gort_timer_reset(gort_timer *t, int64_t d)
 
 void gort_ticker_reset(gort_timer *t, int64_t d)
 {
+	usertimer(t, "gort_ticker_reset");
 	if (d <= 0)
 		gort__panic("non-positive interval for Ticker.Reset");
-	gort__current_goroutine("gort_ticker_reset");
 	gort__spinlock(&t->mu);
 	stop(t);
 	t->period = d;
@@ -426,8 +449,13 @@ void gort_timer_free(gort_timer *t)
 {
 	if (t == NULL)
 		return;
-	gort__current_goroutine("gort_timer_free");
+	usertimer(t, "gort_timer_free");
 	gort__spinlock(&t->mu);
+	uint32_t live = TIMER_LIVE; /* two frees racing: one of them finds it freed */
+	if (!atomic_compare_exchange_strong(&t->magic, &live, TIMER_FREED)) {
+		gort__spinunlock(&t->mu);
+		gort__fatal("gort: use of a freed timer");
+	}
 	stop(t);
 	gort__spinunlock(&t->mu);
 	/* A firing dequeued before the stop may still be running f. */
@@ -435,7 +463,7 @@ void gort_timer_free(gort_timer *t)
 		gort_gosched();
 	if (t->c != NULL)
 		gort_chan_free(t->c);
-	free(t);
+	gort__quarantine(t);
 }
 
 /* ---- runtime timers (the poller's deadlines) -------------------------------- */

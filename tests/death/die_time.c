@@ -22,6 +22,12 @@
  * Panics ("panic: <message>", blank line, the panicking goroutine):
  *   ticker_zero, ticker_negative            gort_ticker_new(0), (-1 s)
  *   ticker_reset_zero, ticker_reset_negative gort_ticker_reset(t, 0), (-1)
+ *
+ * Use of a freed timer ("fatal error: gort: use of a freed timer"):
+ *   free_twice       gort_timer_free twice (it used to spin for ever)
+ *   stop_freed, reset_freed, c_freed   Stop, Reset, C of a freed Timer
+ *   ticker_reset_freed                 Ticker.Reset of a freed Ticker
+ *   afterfunc_stop_freed               Stop of a freed AfterFunc timer
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -98,6 +104,30 @@ static int test_main(int argc, char **argv)
 		gort_ticker_reset(gort_ticker_new(GORT_SECOND), 0);
 	} else if (strcmp(mode, "ticker_reset_negative") == 0) {
 		gort_ticker_reset(gort_ticker_new(GORT_SECOND), -1);
+	} else if (strcmp(mode, "free_twice") == 0) {
+		gort_timer *t = gort_timer_new(GORT_SECOND);
+		gort_timer_free(t);
+		gort_timer_free(t);
+	} else if (strcmp(mode, "stop_freed") == 0) {
+		gort_timer *t = gort_timer_new(GORT_SECOND);
+		gort_timer_free(t);
+		gort_timer_stop(t);
+	} else if (strcmp(mode, "reset_freed") == 0) {
+		gort_timer *t = gort_timer_new(GORT_SECOND);
+		gort_timer_free(t);
+		gort_timer_reset(t, MS);
+	} else if (strcmp(mode, "c_freed") == 0) {
+		gort_timer *t = gort_timer_new(GORT_SECOND);
+		gort_timer_free(t);
+		gort_timer_c(t);
+	} else if (strcmp(mode, "ticker_reset_freed") == 0) {
+		gort_timer *t = gort_ticker_new(GORT_SECOND);
+		gort_timer_free(t);
+		gort_ticker_reset(t, MS);
+	} else if (strcmp(mode, "afterfunc_stop_freed") == 0) {
+		gort_timer *t = gort_afterfunc(GORT_SECOND, block_nil, NULL);
+		gort_timer_free(t);
+		gort_timer_stop(t);
 	} else {
 		CHECK(0, "unknown mode %s", mode);
 	}

@@ -737,7 +737,10 @@ GORT_API void gort_exitsyscall(void);
 	})
 
 /* The common blocking libc calls, wrapped so.  Same arguments, results and
- * errno as libc's. */
+ * errno as libc's - except that gort_write to a pipe or socket whose reader
+ * has gone returns -1 with errno EPIPE instead of raising SIGPIPE, as Go's
+ * os.File.Write does (and, as in Go, not on descriptors 1 and 2: there the
+ * program's SIGPIPE disposition applies, by default ending it). */
 struct addrinfo;
 GORT_API long gort_read(int fd, void *buf, size_t n);
 GORT_API long gort_write(int fd, const void *buf, size_t n);

@@ -504,30 +504,11 @@ int gort_conn_from_fd(int fd, gort_conn **out)
 
 /* ---- reading and writing -------------------------------------------------------- */
 
-/* write_nosigpipe: write(2) to a pipe or tty, with a closed reader giving
- * EPIPE rather than killing the process (sockets use MSG_NOSIGNAL). */
-static ssize_t write_nosigpipe(int fd, const void *buf, size_t n)
-{
-	sigset_t pipeset, old;
-	sigemptyset(&pipeset);
-	sigaddset(&pipeset, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipeset, &old);
-	ssize_t r = write(fd, buf, n);
-	int e = errno;
-	if (r < 0 && e == EPIPE) {
-		struct timespec zero = {0, 0};
-		sigtimedwait(&pipeset, NULL, &zero); /* take back our own SIGPIPE */
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	errno = e;
-	return r;
-}
-
 static ssize_t sys_write(gort_conn *c, const void *buf, size_t n, const struct sockaddr *to,
                          socklen_t tolen)
 {
 	if (c->sotype == 0)
-		return write_nosigpipe(c->fd, buf, n);
+		return gort__write_nosigpipe(c->fd, buf, n);
 	return sendto(c->fd, buf, n, MSG_NOSIGNAL, to, tolen);
 }
 

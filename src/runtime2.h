@@ -649,6 +649,10 @@ bool gort__stack_needs_canary(void);
 bool gort__stack_canary_ok(stack s);
 void gort__stack_canary_set(stack s);
 
+/* ---- syscall_linux.c ------------------------------------------------------ */
+
+long gort__write_nosigpipe(int fd, const void *buf, size_t n);
+
 /* ---- quarantine.c: freed objects kept out of circulation -------------- */
 
 void gort__quarantine(void *p);

@@ -5,8 +5,12 @@
  * every system call).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,9 +22,40 @@ long gort_read(int fd, void *buf, size_t n)
 	return GORT_SYSCALL(read(fd, buf, n));
 }
 
+/*
+ * write_nosigpipe is write(2) with Go's answer to a reader that has gone:
+ * the error EPIPE, not death by SIGPIPE.  The kernel raises SIGPIPE at the
+ * writing thread; blocked around the call, it stays pending, and is taken
+ * back before the mask is restored - so the program's own SIGPIPE
+ * disposition and handler, untouched, still govern every write that gort
+ * does not make.  (Sockets need none of this: send with MSG_NOSIGNAL.)
+ */
+long gort__write_nosigpipe(int fd, const void *buf, size_t n)
+{
+	sigset_t pipeset, old;
+	sigemptyset(&pipeset);
+	sigaddset(&pipeset, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipeset, &old);
+	ssize_t r = write(fd, buf, n);
+	int e = errno;
+	if (r < 0 && e == EPIPE) {
+		struct timespec zero = {0, 0};
+		sigtimedwait(&pipeset, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return r;
+}
+
+/* Go's os.File.Write: EPIPE is an error like any other, except on standard
+ * output and standard error, where a reader gone means the program's output
+ * goes nowhere - there Go lets SIGPIPE end the program (os.epipecheck), and
+ * so does gort, as the program's SIGPIPE disposition says. */
 long gort_write(int fd, const void *buf, size_t n)
 {
-	return GORT_SYSCALL(write(fd, buf, n));
+	if (fd == 1 || fd == 2)
+		return GORT_SYSCALL(write(fd, buf, n));
+	return GORT_SYSCALL(gort__write_nosigpipe(fd, buf, n));
 }
 
 long gort_pread(int fd, void *buf, size_t n, int64_t off)

@@ -399,6 +399,9 @@ typedef struct gort_panic_type {
  * Go's runtime.Error; the value is the message). */
 GORT_API extern const gort_panic_type gort_string_type;
 GORT_API extern const gort_panic_type gort_runtime_error_type;
+/* An error value made by errors.New, as the time package panics with
+ * ("non-positive interval for NewTicker"): the value is its message. */
+GORT_API extern const gort_panic_type gort_error_type;
 
 /*
  * panic(msg).  A NULL msg panics with the runtime error "panic called with

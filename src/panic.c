@@ -71,6 +71,7 @@ static __attribute__((noreturn)) void badframe(const char *what);
 
 const gort_panic_type gort_string_type = {"string", NULL};
 const gort_panic_type gort_runtime_error_type = {"runtime.Error", NULL};
+const gort_panic_type gort_error_type = {"*errors.errorString", NULL};
 
 /* reports begun: a second failure while printing must not recurse, and
  * sysmon stops tracing (proc.c) */
@@ -273,7 +274,9 @@ void gort_panic_value(const void *value, const gort_panic_type *type)
 	gopanic(&p);
 }
 
-/* panic with a runtime error: chan.c, select.c, sync/, time.c. */
+/* panic with a runtime error (chan.c, select.c).  The sync and time
+ * packages' panics are not runtime errors in Go: a string, or an error
+ * from errors.New (gort_panic, gort_panic_value with gort_error_type). */
 void gort__panic(const char *msg)
 {
 	gpanic p = {.value = msg, .type = &gort_runtime_error_type};
@@ -349,7 +352,8 @@ static void preprintpanics(gpanic *p)
 
 static void printpanicval(gpanic *p)
 {
-	if (p->type == &gort_string_type || p->type == &gort_runtime_error_type)
+	if (p->type == &gort_string_type || p->type == &gort_runtime_error_type ||
+	    p->type == &gort_error_type)
 		gort__printf("%s", (const char *)p->value);
 	else
 		gort__printf("(%s) %p", p->type->name, p->value);

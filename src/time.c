@@ -369,7 +369,7 @@ gort_timer *gort_timer_new(int64_t d)
 gort_timer *gort_ticker_new(int64_t d)
 {
 	if (d <= 0)
-		gort__panic("non-positive interval for NewTicker");
+		gort_panic_value("non-positive interval for NewTicker", &gort_error_type);
 	timer *t = newtimer(d, d, fire_chan);
 	t->c = gort_chan_make(sizeof(int64_t), 1);
 	arm(t, t->when);
@@ -437,7 +437,7 @@ void gort_ticker_reset(gort_timer *t, int64_t d)
 {
 	usertimer(t, "gort_ticker_reset");
 	if (d <= 0)
-		gort__panic("non-positive interval for Ticker.Reset");
+		gort_panic("non-positive interval for Ticker.Reset");
 	gort__spinlock(&t->mu);
 	stop(t);
 	t->period = d;

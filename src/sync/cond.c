@@ -31,7 +31,7 @@ static void check(gort_cond *c)
 	                                             __ATOMIC_RELAXED))
 		return;
 	if (__atomic_load_n(&c->checker, __ATOMIC_RELAXED) != self)
-		gort__panic("sync.Cond is copied");
+		gort_panic("sync.Cond is copied");
 }
 
 void gort_cond_wait(gort_cond *c)

@@ -14,14 +14,14 @@ void gort_waitgroup_add(gort_waitgroup *wg, int delta)
 	int32_t v = (int32_t)(state >> 32);
 	uint32_t w = (uint32_t)state;
 	if (v < 0)
-		gort__panic("sync: negative WaitGroup counter");
+		gort_panic("sync: negative WaitGroup counter");
 	if (w != 0 && delta > 0 && v == delta)
-		gort__panic("sync: WaitGroup misuse: Add called concurrently with Wait");
+		gort_panic("sync: WaitGroup misuse: Add called concurrently with Wait");
 	if (v > 0 || w == 0)
 		return;
 	/* The counter is 0 with waiters: nobody may touch the state now but us. */
 	if (__atomic_load_n(&wg->state, __ATOMIC_ACQUIRE) != state)
-		gort__panic("sync: WaitGroup misuse: Add called concurrently with Wait");
+		gort_panic("sync: WaitGroup misuse: Add called concurrently with Wait");
 	__atomic_store_n(&wg->state, 0, __ATOMIC_RELEASE);
 	for (; w != 0; w--)
 		gort__semrelease(&wg->sema, false);
@@ -42,7 +42,7 @@ void gort_waitgroup_wait(gort_waitgroup *wg)
 		                                __ATOMIC_ACQUIRE)) {
 			gort__semacquire(&wg->sema, false, waitReasonSyncWaitGroupWait);
 			if (__atomic_load_n(&wg->state, __ATOMIC_ACQUIRE) != 0)
-				gort__panic("sync: WaitGroup is reused before previous Wait has returned");
+				gort_panic("sync: WaitGroup is reused before previous Wait has returned");
 			return;
 		}
 	}

@@ -362,7 +362,11 @@ GORT_API bool gort_traceback_symbolized(void);
  * - gort_recover() returns the panic's value (the message, or the pointer)
  *   when called directly by a deferred call that a panic is running, and
  *   NULL otherwise: not panicking, called from a function the deferred call
- *   called, on a normal return, during gort_goexit, or a second time.
+ *   called, on a normal return, during gort_goexit, or a second time.  A
+ *   helper the compiler inlined into the deferred call counts as a called
+ *   function too, as in Go; gort knows it from the debug info (-g, and
+ *   libdw), so in a build without them give such helpers
+ *   __attribute__((noinline)) to keep Go's rule.
  * - gort_goexit runs the goroutine's deferred calls before it ends it.
  *
  * What C cannot do as Go does:

@@ -14,7 +14,8 @@
  *            through gort__calldefer, which notes the call's stack pointer.
  *   recover  gort__recover: only a function whose frame sits right below
  *            that stack pointer - the deferred call itself - may stop the
- *            panic (Go's argp check).  When it returns, recovery longjmps
+ *            panic (Go's argp check), and only from its own code, not from
+ *            a helper inlined into it (DWARF's inlining records tell).  When it returns, recovery longjmps
  *            to its frame's setjmp, whose GORT_FRAME statement returns from
  *            the function; the cleanup then runs the frame's other calls.
  *   Goexit   the same walk with a goexit record, which recover ignores.
@@ -203,6 +204,33 @@ static void gopanic(gpanic *p)
 	fatalpanic(gp, p, NULL);
 }
 
+/*
+ * recover_site_direct: is the gort_recover whose call returns to pc written
+ * in the deferred function itself, not in a helper the compiler inlined
+ * into it?  Go's rule: recover stops the panic only when the deferred
+ * function calls it directly.  The frame check in gort__recover sees
+ * frames, and an inlined helper has none; DWARF's inlining records do see
+ * it (the innermost function at pc is then marked inlined).  The answer
+ * is cached per call site (pc, with the verdict in bit 63: user addresses
+ * fit in 47 bits), so only the first recover at a site asks the reporter.
+ * Without libdw or debug info nothing is known: the frame check decides.
+ */
+static bool recover_site_direct(uintptr_t pc)
+{
+	enum { SITES = 64 };
+	static _Atomic uint64_t sites[SITES];
+	const uint64_t DIRECT = UINT64_C(1) << 63;
+	_Atomic uint64_t *slot = &sites[(pc >> 2) % SITES];
+	uint64_t e = atomic_load_explicit(slot, memory_order_relaxed);
+	if ((e & ~DIRECT) == pc)
+		return (e & DIRECT) != 0;
+	gort_frame frames[8];
+	int n = gort_frame_info(pc, frames, 8);
+	bool direct = n <= 0 || !frames[0].inlined;
+	atomic_store_explicit(slot, pc | (direct ? DIRECT : 0), memory_order_relaxed);
+	return direct;
+}
+
 /* recover (Go's gorecover): see gort.h for who may. */
 const void *gort__recover(void *callerfp, const gort_panic_type **type)
 {
@@ -217,6 +245,8 @@ const void *gort__recover(void *callerfp, const gort_panic_type **type)
 	uintptr_t fp = (uintptr_t)callerfp;
 	if (p == NULL || p->goexit || p->recovered || p->defersp == 0 || fp >= p->defersp ||
 	    fp <= p->defersp - 32)
+		return NULL;
+	if (!recover_site_direct((uintptr_t)__builtin_return_address(0)))
 		return NULL;
 	p->recovered = true;
 	if (type != NULL)

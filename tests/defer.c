@@ -6,7 +6,8 @@
  *     normally (GORT_FRAME's value) after its other deferred calls ran,
  *     and the program goes on;
  *   - recover returns NULL when not panicking, from a function a deferred
- *     call calls, on a normal return, during Goexit, and a second time;
+ *     call calls (also one inlined into it), on a normal return, during
+ *     Goexit, and a second time;
  *   - nested panics and re-panics; a panic in a deferred call of a normal
  *     return; runtime errors (channels, WaitGroup) are panics;
  *   - with gort_set_panic_on_fault, a nil dereference is a recoverable
@@ -96,6 +97,29 @@ static void recover_indirect(void *arg)
 	(void)arg;
 	CHECK(helper_recover() == NULL, "recover from a function the deferred call called");
 	note("h");
+}
+
+/* A helper the compiler must inline: its recover is not made directly by
+ * the deferred call, though no frame of its own says so. */
+static inline __attribute__((always_inline)) const void *inlined_helper_recover(void)
+{
+	return gort_recover();
+}
+
+static void recover_inlined(void *arg)
+{
+	(void)arg;
+	CHECK(inlined_helper_recover() == NULL, "recover from a helper inlined into the deferred call");
+	note("i");
+}
+
+static int panicker_inlined(void)
+{
+	GORT_FRAME(return 7);
+	gort_defer(do_recover, NULL);      /* runs second: recovers */
+	gort_defer(recover_inlined, NULL); /* runs first: must not */
+	gort_panic("inl");
+	return 0;
 }
 
 static int panicker(const char *msg)
@@ -358,6 +382,15 @@ static int test(int argc, char **argv)
 	CHECK(panicker("boom") == 42, "recovered function's value");
 	CHECK(recovered != NULL && strcmp(recovered, "boom") == 0, "recovered value");
 	EXPECT_TRAIL("p2p1");
+
+	/* Go's rule under inlining: known only from the DWARF inlining records. */
+	if (gort_traceback_symbolized()) {
+		reset();
+		recovered = NULL;
+		CHECK(panicker_inlined() == 7, "recovered function's value");
+		CHECK(recovered != NULL && strcmp(recovered, "inl") == 0, "the outer deferred call recovered");
+		EXPECT_TRAIL("i");
+	}
 
 	reset();
 	recovered = NULL;

@@ -16,28 +16,12 @@
 
 enum { ROUNDS = 200 };
 
-typedef struct reader_args {
-	gort_conn *c;
-	gort_chan *done; /* long: bytes before EOF, or the error */
-} reader_args;
-
-static void reader(void *arg)
-{
-	reader_args *a = arg;
-	char buf[4096]; /* far more than the peer sends: every read is short */
-	long total = 0, r;
-	while ((r = gort_conn_read(a->c, buf, sizeof buf)) > 0)
-		total += r;
-	long result = r == 0 ? total : r;
-	gort_chan_send(a->done, &result);
-}
-
 static long run_round(bool reset)
 {
 	gort_conn *w, *r;
 	test_pair(&w, &r);
 	gort_chan *done = gort_chan_make(sizeof(long), 1);
-	gort_go_with(reader, reader_args, .c = r, .done = done);
+	gort_go_with(test_read_to_end, test_reader_args, .c = r, .done = done);
 	gort_gosched(); /* let the reader park first (on one P it runs now) */
 	test_write_full(w, "hello", 5);
 	if (reset) {

@@ -25,22 +25,6 @@
 
 enum { WORKERS = 4, ROUNDS = 2000 };
 
-typedef struct reader_args {
-	gort_conn *c;
-	gort_chan *done; /* long: bytes before EOF, or the error */
-} reader_args;
-
-static void reader(void *arg)
-{
-	reader_args *a = arg;
-	char buf[64];
-	long total = 0, r;
-	while ((r = gort_conn_read(a->c, buf, sizeof buf)) > 0)
-		total += r;
-	long result = r == 0 ? total : r;
-	gort_chan_send(a->done, &result);
-}
-
 static atomic_long rounds_done;
 
 typedef struct worker_args {
@@ -60,7 +44,7 @@ static void worker(void *arg)
 		gort_conn *w, *r;
 		CHECK_OK(gort_conn_from_fd(sv[0], &w));
 		CHECK_OK(gort_conn_from_fd(sv[1], &r));
-		gort_go_with(reader, reader_args, .c = r, .done = done);
+		gort_go_with(test_read_to_end, test_reader_args, .c = r, .done = done);
 		if (i % 2 == 0)
 			gort_gosched(); /* half the time the reader parks first */
 		long n = 1 + (id + i) % 7;

@@ -15,6 +15,8 @@
  *                                  want; returns the limit now in force
  *   test_threads()                 the process's thread count (/proc)
  *   test_open_fds()                how many descriptors the process has open
+ *   test_read_to_end               a goroutine: read a conn to its end, send
+ *                                  the byte count (or the error) on a channel
  *   test_wait_goroutines(n)        yield until gort_numgoroutine() <= n
  *                                  (goroutines that have finished their work
  *                                  may still be on their way out)
@@ -163,6 +165,25 @@ static inline long recv_long(gort_chan *ch)
 	CHECK(gort_chan_recv(ch, &r), "closed channel");
 	gort_chan_free(ch);
 	return r;
+}
+
+/* test_read_to_end, a goroutine (gort_go_with(test_read_to_end,
+ * test_reader_args, .c = c, .done = ch)): reads c until EOF or an error and
+ * sends on done (a channel of long) the bytes it read, or the error. */
+typedef struct test_reader_args {
+	gort_conn *c;
+	gort_chan *done;
+} test_reader_args;
+
+static inline void test_read_to_end(void *arg)
+{
+	test_reader_args *a = arg;
+	char buf[4096];
+	long total = 0, r;
+	while ((r = gort_conn_read(a->c, buf, sizeof buf)) > 0)
+		total += r;
+	long result = r == 0 ? total : r;
+	gort_chan_send(a->done, &result);
 }
 
 #endif /* GORT_TEST_NET_UTIL_H */

@@ -37,10 +37,11 @@
  *   select8.go: break statements inside select (a gccgo compiler bug).
  *   sendstmt.go's sendprec: `c <- false || true` parses as a send: syntax.
  *   perm.go: errorcheck, does not compile (channel direction types).
- *   sieve2.go, powser1.go, powser2.go: whole programs (a heap of channels,
- *     rational power series), not select tests; their channel use -
- *     chains of goroutines over unbuffered and buffered channels - is
- *     what sieve1.go, goroutines.go and fifo.go test here.
+ *   powser1.go, powser2.go: whole programs computing rational power
+ *     series (700 lines each of arithmetic), not select tests; their
+ *     channel use - chains of goroutines over unbuffered channels, and
+ *     selects whose cases nil channels disable - is what sieve1.go,
+ *     sieve2.go, goroutines.go, fifo.go and doubleselect.go test here.
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -1109,6 +1110,213 @@ static void test_chan_sieve1(void)
 	/* As in Go, the generator, the sieve and its filters stay blocked. */
 }
 
+/* ---- sieve2.go: a prime sieve of Eratosthenes over channels ---------------------- */
+
+/*
+ * Odd candidates, the odd multiples of each prime, merged in increasing
+ * order through a heap of channels, and sifted out; the primes found feed
+ * back into the merger through a proxy that buffers without bound (a
+ * select whose send case is disabled, by a nil channel, while its queue is
+ * empty).  As in sieve1, every goroutine is left blocked at the end; what
+ * they allocate is kept in statics.
+ */
+static void odds_gen(void *out)
+{
+	for (int n = 5;; n += 2)
+		gort_chan_send(out, &n);
+}
+
+/* A channel of odd numbers, starting from 5. */
+static gort_chan *odds(void)
+{
+	gort_chan *out = keep(gort_chan_make(sizeof(int), 50));
+	gort_go(odds_gen, out);
+	return out;
+}
+
+struct multiples {
+	gort_chan *out;
+	int p;
+};
+
+static void multiples_gen(void *arg)
+{
+	struct multiples *m = arg;
+	for (int n = m->p * m->p;; n += 2 * m->p)
+		gort_chan_send(m->out, &n);
+}
+
+/* A channel of the odd multiples of the prime p, starting from p*p. */
+static gort_chan *multiples(int p)
+{
+	gort_chan *out = keep(gort_chan_make(sizeof(int), 10));
+	gort_go_with(multiples_gen, struct multiples, out, p);
+	return out;
+}
+
+/* PeekChHeap: a min-heap of channels by the value last taken from each. */
+struct peekch {
+	int head;
+	gort_chan *ch;
+};
+static struct peekch peek_heap[64];
+static int npeek;
+
+static void heap_push(struct peekch x)
+{
+	CHECK(npeek < (int)(sizeof peek_heap / sizeof peek_heap[0]), "heap full");
+	int i = npeek++;
+	for (; i > 0 && peek_heap[(i - 1) / 2].head > x.head; i = (i - 1) / 2)
+		peek_heap[i] = peek_heap[(i - 1) / 2];
+	peek_heap[i] = x;
+}
+
+static struct peekch heap_pop(void)
+{
+	CHECK(npeek > 0, "pop from an empty heap");
+	struct peekch top = peek_heap[0], x = peek_heap[--npeek];
+	int i = 0;
+	for (;;) {
+		int child = 2 * i + 1;
+		if (child >= npeek)
+			break;
+		if (child + 1 < npeek && peek_heap[child + 1].head < peek_heap[child].head)
+			child++;
+		if (x.head <= peek_heap[child].head)
+			break;
+		peek_heap[i] = peek_heap[child];
+		i = child;
+	}
+	peek_heap[i] = x;
+	return top;
+}
+
+/* sendproxy's queue: static, so that it stays reachable. */
+static int *proxy_buf;
+
+struct proxy {
+	gort_chan *in, *out;
+};
+
+static void proxy_run(void *arg)
+{
+	struct proxy *px = arg;
+	size_t n = 16, first = 0, count = 0; /* a circular queue of n */
+	proxy_buf = malloc(n * sizeof *proxy_buf);
+	CHECK(proxy_buf != NULL, "malloc");
+	for (;;) {
+		gort_chan *c = count == 0 ? NULL : px->out; /* buffer empty: disable output */
+		int e = count == 0 ? 0 : proxy_buf[first], in = 0;
+		if (GORT_SELECT(GORT_CASE_RECV(px->in, &in, NULL), GORT_CASE_SEND(c, &e)) == 1) {
+			first = (first + 1) % n;
+			count--;
+			continue;
+		}
+		proxy_buf[(first + count++) % n] = in;
+		if (count == n) { /* buffer full: expand it */
+			int *bigger = malloc(2 * n * sizeof *bigger);
+			CHECK(bigger != NULL, "malloc");
+			for (size_t i = 0; i < n; i++)
+				bigger[i] = proxy_buf[(first + i) % n];
+			free(proxy_buf);
+			proxy_buf = bigger;
+			first = 0;
+			n *= 2;
+		}
+	}
+}
+
+/* A channel to serve as a sending proxy to out: sending to it never
+ * blocks for long, however slowly out is drained. */
+static gort_chan *sendproxy(gort_chan *out)
+{
+	gort_chan *proxy = keep(gort_chan_make(sizeof(int), 10));
+	gort_go_with(proxy_run, struct proxy, proxy, out);
+	return proxy;
+}
+
+static gort_chan *s2_out, *s2_composites, *s2_primes;
+
+/* Merge channels of multiples of the primes into composites. */
+static void s2_merger(void *arg)
+{
+	int min = 15;
+	for (;;) {
+		int p = 0, head = 0;
+		gort_chan_recv(s2_primes, &p);
+		gort_chan *m = multiples(p);
+		gort_chan_recv(m, &head);
+		while (min < head) {
+			gort_chan_send(s2_composites, &min);
+			struct peekch minchan = heap_pop();
+			min = minchan.head;
+			gort_chan_recv(minchan.ch, &minchan.head);
+			heap_push(minchan);
+		}
+		while (min == head) {
+			struct peekch minchan = heap_pop();
+			min = minchan.head;
+			gort_chan_recv(minchan.ch, &minchan.head);
+			heap_push(minchan);
+		}
+		gort_chan_send(s2_composites, &head);
+		struct peekch next = {0, m};
+		gort_chan_recv(m, &next.head);
+		heap_push(next);
+	}
+}
+
+/* Sieve out composites from candidates. */
+static void s2_sifter(void *arg)
+{
+	/* The merger receives from primes much more slowly than this sends
+	 * to it: without the proxy, its buffer would fill and deadlock. */
+	gort_chan *primes = sendproxy(s2_primes);
+	gort_chan *candidates = odds();
+	int p = 0;
+	gort_chan_recv(candidates, &p);
+	for (;;) {
+		int c = 0;
+		gort_chan_recv(s2_composites, &c);
+		while (p < c) {
+			gort_chan_send(primes, &p);
+			gort_chan_send(s2_out, &p);
+			gort_chan_recv(candidates, &p);
+		}
+		if (p == c)
+			gort_chan_recv(candidates, &p);
+	}
+}
+
+/* A channel of the primes. */
+static gort_chan *sieve2(void)
+{
+	int two = 2, three = 3;
+	s2_out = keep(gort_chan_make(sizeof(int), 10));
+	gort_chan_send(s2_out, &two);
+	gort_chan_send(s2_out, &three);
+	/* the composites to eliminate, in increasing order */
+	s2_composites = keep(gort_chan_make(sizeof(int), 50));
+	/* the feedback loop */
+	s2_primes = keep(gort_chan_make(sizeof(int), 10));
+	gort_chan_send(s2_primes, &three);
+	gort_go(s2_merger, NULL);
+	gort_go(s2_sifter, NULL);
+	return s2_out;
+}
+
+static void test_chan_sieve2(void)
+{
+	gort_chan *primes = sieve2();
+	static const int a[] = {2,  3,  5,  7,  11, 13, 17, 19, 23, 29, 31, 37, 41,
+	                        43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97};
+	for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
+		int x = 0;
+		gort_chan_recv(primes, &x);
+		CHECK(x == a[i], "%d != %d", x, a[i]);
+	}
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 static void run(const char *name, void (*test)(void))
@@ -1135,6 +1343,7 @@ static int main_fn(int argc, char **argv)
 	RUN(test_chan_goroutines);
 	RUN(test_chan_zerosize);
 	RUN(test_chan_sieve1);
+	RUN(test_chan_sieve2);
 	return test_pass("select_test");
 }
 

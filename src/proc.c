@@ -62,6 +62,11 @@ schedt gort__sched;
  * snapshot taken while holding one. */
 P **_Atomic gort__allp;
 static int32_t allpcap;
+/* The arrays allp outgrew: never freed (see procresize), but kept here so
+ * that they stay reachable, not leaked (LeakSanitizer).  The capacity at
+ * least doubles each time, so 32 slots outlast any int32_t count. */
+static P **retired_allp[32];
+static int nretired_allp;
 _Atomic int32_t gort__gomaxprocs;
 int32_t gort__ncpu;
 #define allp gort__allp
@@ -1565,8 +1570,11 @@ static P *procresize(M *mp, int32_t nprocs)
 			cap = cap > INT32_MAX / 2 ? nprocs : cap * 2;
 		P **a = calloc((size_t)cap, sizeof(P *));
 		gort__assert(a != NULL, "out of memory");
-		if (allp != NULL)
+		if (allp != NULL) {
 			memcpy(a, allp, (size_t)allpcap * sizeof(P *));
+			gort__assert(nretired_allp < 32, "procresize: too many allp arrays");
+			retired_allp[nretired_allp++] = allp;
+		}
 		allp = a;
 		allpcap = cap;
 	}

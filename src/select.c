@@ -5,7 +5,8 @@
  *   1. Orders.  pollorder: the cases in a random permutation, so that no
  *      ready case can starve another.  lockorder: the cases sorted by
  *      channel address, so that two selects over overlapping channels lock
- *      them in the same order and cannot deadlock.  Cases on nil channels
+ *      them in the same order and cannot deadlock (cases on one channel
+ *      in random order: pass 2 queues them so).  Cases on nil channels
  *      are left out of both: they never fire.
  *   2. Pass 1: lock every channel; take the first case, in poll order, that
  *      can proceed now.  None and a default: unlock and return -1.
@@ -70,6 +71,31 @@ static void sort_by_channel(gort_case *cases, uint16_t *order, int n)
 		order[0] = order[end];
 		order[end] = t;
 		sift_down(cases, order, 0, end);
+	}
+}
+
+/*
+ * shuffle_duplicates puts each run of cases on one channel in the sorted
+ * lock order into a random order.  Pass 2 enqueues a select's sudogs in
+ * lock order, and the first of them in a channel's queue is the one a
+ * partner takes: without this, a parked select with two cases on one
+ * channel would always fire the first-listed (Go sorts from the random
+ * poll order, "to permute cases on the same channel"; TestPseudoRandomSend
+ * with an unbuffered channel checks it).
+ */
+static void shuffle_duplicates(M *mp, gort_case *cases, uint16_t *order, int n)
+{
+	for (int start = 0; start < n;) {
+		int end = start + 1;
+		while (end < n && key(cases, order[end]) == key(cases, order[start]))
+			end++;
+		for (int i = end - 1; i > start; i--) { /* Fisher-Yates over [start, end) */
+			int j = start + (int)(gort__fastrand(mp) % (uint32_t)(i - start + 1));
+			uint16_t t = order[i];
+			order[i] = order[j];
+			order[j] = t;
+		}
+		start = end;
 	}
 }
 
@@ -185,8 +211,10 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollor
 	}
 	/* Sorted from the cases' own order, not the random poll order: the
 	 * same select then sorts the same input each time, and the sort's
-	 * branches become predictable. */
+	 * branches become predictable.  Only cases on one channel then need
+	 * their order made random. */
 	sort_by_channel(cases, lockorder, norder);
+	shuffle_duplicates(mp, cases, lockorder, norder);
 
 	/* 2. pass 1: anything ready? */
 	sellock(cases, lockorder, norder);

@@ -62,6 +62,12 @@ schedt gort__sched;
  * snapshot taken while holding one. */
 P **_Atomic gort__allp;
 static int32_t allpcap;
+/* The arrays allp outgrew.  They are never freed (procresize says why),
+ * but kept here, so that they are memory in use, not a leak: LeakSanitizer
+ * reported the first one in every program that set GOMAXPROCS above 4.
+ * The capacity doubles at each growth, so 32 entries are never filled. */
+static P **outgrown_allp[32];
+static int noutgrown;
 _Atomic int32_t gort__gomaxprocs;
 int32_t gort__ncpu;
 #define allp gort__allp
@@ -1565,8 +1571,11 @@ static P *procresize(M *mp, int32_t nprocs)
 			cap = cap > INT32_MAX / 2 ? nprocs : cap * 2;
 		P **a = calloc((size_t)cap, sizeof(P *));
 		gort__assert(a != NULL, "out of memory");
-		if (allp != NULL)
+		if (allp != NULL) {
 			memcpy(a, allp, (size_t)allpcap * sizeof(P *));
+			gort__assert(noutgrown < 32, "procresize: allp grew too often");
+			outgrown_allp[noutgrown++] = allp;
+		}
 		allp = a;
 		allpcap = cap;
 	}

@@ -30,7 +30,7 @@
 
 static bool yes = true;
 
-/* ---- TestCondSignal ------------------------------------------------------------------ */
+/* ---- TestCondSignal -------------------------------------------------------------------------- */
 
 typedef struct signal_args {
 	gort_mutex *m;
@@ -79,7 +79,7 @@ static void TestCondSignal(void)
 	gort_chan_free(awake);
 }
 
-/* ---- TestCondSignalGenerations ---------------------------------------------------------- */
+/* ---- TestCondSignalGenerations --------------------------------------------------------------- */
 
 static void generation_waiter(void *arg)
 {
@@ -118,7 +118,7 @@ static void TestCondSignalGenerations(void)
 	gort_chan_free(awake);
 }
 
-/* ---- TestCondBroadcast ------------------------------------------------------------------- */
+/* ---- TestCondBroadcast ----------------------------------------------------------------------- */
 
 typedef struct broadcast_args {
 	gort_mutex *m;
@@ -153,7 +153,8 @@ static void TestCondBroadcast(void)
 	gort_waitgroup wg = GORT_WAITGROUP_INIT; /* C's addition: join before freeing */
 	gort_waitgroup_add(&wg, n);
 	for (int i = 0; i < n; i++)
-		gort_go_with(broadcast_waiter, broadcast_args, &m, &c, running, awake, &exit_, &wg, i);
+		gort_go_with(broadcast_waiter, broadcast_args, &m, &c, running, awake, &exit_, &wg,
+		             i);
 	for (int i = 0; i < n; i++) {
 		for (int j = 0; j < n; j++)
 			gort_chan_recv(running, NULL); /* Will deadlock unless n are running. */
@@ -181,7 +182,7 @@ static void TestCondBroadcast(void)
 	gort_chan_free(awake);
 }
 
-/* ---- TestRace ------------------------------------------------------------------------------ */
+/* ---- TestRace -------------------------------------------------------------------------------- */
 
 typedef struct race_args {
 	gort_cond *c;
@@ -256,7 +257,7 @@ static void TestRace(void)
 	gort_chan_free(done);
 }
 
-/* ---- TestCondSignalStealing ---------------------------------------------------------------- */
+/* ---- TestCondSignalStealing ------------------------------------------------------------------ */
 
 /* One iteration's shared state: Go's closures capture these locals. */
 typedef struct stealing {
@@ -339,7 +340,7 @@ static void TestCondSignalStealing(void)
 	}
 }
 
-/* ---- TestCondCopy ------------------------------------------------------------------------ */
+/* ---- TestCondCopy ---------------------------------------------------------------------------- */
 
 typedef struct caught {
 	const char *value;

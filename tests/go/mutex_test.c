@@ -39,7 +39,7 @@
 
 extern char **environ;
 
-/* ---- TestSemaphore ------------------------------------------------------------ */
+/* ---- TestSemaphore --------------------------------------------------------------------------- */
 
 typedef struct hammer_sema_args {
 	uint32_t *s;
@@ -67,11 +67,12 @@ static void TestSemaphore(void)
 	for (int i = 0; i < 10; i++)
 		gort_chan_recv(c, NULL);
 	/* Not in Go's test: every unit taken was given back. */
-	CHECK(__atomic_load_n(&s, __ATOMIC_ACQUIRE) == 1, "semaphore count %u at the end, want 1", s);
+	CHECK(__atomic_load_n(&s, __ATOMIC_ACQUIRE) == 1, "semaphore count %u at the end, want 1",
+	      s);
 	gort_chan_free(c);
 }
 
-/* ---- TestMutex -------------------------------------------------------------------- */
+/* ---- TestMutex ------------------------------------------------------------------------------- */
 
 typedef struct hammer_mutex_args {
 	gort_mutex *m;
@@ -115,7 +116,7 @@ static void TestMutex(void)
 	gort_chan_free(c);
 }
 
-/* ---- TestMutexMisuse ------------------------------------------------------------ */
+/* ---- TestMutexMisuse ------------------------------------------------------------------------- */
 
 static void misuse_mutex_unlock(void)
 {
@@ -262,7 +263,7 @@ static void TestMutexMisuse(void)
 	}
 }
 
-/* ---- TestMutexFairness ------------------------------------------------------------ */
+/* ---- TestMutexFairness ----------------------------------------------------------------------- */
 
 static gort_mutex fair_mu = GORT_MUTEX_INIT;
 static gort_waitgroup fair_wg; /* C's addition: the hog is gone before the test returns */

@@ -29,7 +29,7 @@
 
 static bool yes = true;
 
-/* ---- TestParallelReaders ------------------------------------------------------- */
+/* ---- TestParallelReaders --------------------------------------------------------------------- */
 
 typedef struct reader_args {
 	gort_rwmutex *m;
@@ -77,7 +77,7 @@ static void TestParallelReaders(void)
 	gort_gomaxprocs(procs);
 }
 
-/* ---- TestRWMutex -------------------------------------------------------------------- */
+/* ---- TestRWMutex ----------------------------------------------------------------------------- */
 
 typedef struct hammer_args {
 	gort_rwmutex *rwm;
@@ -170,7 +170,7 @@ static void TestRWMutex(void)
 	gort_gomaxprocs(procs);
 }
 
-/* ---- TestRLocker ---------------------------------------------------------------------- */
+/* ---- TestRLocker ----------------------------------------------------------------------------- */
 
 typedef struct rlocker_args {
 	gort_rwmutex *wl;
@@ -207,7 +207,8 @@ static void TestRLocker(void)
 		CHECK(!gort_chan_tryrecv(wlocked, NULL, NULL), "RLocker() didn't read-lock it");
 		gort_rwmutex_runlock(&wl); /* rl.Unlock() */
 		gort_chan_recv(wlocked, NULL);
-		CHECK(!gort_chan_tryrecv(rlocked, NULL, NULL), "RLocker() didn't respect the write lock");
+		CHECK(!gort_chan_tryrecv(rlocked, NULL, NULL),
+		      "RLocker() didn't respect the write lock");
 		gort_rwmutex_unlock(&wl);
 	}
 	gort_waitgroup_wait(&wg);

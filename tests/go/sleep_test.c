@@ -91,7 +91,7 @@ static gort_timer *after(int64_t d)
 	return gort_timer_new(d);
 }
 
-/* ---- TestSleep ----------------------------------------------------------------------- */
+/* ---- TestSleep ------------------------------------------------------------------------------- */
 
 static void sigchld_noop(int sig)
 {
@@ -120,7 +120,7 @@ static void TestSleep(void)
 	      (long long)duration);
 }
 
-/* ---- TestAfterFunc ------------------------------------------------------------------------ */
+/* ---- TestAfterFunc --------------------------------------------------------------------------- */
 
 static int af_i = 10;
 static gort_chan *af_c;
@@ -157,7 +157,7 @@ static void TestAfterFunc(void)
 	gort_chan_free(af_c);
 }
 
-/* ---- TestAfterStress ----------------------------------------------------------------------- */
+/* ---- TestAfterStress ------------------------------------------------------------------------- */
 
 static atomic_uint stress_stop;
 
@@ -184,7 +184,7 @@ static void TestAfterStress(void)
 	gort_timer_free(ticker);
 }
 
-/* ---- TestAfter ------------------------------------------------------------------------------ */
+/* ---- TestAfter ------------------------------------------------------------------------------- */
 
 static void TestAfter(void)
 {
@@ -200,7 +200,7 @@ static void TestAfter(void)
 	gort_timer_free(a);
 }
 
-/* ---- TestAfterTick ------------------------------------------------------------------------- */
+/* ---- TestAfterTick --------------------------------------------------------------------------- */
 
 static void TestAfterTick(void)
 {
@@ -221,7 +221,7 @@ static void TestAfterTick(void)
 	 * load, not on gort: dropped. */
 }
 
-/* ---- TestAfterStop ------------------------------------------------------------------------- */
+/* ---- TestAfterStop --------------------------------------------------------------------------- */
 
 static void noop(void *arg)
 {
@@ -276,7 +276,7 @@ static void TestAfterStop(void)
 		errs[i] = afterStopAttempt();
 		if (errs[i] == NULL) {
 			if (i > 0)
-				printf("TestAfterStop: saw %d errors, ignoring to avoid flakiness\n", i);
+				printf("TestAfterStop: saw %d errors, ignoring them (flaky)\n", i);
 			return;
 		}
 	}
@@ -285,7 +285,7 @@ static void TestAfterStop(void)
 	CHECK(0, "saw %d errors", 5);
 }
 
-/* ---- TestAfterQueuing ----------------------------------------------------------------------- */
+/* ---- TestAfterQueuing ------------------------------------------------------------------------ */
 
 static const int slots[] = {5, 3, 6, 6, 6, 1, 1, 2, 7, 9, 4, 8, 0};
 #define NSLOTS (int)(sizeof slots / sizeof slots[0])
@@ -362,7 +362,7 @@ static void TestAfterQueuing(void)
 	CHECK(err == NULL, "%s", err);
 }
 
-/* ---- TestTimerStopStress ------------------------------------------------------------------- */
+/* ---- TestTimerStopStress --------------------------------------------------------------------- */
 
 /*
  * Go: 100 AfterFuncs of 2 s, each stopped after 1 s, and a failure if any
@@ -424,7 +424,7 @@ static void TestTimerStopStress(void)
 	      atomic_load(&stress_ran_total), late);
 }
 
-/* ---- TestSleepZeroDeadlock ------------------------------------------------------------------ */
+/* ---- TestSleepZeroDeadlock ------------------------------------------------------------------- */
 
 static void yield_100(void *arg)
 {
@@ -450,7 +450,7 @@ static void TestSleepZeroDeadlock(void)
 	gort_gomaxprocs(procs);
 }
 
-/* ---- TestReset ----------------------------------------------------------------------------- */
+/* ---- TestReset ------------------------------------------------------------------------------- */
 
 /*
  * One try: NULL if it passed, else what the machine's speed can explain.
@@ -502,7 +502,7 @@ static void TestReset(void)
 	CHECK(0, "%s", err);
 }
 
-/* ---- TestOverflowSleep ---------------------------------------------------------------------- */
+/* ---- TestOverflowSleep ----------------------------------------------------------------------- */
 
 static void big_sleeper(void *arg)
 {
@@ -544,13 +544,14 @@ static void TestZeroTimer(void)
 		gort_chan_recv(gort_timer_c(ti), NULL);
 		int64_t diff = gort_nanotime() - s;
 		CHECK(diff <= 10 * SECOND, /* Go: 2 s */
-		      "Expected time to get value from Timer channel in less than 10 sec, took %lld ns",
+		      "Expected time to get value from Timer channel in less than 10 sec, "
+		      "took %lld ns",
 		      (long long)diff);
 		gort_timer_free(ti);
 	}
 }
 
-/* ---- TestTimerModifiedEarlier ------------------------------------------------------------------ */
+/* ---- TestTimerModifiedEarlier ---------------------------------------------------------------- */
 
 static void TestTimerModifiedEarlier(void)
 {
@@ -573,7 +574,8 @@ static void TestTimerModifiedEarlier(void)
 		if (k == 0) {
 			int64_t since = gort_nanotime() - now;
 			if (since > 8 * SECOND) {
-				fprintf(stderr, "timer took too long (%lld ns)\n", (long long)since);
+				fprintf(stderr, "timer took too long (%lld ns)\n",
+				        (long long)since);
 				fail++;
 			}
 		} else {
@@ -586,7 +588,7 @@ static void TestTimerModifiedEarlier(void)
 	CHECK(fail == 0, "%d failures", fail);
 }
 
-/* ---- TestAdjustTimers ---------------------------------------------------------------------------- */
+/* ---- TestAdjustTimers ------------------------------------------------------------------------ */
 
 static void TestAdjustTimers(void)
 {
@@ -620,16 +622,16 @@ static void TestAdjustTimers(void)
 
 		/* Reset to various long durations, which we'll cancel. */
 		case 2:
-			CHECK(!gort_timer_reset(timer, 60 * SECOND), "shouldn't be active (1) (seed %llu)",
-			      (unsigned long long)seed);
+			CHECK(!gort_timer_reset(timer, 60 * SECOND),
+			      "shouldn't be active (1) (seed %llu)", (unsigned long long)seed);
 			break;
 		case 4:
-			CHECK(!gort_timer_reset(timer, 180 * SECOND), "shouldn't be active (3) (seed %llu)",
-			      (unsigned long long)seed);
+			CHECK(!gort_timer_reset(timer, 180 * SECOND),
+			      "shouldn't be active (3) (seed %llu)", (unsigned long long)seed);
 			break;
 		case 6:
-			CHECK(!gort_timer_reset(timer, 120 * SECOND), "shouldn't be active (2) (seed %llu)",
-			      (unsigned long long)seed);
+			CHECK(!gort_timer_reset(timer, 120 * SECOND),
+			      "shouldn't be active (2) (seed %llu)", (unsigned long long)seed);
 			break;
 
 		/* Stop and drain a long-duration timer. */

@@ -26,7 +26,7 @@
 
 #define MS GORT_MILLISECOND
 
-/* ---- TestTicker ------------------------------------------------------------------------- */
+/* ---- TestTicker ------------------------------------------------------------------------------ */
 
 /*
  * Go allows the ticks 30% either side of their time, and retries once with
@@ -53,15 +53,16 @@ static void TestTicker(void)
 	int64_t t1 = gort_nanotime();
 	int64_t dt = t1 - t0;
 	int64_t target = 3 * delta * (count / 2);
-	CHECK(dt >= target, "%d %lld ticks then %d %lld ticks took %lld, expected >= %lld", count / 2,
-	      (long long)delta, count / 2, (long long)(delta * 2), (long long)dt, (long long)target);
+	CHECK(dt >= target, "%d %lld ticks then %d %lld ticks took %lld, expected >= %lld",
+	      count / 2, (long long)delta, count / 2, (long long)(delta * 2), (long long)dt,
+	      (long long)target);
 	/* Now test that the ticker stopped. */
 	gort_sleep(2 * delta);
 	CHECK(!gort_chan_tryrecv(gort_timer_c(ticker), NULL, NULL), "Ticker did not shut down");
 	gort_timer_free(ticker);
 }
 
-/* ---- TestTeardown ------------------------------------------------------------------------ */
+/* ---- TestTeardown ---------------------------------------------------------------------------- */
 
 /* Test that a bug tearing down a ticker has been fixed. This routine should not deadlock. */
 static void TestTeardown(void)
@@ -75,7 +76,7 @@ static void TestTeardown(void)
 	}
 }
 
-/* ---- TestNewTickerLtZeroDuration, TestTickerResetLtZeroDuration -------------------------- */
+/* ---- TestNewTickerLtZeroDuration, TestTickerResetLtZeroDuration ------------------------------ */
 
 typedef struct caught {
 	const char *value;
@@ -104,7 +105,8 @@ static void TestNewTickerLtZeroDuration(void)
 	 * interval for NewTicker"). */
 	CHECK(got.type == &gort_error_type &&
 	          strcmp(got.value, "non-positive interval for NewTicker") == 0,
-	      "NewTicker(-1) panicked with %s (type %s)", got.value, got.type ? got.type->name : "none");
+	      "NewTicker(-1) panicked with %s (type %s)", got.value,
+	      got.type ? got.type->name : "none");
 }
 
 static void ticker_reset_zero(caught *got, gort_timer *tk)

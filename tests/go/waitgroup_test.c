@@ -24,7 +24,7 @@
 
 #include "harness.h"
 
-/* ---- TestWaitGroup ------------------------------------------------------------------ */
+/* ---- TestWaitGroup --------------------------------------------------------------------------- */
 
 typedef struct barrier_args {
 	gort_waitgroup *wg1, *wg2;
@@ -66,7 +66,7 @@ static void TestWaitGroup(void)
 		testWaitGroup(&wg1, &wg2);
 }
 
-/* ---- TestWaitGroupMisuse ---------------------------------------------------------------- */
+/* ---- TestWaitGroupMisuse --------------------------------------------------------------------- */
 
 typedef struct caught {
 	const char *value;
@@ -100,7 +100,7 @@ static void TestWaitGroupMisuse(void)
 	      c.type ? c.type->name : "none");
 }
 
-/* ---- TestWaitGroupRace ------------------------------------------------------------------ */
+/* ---- TestWaitGroupRace ----------------------------------------------------------------------- */
 
 typedef struct race_args {
 	gort_waitgroup *wg;
@@ -131,7 +131,7 @@ static void TestWaitGroupRace(void)
 	}
 }
 
-/* ---- TestWaitGroupAlign ------------------------------------------------------------------- */
+/* ---- TestWaitGroupAlign ---------------------------------------------------------------------- */
 
 typedef struct X {
 	char x;

@@ -102,7 +102,7 @@ static bool read_more(struct conn *s)
 		s->since = gort_nanotime();
 	}
 	int64_t timeout = idle ? opt.idle_timeout : opt.header_timeout;
-	int64_t due = timeout > 0 ? s->since + timeout : INT64_MAX;
+	int64_t due = timeout > 0 && timeout < INT64_MAX - s->since ? s->since + timeout : INT64_MAX;
 	if (due < s->deadline)
 		set_deadline(s, due);
 	long n;
@@ -149,8 +149,8 @@ static void handle(void *arg)
 	while (keepalive && refusal == NULL) {
 		size_t drop = s.skip < s.len - s.off ? s.skip : s.len - s.off;
 		s.off += drop, s.skip -= drop; /* a Content-Length body: read and dropped */
-		for (; s.skip == 0 && s.crlf > 0 && s.off < s.len && (s.in[s.off] == '\r' || s.in[s.off] == '\n'); s.crlf--)
-			s.off++;
+		while (s.crlf > 0 && s.skip == 0 && s.off < s.len && (s.in[s.off] == '\r' || s.in[s.off] == '\n'))
+			s.off++, s.crlf--; /* Go forgives a POST's client stray CR/LFs */
 		size_t end = s.skip == 0 ? http_head_end(s.in + s.off, s.len - s.off, &s.scan) : 0;
 		if (end > opt.head_limit) {
 			refusal = HTTP_431;

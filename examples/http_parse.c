@@ -28,24 +28,24 @@ const char HTTP_505[] = GO_REFUSAL("505 HTTP Version Not Supported: unsupported 
 
 /* ---- byte classes (Go's httpguts) ------------------------------------------ */
 
-/* RFC 7230's tchar: httpguts.IsTokenRune. */
-static bool is_token(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
-		return true;
-	return c != 0 && memchr("!#$%&'*+-.^_`|~", c, 15) != NULL;
-}
+/* Byte classes, one table (GNU range designators: gcc and clang). */
+enum { TOKEN = 1, HOST = 2, CTL = 4, HEX = 8 };
+static const unsigned char class[256] = {
+	[0 ... 31] = CTL, [127] = CTL,
+	['0' ... '9'] = TOKEN | HOST | HEX, ['a' ... 'f'] = TOKEN | HOST | HEX, ['A' ... 'F'] = TOKEN | HOST | HEX,
+	['g' ... 'z'] = TOKEN | HOST, ['G' ... 'Z'] = TOKEN | HOST,
+	/* RFC 7230's tchar (httpguts.IsTokenRune) and httpguts' validHostByte */
+	['!'] = TOKEN | HOST, ['#'] = TOKEN, ['$'] = TOKEN | HOST, ['%'] = TOKEN | HOST, ['&'] = TOKEN | HOST,
+	['\''] = TOKEN | HOST, ['*'] = TOKEN | HOST, ['+'] = TOKEN | HOST, ['-'] = TOKEN | HOST,
+	['.'] = TOKEN | HOST, ['^'] = TOKEN, ['_'] = TOKEN | HOST, ['`'] = TOKEN, ['|'] = TOKEN,
+	['~'] = TOKEN | HOST, ['('] = HOST, [')'] = HOST, [','] = HOST, [':'] = HOST, [';'] = HOST,
+	['='] = HOST, ['['] = HOST, [']'] = HOST,
+};
 
-static bool is_ctl(unsigned char c) { return c < ' ' || c == 0x7f; }
-static bool is_hex(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
-
-/* httpguts.ValidHostHeader's validHostByte. */
-static bool is_host_byte(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
-		return true;
-	return c != 0 && memchr("!$%&()*+,-.:;=[']_~", c, 19) != NULL;
-}
+static bool is_token(unsigned char c) { return class[c] & TOKEN; }
+static bool is_host_byte(unsigned char c) { return class[c] & HOST; }
+static bool is_ctl(unsigned char c) { return class[c] & CTL; }
+static bool is_hex(unsigned char c) { return class[c] & HEX; }
 
 /* A bounded string: what every function below takes. */
 struct span {
@@ -92,6 +92,20 @@ static bool has_token(struct span v, const char *token)
 		if (comma == NULL)
 			break;
 		v.n -= (size_t)(comma + 1 - v.p), v.p = comma + 1;
+	}
+	return false;
+}
+
+/* server.go hasToken: token in v, ASCII case-insensitively, between
+ * boundaries (space, comma, tab; CR and LF, which only a folded line has). */
+static bool has_token_at_bounds(struct span v, const char *token)
+{
+	size_t n = strlen(token);
+	for (size_t i = 0; i + n <= v.n; i++) {
+		bool before = i == 0 || memchr(" ,\t\r\n", v.p[i - 1], 5) != NULL;
+		bool after = i + n == v.n || memchr(" ,\t\r\n", v.p[i + n], 5) != NULL;
+		if (before && after && equal_fold((struct span){v.p + i, n}, token))
+			return true;
 	}
 	return false;
 }
@@ -271,9 +285,9 @@ size_t http_head_end(const char *buf, size_t len, size_t *scan)
 
 /* What the header lines said that matters here (Go's Header map, reduced). */
 struct headers {
-	int hosts, lengths, encodings;
-	struct span host, length, encoding;
-	bool length_differs, close, keepalive, bad_name, bad_value, any;
+	int hosts, lengths, encodings, connections;
+	struct span host, length, encoding, connection; /* the first of each */
+	bool length_differs, close, bad_name, bad_value;
 };
 
 /* header records one field (textproto.readMIMEHeader, then the uses of it). */
@@ -282,12 +296,11 @@ static void header(struct headers *h, struct span key, struct span value)
 	bool token = true; /* canonicalMIMEHeaderKey: only a token key is folded */
 	for (size_t i = 0; i < key.n; i++)
 		token = token && is_token((unsigned char)key.p[i]);
-	h->any = true;
 	h->bad_name = h->bad_name || !token; /* server.go: httpguts.ValidHeaderFieldName */
 	for (size_t i = 0; i < value.n; i++) { /* httpguts.ValidHeaderFieldValue */
 		char c = value.p[i];
-		bool fold = c == '\n' || (c == '\r' && i + 1 < value.n && value.p[i + 1] == '\n'); /* Go: a space */
-		if (is_ctl((unsigned char)c) && c != ' ' && c != '\t' && !fold)
+		if (is_ctl((unsigned char)c) && c != '\t' && c != '\n' && /* a folded line's end: Go's space */
+		    !(c == '\r' && i + 1 < value.n && value.p[i + 1] == '\n'))
 			h->bad_value = true;
 	}
 	if (!token)
@@ -305,8 +318,9 @@ static void header(struct headers *h, struct span key, struct span value)
 		if (h->encodings++ == 0)
 			h->encoding = value;
 	} else if (equal_fold(key, "connection")) {
-		h->close = h->close || has_token(value, "close");
-		h->keepalive = h->keepalive || has_token(value, "keep-alive");
+		if (h->connections++ == 0)
+			h->connection = value;
+		h->close = h->close || has_token(value, "close"); /* shouldClose */
 	}
 }
 
@@ -416,18 +430,19 @@ enum http_result http_parse(const char *buf, size_t len, struct http_request *re
 		return refuse(req, HTTP_400_VALUE);
 
 	/* The answer (server.go chunkWriter.writeHeader): HTTP/1.0 is closed
-	 * after it unless it asked for keep-alive, HTTP/1.1 kept unless it
-	 * asked to close; a body not skipped (too big, or chunked: Go discards
+	 * after it unless its first Connection header asks for keep-alive
+	 * (wantsHttp10KeepAlive), HTTP/1.1 kept unless it asks to close
+	 * (wantsClose); a body not skipped (too big, or chunked: Go discards
 	 * 256 KiB at most, this server none) closes it. */
 	req->http10 = minor == 0;
 	req->head = method.n == 4 && memcmp(method.p, "HEAD", 4) == 0;
 	req->post = method.n == 4 && memcmp(method.p, "POST", 4) == 0;
 	if (req->http10) {
-		req->keepalive = h.keepalive && !h.close;
-		req->connection = h.keepalive ? "Connection: keep-alive\r\n" : "";
+		req->keepalive = has_token_at_bounds(h.connection, "keep-alive");
+		req->connection = req->keepalive ? "Connection: keep-alive\r\n" : "";
 	} else {
-		req->keepalive = !h.close;
-		req->connection = h.close ? "Connection: close\r\n" : "";
+		req->keepalive = !h.close && !has_token_at_bounds(h.connection, "close");
+		req->connection = req->keepalive ? "" : "Connection: close\r\n";
 	}
 	if (chunked || length >= HTTP_MAX_SKIP) {
 		req->keepalive = false, req->unread = true;

@@ -128,6 +128,12 @@ static void table(void)
 	       SERVED(0, false, true, false, ""));
 	expect("1.0 keep-alive", REQ("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
 	       SERVED(0, true, true, false, "Connection: keep-alive\r\n"));
+	expect("1.0 keep-alive, close", REQ("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"),
+	       SERVED(0, true, true, false, "Connection: keep-alive\r\n")); /* Go: wants10KeepAlive wins */
+	expect("1.0 second keep-alive", REQ("GET / HTTP/1.0\r\nConnection: x\r\nConnection: keep-alive\r\n\r\n"),
+	       SERVED(0, true, false, false, "")); /* Go reads the first only */
+	expect("close after space", REQ("GET / HTTP/1.1\r\nHost: x\r\nConnection: foo close\r\n\r\n"),
+	       SERVED(0, false, false, false, "Connection: close\r\n")); /* hasToken: space is a boundary */
 	expect("HEAD", REQ("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"), SERVED(0, false, true, true, ""));
 	expect("folded", REQ("GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive,\r\n close\r\n\r\n"),
 	       SERVED(0, false, false, false, "Connection: close\r\n"));

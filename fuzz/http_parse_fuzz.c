@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t seed = size;
 	for (size_t i = 0; i < size && i < 64; i++)
 		seed = seed * 31 + data[i];
-	size_t step = size <= 512 ? 1 : size / 64;
+	size_t step = size <= 128 ? 1 : size / 64;
 	for (size_t n = 0; n < size; n += step + (step > 1 ? next(&seed) % step : 0)) {
 		enum http_result rp = parse(data, n, &part);
 		FUZZ_CHECK(rp == HTTP_INCOMPLETE || same(rp, &part, rw, &whole));

@@ -1,5 +1,5 @@
 // fuzz-runtime: gort
-// fuzz-flags: -max_len=1024
+// fuzz-flags: -max_len=1024 -len_control=0
 /*
  * api_sequence_fuzz.c - the input is a small concurrent program over gort's
  * API, run by an interpreter; the program's outcome is checked exactly.
@@ -22,8 +22,10 @@
  * the lowest unfinished step can always complete: its partner's earlier
  * steps are done too.  Concretely, per phase, a channel is
  *   - SPSC: one sender S and one receiver R (fixed at its first use in the
- *     phase): paired send/recv (plain or a select with nil-channel cases),
- *     and close (S) paired with a drain to the end (R).  S may also trysend,
+ *     phase): paired send/recv (plain, a select with nil-channel cases, or
+ *     a trysend or tryrecv loop on one side - never both, or they could
+ *     miss each other forever), and close (S) paired with a drain to the
+ *     end (R: receives, a select, or a tryrecv loop).  S may also trysend,
  *     but only while the buffer's values from before the phase plus its own
  *     trysends stay below the capacity (then a paired send always finds
  *     room); no one else touches it in that phase;
@@ -232,7 +234,11 @@ static void do_send(struct state *st, const struct action *a)
 	struct elem e;
 	uint64_t id = new_value(st, a->slot, &e);
 	atomic_store(&st->sent[id], 1); /* committed: a blocking send succeeds */
-	if (a->v & 1) {
+	if (a->v & 8) {
+		/* spin on trysend: the receiver is parked (never spinning too) */
+		while (!gort_chan_trysend(s->c, &e))
+			gort_gosched();
+	} else if (a->v & 1) {
 		/* select { case c <- v: ; case nil <- x: ; case <-nil: }, c's case at me */
 		gort_case cases[3];
 		struct elem dummy;
@@ -256,7 +262,11 @@ static void do_recv(struct state *st, const struct action *a)
 	struct elem e;
 	recv_buf(&e);
 	bool ok;
-	if (a->v & 1) {
+	if (a->v & 4) {
+		/* spin on tryrecv: the sender blocks or buffers (never spins too) */
+		while (!gort_chan_tryrecv(s->c, &e, &ok))
+			gort_gosched();
+	} else if (a->v & 1) {
 		struct elem dummy;
 		gort_case cases[2] = {GORT_CASE_RECV(s->c, &e, &ok), GORT_CASE_RECV(NULL, &dummy, NULL)};
 		if (a->v & 2) {
@@ -379,7 +389,17 @@ static void do_drain(struct state *st, const struct action *a)
 	for (;;) {
 		struct elem e;
 		recv_buf(&e);
-		if (!gort_chan_recv(s->c, &e))
+		bool ok;
+		if (a->v & 1) { /* close wakes a select */
+			gort_case cases[2] = {GORT_CASE_RECV(NULL, NULL, NULL), GORT_CASE_RECV(s->c, &e, &ok)};
+			FUZZ_CHECK(T, gort_select(cases, 2, true) == 1, "select drain");
+		} else if (a->v & 2) {
+			while (!gort_chan_tryrecv(s->c, &e, &ok))
+				gort_gosched();
+		} else {
+			ok = gort_chan_recv(s->c, &e);
+		}
+		if (!ok)
 			break;
 		got_value(st, a->slot, &e, true);
 	}
@@ -896,6 +916,8 @@ static bool plan(struct state *st, struct input *in, int k)
 		add(st, s->S, a);
 		a.kind = A_RECV;
 		a.v = v >> 4;
+		if (v & 8) /* two spinners could miss each other forever */
+			a.v &= (uint8_t)~4;
 		add(st, s->R, a);
 		break;
 	}
@@ -942,6 +964,7 @@ static bool plan(struct state *st, struct input *in, int k)
 		a.slot = next(in) % NCHAN;
 		g1 = next(in) % st->nw;
 		g2 = other(st, g1, next(in));
+		a.v = next(in);
 		if (spsc(st, a.slot, g1, g2)) {
 			struct slot *s = &st->slots[a.slot];
 			a.kind = A_CLOSE;

@@ -23,7 +23,9 @@
 #                                            whose main() starts gort and runs
 #                                            libFuzzer (LLVMFuzzerRunDriver) in a
 #                                            goroutine with a 64 MiB stack
-#   // fuzz-flags: -max_len=4096             extra libFuzzer flags
+#   // fuzz-flags: -max_len=4096             extra libFuzzer flags (api_sequence
+#                                            uses -len_control=0: whole programs
+#                                            from the start)
 #
 # Without fuzz-runtime a target is pure: libFuzzer's own main() calls it
 # directly, and it must not call gort (it may use gort.h's types).  Every

@@ -22,8 +22,8 @@
  * the lowest unfinished step can always complete: its partner's earlier
  * steps are done too.  Concretely, per phase, a channel is
  *   - SPSC: one sender S and one receiver R (fixed at its first use in the
- *     phase): paired send/recv (plain, a select with nil-channel cases, or
- *     a trysend or tryrecv loop on one side - never both, or they could
+ *     phase): paired send/recv (plain, a select with nil-channel cases or
+ *     with the same case twice, or a trysend or tryrecv loop on one side - never both, or they could
  *     miss each other forever), and close (S) paired with a drain to the
  *     end (R: receives, a select, or a tryrecv loop).  S may also trysend,
  *     but only while the buffer's values from before the phase plus its own
@@ -238,11 +238,16 @@ static void do_send(struct state *st, const struct action *a)
 		/* spin on trysend: the receiver is parked (never spinning too) */
 		while (!gort_chan_trysend(s->c, &e))
 			gort_gosched();
+	} else if ((a->v & 1) && ((a->v >> 1) & 3) == 3) {
+		/* select { case c <- v: ; case c <- v: }: one of the two fires */
+		gort_case cases[2] = {GORT_CASE_SEND(s->c, &e), GORT_CASE_SEND(s->c, &e)};
+		int got = gort_select(cases, 2, true);
+		FUZZ_CHECK(T, got == 0 || got == 1, "blocking select send returned %d", got);
 	} else if (a->v & 1) {
 		/* select { case c <- v: ; case nil <- x: ; case <-nil: }, c's case at me */
 		gort_case cases[3];
 		struct elem dummy;
-		int me = (a->v >> 1) % 3;
+		int me = (a->v >> 1) & 3;
 		for (int i = 0, k = 0; i < 3; i++) {
 			if (i == me)
 				cases[i] = GORT_CASE_SEND(s->c, &e);
@@ -266,6 +271,27 @@ static void do_recv(struct state *st, const struct action *a)
 		/* spin on tryrecv: the sender blocks or buffers (never spins too) */
 		while (!gort_chan_tryrecv(s->c, &e, &ok))
 			gort_gosched();
+	} else if ((a->v & 1) && (a->v & 8)) {
+		/* select { case v = <-c: ; case w = <-c: }: one fires, the other's
+		 * variable is left alone */
+		struct elem e2;
+		bool ok2 = true;
+		ok = true;
+		recv_buf(&e2);
+		gort_case cases[2] = {GORT_CASE_RECV(s->c, &e, &ok), GORT_CASE_RECV(s->c, &e2, &ok2)};
+		int got = gort_select(cases, 2, true);
+		FUZZ_CHECK(T, got == 0 || got == 1, "blocking select recv returned %d", got);
+		struct elem untouched;
+		recv_buf(&untouched);
+		if (got == 1) {
+			FUZZ_CHECK(T, memcmp(&e, &untouched, sizeof e) == 0 && ok,
+			           "select wrote the variable of the case that did not fire");
+			e = e2;
+			ok = ok2;
+		} else {
+			FUZZ_CHECK(T, memcmp(&e2, &untouched, sizeof e2) == 0 && ok2,
+			           "select wrote the variable of the case that did not fire");
+		}
 	} else if (a->v & 1) {
 		struct elem dummy;
 		gort_case cases[2] = {GORT_CASE_RECV(s->c, &e, &ok), GORT_CASE_RECV(NULL, &dummy, NULL)};
@@ -323,11 +349,11 @@ static void do_tryrecv(struct state *st, const struct action *a)
  * otherwise a nil case), plus a default unless a closed case is sure to be ready. */
 static void do_select(struct state *st, const struct action *a)
 {
-	gort_case cases[4];
-	struct elem e[4], sendv[4];
-	bool ok[4];
-	int slotof[4];
-	uint64_t ids[4];
+	gort_case cases[5];
+	struct elem e[5], sendv[5];
+	bool ok[5];
+	int slotof[5];
+	uint64_t ids[5];
 	bool any_closed = false;
 	int n = 0;
 	for (int i = 0; i < NCHAN && n < 3; i++) {
@@ -355,6 +381,19 @@ static void do_select(struct state *st, const struct action *a)
 		}
 		n++;
 	}
+	if ((a->v & 4) && n > 0 && slotof[0] >= 0) { /* the first case again */
+		slotof[n] = slotof[0];
+		ids[n] = UINT64_MAX;
+		ok[n] = true;
+		recv_buf(&e[n]);
+		if (cases[0].dir == GORT_SEND) {
+			ids[n] = new_value(st, slotof[0], &sendv[n]);
+			cases[n] = GORT_CASE_SEND(cases[0].chan, &sendv[n]);
+		} else {
+			cases[n] = GORT_CASE_RECV(cases[0].chan, &e[n], &ok[n]);
+		}
+		n++;
+	}
 	if (a->v & 1) { /* one more nil case */
 		slotof[n] = -1;
 		ids[n] = UINT64_MAX;
@@ -368,6 +407,12 @@ static void do_select(struct state *st, const struct action *a)
 		return;
 	}
 	FUZZ_CHECK(T, got < n && slotof[got] >= 0, "select returned case %d of %d (nil?)", got, n);
+	struct elem untouched;
+	recv_buf(&untouched);
+	for (int i = 0; i < n; i++)
+		if (i != got && cases[i].dir == GORT_RECV && cases[i].elem != NULL)
+			FUZZ_CHECK(T, memcmp(&e[i], &untouched, sizeof untouched) == 0 && ok[i],
+			           "select wrote case %d's variable, case %d fired", i, got);
 	struct slot *s = &st->slots[slotof[got]];
 	if (cases[got].dir == GORT_SEND) {
 		atomic_store(&st->sent[ids[got]], 1);

@@ -35,7 +35,10 @@ seeds['mixed']=hdr(nw=8,procs=2,capb=0b01101100)+[SEND,0,0,0,0, MUTEX,1,2, WG,2,
 for k,v in seeds.items():
     open(os.path.join(d,k),'wb').write(bytes(v))
 # spinning sides: send by trysend loop (v bit 3), recv by tryrecv loop ((v>>4) bit 2)
-extra={'chan_spin': hdr(nw=3)+[SEND,0,0,0,0x08, SEND,0,0,0,0x40, SEND,1,1,1,0x08, SEND,1,1,1,0x41, SEND,3,2,0,0x48, SEND,0,0,0,0x09]}
+# the same channel twice in one select: send (v bits 1-2 = 3), recv ((v>>4) bits 0, 3),
+# and select_nb's first case again (v bit 2)
+extra={'select_duplicates': hdr(nw=3)+[SEND,0,0,0,0x07, SEND,0,0,0,0x97, SEND,3,1,2,0x90, SEND,3,1,2,0x07, TRYSEND,2,0, SELNB,1,0b00000100,4, SELNB,2,0b01000100,5, TRYRECV,2,2],
+       'chan_spin': hdr(nw=3)+[SEND,0,0,0,0x08, SEND,0,0,0,0x40, SEND,1,1,1,0x08, SEND,1,1,1,0x41, SEND,3,2,0,0x48, SEND,0,0,0,0x09]}
 for k,v in extra.items():
     open(os.path.join(d,k),'wb').write(bytes(v))
 

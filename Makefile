@@ -9,6 +9,9 @@
 #                GOMAXPROCS 1, 2 and 8, plain and sanitized, with every CPU
 #                also busy (tests/stress.py; STRESS_ARGS passes options,
 #                e.g. STRESS_ARGS='--minutes 60 --tests net_')
+#   make fuzz    build every fuzz/*_fuzz.c with clang's libFuzzer, ASan and
+#                UBSan and fuzz each for FUZZ_SECONDS (default 60), one at a
+#                time; crashes land in fuzz-artifacts/ (fuzz/run.sh says how)
 BUILD    ?= build
 SANBUILD ?= build-san
 JOBS     ?= $(shell nproc)
@@ -17,7 +20,7 @@ CMAKE    ?= cmake
 # cmake's own makefiles otherwise announce every directory they enter.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all sanitize demo test test-release test-sanitize bench stress deps clean
+.PHONY: all sanitize demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean
 
 all: deps
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -67,5 +70,28 @@ deps:
 	  fi; \
 	fi
 
+# Not part of test (CI needs no clang): it takes FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz: fuzz-deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_TARGETS)
+
+# libFuzzer needs clang and its runtime libraries (Debian: clang,
+# libclang-rt-14-dev): as root with apt-get, fuzz-deps installs them;
+# otherwise it says what to install.
+FUZZ_PKGS = clang libclang-rt-14-dev
+fuzz-deps: deps
+	@if ! command -v clang >/dev/null || \
+	    [ ! -f "$$(clang -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer_no_main-x86_64.a" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "gort: installing $(FUZZ_PKGS) (make fuzz)" >&2; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y $(FUZZ_PKGS) >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y $(FUZZ_PKGS) >/dev/null 2>&1; } || \
+	    { echo "gort: could not install $(FUZZ_PKGS): make fuzz needs them" >&2; exit 1; }; \
+	  else \
+	    echo "gort: make fuzz needs clang and libFuzzer: apt-get install $(FUZZ_PKGS) (or run make fuzz as root)" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
 clean:
-	rm -rf $(BUILD) $(SANBUILD)
+	rm -rf $(BUILD) $(SANBUILD) build-fuzz

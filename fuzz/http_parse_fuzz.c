@@ -1,10 +1,9 @@
+// fuzz-sources: examples/http_parse.c
 /*
  * http_parse_fuzz.c - libFuzzer target for examples/http_parse.c, the request
- * head parser of examples/http_hello.c.
+ * head parser of examples/http_hello.c (a pure target: no runtime).
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iexamples \
- *         fuzz/http_parse_fuzz.c examples/http_parse.c -o /tmp/hpf
- *   cp -r fuzz/corpus/http_parse /tmp/hpc && /tmp/hpf -max_total_time=60 /tmp/hpc
+ *   make fuzz FUZZ_TARGETS=http_parse FUZZ_SECONDS=60
  *
  * Every input is parsed as given and as a connection delivers it, in chunks,
  * each time from a buffer of exactly the bytes in hand (malloc'd, so that

@@ -91,8 +91,13 @@ static void wait_parked(int64_t waiting, int64_t syscall)
 	exit(1);
 }
 
+/* Ids come from the P's batch (goidcache): main stays on its P while it
+ * creates these - a locked goroutine is not asked to yield, and a
+ * preemption on a loaded machine could move it to the other P's batch - so
+ * that they are 2, 3, ... as the expected dump says. */
 static void start_states(bool syscall)
 {
+	gort_lock_os_thread();
 	gort_go(recv_forever, NULL);   /* 2 */
 	gort_go(send_forever, NULL);   /* 3 */
 	gort_go(select_forever, NULL); /* 4 */
@@ -105,6 +110,7 @@ static void start_states(bool syscall)
 	gort_go(locked_forever, NULL); /* 11 */
 	if (syscall)
 		gort_go(syscall_forever, NULL); /* 12 */
+	gort_unlock_os_thread();
 }
 
 static _Atomic int ready;

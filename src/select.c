@@ -51,18 +51,24 @@ static void sift_down(gort_case *cases, uint16_t *order, int root, int n)
  * sort_by_channel sorts the lock order by channel address: insertion sort
  * for the few cases most selects have (it was a third of select4's time as
  * a heapsort), heapsort beyond, so that a huge select stays O(n log n).
+ * Returns whether two cases may share a channel: the insertion sort sees
+ * it for free (an element stops next to its equal), the heapsort says
+ * maybe.
  */
-static void sort_by_channel(gort_case *cases, uint16_t *order, int n)
+static bool sort_by_channel(gort_case *cases, uint16_t *order, int n)
 {
 	if (n <= 16) {
+		bool dups = false;
 		for (int i = 1; i < n; i++) {
 			uint16_t x = order[i];
+			uintptr_t kx = key(cases, x), kprev = 0;
 			int j = i;
-			for (; j > 0 && key(cases, order[j - 1]) > key(cases, x); j--)
+			for (; j > 0 && (kprev = key(cases, order[j - 1])) > kx; j--)
 				order[j] = order[j - 1];
 			order[j] = x;
+			dups |= j > 0 && kprev == kx;
 		}
-		return;
+		return dups;
 	}
 	for (int i = n / 2 - 1; i >= 0; i--)
 		sift_down(cases, order, i, n);
@@ -72,6 +78,7 @@ static void sort_by_channel(gort_case *cases, uint16_t *order, int n)
 		order[end] = t;
 		sift_down(cases, order, 0, end);
 	}
+	return true;
 }
 
 /*
@@ -213,8 +220,8 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollor
 	 * same select then sorts the same input each time, and the sort's
 	 * branches become predictable.  Only cases on one channel then need
 	 * their order made random. */
-	sort_by_channel(cases, lockorder, norder);
-	shuffle_duplicates(mp, cases, lockorder, norder);
+	if (sort_by_channel(cases, lockorder, norder))
+		shuffle_duplicates(mp, cases, lockorder, norder);
 
 	/* 2. pass 1: anything ready? */
 	sellock(cases, lockorder, norder);

@@ -9,6 +9,9 @@
  *   test_done(c)            a goroutine counts itself finished (release);
  *   test_wait(c, want, what)  join: yield (gort_gosched) until the atomic
  *                           counter c reaches want (acquire).
+ *   test_catch_typed        a deferred call recovering a panic's value and
+ *                           type into a test_caught
+ *   TEST_RUN(f)             run test function f, print "--- PASS: f (t)"
  *
  * The core tests, written before gort had channels or WaitGroup, join
  * goroutines with a C11 atomic counter and a gort_gosched() loop; newer tests
@@ -85,5 +88,28 @@ static inline void test_done(atomic_long *c)
 {
 	atomic_fetch_add_explicit(c, 1, memory_order_release);
 }
+
+/* test_caught / test_catch_typed: a deferred call that recovers a panic
+ * into a test_caught, value and type:
+ *     GORT_FRAME(return); gort_defer(test_catch_typed, &got); ... */
+typedef struct test_caught {
+	const char *value;
+	const gort_panic_type *type;
+} test_caught;
+
+static inline void test_catch_typed(void *arg)
+{
+	test_caught *c = arg;
+	c->value = gort_recover_typed(&c->type);
+}
+
+/* TEST_RUN(f) runs the test function f and prints Go's "--- PASS: f (t)". */
+static inline void test_run(const char *name, void (*test)(void))
+{
+	double start = test_seconds();
+	test();
+	printf("--- PASS: %s (%.2fs)\n", name, test_seconds() - start);
+}
+#define TEST_RUN(test) test_run(#test, test)
 
 #endif /* GORT_TEST_HARNESS_H */

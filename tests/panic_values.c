@@ -16,24 +16,14 @@
 
 #include "harness.h"
 
-typedef struct caught {
-	const char *value;
-	const gort_panic_type *type;
-} caught;
-
-static void catch_typed(void *arg)
-{
-	caught *c = arg;
-	c->value = gort_recover_typed(&c->type);
-}
 
 /* run calls fn(arg) and returns the panic it raised, recovered. */
-static caught run(void (*fn)(void *), void *arg)
+static test_caught run(void (*fn)(void *), void *arg)
 {
-	caught c = {NULL, NULL};
-	caught *volatile cp = &c;
+	test_caught c = {NULL, NULL};
+	test_caught *volatile cp = &c;
 	GORT_FRAME(return *cp);
-	gort_defer(catch_typed, cp);
+	gort_defer(test_catch_typed, cp);
 	fn(arg);
 	return c;
 }
@@ -73,7 +63,7 @@ static void ticker_reset_zero(void *arg)
 static void expect(const char *name, void (*fn)(void *), const gort_panic_type *type,
                    const char *value)
 {
-	caught c = run(fn, NULL);
+	test_caught c = run(fn, NULL);
 	CHECK(c.value != NULL, "%s: no panic", name);
 	CHECK(c.type == type, "%s: panic value of type %s, want %s", name,
 	      c.type ? c.type->name : "(none)", type->name);

@@ -880,31 +880,23 @@ static void TestSelectStackAdjust(void)
 
 /* ---- main -------------------------------------------------------------------- */
 
-static void run(const char *name, void (*test)(void))
-{
-	double start = test_seconds();
-	test();
-	printf("--- PASS: %s (%.2fs)\n", name, test_seconds() - start);
-}
-
-#define RUN(test) run(#test, test)
 
 static int main_fn(int argc, char **argv)
 {
-	RUN(TestChan);
-	RUN(TestNonblockRecvRace);
-	RUN(TestNonblockSelectRace);
-	RUN(TestNonblockSelectRace2);
-	RUN(TestSelfSelect);
-	RUN(TestSelectStress);
-	RUN(TestSelectFairness);
-	RUN(TestChanSendInterface);
-	RUN(TestPseudoRandomSend);
-	RUN(TestMultiConsumer);
-	RUN(TestShrinkStackDuringBlockedSend);
-	RUN(TestNoShrinkStackWhileParking);
-	RUN(TestSelectDuplicateChannel);
-	RUN(TestSelectStackAdjust);
+	TEST_RUN(TestChan);
+	TEST_RUN(TestNonblockRecvRace);
+	TEST_RUN(TestNonblockSelectRace);
+	TEST_RUN(TestNonblockSelectRace2);
+	TEST_RUN(TestSelfSelect);
+	TEST_RUN(TestSelectStress);
+	TEST_RUN(TestSelectFairness);
+	TEST_RUN(TestChanSendInterface);
+	TEST_RUN(TestPseudoRandomSend);
+	TEST_RUN(TestMultiConsumer);
+	TEST_RUN(TestShrinkStackDuringBlockedSend);
+	TEST_RUN(TestNoShrinkStackWhileParking);
+	TEST_RUN(TestSelectDuplicateChannel);
+	TEST_RUN(TestSelectStackAdjust);
 	return test_pass("chan_test");
 }
 

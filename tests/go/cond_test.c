@@ -342,21 +342,11 @@ static void TestCondSignalStealing(void)
 
 /* ---- TestCondCopy ---------------------------------------------------------------------------- */
 
-typedef struct caught {
-	const char *value;
-	const gort_panic_type *type;
-} caught;
 
-static void catch_typed(void *arg)
-{
-	caught *c = arg;
-	c->value = gort_recover_typed(&c->type);
-}
-
-static void cond_copy(caught *got)
+static void cond_copy(test_caught *got)
 {
 	GORT_FRAME(return);
-	gort_defer(catch_typed, got);
+	gort_defer(test_catch_typed, got);
 	static gort_mutex mu = GORT_MUTEX_INIT;
 	gort_cond c = GORT_COND_INIT(&mu);
 	gort_cond_signal(&c);
@@ -366,7 +356,7 @@ static void cond_copy(caught *got)
 
 static void TestCondCopy(void)
 {
-	caught got = {NULL, NULL};
+	test_caught got = {NULL, NULL};
 	cond_copy(&got);
 	CHECK(got.value != NULL && got.type == &gort_string_type &&
 	          strcmp(got.value, "sync.Cond is copied") == 0,

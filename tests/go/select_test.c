@@ -1319,31 +1319,23 @@ static void test_chan_sieve2(void)
 
 /* ---- main ------------------------------------------------------------------------ */
 
-static void run(const char *name, void (*test)(void))
-{
-	double start = test_seconds();
-	test();
-	printf("--- PASS: %s (%.2fs)\n", name, test_seconds() - start);
-}
-
-#define RUN(test) run(#test, test)
 
 static int main_fn(int argc, char **argv)
 {
-	RUN(test_chan_select);
-	RUN(test_chan_select3);
-	RUN(test_chan_select4);
-	RUN(test_chan_select5);
-	RUN(test_chan_select6);
-	RUN(test_chan_select7);
-	RUN(test_chan_sendstmt);
-	RUN(test_chan_nonblock);
-	RUN(test_chan_doubleselect);
-	RUN(test_chan_fifo);
-	RUN(test_chan_goroutines);
-	RUN(test_chan_zerosize);
-	RUN(test_chan_sieve1);
-	RUN(test_chan_sieve2);
+	TEST_RUN(test_chan_select);
+	TEST_RUN(test_chan_select3);
+	TEST_RUN(test_chan_select4);
+	TEST_RUN(test_chan_select5);
+	TEST_RUN(test_chan_select6);
+	TEST_RUN(test_chan_select7);
+	TEST_RUN(test_chan_sendstmt);
+	TEST_RUN(test_chan_nonblock);
+	TEST_RUN(test_chan_doubleselect);
+	TEST_RUN(test_chan_fifo);
+	TEST_RUN(test_chan_goroutines);
+	TEST_RUN(test_chan_zerosize);
+	TEST_RUN(test_chan_sieve1);
+	TEST_RUN(test_chan_sieve2);
 	return test_pass("select_test");
 }
 

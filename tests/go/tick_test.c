@@ -78,27 +78,17 @@ static void TestTeardown(void)
 
 /* ---- TestNewTickerLtZeroDuration, TestTickerResetLtZeroDuration ------------------------------ */
 
-typedef struct caught {
-	const char *value;
-	const gort_panic_type *type;
-} caught;
 
-static void catch_typed(void *arg)
-{
-	caught *c = arg;
-	c->value = gort_recover_typed(&c->type);
-}
-
-static void new_ticker_negative(caught *got)
+static void new_ticker_negative(test_caught *got)
 {
 	GORT_FRAME(return);
-	gort_defer(catch_typed, got);
+	gort_defer(test_catch_typed, got);
 	gort_ticker_new(-1);
 }
 
 static void TestNewTickerLtZeroDuration(void)
 {
-	caught got = {NULL, NULL};
+	test_caught got = {NULL, NULL};
 	new_ticker_negative(&got);
 	CHECK(got.value != NULL, "NewTicker(-1) should have panicked");
 	/* Not in Go's test: the value is Go's, errors.New("non-positive
@@ -109,16 +99,16 @@ static void TestNewTickerLtZeroDuration(void)
 	      got.type ? got.type->name : "none");
 }
 
-static void ticker_reset_zero(caught *got, gort_timer *tk)
+static void ticker_reset_zero(test_caught *got, gort_timer *tk)
 {
 	GORT_FRAME(return);
-	gort_defer(catch_typed, got);
+	gort_defer(test_catch_typed, got);
 	gort_ticker_reset(tk, 0);
 }
 
 static void TestTickerResetLtZeroDuration(void)
 {
-	caught got = {NULL, NULL};
+	test_caught got = {NULL, NULL};
 	gort_timer *tk = gort_ticker_new(GORT_SECOND);
 	ticker_reset_zero(&got, tk);
 	CHECK(got.value != NULL, "Ticker.Reset(0) should have panicked");

@@ -68,21 +68,11 @@ static void TestWaitGroup(void)
 
 /* ---- TestWaitGroupMisuse --------------------------------------------------------------------- */
 
-typedef struct caught {
-	const char *value;
-	const gort_panic_type *type;
-} caught;
 
-static void catch_typed(void *arg)
-{
-	caught *c = arg;
-	c->value = gort_recover_typed(&c->type);
-}
-
-static void misuse(caught *c)
+static void misuse(test_caught *c)
 {
 	GORT_FRAME(return);
-	gort_defer(catch_typed, c);
+	gort_defer(test_catch_typed, c);
 	gort_waitgroup wg = GORT_WAITGROUP_INIT;
 	gort_waitgroup_add(&wg, 1);
 	gort_waitgroup_done(&wg);
@@ -92,7 +82,7 @@ static void misuse(caught *c)
 
 static void TestWaitGroupMisuse(void)
 {
-	caught c = {NULL, NULL};
+	test_caught c = {NULL, NULL};
 	misuse(&c);
 	CHECK(c.value != NULL && c.type == &gort_string_type &&
 	          strcmp(c.value, "sync: negative WaitGroup counter") == 0,

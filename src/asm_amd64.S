@@ -8,7 +8,7 @@
  * six registers and jumps back into the saved code.  The
  * caller-saved registers need no saving: both are ordinary calls.  A new
  * goroutine's first frame (gort__gostartframe) is built so that gort__gogo
- * "returns" into gort__gostart, which calls gort__goentry(gp) in proc.c.
+ * "returns" into gort__gostart, which calls gort__goentry(gp) in proc_g.c.
  *
  * Porting: an arm64 twin saves x19-x29, lr and d8-d15 the same way.
  */
@@ -170,7 +170,7 @@ gort__sigpanic_tramp:
  * void gort_entersyscall(void) - the public entry: saves the caller's
  * context as gort__mcall would save it (r15 r14 r13 r12 rbx rbp, the
  * return address), plus the caller's rsp after the return, and passes it
- * to gort__entersyscall (proc.c), which keeps it in the G: a goroutine in
+ * to gort__entersyscall (proc_syscall.c), which keeps it in the G: a goroutine in
  * a system call can then be traced from the point of the call, while its
  * thread is in the kernel (Go's syscallsp and syscallpc).
  */

@@ -3,7 +3,7 @@
  *
  * Where the numbers come from:
  *   goroutines by state   allgs, counted under allglock a chunk at a time
- *                         (proc.c, gort__countgstatus)
+ *                         (schedtrace.c, gort__countgstatus)
  *   threads, Ps, queues   sched (under sched.lock) and allp, read racily
  *   counters, latency     each P's pmetrics (runtime2.h): written by the P's
  *                         owner alone with plain stores, summed here; the

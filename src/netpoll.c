@@ -38,7 +38,7 @@ enum {
 };
 
 /* Goroutines parked in pollwait: while there are some, the last M to go
- * idle waits in netpoll for them rather than sleeping (proc.c). */
+ * idle waits in netpoll for them rather than sleeping (sleep_idle, proc.c). */
 _Atomic int32_t gort__netpollWaiters;
 
 /* ---- the cache of pollDescs ------------------------------------------------- */

@@ -75,7 +75,7 @@ const gort_panic_type gort_runtime_error_type = {"runtime.Error", NULL};
 const gort_panic_type gort_error_type = {"*errors.errorString", NULL};
 
 /* reports begun: a second failure while printing must not recurse, and
- * sysmon stops tracing (proc.c) */
+ * sysmon stops tracing (proc_sysmon.c) */
 _Atomic int gort__dying;
 
 /* ---- defer ------------------------------------------------------------------ */

@@ -4,7 +4,7 @@
  * signal_unix.go's doSigPreempt).  Off by default; GODEBUG=asyncpreemptoff=0
  * turns it on (runtime1.c).
  *
- *   1. sysmon (retake, proc.c) asks a goroutine that has run a whole time
+ *   1. sysmon (retake, proc_sysmon.c) asks a goroutine that has run a whole time
  *      slice (10 ms) to yield: gp->preempt.  Its next preemption point
  *      yields (cooperative preemption, gort__preemptpoint).
  *   2. If at sysmon's next look the same slice still runs and the request
@@ -16,7 +16,7 @@
  *      thread stopped at an async safe point (isasyncsafepoint, below).  If
  *      not, it returns; the request stands and sysmon signals again later.
  *   4. At a safe point the goroutine yields without leaving its thread:
- *      gort__asyncpreempt_park (proc.c) wires it to its M as lockOSThread
+ *      gort__asyncpreempt_park (proc_sysmon.c) wires it to its M as lockOSThread
  *      does and yields as Gosched does (gosched_m: to the global queue);
  *      schedule sees the wired M and hands its P on (stoplockedm).  When an
  *      M dequeues the goroutine it gives this M its P (startlockedm); the

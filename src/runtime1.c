@@ -12,8 +12,8 @@
  *                    Go's default is 0; gort's is 1, because a C goroutine
  *                    preempted anywhere in user code may hold a lock that
  *                    another goroutine then blocks its thread on (gort.h).
- *   schedtrace=N     sysmon prints Go's "SCHED ..." line every N ms (proc.c,
- *                    gort__schedtrace); scheddetail=1 adds the P, M and G
+ *   schedtrace=N     sysmon prints Go's "SCHED ..." line every N ms
+ *                    (schedtrace.c); scheddetail=1 adds the P, M and G
  *                    lines.  As in Go, scheddetail alone prints nothing.
  *   dumpsummary=1    gort's own: the SIGQUIT dump prints goroutines in
  *                    buckets of the same state and stack, biggest first,

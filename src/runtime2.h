@@ -113,7 +113,7 @@ enum {
 
 /*
  * waitReason says why a goroutine is blocked; its string (waitreason_strings
- * in proc.c) is what goroutine dumps print between the brackets.  The order
+ * in proc_g.c) is what goroutine dumps print between the brackets.  The order
  * and the strings are Go 1.22's, plus gort's sync.WaitGroup.Wait.
  */
 typedef enum waitReason {
@@ -558,7 +558,7 @@ static inline G *gort__current_goroutine(const char *api)
 	gort__assert(atomic_load_explicit(&(l)->owner, memory_order_relaxed) == gort__getm(), \
 	             "lock not held by this M")
 
-/* ---- proc.c ------------------------------------------------------------- */
+/* ---- the scheduler (proc.h lists its files) --------------------------------- */
 
 typedef bool (*unlockFunc)(G *gp, void *lock);
 enum { SYSCALLCTX_WORDS = 8 };
@@ -566,9 +566,7 @@ void gort__entersyscall(const uint64_t ctx[SYSCALLCTX_WORDS]);
 void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason);
 void gort__goready(G *gp);
 void gort__goyield(void);
-bool gort__runqhasroom(P *pp);
-bool gort__runqfull(P *pp);
-void gort__runqkicknext(P *pp);
+bool gort__timer_may_ready(P *home, int64_t late_ns, bool fired);
 void gort__preemptpoint(G *gp);
 
 /* checkpreempt: a preemption point inside the runtime (cheap when not asked). */
@@ -607,7 +605,7 @@ bool gort__preemptinit(void);
 void gort__preemptm(M *mp);
 struct ucontext_t;
 void gort__dosigpreempt(G *gp, struct ucontext_t *uc);
-void gort__asyncpreempt_park(G *gp); /* proc.c */
+void gort__asyncpreempt_park(G *gp); /* proc_sysmon.c */
 void gort__preemptstats(uint64_t *sent, uint64_t *taken, uint64_t *refused);
 
 /* ---- sema.c ------------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /*
  * syscall_linux.c - the common blocking libc calls, wrapped with
- * entersyscall/exitsyscall (proc.c) so that while one blocks, its P goes
+ * entersyscall/exitsyscall (proc_syscall.c) so that while one blocks, its P goes
  * on running other goroutines (Go's syscall package does the same for
  * every system call).
  */

@@ -6,10 +6,11 @@
  * the due ones: findrunnable checks its own P's heap on every pass
  * (gort__checktimers), and its last steal pass checks the others', so the
  * timers of an idle P still run.  When no M has work, one M sleeps in
- * netpoll until the earliest timer of all (proc.c), and whoever adds an
- * earlier timer wakes it (wakeNetPoller).  A due timer stays in the heap
- * while the P's local queue is full (hold): the heap keeps deadline order,
- * where a spill to the global queue would not.
+ * netpoll until the earliest timer of all (sleep_idle, proc.c), and
+ * whoever adds an earlier timer wakes it (wakeNetPoller).  A due timer
+ * stays in the heap while the P's local queue is full
+ * (gort__timer_may_ready): the heap keeps deadline order, where a spill to
+ * the global queue would not.
  *
  * The program's timers (Timer, Ticker, AfterFunc) carry a magic word, as
  * channels do: gort_timer_free marks them freed and quarantines them, so a
@@ -141,34 +142,6 @@ static int64_t when_after(int64_t d)
 /* ---- running ---------------------------------------------------------------- */
 
 /*
- * A due timer waits in the heap while the P that would run its G has no
- * room in its local queue - as long as this (a time slice, as sysmon's);
- * after that it fires as soon as that spills nothing: a queue kept full for
- * good must not hold its timers for good.
- */
-#define TIMER_HOLD_NS (10 * 1000 * 1000)
-
-/*
- * hold: should the due timer t wait in the heap rather than ready a G onto
- * home?  Readying onto a full queue makes runqputslow move the oldest half
- * of it - Gs that have waited longest, most of them timer Gs themselves - to
- * the tail of the global queue, behind everything there (a spawn storm: tens
- * of thousands), where they wait hundreds of ms while every later timer runs
- * before them.  In the heap, the due timers wait in deadline order and fire
- * as the queue drains.  (The timers benchmark, 100,000 goroutines, one P:
- * p99 oversleep 370 ms -> 3-15 ms; Go 1.19's is 230 ms.)  A timer held
- * TIMER_HOLD_NS fires once runnext can take its G without a spill: firing
- * it into a spill, on a loaded machine, sent 128 Gs behind the global queue
- * each time, and p99 back to 400 ms.
- */
-static bool hold(P *home, timer *t, int64_t now)
-{
-	if (gort__runqhasroom(home))
-		return false;
-	return now - t->when < TIMER_HOLD_NS || gort__runqfull(home);
-}
-
-/*
  * runtimers fires pp's timers that are due at now; the Gs they ready go to
  * the current P, home.  Steps:
  *   1. take the earliest due timer off the heap (a ticker goes back in at
@@ -176,12 +149,10 @@ static bool hold(P *home, timer *t, int64_t now)
  *   2. run its function with the lock dropped: it readies at most one G,
  *      into home's runnext, the previous runnext moving to the tail - as
  *      Go's goready does;
- *   3. repeat while timers are due and home's queue has room (hold); when
- *      it runs out of room with timers still due, move home's runnext - the
- *      last G readied - to the tail as well, so this batch queues behind
- *      the Gs already waiting instead of jumping them (else, on a queue
- *      kept full, each schedule would fire one timer into runnext and run
- *      it, and the queue would never move).
+ *   3. repeat while timers are due and home's queue has room; when it
+ *      runs out of room with timers still due, home's runnext - the last
+ *      G readied - moves to the tail as well.  The run queue decides both
+ *      (gort__timer_may_ready, in proc_runq.c, which says why).
  */
 static bool runtimers(P *pp, int64_t now)
 {
@@ -194,10 +165,8 @@ static bool runtimers(P *pp, int64_t now)
 			return ran;
 		}
 		timer *t = pp->timers[0];
-		if (hold(home, t, now)) {
+		if (!gort__timer_may_ready(home, now - t->when, ran)) {
 			gort__spinunlock(&pp->timerslock);
-			if (ran)
-				gort__runqkicknext(home);
 			return ran;
 		}
 		/* Count the firing and read its seq before t can be seen off the

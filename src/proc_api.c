@@ -1,0 +1,227 @@
+/*
+ * proc_api.c - start-up and the scheduler's public calls (Go's schedinit,
+ * runtime.main, and the runtime package's Gosched, Goexit, NumGoroutine,
+ * GOMAXPROCS, LockOSThread in proc.go).
+ *
+ * gort_main turns the calling thread into m0, makes goroutine 1 run the
+ * program's main function, and runs the scheduler on this thread for good;
+ * the program ends when main returns (exit) or dies.  Every other call
+ * here is one of include/gort.h's, in the order it lists them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+static _Atomic bool runtimeStarted;
+int32_t gort__ncpu;
+
+/* ---- start-up ---------------------------------------------------------------- */
+
+typedef struct mainArgs {
+	int (*fn)(int, char **);
+	int argc;
+	char **argv;
+} mainArgs;
+
+
+/* runmain is the body of goroutine 1. */
+static void runmain(void *arg)
+{
+	mainArgs a = *(mainArgs *)arg;
+	atomic_store(&mainStarted, true);
+	gort__newosproc(sysmon, NULL);
+	int code = a.fn(a.argc, a.argv);
+	exit(code);
+}
+
+/*
+ * check_procs_fit: n Ps are allocated and touched for GOMAXPROCS=n.  Go
+ * just tries, and dies out of memory; gort says so before trying -
+ * stopping the world and then touching terabytes would hang the program
+ * or wake the OOM killer - and names the setting.
+ */
+static void check_procs_fit(int64_t n, const char *what)
+{
+	uint64_t mem = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	if ((uint64_t)n <= mem / sizeof(P))
+		return;
+	gort__printf("runtime: cannot allocate %lld Ps (%s)\n", (long long)n, what);
+	gort__fatal("runtime: out of memory");
+}
+
+/*
+ * schedinit readies the runtime on the main thread, which becomes m0:
+ * stacks, signals, the CPU count, GOMAXPROCS (the environment's, if a
+ * positive number) and the Ps.
+ */
+static void schedinit(void)
+{
+	M *mp = &m0;
+	gort__setg(&mp->g0);
+	long seed = gort__getenv_int("GORT_SEED", -1);
+	m0init(seed >= 0 ? (uint64_t)seed : gort__random_seed());
+
+	gort__stackinit();
+	gort__parsedebugvars();
+	gort__traceback_init();
+	gort__initsig();
+	gort__netpollinit();
+	atomic_store(&sched.lastpoll, gort__nanotime());
+	sched.starttime = gort__nanotime();
+	atomic_store(&sched.coarsenow, sched.starttime);
+	gort__ncpu = gort__getproccount();
+	int32_t procs = gort__ncpu;
+	long n = gort__getenv_int("GOMAXPROCS", 0);
+	if (n > 0 && n <= INT32_MAX) {
+		char what[40];
+		snprintf(what, sizeof what, "GOMAXPROCS=%ld", n);
+		check_procs_fit(n, what);
+		procs = (int32_t)n;
+	}
+	gort__lock(&sched.lock);
+	gort__assert(procresize(mp, procs) == NULL, "schedinit: unknown runnable goroutine");
+	gort__unlock(&sched.lock);
+}
+
+void gort_main(int (*main_fn)(int, char **), int argc, char **argv)
+{
+	if (atomic_exchange(&runtimeStarted, true))
+		gort__fatal("gort: gort_main called twice");
+	if (main_fn == NULL)
+		gort__fatal("gort: gort_main called with a NULL main function");
+	schedinit();
+	mainArgs a = {main_fn, argc, argv};
+	newproc(&m0, 0, 0, runmain, NULL, &a, sizeof a, 0);
+	mstart(&m0);
+	gort__throw("mstart returned");
+}
+
+/* ---- the public API ---------------------------------------------------------- */
+
+int64_t gort_go(gort_func fn, void *arg)
+{
+	G *gp = gort__current_goroutine("gort_go");
+	int64_t id = newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, arg, NULL, 0, 0);
+	gort__checkpreempt(gp);
+	return id;
+}
+
+int64_t gort_go_args(gort_func fn, const void *args, size_t size)
+{
+	G *gp = gort__current_goroutine("gort_go_args");
+	int64_t id = newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, NULL, args, size, 0);
+	gort__checkpreempt(gp);
+	return id;
+}
+
+int64_t gort_go_attr(const gort_goattr *attr, gort_func fn, const void *args, size_t size)
+{
+	G *gp = gort__current_goroutine("gort_go_attr");
+	size_t stacksize = attr != NULL ? attr->stack_size : 0;
+	gort__stacksize_check(stacksize, "gort_go_attr");
+	int64_t id = newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), fn, NULL, args,
+	                     size, stacksize);
+	gort__checkpreempt(gp);
+	return id;
+}
+
+void gort_gosched(void)
+{
+	gort__current_goroutine("gort_gosched");
+	mcall(gosched_m, false);
+}
+
+void gort_goexit(void)
+{
+	G *gp = gort__current_goroutine("gort_goexit");
+	gort__goexit_defers(gp); /* Go's Goexit runs the deferred calls first */
+	goexit1();
+}
+
+void gort_block(void)
+{
+	gort__current_goroutine("gort_block");
+	gort__gopark(NULL, NULL, waitReasonSelectNoCases);
+	gort__throw("unreachable: gort_block resumed");
+}
+
+int64_t gort_goid(void)
+{
+	return gort__current_goroutine("gort_goid")->goid;
+}
+
+/*
+ * gort_numgoroutine counts every G ever made minus the dead ones on free
+ * lists.  The per-P counts are read racily, as Go's gcount does: exact when
+ * nothing is being created or retired, approximate otherwise.
+ */
+int gort_numgoroutine(void)
+{
+	gort__current_goroutine("gort_numgoroutine");
+	int64_t n = (int64_t)atomic_load(&allglen) - atomic_load_explicit(&sched.ngfree, memory_order_relaxed);
+	P **ps = allp;
+	int32_t np = atomic_load(&gomaxprocs);
+	for (int32_t i = 0; i < np; i++)
+		n -= atomic_load_explicit(&ps[i]->gfreecnt, memory_order_relaxed);
+	return n < 1 ? 1 : (int)n;
+}
+
+int gort_gomaxprocs(int n)
+{
+	G *gp = gort__current_goroutine("gort_gomaxprocs");
+	int32_t ret = atomic_load(&gomaxprocs);
+	if (n <= 0 || n == ret)
+		return ret;
+	char what[48];
+	snprintf(what, sizeof what, "gort_gomaxprocs(%d)", n);
+	check_procs_fit(n, what);
+	stoptheworld(gp->m);
+	starttheworld(gort__getm(), n); /* stoptheworld may have yielded: another M */
+	return ret;
+}
+
+/* For gort_stack(all) (traceback.c): the world stopped while it reads stacks. */
+void gort__stoptheworld(void)
+{
+	G *gp = gort__current_goroutine("gort_stack");
+	stoptheworld(gp->m);
+}
+
+void gort__starttheworld(void)
+{
+	starttheworld(gort__getm(), 0);
+}
+
+int gort_numcpu(void)
+{
+	if (!atomic_load(&runtimeStarted))
+		return gort__getproccount();
+	return gort__ncpu;
+}
+
+void gort_lock_os_thread(void)
+{
+	G *gp = gort__current_goroutine("gort_lock_os_thread");
+	M *mp = gp->m;
+	if (mp->lockedExt == UINT32_MAX)
+		gort__fatal("LockOSThread nesting overflow");
+	mp->lockedExt++;
+	mp->lockedg = gp;
+	gp->lockedm = mp;
+}
+
+void gort_unlock_os_thread(void)
+{
+	G *gp = gort__current_goroutine("gort_unlock_os_thread");
+	M *mp = gp->m;
+	if (mp->lockedExt == 0)
+		return;
+	if (--mp->lockedExt == 0) {
+		mp->lockedg = NULL;
+		gp->lockedm = NULL;
+	}
+}

@@ -1,0 +1,123 @@
+/*
+ * proc_syscall.c - system calls that hand their P off (Go's entersyscall,
+ * exitsyscall in proc.go).
+ *
+ * A goroutine about to block in the kernel or in a foreign library keeps
+ * its M but leaves its P in Psyscall: if the call lasts, sysmon hands the P
+ * to another M (retake_syscall in proc_sysmon.c) and the other goroutines
+ * keep running.  On return the goroutine takes its P back if it is still
+ * there, else any idle P, else it queues itself and its M sleeps.
+ * gort_entersyscall itself is in asm_amd64.S: it saves its caller's
+ * registers for tracebacks, then calls gort__entersyscall here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+/*
+ * entersyscall: the goroutine is about to block in the kernel or in a
+ * foreign library.  It keeps its M, but its P is left in Psyscall, free for
+ * sysmon to take and hand to another M if the call lasts (retake_syscall),
+ * so the other goroutines keep running.  If the world is stopping, the P
+ * goes to the stopper at once.
+ */
+void gort__entersyscall(const uint64_t ctx[SYSCALLCTX_WORDS])
+{
+	G *gp = gort__current_goroutine("gort_entersyscall");
+	M *mp = gp->m;
+	P *pp = mp->p;
+	memcpy(gp->syscallctx, ctx, sizeof gp->syscallctx); /* for tracebacks */
+	casgstatus(gp, Grunning, Gsyscall);
+	gp->waitsince = gort__coarsenow();
+	atomic_store_explicit(&pp->syscalltick,
+	                      atomic_load_explicit(&pp->syscalltick, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+	mp->oldp = pp;
+	mp->p = NULL;
+	pp->m = NULL;
+	atomic_store(&pp->status, Psyscall);
+	/* sysmon, idle for a while, may sleep for up to 10 ms: wake it, so
+	 * that it hands our P on in time if the call blocks. */
+	if (atomic_load_explicit(&sched.sysmonlongsleep, memory_order_relaxed) &&
+	    atomic_exchange(&sched.sysmonlongsleep, 0)) {
+		atomic_store(&sched.sysmonwake, 1);
+		gort__futexwakeup(&sched.sysmonwake, 1);
+	}
+	if (atomic_load(&sched.gcwaiting)) {
+		gort__lock(&sched.lock);
+		uint32_t expect = Psyscall;
+		if (sched.stopwait > 0 && atomic_compare_exchange_strong(&pp->status, &expect, Pgcstop) &&
+		    --sched.stopwait == 0)
+			gort__notewakeup(&sched.stopnote);
+		gort__unlock(&sched.lock);
+	}
+}
+
+/* exitsyscall0: no P to be had; on g0, queue the G and stop this M. */
+static G *exitsyscall0(void *arg)
+{
+	G *gp = arg;
+	M *mp = enter_g0(gp);
+	casgstatus(gp, Gsyscall, Grunnable);
+	mp->curg = NULL;
+	gp->m = NULL;
+	gort__lock(&sched.lock);
+	P *pp = atomic_load(&sched.gcwaiting) ? NULL : pidleget();
+	if (pp == NULL)
+		globrunqput(gp);
+	gort__unlock(&sched.lock);
+	if (pp != NULL) {
+		acquirep(mp, pp);
+		return execute(mp, gp, false);
+	}
+	if (mp->lockedg != NULL) {
+		/* Locked to us: wait until another M hands us gp and a P. */
+		stoplockedm(mp);
+		return execute(mp, gp, false);
+	}
+	stopm(mp);
+	return schedule(mp);
+}
+
+/*
+ * exitsyscall: the call returned.  Steps:
+ *   1. our P is still in Psyscall: take it back (the CAS beats sysmon);
+ *   2. else an idle P;
+ *   3. else queue the goroutine and stop this M (exitsyscall0): it will
+ *      resume on whichever M runs it next.
+ * errno is the call's on return, even after a move to another thread.
+ */
+void gort_exitsyscall(void)
+{
+	int saved = errno;
+	G *gp = gort__current_goroutine("gort_exitsyscall");
+	M *mp = gp->m;
+	gort__assert(gort__readgstatus(gp) == Gsyscall, "exitsyscall: not in a system call");
+	P *oldp = mp->oldp;
+	mp->oldp = NULL;
+	uint32_t expect = Psyscall;
+	if (oldp != NULL && atomic_compare_exchange_strong(&oldp->status, &expect, Prunning)) {
+		mp->p = oldp;
+		oldp->m = mp;
+		casgstatus(gp, Gsyscall, Grunning);
+		errno = saved;
+		return;
+	}
+	if (!atomic_load(&sched.gcwaiting) && atomic_load(&sched.npidle) > 0) {
+		gort__lock(&sched.lock);
+		P *pp = atomic_load(&sched.gcwaiting) ? NULL : pidleget();
+		gort__unlock(&sched.lock);
+		if (pp != NULL) {
+			acquirep(mp, pp);
+			casgstatus(gp, Gsyscall, Grunning);
+			errno = saved;
+			return;
+		}
+	}
+	mcall(exitsyscall0, false);
+	errno = saved;
+}

@@ -513,6 +513,22 @@ static ssize_t sys_write(gort_conn *c, const void *buf, size_t n, const struct s
 }
 
 /*
+ * retry_after: c's read or write (mode 'r' or 'w') just failed with errno.
+ * Returns 0 to try the call again - it was interrupted, or it would have
+ * blocked and c is now ready, after parking in the poller - or the error
+ * to return: -errno, or the deadline's or the close's.
+ */
+static long retry_after(gort_conn *c, int mode)
+{
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN)
+		return -errno;
+	int perr = gort__pollwait(c->pd, mode);
+	return perr == pollNoError ? 0 : pollerr(perr);
+}
+
+/*
  * read_start begins a read, as Go's prepareRead: forget an edge the last
  * read consumed - unless that read emptied a stream's receive queue and no
  * edge has come since.  Then nothing has arrived: the read would only say
@@ -549,13 +565,9 @@ static long fd_read(gort_conn *c, void *buf, size_t n, struct sockaddr_storage *
 			c->drained = c->sotype == SOCK_STREAM && r > 0 && (size_t)r < n;
 			return r;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		perr = gort__pollwait(c->pd, 'r');
-		if (perr != pollNoError)
-			return pollerr(perr);
+		long err = retry_after(c, 'r');
+		if (err != 0)
+			return err;
 	}
 }
 
@@ -577,13 +589,9 @@ static long fd_write(gort_conn *c, const void *buf, size_t n, const struct socka
 				return -EIO;
 			continue;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		perr = gort__pollwait(c->pd, 'w');
-		if (perr != pollNoError)
-			return pollerr(perr);
+		long err = retry_after(c, 'w');
+		if (err != 0)
+			return err;
 	} while (done < n);
 	return (long)n;
 }

@@ -7,6 +7,9 @@
  * program's main function, and runs the scheduler on this thread for good;
  * the program ends when main returns (exit) or dies.  Every other call
  * here is one of include/gort.h's, in the order it lists them.
+ *
+ * It calls every part of the scheduler, and the init of every other part
+ * of the runtime (stacks, GODEBUG, tracebacks, signals, the poller).
  */
 #define _GNU_SOURCE
 #include <errno.h>

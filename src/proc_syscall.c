@@ -9,6 +9,9 @@
  * there, else any idle P, else it queues itself and its M sleeps.
  * gort_entersyscall itself is in asm_amd64.S: it saves its caller's
  * registers for tracebacks, then calls gort__entersyscall here.
+ *
+ * It calls the Ps and the world (proc_p.c), the Ms (proc_m.c) and, for a
+ * goroutine with no P to return to, schedule (proc.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>

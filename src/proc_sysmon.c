@@ -8,6 +8,10 @@
  * long system calls, polls the network if nobody has for 10 ms, and prints
  * GODEBUG=schedtrace lines.  Also here: where a goroutine that was asked to
  * yield does so (the preemption points).
+ *
+ * It reads the Ps racily, takes them only by CAS from Psyscall, and calls
+ * handoffp (proc_m.c), the poller (netpoll.c), preempt.c's signal and
+ * schedtrace.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>

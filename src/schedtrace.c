@@ -5,7 +5,8 @@
  *
  * Everything here reads the scheduler racily or under sched.lock, and never
  * changes it.  What a dying program reads, it reads only with locks that
- * are free: the failing code may hold them.
+ * are free: the failing code may hold them.  It calls only readers: the
+ * printer (print.c), mcount (proc_m.c), pmetrics_fold (proc_p.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>

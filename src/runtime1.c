@@ -65,26 +65,6 @@ static bool godebug_next(const char **p, const char **key, size_t *keylen, const
 	return true;
 }
 
-/*
- * godebug_lookup finds key's value in GODEBUG (the last setting of it):
- * a pointer into the environment and its length, or NULL if key is not
- * set.  For settings that are not numbers; parsedebugvars reads the rest.
- */
-const char *gort__godebug_lookup(const char *key, size_t *len)
-{
-	const char *p = getenv("GODEBUG");
-	const char *found = NULL;
-	const char *k, *v;
-	size_t klen, vlen;
-	while (p != NULL && godebug_next(&p, &k, &klen, &v, &vlen)) {
-		if (klen == strlen(key) && memcmp(k, key, klen) == 0) {
-			found = v;
-			*len = vlen;
-		}
-	}
-	return found;
-}
-
 /* atoi32 parses a decimal int32 of len bytes (Go's atoi32); false if it is not one. */
 static bool atoi32(const char *s, size_t len, int32_t *out)
 {

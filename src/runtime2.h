@@ -665,7 +665,6 @@ struct gort__debugvars {
 };
 extern struct gort__debugvars gort__debug;
 void gort__parsedebugvars(void);
-const char *gort__godebug_lookup(const char *key, size_t *len);
 
 /* ---- os_linux.c --------------------------------------------------------- */
 

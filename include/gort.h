@@ -35,7 +35,10 @@
  *     panic(v), recover()      gort_panic(msg), gort_panic_value(p, type), gort_recover()
  *     debug.SetPanicOnFault    gort_set_panic_on_fault(on)
  *
- * Everything not declared here is internal and may change.
+ * Everything not declared here is internal and may change.  The private
+ * layouts that the inline code and macros compile into a program are in
+ * gort/impl.h, which this header includes at its end: not API, but part of
+ * the ABI that GORT_VERSION_MAJOR versions.
  *
  * Environment, read once by gort_main:
  *     GOMAXPROCS       number of Ps (default: the CPUs this process may use,
@@ -431,33 +434,6 @@ GORT_API void gort_panic_value(const void *value, const gort_panic_type *type);
  */
 GORT_API bool gort_set_panic_on_fault(bool on);
 
-/* The frame record GORT_FRAME puts on the stack.  Its fields are internal. */
-#define GORT__DEFER_INLINE 4
-typedef struct gort__defer {
-	gort_func fn;
-	void *arg;
-} gort__defer;
-typedef struct gort__frame {
-	struct gort__frame *link; /* next outer frame with deferred calls pending */
-	uint32_t n;               /* deferred calls pending */
-	uint32_t cap;             /* room in more */
-	gort__defer *more;        /* calls beyond the first GORT__DEFER_INLINE */
-	gort__defer inl[GORT__DEFER_INLINE];
-	void *jb[5];              /* __builtin_setjmp's buffer: where a recovery lands */
-} gort__frame;
-
-/* Always false (see GORT_FRAME). */
-GORT_API bool gort__defer_push(gort__frame *f, gort_func fn, void *arg);
-GORT_API void gort__frame_return(gort__frame *f);
-GORT_API GORT_NORETURN void gort__frame_fellthrough(void);
-GORT_API const void *gort__recover(void *callerfp, const gort_panic_type **type);
-
-static inline void gort__frame_exit(gort__frame *f)
-{
-	if (f->n != 0)
-		gort__frame_return(f);
-}
-
 /*
  * GORT_FRAME(statement): first in the body of a function that defers.
  * statement runs when a deferred call of this frame recovered a panic, and
@@ -590,47 +566,23 @@ GORT_API int gort_select(gort_case *cases, int n, bool block);
  *
  * As in Go, the zero value of each type is ready to use (except gort_cond,
  * which needs its lock: GORT_COND_INIT), and a value must not be copied
- * after first use.  Their fields are internal.  Blocked goroutines park on
- * gort's semaphore table; an uncontended Lock/Unlock never enters the
- * scheduler.
+ * after first use.  GORT_*_INIT are static initializers.  Their fields are
+ * private (gort/impl.h): a program may declare, embed and initialize these
+ * types, but not read them.  Blocked goroutines park on gort's semaphore
+ * table; an uncontended Lock/Unlock never enters the scheduler.
  */
 
-/* sync.Mutex, with Go's normal and starvation modes. */
-typedef struct gort_mutex {
-	int32_t state;
-	uint32_t sema;
-} gort_mutex;
-#define GORT_MUTEX_INIT {0, 0}
+/* sync.Mutex, with Go's normal and starvation modes.  Lock and Unlock
+ * without contention are inline, as Go's are: one atomic instruction each. */
+typedef struct gort_mutex gort_mutex;
+#define GORT_MUTEX_INIT GORT__MUTEX_INIT
 static inline void gort_mutex_lock(gort_mutex *m);
 GORT_API bool gort_mutex_trylock(gort_mutex *m);
 static inline void gort_mutex_unlock(gort_mutex *m); /* fatal "sync: unlock of unlocked mutex" */
 
-/* The uncontended paths are inline, as Go's are: one atomic instruction
- * each.  The gort__ functions are their slow paths, not for direct use. */
-GORT_API void gort__mutex_lockslow(gort_mutex *m);
-GORT_API void gort__mutex_unlockslow(gort_mutex *m, int32_t new_state);
-
-static inline void gort_mutex_lock(gort_mutex *m)
-{
-	int32_t unlocked = 0;
-	if (!__atomic_compare_exchange_n(&m->state, &unlocked, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		gort__mutex_lockslow(m);
-}
-
-static inline void gort_mutex_unlock(gort_mutex *m)
-{
-	int32_t new_state = __atomic_sub_fetch(&m->state, 1, __ATOMIC_RELEASE);
-	if (new_state != 0)
-		gort__mutex_unlockslow(m, new_state);
-}
-
 /* sync.RWMutex: many readers or one writer; a waiting writer holds off new readers. */
-typedef struct gort_rwmutex {
-	gort_mutex w;
-	uint32_t writer_sem, reader_sem;
-	int32_t reader_count, reader_wait;
-} gort_rwmutex;
-#define GORT_RWMUTEX_INIT {GORT_MUTEX_INIT, 0, 0, 0, 0}
+typedef struct gort_rwmutex gort_rwmutex;
+#define GORT_RWMUTEX_INIT GORT__RWMUTEX_INIT
 GORT_API void gort_rwmutex_lock(gort_rwmutex *rw);
 GORT_API bool gort_rwmutex_trylock(gort_rwmutex *rw);
 GORT_API void gort_rwmutex_unlock(gort_rwmutex *rw);
@@ -639,11 +591,8 @@ GORT_API bool gort_rwmutex_tryrlock(gort_rwmutex *rw);
 GORT_API void gort_rwmutex_runlock(gort_rwmutex *rw);
 
 /* sync.WaitGroup. */
-typedef struct gort_waitgroup {
-	uint64_t state; /* counter in the high 32 bits, waiters in the low 32 */
-	uint32_t sema;
-} gort_waitgroup;
-#define GORT_WAITGROUP_INIT {0, 0}
+typedef struct gort_waitgroup gort_waitgroup;
+#define GORT_WAITGROUP_INIT GORT__WAITGROUP_INIT
 GORT_API void gort_waitgroup_add(gort_waitgroup *wg, int delta);
 GORT_API void gort_waitgroup_done(gort_waitgroup *wg);
 GORT_API void gort_waitgroup_wait(gort_waitgroup *wg);
@@ -651,21 +600,13 @@ GORT_API void gort_waitgroup_wait(gort_waitgroup *wg);
 /* sync.Once: gort_once_do runs fn(arg) once; every caller returns after it has.
  * If fn panics, gort_once_do panics with it, and the Once counts as done:
  * later calls return at once without calling fn (Go's rule). */
-typedef struct gort_once {
-	uint32_t done;
-	gort_mutex m;
-} gort_once;
-#define GORT_ONCE_INIT {0, GORT_MUTEX_INIT}
+typedef struct gort_once gort_once;
+#define GORT_ONCE_INIT GORT__ONCE_INIT
 GORT_API void gort_once_do(gort_once *o, void (*fn)(void *arg), void *arg);
 
 /* sync.Cond, on a gort_mutex L.  Copying one after first use panics "sync.Cond is copied". */
-typedef struct gort_cond {
-	gort_mutex *L;
-	uint32_t wait, notify;   /* tickets: next to hand out, next to wake */
-	void *head, *tail;       /* waiting goroutines */
-	uintptr_t checker;       /* its own address, to detect copies */
-} gort_cond;
-#define GORT_COND_INIT(l) {(l), 0, 0, NULL, NULL, 0}
+typedef struct gort_cond gort_cond;
+#define GORT_COND_INIT(l) GORT__COND_INIT(l)
 GORT_API void gort_cond_wait(gort_cond *c);      /* unlock L, wait, relock L */
 GORT_API void gort_cond_signal(gort_cond *c);
 GORT_API void gort_cond_broadcast(gort_cond *c);
@@ -930,6 +871,15 @@ GORT_API int gort_read_metrics(gort_metrics *m);
 
 /* The lower bound, in ns, of scheduling latency bucket i (0 for i = 0). */
 GORT_API int64_t gort_metrics_sched_latency_ns(int i);
+
+/* ---- Private -----------------------------------------------------------------
+ *
+ * What the inline functions and macros above compile into a program: the
+ * layouts of gort__frame and the sync types, the inline Lock and Unlock,
+ * their slow paths.  Not API, but ABI: see gort/impl.h.  Last, so that it
+ * can use the names above.
+ */
+#include "gort/impl.h"
 
 #ifdef __cplusplus
 }

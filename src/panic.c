@@ -2,6 +2,7 @@
  * panic.c - defer, panic, recover, and how the runtime dies (Go's panic.go).
  *
  *   frame    a function that defers opens with GORT_FRAME (gort.h): a record
+ *            (gort__frame, laid out in gort/impl.h, as the macro needs it)
  *            on its own stack frame holding its deferred calls and a
  *            __builtin_setjmp buffer.  A frame is linked into its goroutine's
  *            list (G.frame, innermost first) while it has calls pending -
@@ -15,9 +16,10 @@
  *   recover  gort__recover: only a function whose frame sits right below
  *            that stack pointer - the deferred call itself - may stop the
  *            panic (Go's argp check), and only from its own code, not from
- *            a helper inlined into it (DWARF's inlining records tell).  When it returns, recovery longjmps
- *            to its frame's setjmp, whose GORT_FRAME statement returns from
- *            the function; the cleanup then runs the frame's other calls.
+ *            a helper inlined into it (DWARF's inlining records tell).
+ *            When it returns, recovery longjmps to its frame's setjmp,
+ *            whose GORT_FRAME statement returns from the function; the
+ *            cleanup then runs the frame's other calls.
  *   Goexit   the same walk with a goexit record, which recover ignores.
  *   fatal    fatal and throw: unrecoverable, "fatal error: " and exit 2.
  *

@@ -11,12 +11,12 @@
  *             The mode ends when the last waiter, or one that waited under
  *             1 ms, gets the lock.
  * Lock and Unlock without contention are one atomic instruction each,
- * inline in gort.h, and never enter the runtime.
+ * inline in gort/impl.h, and never enter the runtime.
  */
 #include "../runtime2.h"
 
 enum {
-	mutexLocked = 1,
+	mutexLocked = GORT__MUTEX_LOCKED, /* the inline fast paths' bit */
 	mutexWoken = 2,
 	mutexStarving = 4,
 	mutexWaiterShift = 3,
@@ -35,7 +35,7 @@ static bool cas_state(gort_mutex *m, int32_t old, int32_t new)
 }
 
 /*
- * lockslow: the mutex was not free (gort_mutex_lock, inline in gort.h,
+ * lockslow: the mutex was not free (gort_mutex_lock, inline in gort/impl.h,
  * tried the CAS from 0).  Loop:
  *   1. locked, not starving, and spinning makes sense: spin a little, and
  *      set "woken" so that Unlock does not wake anyone while we are here;
@@ -116,7 +116,7 @@ bool gort_mutex_trylock(gort_mutex *m)
 }
 
 /*
- * unlockslow: gort_mutex_unlock (inline in gort.h) dropped the lock bit
+ * unlockslow: gort_mutex_unlock (inline in gort/impl.h) dropped the lock bit
  * and found waiters or flags left.  Normal mode: wake one waiter,
  * unless none waits, or the lock was already retaken, or a waiter is
  * already awake, or starving began.  Starving mode: hand the lock to the

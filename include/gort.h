@@ -133,6 +133,35 @@ extern "C" {
 #define GORT_NORETURN __attribute__((noreturn))
 #define GORT_API __attribute__((visibility("default")))
 
+/* ---- Version -----------------------------------------------------------------
+ *
+ * MAJOR.MINOR.PATCH of this header and of the library built with it.
+ * MAJOR changes whenever a program built with an earlier gort.h could break
+ * with the library: a call removed or changed, or any layout in
+ * gort/impl.h; libgort.so's soname is libgort.so.MAJOR, so such a program
+ * is refused by the loader instead of running with the wrong layouts.
+ * MINOR changes when API is added, PATCH for everything else.  Numbering
+ * starts at 0.10.0: 0, because no release has yet promised the API for the
+ * long term (1.0 will), and 10, because the nine steps before it (issues 1
+ * to 9) came before versions did.  CMakeLists.txt reads the numbers here.
+ */
+#define GORT_VERSION_MAJOR 0
+#define GORT_VERSION_MINOR 10
+#define GORT_VERSION_PATCH 0
+#define GORT_VERSION_STRING "0.10.0"
+/* One number that grows with the version: 0x000a00 for 0.10.0. */
+#define GORT_VERSION_NUMBER ((GORT_VERSION_MAJOR << 16) | (GORT_VERSION_MINOR << 8) | GORT_VERSION_PATCH)
+
+/*
+ * The version of the library the program runs with: GORT_VERSION_STRING
+ * and GORT_VERSION_NUMBER as it was built.  With libgort.so it may be newer
+ * than the header the program was compiled with (the same MAJOR, by the
+ * soname): gort_version_number() < GORT_VERSION_NUMBER means older, and
+ * the API added since is missing.  Any thread, also before gort_main.
+ */
+GORT_API const char *gort_version(void);
+GORT_API int gort_version_number(void);
+
 /* ---- Running the program ------------------------------------------------ */
 
 /*

@@ -82,9 +82,10 @@ static int pollerr(int perr)
 
 /* ---- lifetime --------------------------------------------------------------- */
 
-/* Closed conns are quarantined (quarantine.c): a use shortly after Close
- * fails with GORT_ECLOSED instead of corrupting memory. */
-/* incref starts an operation on c from a goroutine (api names it). */
+/* incref starts an operation on c from a goroutine (api names it).  On a
+ * closed conn it fails with GORT_ECLOSED - also shortly after Close has
+ * returned: closed conns are quarantined (quarantine.c), not reused at
+ * once, so the closed bit is still there to read. */
 static int incref(gort_conn *c, const char *api)
 {
 	gort__checkpreempt(gort__current_goroutine(api));

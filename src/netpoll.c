@@ -11,7 +11,9 @@
  *     G *      that goroutine, parked (waitReasonIOWait)
  *
  * A reader tries its system call first; only on EAGAIN does it call
- * pollwait, which consumes a pdReady or parks.  The poller (netpoll, in
+ * pollwait, which consumes a pdReady or parks.  (Two exceptions park
+ * first: a read after one that emptied a stream, with no edge since -
+ * read_start, net.c - and gort_fd_wait, which polls the descriptor itself.)  The poller (netpoll, in
  * netpoll_epoll.c) turns each edge into pdReady or hands back the parked
  * G; a deadline timer or a close does the same with an error bit set in
  * info, so the woken goroutine knows why.  All the transitions are CASes

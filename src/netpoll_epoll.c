@@ -8,7 +8,8 @@
  * idle sleeps here - until the next timer is due, or for good if only I/O
  * can wake anything.  The wait uses epoll_pwait2, whose timeout has
  * nanosecond resolution (Go's epoll_wait rounds to milliseconds, which is
- * why Go oversleeps about half a millisecond).  An eventfd in the set lets
+ * why Go oversleeps about half a millisecond); before Linux 5.11, which
+ * lacks it, epoll_wait as Go does.  An eventfd in the set lets
  * netpollBreak cut a wait short when new work or an earlier timer appears.
  *
  * An event's data is the pollDesc's address with its fdseq in the top 16

@@ -59,7 +59,6 @@
 void __asan_handle_no_return(void);
 #endif
 
-/* What an unrecovered panic prints after its lines (Go's GOTRACEBACK). */
 static __attribute__((noreturn)) void gopanic(gpanic *p);
 static gort__defer popdefer(G *gp, gort__frame *f);
 static __attribute__((noreturn)) void recovery(G *gp, gpanic *p, gort__frame *f);
@@ -71,6 +70,7 @@ static void printpanicval(gpanic *p);
 static void printsignal(G *gp);
 static void printfailing(G *gp, const void *uc, bool all);
 static __attribute__((noreturn)) void badframe(const char *what);
+static void dopanic(const char *msg);
 
 const gort_panic_type gort_string_type = {"string", NULL};
 const gort_panic_type gort_runtime_error_type = {"runtime.Error", NULL};

@@ -645,7 +645,6 @@ void gort__stackcache_flush(P *pp);
 bool gort__stack_guard_contains(G *gp, uintptr_t addr);
 bool gort__stack_needs_canary(void);
 bool gort__stack_canary_ok(stack s);
-void gort__stack_canary_set(stack s);
 
 /* ---- syscall_linux.c ------------------------------------------------------ */
 

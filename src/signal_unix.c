@@ -3,8 +3,10 @@
  * which become Go's reports or panics instead of a silent death, and
  * SIGURG, which preempts (only with GODEBUG=asyncpreemptoff=0; preempt.c).
  *
- * Every M runs signal handlers on its own alternate stack (sigaltstack), so
- * a goroutine that has run off the end of its stack can still be reported.
+ * Every M handles faults and SIGQUIT on its own alternate stack
+ * (sigaltstack), so a goroutine that has run off the end of its stack can
+ * still be reported.  (SIGURG is handled on the goroutine's stack:
+ * sigpreempt says why.)
  * A fault in a goroutine is, in this order:
  *   1. a stack overflow, if its address or the stack pointer lies in the
  *      goroutine's guard region: Go's three lines, the goroutine, exit 2;

@@ -250,6 +250,13 @@ static stack alloc_custom(size_t size)
 	return (stack){base + GUARD_SIZE, base + GUARD_SIZE + size};
 }
 
+/* canary_set marks a stack without a guard: its lowest word, checked at
+ * every switch (gort__stack_canary_ok). */
+static void canary_set(stack s)
+{
+	*(volatile uint64_t *)s.lo = CANARY;
+}
+
 /*
  * stackalloc returns a stack of size usable bytes (0: the default) for a
  * goroutine about to run on pp.  Runs on g0 with pp held.
@@ -269,7 +276,7 @@ stack gort__stackalloc(P *pp, size_t size)
 	ASAN_UNPOISON_MEMORY_REGION((void *)s.lo, s.hi - s.lo);
 #endif
 	if (guardmode != GUARD_MADVISE)
-		gort__stack_canary_set(s);
+		canary_set(s);
 	return s;
 }
 
@@ -300,11 +307,6 @@ bool gort__stack_guard_contains(G *gp, uintptr_t addr)
 bool gort__stack_needs_canary(void)
 {
 	return guardmode != GUARD_MADVISE;
-}
-
-void gort__stack_canary_set(stack s)
-{
-	*(volatile uint64_t *)s.lo = CANARY;
 }
 
 bool gort__stack_canary_ok(stack s)

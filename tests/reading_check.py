@@ -268,7 +268,8 @@ class Checker:
         """The code files some file names (as READING writes them) stand for."""
         out = []
         for n in names:
-            out += [f for f in self.tree.find_files(re.sub(r":\d+$", "", n)) if f in self.tree.words]
+            out += [f for f in self.tree.find_files(re.sub(r":\d+$", "", n))
+                    if f in self.tree.words and f not in out]
         return out
 
     def check_unit(self, first, kind, text, scope):

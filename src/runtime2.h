@@ -742,12 +742,11 @@ int gort__tracebackpcs(G *gp, uintptr_t *pcs, int n);
 int gort__gotraceback(bool *all, bool *crash);
 
 /* ---- print.c: writes to stderr without allocating or locking ------------ */
+/* (print.h: printbuf, the writer under gort__printf, for tracebacks) */
 
 void gort__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void gort__write_stderr(const char *p, size_t n);
 void gort__goroutineheader(G *gp);
 const char *gort__gstatus_string(uint32_t status, uint8_t waitreason);
-void gort__goroutineheader_fmt(G *gp, int64_t now, char *buf, size_t n);
 void gort__goroutineheader_at(G *gp, int64_t now);
 void gort__printgoroutines(G *cur);
 bool gort__printothers(G *except);

@@ -68,6 +68,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "print.h"
 #include "runtime2.h"
 
 #ifdef GORT_HAVE_LIBDW
@@ -121,7 +122,7 @@ int gort__gotraceback(bool *all, bool *crash)
 /* ---- The request the reporter serves ------------------------------------ */
 
 enum {
-	REQ_TRACEBACK = 1, /* print frames (and created by) to the sink */
+	REQ_TRACEBACK = 1, /* print frames (and created by) to the printbuf */
 	REQ_CALLERS,       /* return pcs */
 	REQ_FRAMES,        /* expand one pc into its (inlined) frames */
 	REQ_ENTRY,         /* print the entry function of a goroutine not yet started */
@@ -131,14 +132,6 @@ enum {
 enum { NREGS = 17 }; /* DWARF x86-64: rax rdx rcx rbx rsi rdi rbp rsp r8-r15, rip */
 enum { REG_DW_RBX = 3, REG_DW_RBP = 6, REG_DW_RSP = 7, REG_DW_R12 = 12, REG_DW_RIP = 16 };
 enum { INNER_FRAMES = 50, OUTER_FRAMES = 50, MAX_UNWIND = 100000 };
-
-/* sink: where a report goes - fd 2 through a small buffer, or a caller's buffer. */
-typedef struct sink {
-	char *buf;   /* NULL: write to fd 2 */
-	size_t cap, len;
-	char tmp[1024];
-	size_t tlen;
-} sink;
 
 typedef struct request {
 	int kind;
@@ -151,7 +144,7 @@ typedef struct request {
 	int64_t parentgoid;
 	uintptr_t entry;   /* REQ_ENTRY: the function */
 	const char *skipto; /* REQ_TRACEBACK: drop frames up to this function's, included */
-	sink *out;
+	printbuf *out;
 	/* REQ_CALLERS */
 	int skip;
 	uintptr_t *pcs;
@@ -168,43 +161,6 @@ static request *_Atomic slot;              /* the request being served */
 static _Atomic uint32_t slotbusy;          /* 1 while someone owns the slot */
 static _Atomic uint32_t reqseq, doneseq;   /* futex words: posted, served */
 static _Atomic uint32_t ready;             /* 1: modules loaded; 2: failed or absent */
-
-static void sink_flush(sink *s)
-{
-	gort__write_stderr(s->tmp, s->tlen);
-	s->tlen = 0;
-}
-
-static void sink_putc(sink *s, char c)
-{
-	if (s->buf != NULL) {
-		if (s->len < s->cap)
-			s->buf[s->len] = c;
-		s->len++;
-		return;
-	}
-	if (s->tlen == sizeof s->tmp)
-		sink_flush(s);
-	s->tmp[s->tlen++] = c;
-}
-
-static void sink_puts(sink *s, const char *str)
-{
-	while (*str)
-		sink_putc(s, *str++);
-}
-
-__attribute__((unused)) static void sink_putu(sink *s, unsigned long long v, unsigned base)
-{
-	char d[24];
-	int i = 0;
-	do {
-		d[i++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v != 0);
-	while (i > 0)
-		sink_putc(s, d[--i]);
-}
 
 /* ---- Is this one of gort's own frames? ----------------------------------- */
 
@@ -519,34 +475,34 @@ typedef struct walk {
 static walk wk; /* reporter thread only */
 
 /* print_location: tab, file:line, and " +0x<pc-entry>" for a real pc. */
-static void print_location(sink *s, const pframe *f)
+static void print_location(printbuf *s, const pframe *f)
 {
-	sink_putc(s, '\t');
+	gort__printchar(s, '\t');
 	if (f->file != NULL) {
-		sink_puts(s, f->file);
-		sink_putc(s, ':');
-		sink_putu(s, (unsigned)f->line, 10);
+		gort__printstring(s, f->file);
+		gort__printchar(s, ':');
+		gort__printuint(s, (unsigned)f->line, 10);
 	} else {
-		sink_puts(s, "?:0");
+		gort__printstring(s, "?:0");
 	}
 	if (!f->inlined) {
 		if (f->entry != 0 && f->pc >= f->entry) {
 			if (f->pc > f->entry) {
-				sink_puts(s, " +0x");
-				sink_putu(s, f->pc - f->entry, 16);
+				gort__printstring(s, " +0x");
+				gort__printuint(s, f->pc - f->entry, 16);
 			}
 		} else {
-			sink_puts(s, " pc=0x");
-			sink_putu(s, f->pc, 16);
+			gort__printstring(s, " pc=0x");
+			gort__printuint(s, f->pc, 16);
 		}
 	}
-	sink_putc(s, '\n');
+	gort__printchar(s, '\n');
 }
 
-static void print_frame(sink *s, const pframe *f)
+static void print_frame(printbuf *s, const pframe *f)
 {
-	sink_puts(s, f->name != NULL ? f->name : "?");
-	sink_puts(s, "(...)\n");
+	gort__printstring(s, f->name != NULL ? f->name : "?");
+	gort__printstring(s, "(...)\n");
 	print_location(s, f);
 }
 
@@ -609,16 +565,16 @@ static void unwind(int (*cb)(Dwfl_Frame *, void *))
 	dwfl_getthread_frames(dwfl, FAKE_TID, cb, NULL);
 }
 
-static void print_walk(sink *s)
+static void print_walk(printbuf *s)
 {
 	int ninner = wk.nframes < INNER_FRAMES ? wk.nframes : INNER_FRAMES;
 	for (int i = 0; i < ninner; i++)
 		print_frame(s, &wk.inner[i]);
 	int rest = wk.nframes - ninner;
 	if (rest > OUTER_FRAMES) {
-		sink_puts(s, "...");
-		sink_putu(s, (unsigned)(rest - OUTER_FRAMES), 10);
-		sink_puts(s, " frames elided...\n");
+		gort__printstring(s, "...");
+		gort__printuint(s, (unsigned)(rest - OUTER_FRAMES), 10);
+		gort__printstring(s, " frames elided...\n");
 	}
 	int nouter = rest < OUTER_FRAMES ? rest : OUTER_FRAMES;
 	for (int i = rest - nouter; i < rest; i++)
@@ -653,14 +609,14 @@ static void serve_createdby(request *r)
 	int n = symbolize(r->gopc - 1, syms, MAX_INLINE);
 	/* the function that called gort_go (the physical one, as Go's findfunc),
 	 * at the line of the call (the innermost) */
-	sink *s = r->out;
-	sink_puts(s, "created by ");
-	sink_puts(s, syms[n - 1].name != NULL ? syms[n - 1].name : "?");
+	printbuf *s = r->out;
+	gort__printstring(s, "created by ");
+	gort__printstring(s, syms[n - 1].name != NULL ? syms[n - 1].name : "?");
 	if (r->parentgoid != 0) {
-		sink_puts(s, " in goroutine ");
-		sink_putu(s, (unsigned long long)r->parentgoid, 10);
+		gort__printstring(s, " in goroutine ");
+		gort__printuint(s, (unsigned long long)r->parentgoid, 10);
 	}
-	sink_putc(s, '\n');
+	gort__printchar(s, '\n');
 	pframe f = {syms[n - 1].name, syms[0].file, syms[0].line, r->gopc, syms[n - 1].entry, false};
 	print_location(s, &f);
 }
@@ -712,8 +668,8 @@ static void serve(request *r)
 		break;
 	case REQ_FRAMES: serve_frames(r); break;
 	}
-	if (r->out != NULL && r->out->buf == NULL)
-		sink_flush(r->out);
+	if (r->out != NULL)
+		gort__printflush(r->out);
 	cur = NULL;
 }
 
@@ -896,7 +852,7 @@ static void print_createdby_raw(G *gp)
 }
 
 /* post_traceback: serve r (its registers set) for gp, or say why not. */
-static void post_traceback(request *r, G *gp, int level, sink *out, int64_t patience)
+static void post_traceback(request *r, G *gp, int level, printbuf *out, int64_t patience)
 {
 	r->level = level;
 	r->gopc = gp->gopc;
@@ -906,7 +862,7 @@ static void post_traceback(request *r, G *gp, int level, sink *out, int64_t pati
 	r->out = out;
 	if (call(r, patience))
 		return;
-	if (out->buf == NULL) {
+	if (out->tostderr) {
 #ifdef GORT_HAVE_LIBDW
 		gort__printf("\t(no frames: the traceback reporter is unavailable)\n");
 #else
@@ -922,7 +878,7 @@ static void post_traceback(request *r, G *gp, int level, sink *out, int64_t pati
  * running (the context it saved).  noinline: frame 0 of the caller's own
  * stack is this function, still live while the reporter reads it.
  */
-__attribute__((noinline)) static void traceback_g(G *gp, const ucontext_t *uc, int level, sink *out,
+__attribute__((noinline)) static void traceback_g(G *gp, const ucontext_t *uc, int level, printbuf *out,
                                                   int64_t patience, const char *skipto)
 {
 	request r;
@@ -944,10 +900,10 @@ __attribute__((noinline)) static void traceback_g(G *gp, const ucontext_t *uc, i
 		regs_from_syscall(&r, gp); /* from the call: its frames above are still */
 	} else if (status == Grunning || status == Gsyscall) {
 		/* Go: stack unavailable while another thread runs it */
-		if (out->buf == NULL)
+		if (out->tostderr)
 			gort__printf("\tgoroutine running on other thread; stack unavailable\n");
 		else
-			sink_puts(out, "\tgoroutine running on other thread; stack unavailable\n");
+			gort__printstring(out, "\tgoroutine running on other thread; stack unavailable\n");
 		r.kind = REQ_CREATEDBY;
 	} else if (gp->stack.lo == 0 || gp->sched_sp == NULL ||
 	           ((uintptr_t *)gp->sched_sp)[6] == (uintptr_t)gort__gostart) {
@@ -1000,7 +956,8 @@ void gort__traceback(G *gp)
 {
 	if (tb_level == 0 || gp == NULL)
 		return;
-	sink out = {0};
+	char buf[1024];
+	printbuf out = gort__printbuf_stderr(buf, sizeof buf);
 	traceback_g(gp, NULL, tb_level, &out, FAIL_PATIENCE_NS, NULL);
 }
 
@@ -1008,22 +965,15 @@ void gort__traceback_ctx(G *gp, const void *ucontext)
 {
 	if (tb_level == 0 || gp == NULL)
 		return;
-	sink out = {0};
+	char buf[1024];
+	printbuf out = gort__printbuf_stderr(buf, sizeof buf);
 	traceback_g(gp, ucontext, tb_level, &out, FAIL_PATIENCE_NS, NULL);
 }
 
 /* ---- The public API --------------------------------------------------------- */
 
-/* buf_header: "goroutine N [status]:\n" into s, as goroutineheader prints it. */
-static void buf_header(sink *s, G *gp)
-{
-	char line[256];
-	gort__goroutineheader_fmt(gp, gort__nanotime(), line, sizeof line);
-	sink_puts(s, line);
-}
-
 typedef struct stackall {
-	sink *s;
+	printbuf *s;
 	G *self;
 	int level;
 } stackall;
@@ -1035,21 +985,19 @@ static void stack_other(G *gp, void *arg)
 		return;
 	if (sa->level < 2 && gp->goid == 0)
 		return;
-	sink_putc(sa->s, '\n');
-	buf_header(sa->s, gp);
+	gort__printchar(sa->s, '\n');
+	gort__goroutineheader_put(sa->s, gp, gort__nanotime());
 	traceback_g(gp, NULL, sa->level, sa->s, 0, NULL);
 }
 
 int gort_stack(char *buf, size_t n, bool all)
 {
 	G *gp = gort__current_goroutine("gort_stack");
-	sink s = {0};
-	s.buf = buf;
-	s.cap = n;
+	printbuf s = gort__printbuf_array(buf, n);
 	int level = tb_level < 1 ? 1 : tb_level;
 	if (all)
 		gort__stoptheworld();
-	buf_header(&s, gp);
+	gort__goroutineheader_put(&s, gp, gort__nanotime());
 	traceback_g(gp, NULL, level, &s, 0, "gort_stack"); /* from its caller, as Go */
 	if (all) {
 		stackall sa = {&s, gp, level};

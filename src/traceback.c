@@ -778,43 +778,49 @@ void gort__traceback_init(void)
 		gort__futexsleep(&ready, 0);
 }
 
-/*
- * regs_from_saved: a context in gort__mcall's layout - r15 r14 r13 r12 rbx
- * rbp ret at sp - and the caller's rsp once that ret is taken.
- */
-static void regs_from_saved(request *r, const uint64_t *sp, uint64_t rsp)
+/* regs_from_saved: the registers of a savedctx, resuming with stack pointer rsp. */
+static void regs_from_saved(request *r, const savedctx *ctx, uint64_t rsp)
 {
 	memset(r->regs, 0, sizeof r->regs);
-	r->regs[15] = sp[0];
-	r->regs[14] = sp[1];
-	r->regs[13] = sp[2];
-	r->regs[REG_DW_R12] = sp[3];
-	r->regs[REG_DW_RBX] = sp[4];
-	r->regs[REG_DW_RBP] = sp[5];
+	r->regs[15] = ctx->r15;
+	r->regs[14] = ctx->r14;
+	r->regs[13] = ctx->r13;
+	r->regs[REG_DW_R12] = ctx->r12;
+	r->regs[REG_DW_RBX] = ctx->rbx;
+	r->regs[REG_DW_RBP] = ctx->rbp;
 	/* Looked up at the call (ret - 1): the CFI rules there are the caller's
 	 * at the call, and ret may lie past the end of a noreturn caller. */
-	r->regs[REG_DW_RIP] = sp[6] - 1;
+	r->regs[REG_DW_RIP] = ctx->pc - 1;
 	r->pc_is_return = true;
 	r->regs[REG_DW_RSP] = rsp;
 }
 
-/* regs_from_sched: the registers gort__mcall saved on a parked G's stack. */
+/* regs_from_sched: the savedctx gort__mcall left on a parked G's stack;
+ * gort__gogo would pop it, so the G resumes with rsp just above it. */
 static void regs_from_sched(request *r, G *gp)
 {
-	const uint64_t *sp = gp->sched_sp;
-	regs_from_saved(r, sp, (uint64_t)(uintptr_t)(sp + 7));
+	const savedctx *ctx = gp->sched_sp;
+	regs_from_saved(r, ctx, (uint64_t)(uintptr_t)(ctx + 1));
 }
 
 /* in_syscall_traceable: gp is in a system call entered through
  * gort_entersyscall, which saved its caller's context (Go's syscallsp). */
 static bool in_syscall_traceable(G *gp, uint32_t status)
 {
-	return status == Gsyscall && gp->syscallctx[6] != 0;
+	return status == Gsyscall && gp->syscallctx.ctx.pc != 0;
 }
 
 static void regs_from_syscall(request *r, G *gp)
 {
-	regs_from_saved(r, gp->syscallctx, gp->syscallctx[7]);
+	regs_from_saved(r, &gp->syscallctx.ctx, gp->syscallctx.sp);
+}
+
+/* not_started: gp has never run - no stack yet, or gort__gostartframe's
+ * context still waiting for gort__gogo. */
+static bool not_started(G *gp)
+{
+	return gp->stack.lo == 0 || gp->sched_sp == NULL ||
+	       ((const savedctx *)gp->sched_sp)->pc == (uintptr_t)gort__gostart;
 }
 
 static void regs_from_ucontext(request *r, const ucontext_t *uc)
@@ -905,8 +911,7 @@ __attribute__((noinline)) static void traceback_g(G *gp, const ucontext_t *uc, i
 		else
 			gort__printstring(out, "\tgoroutine running on other thread; stack unavailable\n");
 		r.kind = REQ_CREATEDBY;
-	} else if (gp->stack.lo == 0 || gp->sched_sp == NULL ||
-	           ((uintptr_t *)gp->sched_sp)[6] == (uintptr_t)gort__gostart) {
+	} else if (not_started(gp)) {
 		r.kind = REQ_ENTRY; /* not started: its function */
 		r.entry = (uintptr_t)gp->fn;
 	} else {
@@ -929,8 +934,7 @@ int gort__tracebackpcs(G *gp, uintptr_t *pcs, int n)
 	uint32_t status = gort__readgstatus(gp);
 	bool syscall = in_syscall_traceable(gp, status);
 	if (n <= 0 || status == Grunning || (status == Gsyscall && !syscall) || gp->stack.lo == 0 ||
-	    (!syscall && (gp->sched_sp == NULL ||
-	                  ((uintptr_t *)gp->sched_sp)[6] == (uintptr_t)gort__gostart)))
+	    (!syscall && not_started(gp)))
 		return 0;
 	request r;
 	memset(&r, 0, sizeof r);

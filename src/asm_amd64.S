@@ -48,6 +48,16 @@
 	jmp	*%rcx
 .endm
 
+/* ENTER_FRAME: push rbp and point it at the new frame, with the CFI that
+ * tells an unwinder so. */
+.macro ENTER_FRAME
+	pushq	%rbp
+	.cfi_def_cfa_offset 16
+	.cfi_offset rbp, -16
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register rbp
+.endm
+
 	.text
 
 /*
@@ -143,11 +153,7 @@ gort__gostart:
 	.p2align 4
 gort__calldefer:
 	.cfi_startproc
-	pushq	%rbp
-	.cfi_def_cfa_offset 16
-	.cfi_offset rbp, -16
-	movq	%rsp, %rbp
-	.cfi_def_cfa_register rbp
+	ENTER_FRAME
 	movq	%rsp, (%rdx)		/* 16-byte aligned: the call's sp */
 	movq	%rdi, %rax
 	movq	%rsi, %rdi
@@ -171,11 +177,7 @@ gort__calldefer:
 	.p2align 4
 gort__sigpanic_tramp:
 	.cfi_startproc
-	pushq	%rbp
-	.cfi_def_cfa_offset 16
-	.cfi_offset rbp, -16
-	movq	%rsp, %rbp
-	.cfi_def_cfa_register rbp
+	ENTER_FRAME
 	andq	$-16, %rsp
 	call	gort__sigpanic
 	ud2

@@ -10,8 +10,54 @@
  * goroutine's first frame (gort__gostartframe) is built so that gort__gogo
  * "returns" into gort__gostart, which calls gort__goentry(gp) in proc_g.c.
  *
+ * The saved context's layout is a savedctx (runtime2.h), whose offsets
+ * asm_amd64.h gives both this file and the C that reads it.
+ *
  * Porting: an arm64 twin saves x19-x29, lr and d8-d15 the same way.
  */
+#include "asm_amd64.h"
+
+/* The pushes of SAVE_CONTEXT, last pushed lowest, and the return address
+ * of the call above them build exactly this layout. */
+#if SAVEDCTX_R15 != 0 || SAVEDCTX_R14 != 8 || SAVEDCTX_R13 != 16 || SAVEDCTX_R12 != 24 || \
+    SAVEDCTX_RBX != 32 || SAVEDCTX_RBP != 40 || SAVEDCTX_PC != 48 || SAVEDCTX_SIZE != 56
+#error "asm_amd64.S: SAVE_CONTEXT and RESUME_CONTEXT no longer match savedctx (asm_amd64.h)"
+#endif
+
+/* SAVE_CONTEXT: push a savedctx below the return address at rsp. */
+.macro SAVE_CONTEXT
+	pushq	%rbp
+	pushq	%rbx
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+.endm
+
+/* RESUME_CONTEXT: pop the savedctx at rsp and jump to its pc - a jump,
+ * rather than ret: keeps the return-stack predictor in step (see
+ * gort__mcall). */
+.macro RESUME_CONTEXT
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbx
+	popq	%rbp
+	popq	%rcx
+	jmp	*%rcx
+.endm
+
+/* ENTER_FRAME: push rbp and point it at the new frame, with the CFI that
+ * tells an unwinder so. */
+.macro ENTER_FRAME
+	pushq	%rbp
+	.cfi_def_cfa_offset 16
+	.cfi_offset rbp, -16
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register rbp
+.endm
+
 	.text
 
 /*
@@ -30,25 +76,13 @@
 	.p2align 4
 gort__mcall:
 	.cfi_startproc
-	pushq	%rbp
-	pushq	%rbx
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	SAVE_CONTEXT
 	movq	%rsp, (%rdi)		/* *savesp = context */
 	movq	%rsi, %rsp		/* onto g0: always its top, 16-byte aligned */
 	movq	%rcx, %rdi
 	call	*%rdx			/* rax = fn(arg), the next G */
-	movq	(%rax), %rsp		/* its saved context: G.sched_sp is at offset 0 */
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbx
-	popq	%rbp
-	popq	%rcx
-	jmp	*%rcx
+	movq	G_SCHED_SP(%rax), %rsp	/* its saved context */
+	RESUME_CONTEXT
 	.cfi_endproc
 	.size	gort__mcall, .-gort__mcall
 
@@ -60,24 +94,16 @@ gort__mcall:
 gort__gogo:
 	.cfi_startproc
 	movq	%rdi, %rsp
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbx
-	popq	%rbp
-	popq	%rcx			/* jump, rather than ret: keeps the return-stack
-					   predictor in step (see gort__mcall) */
-	jmp	*%rcx
+	RESUME_CONTEXT
 	.cfi_endproc
 	.size	gort__gogo, .-gort__gogo
 
 /*
  * void *gort__gostartframe(uintptr_t stacktop, G *gp)
- * Lays out, below stacktop, the frame gort__gogo expects: six registers
- * (rbx = gp, rbp = 0 to end frame-pointer chains) and a return address of
- * gort__gostart, placed so that gort__gostart runs with rsp 16-byte aligned.
- * Returns the stack pointer to give gort__gogo.
+ * Lays out, below stacktop, the savedctx gort__gogo expects (rbx = gp,
+ * rbp = 0 to end frame-pointer chains, pc = gort__gostart), then a zero
+ * word and 8 bytes of padding, so that gort__gostart runs with rsp 16-byte
+ * aligned.  Returns the stack pointer to give gort__gogo.
  */
 	.globl	gort__gostartframe
 	.hidden	gort__gostartframe
@@ -86,16 +112,16 @@ gort__gogo:
 gort__gostartframe:
 	.cfi_startproc
 	andq	$-16, %rdi
-	leaq	-72(%rdi), %rax
-	movq	$0, 0(%rax)		/* r15 */
-	movq	$0, 8(%rax)		/* r14 */
-	movq	$0, 16(%rax)		/* r13 */
-	movq	$0, 24(%rax)		/* r12 */
-	movq	%rsi, 32(%rax)		/* rbx = gp */
-	movq	$0, 40(%rax)		/* rbp */
+	leaq	-(SAVEDCTX_SIZE + 16)(%rdi), %rax
+	movq	$0, SAVEDCTX_R15(%rax)
+	movq	$0, SAVEDCTX_R14(%rax)
+	movq	$0, SAVEDCTX_R13(%rax)
+	movq	$0, SAVEDCTX_R12(%rax)
+	movq	%rsi, SAVEDCTX_RBX(%rax)	/* gp */
+	movq	$0, SAVEDCTX_RBP(%rax)
 	leaq	gort__gostart(%rip), %rcx
-	movq	%rcx, 48(%rax)		/* return address */
-	movq	$0, 56(%rax)		/* gort__gostart's own caller: none */
+	movq	%rcx, SAVEDCTX_PC(%rax)
+	movq	$0, SAVEDCTX_SIZE(%rax)	/* gort__gostart's own caller: none */
 	ret
 	.cfi_endproc
 	.size	gort__gostartframe, .-gort__gostartframe
@@ -127,11 +153,7 @@ gort__gostart:
 	.p2align 4
 gort__calldefer:
 	.cfi_startproc
-	pushq	%rbp
-	.cfi_def_cfa_offset 16
-	.cfi_offset rbp, -16
-	movq	%rsp, %rbp
-	.cfi_def_cfa_register rbp
+	ENTER_FRAME
 	movq	%rsp, (%rdx)		/* 16-byte aligned: the call's sp */
 	movq	%rdi, %rax
 	movq	%rsi, %rdi
@@ -155,11 +177,7 @@ gort__calldefer:
 	.p2align 4
 gort__sigpanic_tramp:
 	.cfi_startproc
-	pushq	%rbp
-	.cfi_def_cfa_offset 16
-	.cfi_offset rbp, -16
-	movq	%rsp, %rbp
-	.cfi_def_cfa_register rbp
+	ENTER_FRAME
 	andq	$-16, %rsp
 	call	gort__sigpanic
 	ud2
@@ -167,12 +185,12 @@ gort__sigpanic_tramp:
 	.size	gort__sigpanic_tramp, .-gort__sigpanic_tramp
 
 /*
- * void gort_entersyscall(void) - the public entry: saves the caller's
- * context as gort__mcall would save it (r15 r14 r13 r12 rbx rbp, the
- * return address), plus the caller's rsp after the return, and passes it
- * to gort__entersyscall (proc_syscall.c), which keeps it in the G: a goroutine in
- * a system call can then be traced from the point of the call, while its
- * thread is in the kernel (Go's syscallsp and syscallpc).
+ * void gort_entersyscall(void) - the public entry: builds a syscallctx on
+ * its stack - the caller's context as gort__mcall would save it, plus the
+ * caller's rsp after the return - and passes it to gort__entersyscall
+ * (proc_syscall.c), which keeps it in the G: a goroutine in a system call
+ * can then be traced from the point of the call, while its thread is in
+ * the kernel (Go's syscallsp and syscallpc).
  */
 	.globl	gort_entersyscall
 	.type	gort_entersyscall, @function
@@ -181,20 +199,20 @@ gort_entersyscall:
 	.cfi_startproc
 	movq	(%rsp), %rax		/* the return address, in the caller */
 	leaq	8(%rsp), %rcx		/* the caller's rsp once we return */
-	subq	$72, %rsp		/* 8 slots; 16-byte aligned for the call */
-	.cfi_adjust_cfa_offset 72
-	movq	%r15, 0(%rsp)
-	movq	%r14, 8(%rsp)
-	movq	%r13, 16(%rsp)
-	movq	%r12, 24(%rsp)
-	movq	%rbx, 32(%rsp)
-	movq	%rbp, 40(%rsp)
-	movq	%rax, 48(%rsp)
-	movq	%rcx, 56(%rsp)
+	subq	$(SYSCALLCTX_SIZE + 8), %rsp	/* 16-byte aligned for the call */
+	.cfi_adjust_cfa_offset SYSCALLCTX_SIZE + 8
+	movq	%r15, SAVEDCTX_R15(%rsp)
+	movq	%r14, SAVEDCTX_R14(%rsp)
+	movq	%r13, SAVEDCTX_R13(%rsp)
+	movq	%r12, SAVEDCTX_R12(%rsp)
+	movq	%rbx, SAVEDCTX_RBX(%rsp)
+	movq	%rbp, SAVEDCTX_RBP(%rsp)
+	movq	%rax, SAVEDCTX_PC(%rsp)
+	movq	%rcx, SYSCALLCTX_SP(%rsp)
 	movq	%rsp, %rdi
 	call	gort__entersyscall
-	addq	$72, %rsp
-	.cfi_adjust_cfa_offset -72
+	addq	$(SYSCALLCTX_SIZE + 8), %rsp
+	.cfi_adjust_cfa_offset -(SYSCALLCTX_SIZE + 8)
 	ret
 	.cfi_endproc
 	.size	gort_entersyscall, .-gort_entersyscall

@@ -6,6 +6,11 @@
  * so nothing here allocates or locks: gort__printf formats into a buffer
  * on the stack and hands it to write(2).  It knows the few conversions the
  * runtime uses: %s %c %d %u %x %p, with the l and ll length modifiers.
+ *
+ * The writer under it, printbuf (print.h), is the only one: tracebacks
+ * (traceback*.c) put their frames through it too, to fd 2 or into
+ * gort_stack's buffer.  Also here: the goroutine header every dump and
+ * traceback prints, and how the runtime exits.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -14,15 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "print.h"
 #include "runtime2.h"
 
-typedef struct outbuf {
-	char buf[512];
-	size_t n;
-} outbuf;
-
 /* write_stderr writes all of p to fd 2 (short writes retried; errors end it). */
-void gort__write_stderr(const char *p, size_t n)
+static void write_stderr(const char *p, size_t n)
 {
 	size_t off = 0;
 	while (off < n) {
@@ -33,28 +34,32 @@ void gort__write_stderr(const char *p, size_t n)
 	}
 }
 
-static void flush(outbuf *o)
+void gort__printflush(printbuf *b)
 {
-	gort__write_stderr(o->buf, o->n);
-	o->n = 0;
+	if (!b->tostderr)
+		return;
+	write_stderr(b->buf, b->len);
+	b->len = 0;
 }
 
-static void putch(outbuf *o, char c)
+void gort__printchar(printbuf *b, char c)
 {
-	if (o->n == sizeof o->buf)
-		flush(o);
-	o->buf[o->n++] = c;
+	if (b->tostderr && b->len == b->cap)
+		gort__printflush(b);
+	if (b->len < b->cap)
+		b->buf[b->len] = c;
+	b->len++;
 }
 
-static void putstr(outbuf *o, const char *s)
+void gort__printstring(printbuf *b, const char *s)
 {
 	if (s == NULL)
 		s = "<nil>";
 	while (*s)
-		putch(o, *s++);
+		gort__printchar(b, *s++);
 }
 
-static void putuint(outbuf *o, unsigned long long v, unsigned base)
+void gort__printuint(printbuf *b, unsigned long long v, unsigned base)
 {
 	char digits[24];
 	int i = 0;
@@ -63,18 +68,18 @@ static void putuint(outbuf *o, unsigned long long v, unsigned base)
 		v /= base;
 	} while (v != 0);
 	while (i > 0)
-		putch(o, digits[--i]);
+		gort__printchar(b, digits[--i]);
 }
 
 void gort__printf(const char *fmt, ...)
 {
-	outbuf o;
-	o.n = 0;
+	char buf[512];
+	printbuf o = gort__printbuf_stderr(buf, sizeof buf);
 	va_list ap;
 	va_start(ap, fmt);
 	for (const char *p = fmt; *p; p++) {
 		if (*p != '%') {
-			putch(&o, *p);
+			gort__printchar(&o, *p);
 			continue;
 		}
 		int longs = 0;
@@ -82,19 +87,19 @@ void gort__printf(const char *fmt, ...)
 			longs++;
 		switch (*p) {
 		case 's':
-			putstr(&o, va_arg(ap, const char *));
+			gort__printstring(&o, va_arg(ap, const char *));
 			break;
 		case 'c':
-			putch(&o, (char)va_arg(ap, int));
+			gort__printchar(&o, (char)va_arg(ap, int));
 			break;
 		case 'd': {
 			long long v = longs == 0 ? va_arg(ap, int) : longs == 1 ? va_arg(ap, long) : va_arg(ap, long long);
 			unsigned long long u = (unsigned long long)v;
 			if (v < 0) {
-				putch(&o, '-');
+				gort__printchar(&o, '-');
 				u = -u;
 			}
-			putuint(&o, u, 10);
+			gort__printuint(&o, u, 10);
 			break;
 		}
 		case 'u':
@@ -102,26 +107,26 @@ void gort__printf(const char *fmt, ...)
 			unsigned long long v = longs == 0   ? va_arg(ap, unsigned)
 			                       : longs == 1 ? va_arg(ap, unsigned long)
 			                                    : va_arg(ap, unsigned long long);
-			putuint(&o, v, *p == 'u' ? 10 : 16);
+			gort__printuint(&o, v, *p == 'u' ? 10 : 16);
 			break;
 		}
 		case 'p':
-			putstr(&o, "0x");
-			putuint(&o, (uintptr_t)va_arg(ap, void *), 16);
+			gort__printstring(&o, "0x");
+			gort__printuint(&o, (uintptr_t)va_arg(ap, void *), 16);
 			break;
 		case '%':
-			putch(&o, '%');
+			gort__printchar(&o, '%');
 			break;
 		default: /* an unknown conversion prints as written */
-			putch(&o, '%');
+			gort__printchar(&o, '%');
 			if (*p == '\0')
 				goto done;
-			putch(&o, *p);
+			gort__printchar(&o, *p);
 		}
 	}
 done:
 	va_end(ap);
-	flush(&o);
+	gort__printflush(&o);
 }
 
 static const char *const gstatus_strings[] = {
@@ -140,62 +145,38 @@ const char *gort__gstatus_string(uint32_t status, uint8_t waitreason)
 	return "???";
 }
 
-/* putdec appends v in decimal at *p (below end), for goroutineheader_fmt. */
-static void putdec(char **p, const char *end, unsigned long long v)
-{
-	char digits[24];
-	int n = 0;
-	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0 && *p < end)
-		*(*p)++ = digits[--n];
-}
-
-static void putstrn(char **p, const char *end, const char *s)
-{
-	while (*s != '\0' && *p < end)
-		*(*p)++ = *s++;
-}
-
 /*
- * goroutineheader_fmt writes Go's header, "goroutine N [state]:\n", into
- * buf (n bytes, NUL-terminated, truncated if need be): the state is the
- * wait reason of a waiting goroutine; ", N minutes" is added when a waiting
- * goroutine or one in a system call has been so for a minute or more,
- * ", locked to thread" when it is.  now is the time to measure from
- * (nanotime), so tests can fake the clock; goroutineheader_at prints it.
+ * goroutineheader_put puts Go's header, "goroutine N [state]:\n", into b:
+ * the state is the wait reason of a waiting goroutine; ", N minutes" is
+ * added when a waiting goroutine or one in a system call has been so for a
+ * minute or more, ", locked to thread" when it is.  now is the time to
+ * measure from (nanotime), so tests can fake the clock.
  */
-void gort__goroutineheader_fmt(G *gp, int64_t now, char *buf, size_t n)
+void gort__goroutineheader_put(printbuf *b, G *gp, int64_t now)
 {
-	if (n == 0)
-		return;
 	uint32_t s = gort__readgstatus(gp);
-	const char *status = gort__gstatus_string(s, gp->waitreason);
-	char *p = buf;
-	const char *end = buf + n - 1;
-	putstrn(&p, end, "goroutine ");
-	putdec(&p, end, (unsigned long long)gp->goid);
-	putstrn(&p, end, " [");
-	putstrn(&p, end, status);
+	gort__printstring(b, "goroutine ");
+	gort__printuint(b, (unsigned long long)gp->goid, 10);
+	gort__printstring(b, " [");
+	gort__printstring(b, gort__gstatus_string(s, gp->waitreason));
 	int64_t since = gp->waitsince;
 	if ((s == Gwaiting || s == Gsyscall) && since != 0 && now - since >= 60 * (int64_t)1000000000) {
-		putstrn(&p, end, ", ");
-		putdec(&p, end, (unsigned long long)(now - since) / 60000000000ull);
-		putstrn(&p, end, " minutes");
+		gort__printstring(b, ", ");
+		gort__printuint(b, (unsigned long long)(now - since) / 60000000000ull, 10);
+		gort__printstring(b, " minutes");
 	}
 	if (gp->lockedm != NULL)
-		putstrn(&p, end, ", locked to thread");
-	putstrn(&p, end, "]:\n");
-	*p = '\0';
+		gort__printstring(b, ", locked to thread");
+	gort__printstring(b, "]:\n");
 }
 
+/* goroutineheader_at prints gp's header, measuring from now, in one write. */
 void gort__goroutineheader_at(G *gp, int64_t now)
 {
 	char buf[200];
-	gort__goroutineheader_fmt(gp, now, buf, sizeof buf);
-	gort__printf("%s", buf);
+	printbuf b = gort__printbuf_stderr(buf, sizeof buf);
+	gort__goroutineheader_put(&b, gp, now);
+	gort__printflush(&b);
 }
 
 void gort__goroutineheader(G *gp)

@@ -28,12 +28,12 @@
  * so the other goroutines keep running.  If the world is stopping, the P
  * goes to the stopper at once.
  */
-void gort__entersyscall(const uint64_t ctx[SYSCALLCTX_WORDS])
+void gort__entersyscall(const syscallctx *ctx)
 {
 	G *gp = gort__current_goroutine("gort_entersyscall");
 	M *mp = gp->m;
 	P *pp = mp->p;
-	memcpy(gp->syscallctx, ctx, sizeof gp->syscallctx); /* for tracebacks */
+	gp->syscallctx = *ctx; /* for tracebacks */
 	casgstatus(gp, Grunning, Gsyscall);
 	gp->waitsince = gort__coarsenow();
 	atomic_store_explicit(&pp->syscalltick,

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "asm_amd64.h"
 #include "gort.h"
 
 /* Built with AddressSanitizer?  Stack switches must then be announced. */
@@ -187,6 +188,45 @@ struct sudog {
 	uint32_t ticket;       /* sema: 1 = handed off; Cond: the ticket waited for */
 };
 
+/* ---- The saved context (asm_amd64.S; offsets in asm_amd64.h) ------------ */
+
+/*
+ * savedctx is a goroutine's context while it is switched out: the
+ * registers the System V ABI has a callee preserve, and the pc to resume
+ * at.  gort__mcall pushes one on the goroutine's own stack and stores its
+ * address in G.sched_sp; gort__gogo pops it and jumps to pc, so the stack
+ * pointer the context resumes with is the address just past it.
+ * gort__gostartframe builds a new goroutine's first.  A parked goroutine's
+ * traceback starts from these registers (traceback.c).
+ */
+typedef struct savedctx {
+	uint64_t r15, r14, r13, r12, rbx, rbp;
+	uint64_t pc;
+} savedctx;
+
+/*
+ * syscallctx is the context gort_entersyscall saves, for a traceback of a
+ * goroutine in a system call (Go's g.syscallsp and syscallpc): its caller's
+ * savedctx, built on gort_entersyscall's own stack and copied into the G,
+ * so it holds the stack pointer too.
+ */
+typedef struct syscallctx {
+	savedctx ctx;
+	uint64_t sp;
+} syscallctx;
+
+_Static_assert(offsetof(savedctx, r15) == SAVEDCTX_R15, "savedctx: r15 moved (asm_amd64.h)");
+_Static_assert(offsetof(savedctx, r14) == SAVEDCTX_R14, "savedctx: r14 moved (asm_amd64.h)");
+_Static_assert(offsetof(savedctx, r13) == SAVEDCTX_R13, "savedctx: r13 moved (asm_amd64.h)");
+_Static_assert(offsetof(savedctx, r12) == SAVEDCTX_R12, "savedctx: r12 moved (asm_amd64.h)");
+_Static_assert(offsetof(savedctx, rbx) == SAVEDCTX_RBX, "savedctx: rbx moved (asm_amd64.h)");
+_Static_assert(offsetof(savedctx, rbp) == SAVEDCTX_RBP, "savedctx: rbp moved (asm_amd64.h)");
+_Static_assert(offsetof(savedctx, pc) == SAVEDCTX_PC, "savedctx: pc moved (asm_amd64.h)");
+_Static_assert(sizeof(savedctx) == SAVEDCTX_SIZE, "savedctx: size changed (asm_amd64.h)");
+_Static_assert(offsetof(syscallctx, ctx) == 0, "syscallctx: starts with a savedctx (asm_amd64.h)");
+_Static_assert(offsetof(syscallctx, sp) == SYSCALLCTX_SP, "syscallctx: sp moved (asm_amd64.h)");
+_Static_assert(sizeof(syscallctx) == SYSCALLCTX_SIZE, "syscallctx: size changed (asm_amd64.h)");
+
 /* ---- G ------------------------------------------------------------------ */
 
 /* A stack's usable bytes are [lo, hi); its guard lies just below lo. */
@@ -202,7 +242,7 @@ typedef struct stack {
  */
 struct G {
 	/* first cache line: everything schedule, execute and a switch touch */
-	_Alignas(64) void *sched_sp; /* saved stack pointer while not running (asm_amd64.S) */
+	_Alignas(64) void *sched_sp; /* while not running: its savedctx, on its stack */
 	stack stack;          /* {0, 0} until first run */
 	_Atomic uint32_t atomicstatus;
 	uint8_t waitreason;   /* a waitReason, valid while Gwaiting */
@@ -226,9 +266,7 @@ struct G {
 
 	uintptr_t gopc;       /* where it was created, for "created by" */
 	void *asan_fakestack; /* AddressSanitizer's state while switched out */
-	/* in a system call: the caller's context at gort_entersyscall, in
-	 * gort__mcall's layout (r15 r14 r13 r12 rbx rbp ret) then its rsp */
-	uint64_t syscallctx[8];
+	syscallctx syscallctx; /* in a system call: its caller's context at gort_entersyscall */
 	int64_t runnablesince; /* when it was readied, if latsample (metrics.c) */
 
 	/* defer, panic, recover (panic.c) */
@@ -243,7 +281,7 @@ struct G {
 	_Alignas(16) unsigned char args[GORT_GO_ARGS_MAX];
 };
 
-_Static_assert(offsetof(G, sched_sp) == 0, "G: asm_amd64.S reads sched_sp at offset 0");
+_Static_assert(offsetof(G, sched_sp) == G_SCHED_SP, "G: sched_sp moved (asm_amd64.h)");
 _Static_assert(offsetof(G, goid) == 64, "G: the fields a switch touches must fill the first cache line");
 _Static_assert(offsetof(G, parentgoid) + 8 == 128, "G: the fields a park touches must fill the second");
 
@@ -561,8 +599,7 @@ static inline G *gort__current_goroutine(const char *api)
 /* ---- the scheduler (proc.h lists its files) --------------------------------- */
 
 typedef bool (*unlockFunc)(G *gp, void *lock);
-enum { SYSCALLCTX_WORDS = 8 };
-void gort__entersyscall(const uint64_t ctx[SYSCALLCTX_WORDS]);
+void gort__entersyscall(const syscallctx *ctx);
 void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason);
 void gort__goready(G *gp);
 void gort__goyield(void);
@@ -742,12 +779,11 @@ int gort__tracebackpcs(G *gp, uintptr_t *pcs, int n);
 int gort__gotraceback(bool *all, bool *crash);
 
 /* ---- print.c: writes to stderr without allocating or locking ------------ */
+/* (print.h: printbuf, the writer under gort__printf, for tracebacks) */
 
 void gort__printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void gort__write_stderr(const char *p, size_t n);
 void gort__goroutineheader(G *gp);
 const char *gort__gstatus_string(uint32_t status, uint8_t waitreason);
-void gort__goroutineheader_fmt(G *gp, int64_t now, char *buf, size_t n);
 void gort__goroutineheader_at(G *gp, int64_t now);
 void gort__printgoroutines(G *cur);
 bool gort__printothers(G *except);

@@ -1,10 +1,12 @@
 /*
  * os_linux.c - what the runtime asks of the operating system: futexes,
- * threads, the CPU count, the clock, and the environment (Go's os_linux.go).
+ * threads, the CPU count, the clock, the environment, and where gort's own
+ * code lies (Go's os_linux.go).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
@@ -276,4 +278,62 @@ bool gort__parse_size(const char *s, size_t *out)
 		return false;
 	*out = (size_t)(v << shift);
 	return true;
+}
+
+/* ---- gort's own code --------------------------------------------------------- */
+
+/* The linker defines these when libgort.a's code (section gort_text) is
+ * linked in (CMakeLists.txt moves it there). */
+extern const char __start_gort_text[] __attribute__((weak));
+extern const char __stop_gort_text[] __attribute__((weak));
+
+/* Written once by findgorttext, at start-up; read-only after, also by
+ * signal handlers. */
+static uintptr_t gorttext_lo, gorttext_hi;
+
+static int find_gort_segment(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	uintptr_t ours = (uintptr_t)arg;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && ours >= lo && ours < lo + ph->p_memsz) {
+			gorttext_lo = lo;
+			gorttext_hi = lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * findgorttext finds where gort's own code lies - three questions need it:
+ * may a fault become a panic (signal_unix.c), may a goroutine be preempted
+ * here (preempt.c), is this a runtime frame to hide (symtab.c).  Linked
+ * statically, it is section gort_text; as libgort.so, the executable
+ * segment that holds this very function.  Before any signal handler is
+ * installed: dl_iterate_phdr is not async-signal-safe.
+ */
+void gort__findgorttext(void)
+{
+	if (__start_gort_text != NULL && __stop_gort_text != NULL) {
+		gorttext_lo = (uintptr_t)__start_gort_text;
+		gorttext_hi = (uintptr_t)__stop_gort_text;
+		return;
+	}
+	dl_iterate_phdr(find_gort_segment, (void *)(uintptr_t)gort__findgorttext);
+}
+
+/* gorttext_known: did findgorttext find it?  (Callers choose what an
+ * unknown range means: each errs on its own safe side.) */
+bool gort__gorttext_known(void)
+{
+	return gorttext_hi != 0;
+}
+
+/* in_gort_text: is pc in gort's own code (false if not known)? */
+bool gort__in_gort_text(uintptr_t pc)
+{
+	return pc >= gorttext_lo && pc < gorttext_hi;
 }

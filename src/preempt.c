@@ -112,21 +112,16 @@ typedef struct textRange {
 /* Written once by preemptinit, before the handler is installed; read-only after. */
 static textRange usertext[MAXTEXT]; /* the main executable's code */
 static int nusertext;
-static textRange gorttext;          /* gort's code inside it, if linked statically */
 
 _Atomic bool gort__asyncpreempt;
 
 /* Counters for tests and debugging (read with gort__preemptstats). */
 static _Atomic uint64_t nsent, ntaken, nrefused;
 
-/* The linker defines these when libgort.a's code (section gort_text) is linked in. */
-extern const char __start_gort_text[] __attribute__((weak));
-extern const char __stop_gort_text[] __attribute__((weak));
-
 /* in_user_text: is pc in the main executable's code, and not in gort's? */
 static bool in_user_text(uintptr_t pc)
 {
-	if (pc >= gorttext.lo && pc < gorttext.hi)
+	if (gort__in_gort_text(pc))
 		return false;
 	for (int i = 0; i < nusertext; i++)
 		if (pc >= usertext[i].lo && pc < usertext[i].hi)
@@ -163,8 +158,6 @@ bool gort__preemptinit(void)
 {
 	bool dynamic = false;
 	dl_iterate_phdr(find_main_text, &dynamic);
-	if (__start_gort_text != NULL && __stop_gort_text != NULL)
-		gorttext = (textRange){(uintptr_t)__start_gort_text, (uintptr_t)__stop_gort_text};
 	const char *why = NULL;
 	if (!dynamic)
 		why = "the program is statically linked (libc's code is not told apart)";

@@ -68,6 +68,7 @@ static void schedinit(void)
 	long seed = gort__getenv_int("GORT_SEED", -1);
 	m0init(seed >= 0 ? (uint64_t)seed : gort__random_seed());
 
+	gort__findgorttext();
 	gort__stackinit();
 	gort__parsedebugvars();
 	gort__traceback_init();

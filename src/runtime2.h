@@ -705,6 +705,9 @@ void gort__parsedebugvars(void);
 /* ---- os_linux.c --------------------------------------------------------- */
 
 int32_t gort__getproccount(void);
+void gort__findgorttext(void);
+bool gort__gorttext_known(void);
+bool gort__in_gort_text(uintptr_t pc);
 int32_t gort__gettid(void);
 void gort__minit_os(void);
 int64_t gort__nanotime(void);

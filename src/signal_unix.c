@@ -76,45 +76,11 @@ static void forward(int sig, siginfo_t *info, void *ctx)
 	signal(sig, SIG_DFL);
 }
 
-/* The linker defines these when libgort.a's code (section gort_text) is linked in. */
-extern const char __start_gort_text[] __attribute__((weak));
-extern const char __stop_gort_text[] __attribute__((weak));
-
-/* gort's code: section gort_text when libgort.a is linked in; else the
- * executable segment that holds gort's functions (libgort.so). */
-static uintptr_t gorttext_lo, gorttext_hi;
-
-static int find_gort_segment(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	uintptr_t ours = (uintptr_t)arg;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && ours >= lo && ours < lo + ph->p_memsz) {
-			gorttext_lo = lo;
-			gorttext_hi = lo + ph->p_memsz;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static void findgorttext(void)
-{
-	if (__start_gort_text != NULL && __stop_gort_text != NULL) {
-		gorttext_lo = (uintptr_t)__start_gort_text;
-		gorttext_hi = (uintptr_t)__stop_gort_text;
-		return;
-	}
-	dl_iterate_phdr(find_gort_segment, (void *)(uintptr_t)gort__initsig);
-	if (gorttext_hi == 0) /* not found: everything counts as gort's */
-		gorttext_hi = UINTPTR_MAX;
-}
-
-/* in_gort_text: is pc in gort's own code? */
+/* in_gort_text: is pc in gort's own code?  If that is not known, every pc
+ * counts as gort's: a fault there is never turned into a panic. */
 static bool in_gort_text(uintptr_t pc)
 {
-	return pc >= gorttext_lo && pc < gorttext_hi;
+	return !gort__gorttext_known() || gort__in_gort_text(pc);
 }
 
 /*
@@ -237,7 +203,6 @@ bool gort__sigctx_ordinary_mask(const ucontext_t *uc)
 void gort__initsig(void)
 {
 	struct sigaction sa;
-	findgorttext();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = sighandler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;

@@ -36,19 +36,13 @@ static Dwfl *dwfl;
 
 /* ---- Is this one of gort's own frames? ----------------------------------- */
 
-extern const char __start_gort_text[] __attribute__((weak));
-extern const char __stop_gort_text[] __attribute__((weak));
-
-static uintptr_t gort_lo, gort_hi; /* libgort's code: gort_text, or libgort.so's text */
-
 /* runtimeframe: a gort__ function, or one of libgort's whose name is not
  * public (not gort_): Go's rule for runtime frames (traceback_print.c). */
 bool gort__runtimeframe(uintptr_t pc, const char *name)
 {
 	if (name != NULL && strncmp(name, "gort__", 6) == 0)
 		return true;
-	bool ours = pc >= gort_lo && pc < gort_hi;
-	return ours && (name == NULL || strncmp(name, "gort_", 5) != 0);
+	return gort__in_gort_text(pc) && (name == NULL || strncmp(name, "gort_", 5) != 0);
 }
 
 /* ---- The modules, loaded once ---------------------------------------------- */
@@ -139,23 +133,12 @@ static int warm_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr
 	if (elf != NULL && has_section(elf, ".debug_info"))
 		dwfl_module_getdwarf(mod, &bias);
 	dwfl_module_eh_cfi(mod, &bias); /* (.debug_frame, rare, would open the debug file) */
-	if (name != NULL && strstr(name, "libgort.so") != NULL && gort_hi == 0) {
-		Dwarf_Addr lo, hi;
-		dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
-		gort_lo = lo;
-		gort_hi = hi;
-	}
 	return DWARF_CB_OK;
 }
 
-/* loadmodules: see the top.  libgort.a's code is known by its section
- * (CMakeLists.txt moves it into gort_text); libgort.so's by its module. */
+/* loadmodules: see the top. */
 bool gort__loadmodules(void)
 {
-	if (__start_gort_text != NULL && __stop_gort_text != NULL) {
-		gort_lo = (uintptr_t)__start_gort_text;
-		gort_hi = (uintptr_t)__stop_gort_text;
-	}
 	dwfl = dwfl_begin(&dwfl_callbacks);
 	if (dwfl == NULL)
 		return false;

@@ -23,6 +23,12 @@
  * Lifetime (C has no GC): gort_chan_free marks the header CHAN_FREED and
  * quarantines it (quarantine.c), so that a use after free finds the mark
  * and dies with a clear message.
+ *
+ * The rules chan.h states are checked where the code already has the
+ * fields in hand, under the lock: chan_locked on every operation, the
+ * buffer's fill where a waiter is taken (a waiting receiver means an empty
+ * buffer, a waiting sender a full one), a sudog's channel and elem where
+ * it is handed over, and a waker's marks where a waiter resumes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +71,7 @@ void gort__memclr(void *p, size_t size)
 
 void gort__waitq_enqueue(waitq *q, sudog *sg)
 {
+	gort__assert(sg->g != NULL && sg->c != NULL, "chan: a sudog queued without its G or channel");
 	sg->next = NULL;
 	sg->prev = q->last;
 	if (q->last != NULL)
@@ -120,6 +127,8 @@ sudog *gort__waitq_dequeue(waitq *q)
 /* chan_bufsend appends *ep to the buffer, which has room (holds c->lock). */
 void gort__chan_bufsend(hchan *c, const void *ep)
 {
+	assert_lock_held(&c->lock);
+	gort__assert(c->qcount < c->dataqsiz, "chan: send into a full buffer");
 	gort__typedmemmove(c->elemsize, gort__chanbuf(c, c->sendx), ep);
 	if (++c->sendx == c->dataqsiz)
 		c->sendx = 0;
@@ -130,6 +139,8 @@ void gort__chan_bufsend(hchan *c, const void *ep)
  * (NULL: drop it) (holds c->lock). */
 void gort__chan_bufrecv(hchan *c, void *ep)
 {
+	assert_lock_held(&c->lock);
+	gort__assert(c->qcount > 0, "chan: receive from an empty buffer");
 	void *qp = gort__chanbuf(c, c->recvx);
 	if (ep != NULL)
 		gort__typedmemmove(c->elemsize, ep, qp);
@@ -142,6 +153,10 @@ void gort__chan_bufrecv(hchan *c, void *ep)
  * The caller unlocks and then readies sg->g. */
 void gort__chan_send_to(hchan *c, sudog *sg, const void *ep)
 {
+	assert_lock_held(&c->lock);
+	gort__assert(sg->c == c, "chan: a receiver's sudog waits on another channel");
+	gort__assert(c->qcount == 0, "chan: a receiver waits while the buffer holds values");
+	gort__assert(!c->closed, "chan: a send on a closed channel reached a receiver");
 	if (sg->elem != NULL)
 		gort__typedmemmove(c->elemsize, sg->elem, ep);
 	sg->elem = NULL;
@@ -158,6 +173,9 @@ void gort__chan_send_to(hchan *c, sudog *sg, const void *ep)
  */
 void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
 {
+	assert_lock_held(&c->lock);
+	gort__assert(sg->c == c, "chan: a sender's sudog waits on another channel");
+	gort__assert(c->qcount == c->dataqsiz, "chan: a sender waits while the buffer has room");
 	if (c->dataqsiz == 0) {
 		if (ep != NULL)
 			gort__typedmemmove(c->elemsize, ep, sg->elem);
@@ -223,6 +241,13 @@ static bool chanparkcommit(G *gp, void *lock)
 	return true;
 }
 
+/* chan_woken: a waiter resumes; its waker must have marked its sudog. */
+static void chan_woken(G *gp, sudog *mysg)
+{
+	gort__assert(gp->param == mysg, "chan: woken without its sudog in g->param");
+	gort__assert(mysg->elem == NULL, "chan: woken with the value not yet moved (sudog elem)");
+}
+
 /* Racy peeks for the non-blocking fast paths: a stale answer is one that
  * was true an instant ago, which is all a failed try promises. */
 static bool peek_closed(hchan *c)
@@ -258,6 +283,7 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 		return false;
 
 	gort__spinlock(&c->lock);
+	gort__chan_locked(c);
 	if (c->closed) {
 		gort__spinunlock(&c->lock);
 		gort__panic("send on closed channel");
@@ -283,6 +309,7 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 	gp->param = NULL;
 	gort__waitq_enqueue(&c->sendq, &mysg);
 	gort__gopark(chanparkcommit, &c->lock, waitReasonChanSend);
+	chan_woken(gp, &mysg);
 	if (!mysg.success)
 		gort__panic("send on closed channel"); /* woken by close */
 	return true;
@@ -315,6 +342,7 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 	}
 
 	gort__spinlock(&c->lock);
+	gort__chan_locked(c);
 	if (c->closed && c->qcount == 0) {
 		gort__spinunlock(&c->lock);
 		gort__memclr(ep, c->elemsize);
@@ -344,6 +372,7 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 	gp->param = NULL;
 	gort__waitq_enqueue(&c->recvq, &mysg);
 	gort__gopark(chanparkcommit, &c->lock, waitReasonChanReceive);
+	chan_woken(gp, &mysg);
 	*ok = mysg.success;
 	return true;
 }
@@ -361,6 +390,7 @@ static void closechan(hchan *c)
 		gort__panic("close of nil channel");
 	gort__chan_check(c);
 	gort__spinlock(&c->lock);
+	gort__chan_locked(c);
 	if (c->closed) {
 		gort__spinunlock(&c->lock);
 		gort__panic("close of closed channel");
@@ -369,6 +399,7 @@ static void closechan(hchan *c)
 
 	sudog *wake = NULL, *sg;
 	while ((sg = gort__waitq_dequeue(&c->recvq)) != NULL) {
+		gort__assert(sg->c == c, "chan: a receiver's sudog waits on another channel");
 		gort__memclr(sg->elem, c->elemsize);
 		sg->elem = NULL;
 		sg->success = false;
@@ -377,6 +408,7 @@ static void closechan(hchan *c)
 		wake = sg;
 	}
 	while ((sg = gort__waitq_dequeue(&c->sendq)) != NULL) {
+		gort__assert(sg->c == c, "chan: a sender's sudog waits on another channel");
 		sg->elem = NULL;
 		sg->success = false;
 		sg->g->param = sg;

@@ -15,7 +15,7 @@ typedef struct waitq {
 /*
  * hchan.  buf is a ring of dataqsiz slots of elemsize bytes; qcount of them
  * hold values, the oldest at recvx; sendx is the next free slot.  At most
- * one of recvq and sendq is non-empty (but see chan_locked): a waiting
+ * one of recvq and sendq is non-empty (but see chan.c's chan_locked): a waiting
  * receiver means the buffer is empty, a waiting sender that it is full.  A
  * closed channel has no waiters.  lock guards every field.
  */
@@ -39,25 +39,6 @@ enum {
 	CHAN_LIVE = 0x6368616e,  /* "chan" */
 	CHAN_FREED = 0x64656164, /* "dead" */
 };
-
-/*
- * chan_locked checks the rules above that every operation may rely on once
- * it has taken c->lock (three loads from the line the lock brought in): the
- * buffer holds at most dataqsiz values, a closed channel has nobody waiting
- * (close woke them all, and nobody queues on it after), and only one queue
- * holds waiters - except for one select waiting both to send and to
- * receive on the same unbuffered channel, whose sudogs then head both.
- * (A select's sudog left in a queue after another case won is dropped by
- * the next dequeue, which every operation does before it queues.)
- */
-static inline void gort__chan_locked(hchan *c)
-{
-	gort__assert(c->qcount <= c->dataqsiz, "chan: qcount > dataqsiz");
-	sudog *r = c->recvq.first, *s = c->sendq.first;
-	gort__assert(!c->closed || (r == NULL && s == NULL), "chan: a closed channel has waiters");
-	gort__assert(r == NULL || s == NULL || (c->dataqsiz == 0 && r->g == s->g),
-	             "chan: recvq and sendq both non-empty");
-}
 
 void gort__chan_check(hchan *c);
 void *gort__chanbuf(hchan *c, size_t i);

@@ -58,10 +58,10 @@ static bool semaunlock(G *gp, void *lock)
 
 /*
  * check_node (GORT_DEBUG, via check_treap) checks the subtree at t, whose
- * addresses must lie in (lo, hi) and whose priorities must not be below
- * min, and returns how many sudogs wait in it: search-tree order by
- * address, heap order by priority, parent links, and each address's list
- * (same address, off the tree, ending at the head's waittail).
+ * addresses must lie in (lo, hi), and returns how many sudogs wait in it:
+ * search-tree order by address, heap order by priority, parent links, and
+ * each address's list (same address, off the tree, ending at the head's
+ * waittail).
  */
 static uint32_t check_node(sudog *t, sudog *parent, uintptr_t lo, uintptr_t hi)
 {

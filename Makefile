@@ -2,7 +2,8 @@
 #
 #   make demo    build everything and run the showcase example
 #   make test    build and run the whole test suite, then again under
-#                AddressSanitizer + UndefinedBehaviorSanitizer
+#                AddressSanitizer + UndefinedBehaviorSanitizer, with the
+#                runtime's costly checks on (GORT_DEBUG)
 #   make bench   run every benchmark, gort and (when Go is installed) its Go
 #                twin side by side; W=<workload> PROCS=<n> runs one
 #   make stress  run the concurrency-sensitive tests many times each, at
@@ -35,7 +36,7 @@ test-release: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 sanitize: deps
-	@$(CMAKE) -S . -B $(SANBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORT_SANITIZE=address,undefined >/dev/null
+	@$(CMAKE) -S . -B $(SANBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORT_SANITIZE=address,undefined -DGORT_DEBUG=ON >/dev/null
 	@$(CMAKE) --build $(SANBUILD) -j $(JOBS)
 
 test-sanitize: sanitize

@@ -23,6 +23,15 @@
  * Lifetime (C has no GC): gort_chan_free marks the header CHAN_FREED and
  * quarantines it (quarantine.c), so that a use after free finds the mark
  * and dies with a clear message.
+ *
+ * The rules chan.h states are checked off the buffered fast path, where the
+ * code already has the fields in hand, under the lock: chan_locked in close
+ * and on a closed channel; the buffer's fill where a waiter is taken (a
+ * waiting receiver means an empty buffer, a waiting sender a full one) and
+ * the sudog's channel; the waker's marks (g->param, elem) where a waiter
+ * resumes.  chan_locked on every send and receive cost chan_spsc 3%, most
+ * of it repeating what the operation had just tested: only a GORT_DEBUG
+ * build does that.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +41,25 @@
 enum {
 	MAX_ELEM_SIZE = 1 << 16,    /* Go's limit on a channel's element size */
 };
+
+/*
+ * chan_locked checks chan.h's rules about the whole channel (holds
+ * c->lock; three loads from the line the lock brought in): the buffer
+ * holds at most dataqsiz values, a closed channel has nobody waiting
+ * (close woke them all, and nobody queues on it after), and only one queue
+ * holds waiters - except for one select waiting both to send and to
+ * receive on the same unbuffered channel, whose sudogs then head both.
+ * (A select's sudog left in a queue after another case won is dropped by
+ * the next dequeue, which every operation does before it queues.)
+ */
+static void chan_locked(hchan *c)
+{
+	gort__assert(c->qcount <= c->dataqsiz, "chan: qcount > dataqsiz");
+	sudog *r = c->recvq.first, *s = c->sendq.first;
+	gort__assert(!c->closed || (r == NULL && s == NULL), "chan: a closed channel has waiters");
+	gort__assert(r == NULL || s == NULL || (c->dataqsiz == 0 && r->g == s->g),
+	             "chan: recvq and sendq both non-empty");
+}
 
 /* ---- helpers shared with select.c ------------------------------------------ */
 
@@ -120,6 +148,7 @@ sudog *gort__waitq_dequeue(waitq *q)
 /* chan_bufsend appends *ep to the buffer, which has room (holds c->lock). */
 void gort__chan_bufsend(hchan *c, const void *ep)
 {
+	assert_lock_held(&c->lock);
 	gort__typedmemmove(c->elemsize, gort__chanbuf(c, c->sendx), ep);
 	if (++c->sendx == c->dataqsiz)
 		c->sendx = 0;
@@ -130,6 +159,7 @@ void gort__chan_bufsend(hchan *c, const void *ep)
  * (NULL: drop it) (holds c->lock). */
 void gort__chan_bufrecv(hchan *c, void *ep)
 {
+	assert_lock_held(&c->lock);
 	void *qp = gort__chanbuf(c, c->recvx);
 	if (ep != NULL)
 		gort__typedmemmove(c->elemsize, ep, qp);
@@ -142,6 +172,9 @@ void gort__chan_bufrecv(hchan *c, void *ep)
  * The caller unlocks and then readies sg->g. */
 void gort__chan_send_to(hchan *c, sudog *sg, const void *ep)
 {
+	assert_lock_held(&c->lock);
+	gort__assert(sg->c == c, "chan: a receiver's sudog waits on another channel");
+	gort__assert(c->qcount == 0, "chan: a receiver waits while the buffer holds values");
 	if (sg->elem != NULL)
 		gort__typedmemmove(c->elemsize, sg->elem, ep);
 	sg->elem = NULL;
@@ -158,6 +191,9 @@ void gort__chan_send_to(hchan *c, sudog *sg, const void *ep)
  */
 void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
 {
+	assert_lock_held(&c->lock);
+	gort__assert(sg->c == c, "chan: a sender's sudog waits on another channel");
+	gort__assert(c->qcount == c->dataqsiz, "chan: a sender waits while the buffer has room");
 	if (c->dataqsiz == 0) {
 		if (ep != NULL)
 			gort__typedmemmove(c->elemsize, ep, sg->elem);
@@ -223,6 +259,13 @@ static bool chanparkcommit(G *gp, void *lock)
 	return true;
 }
 
+/* chan_woken: a waiter resumes; its waker must have marked its sudog. */
+static void chan_woken(G *gp, sudog *mysg)
+{
+	gort__assert(gp->param == mysg, "chan: woken without its sudog in g->param");
+	gort__assert(mysg->elem == NULL, "chan: woken with the value not yet moved (sudog elem)");
+}
+
 /* Racy peeks for the non-blocking fast paths: a stale answer is one that
  * was true an instant ago, which is all a failed try promises. */
 static bool peek_closed(hchan *c)
@@ -258,6 +301,8 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 		return false;
 
 	gort__spinlock(&c->lock);
+	if (GORT_DEBUG)
+		chan_locked(c);
 	if (c->closed) {
 		gort__spinunlock(&c->lock);
 		gort__panic("send on closed channel");
@@ -283,6 +328,7 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 	gp->param = NULL;
 	gort__waitq_enqueue(&c->sendq, &mysg);
 	gort__gopark(chanparkcommit, &c->lock, waitReasonChanSend);
+	chan_woken(gp, &mysg);
 	if (!mysg.success)
 		gort__panic("send on closed channel"); /* woken by close */
 	return true;
@@ -315,6 +361,8 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 	}
 
 	gort__spinlock(&c->lock);
+	if (GORT_DEBUG || (c->closed && c->qcount == 0))
+		chan_locked(c);
 	if (c->closed && c->qcount == 0) {
 		gort__spinunlock(&c->lock);
 		gort__memclr(ep, c->elemsize);
@@ -344,6 +392,7 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 	gp->param = NULL;
 	gort__waitq_enqueue(&c->recvq, &mysg);
 	gort__gopark(chanparkcommit, &c->lock, waitReasonChanReceive);
+	chan_woken(gp, &mysg);
 	*ok = mysg.success;
 	return true;
 }
@@ -361,6 +410,7 @@ static void closechan(hchan *c)
 		gort__panic("close of nil channel");
 	gort__chan_check(c);
 	gort__spinlock(&c->lock);
+	chan_locked(c);
 	if (c->closed) {
 		gort__spinunlock(&c->lock);
 		gort__panic("close of closed channel");
@@ -369,6 +419,7 @@ static void closechan(hchan *c)
 
 	sudog *wake = NULL, *sg;
 	while ((sg = gort__waitq_dequeue(&c->recvq)) != NULL) {
+		gort__assert(sg->c == c, "chan: a receiver's sudog waits on another channel");
 		gort__memclr(sg->elem, c->elemsize);
 		sg->elem = NULL;
 		sg->success = false;
@@ -377,6 +428,7 @@ static void closechan(hchan *c)
 		wake = sg;
 	}
 	while ((sg = gort__waitq_dequeue(&c->sendq)) != NULL) {
+		gort__assert(sg->c == c, "chan: a sender's sudog waits on another channel");
 		sg->elem = NULL;
 		sg->success = false;
 		sg->g->param = sg;

@@ -15,8 +15,9 @@ typedef struct waitq {
 /*
  * hchan.  buf is a ring of dataqsiz slots of elemsize bytes; qcount of them
  * hold values, the oldest at recvx; sendx is the next free slot.  At most
- * one of recvq and sendq is non-empty: a waiting receiver means the buffer
- * is empty, a waiting sender that it is full.  lock guards every field.
+ * one of recvq and sendq is non-empty (but see chan.c's chan_locked): a waiting
+ * receiver means the buffer is empty, a waiting sender that it is full.  A
+ * closed channel has no waiters.  lock guards every field.
  */
 struct gort_chan {
 	/* One cache line holds the lock and the fields it guards, so that an

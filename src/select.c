@@ -17,6 +17,13 @@
  *      other sudogs off the other channels' queues.
  * The orders and the sudogs live on the caller's stack (up to STACK_CASES
  * cases; more are allocated).
+ *
+ * Checked as it goes: sellock and selparkcommit meet the channels in
+ * ascending address order (duplicates adjacent, locked once); pass 2
+ * queues on channels whose opposite queue pass 1 emptied; pass 3 is woken
+ * through one of its own sudogs.  A GORT_DEBUG build also checks that the
+ * poll order is a permutation and that the parked sudog list is the lock
+ * order (check_orders, check_waiting).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -112,10 +119,44 @@ static void sellock(gort_case *cases, uint16_t *lockorder, int n)
 	hchan *last = NULL;
 	for (int i = 0; i < n; i++) {
 		hchan *c = cases[lockorder[i]].chan;
+		gort__assert((uintptr_t)c >= (uintptr_t)last, "select: lock order not sorted by channel address");
 		if (c != last)
 			gort__spinlock(&c->lock);
 		last = c;
 	}
+}
+
+/* check_orders (GORT_DEBUG): pollorder holds each non-nil case exactly
+ * once, and lockorder the same cases. */
+static void check_orders(gort_case *cases, int n, uint16_t *pollorder, uint16_t *lockorder, int norder)
+{
+	uint8_t *seen = calloc((size_t)n, 1);
+	if (seen == NULL)
+		gort__throw("out of memory in select");
+	for (int k = 0; k < norder; k++) {
+		gort__assert(pollorder[k] < n && cases[pollorder[k]].chan != NULL && !(seen[pollorder[k]] & 1),
+		             "select: poll order is not a permutation of the non-nil cases");
+		seen[pollorder[k]] |= 1;
+		gort__assert(lockorder[k] < n && !(seen[lockorder[k]] & 2),
+		             "select: lock order is not a permutation of the non-nil cases");
+		seen[lockorder[k]] |= 2;
+	}
+	for (int i = 0; i < n; i++)
+		gort__assert(cases[i].chan == NULL || seen[i] == 3, "select: a non-nil case is missing from an order");
+	free(seen);
+}
+
+/* check_waiting (GORT_DEBUG): gp->waiting lists the sudogs of the cases in
+ * lock order, each queued on its case's channel. */
+static void check_waiting(G *gp, gort_case *cases, uint16_t *lockorder, int norder, sudog *sgs)
+{
+	sudog *sg = gp->waiting;
+	for (int k = 0; k < norder; k++, sg = sg->waitlink) {
+		int i = lockorder[k];
+		gort__assert(sg == &sgs[i] && sg->g == gp && sg->c == cases[i].chan && sg->isSelect,
+		             "select: the waiting list is not the cases' sudogs in lock order");
+	}
+	gort__assert(sg == NULL, "select: the waiting list is longer than the cases");
 }
 
 static void selunlock(gort_case *cases, uint16_t *lockorder, int n)
@@ -139,6 +180,7 @@ static bool selparkcommit(G *gp, void *unused)
 {
 	hchan *last = NULL;
 	for (sudog *sg = gp->waiting; sg != NULL; sg = sg->waitlink) {
+		gort__assert((uintptr_t)sg->c >= (uintptr_t)last, "select: sudogs not in lock order");
 		if (sg->c != last && last != NULL)
 			gort__spinunlock(&last->lock);
 		last = sg->c;
@@ -222,6 +264,8 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollor
 	 * their order made random. */
 	if (sort_by_channel(cases, lockorder, norder))
 		shuffle_duplicates(mp, cases, lockorder, norder);
+	if (GORT_DEBUG)
+		check_orders(cases, n, pollorder, lockorder, norder);
 
 	/* 2. pass 1: anything ready? */
 	sellock(cases, lockorder, norder);
@@ -240,12 +284,20 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollor
 	for (int k = 0; k < norder; k++) {
 		int i = lockorder[k];
 		sudog *sg = &sgs[i];
-		*sg = (sudog){.g = gp, .elem = cases[i].elem, .c = cases[i].chan, .isSelect = true};
+		hchan *c = cases[i].chan;
+		*sg = (sudog){.g = gp, .elem = cases[i].elem, .c = c, .isSelect = true};
 		*link = sg;
 		link = &sg->waitlink;
-		gort__waitq_enqueue(cases[i].dir == GORT_SEND ? &cases[i].chan->sendq : &cases[i].chan->recvq, sg);
+		/* pass 1 emptied the opposite queue: only our own sudogs are there */
+		waitq *q = cases[i].dir == GORT_SEND ? &c->sendq : &c->recvq;
+		waitq *opp = cases[i].dir == GORT_SEND ? &c->recvq : &c->sendq;
+		gort__assert(opp->first == NULL || opp->first->g == gp,
+		             "select: a channel has waiters to match, yet pass 1 found none");
+		gort__waitq_enqueue(q, sg);
 	}
 	*link = NULL;
+	if (GORT_DEBUG)
+		check_waiting(gp, cases, lockorder, norder, sgs);
 	gort__gopark(selparkcommit, NULL, waitReasonSelect);
 
 	/* 4. pass 3: woken; leave every other queue */
@@ -253,6 +305,9 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollor
 	atomic_store(&gp->selectDone, 0);
 	sudog *won = gp->param;
 	gp->param = NULL;
+	gort__assert(won != NULL && won->g == gp && won->isSelect, "selectgo: woken without one of its sudogs");
+	if (GORT_DEBUG)
+		check_waiting(gp, cases, lockorder, norder, sgs);
 	int casi = -1;
 	for (int k = 0; k < norder; k++) {
 		int i = lockorder[k];
@@ -266,6 +321,8 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollor
 	}
 	gp->waiting = NULL;
 	gort__assert(casi >= 0, "selectgo: bad wakeup");
+	gort__assert(won->c == cases[casi].chan && won->elem == NULL,
+	             "selectgo: the winning sudog does not match its case");
 	selunlock(cases, lockorder, norder);
 	if (cases[casi].dir == GORT_SEND) {
 		if (!won->success)

@@ -15,6 +15,10 @@
  *
  * The same roots also lock the notify lists under sync.Cond: a list of
  * waiters, each holding a ticket, woken in ticket order.
+ *
+ * The treap's rules are checked where they are local and cheap (a list's
+ * tail, the root's parent, the address of what is dequeued); a GORT_DEBUG
+ * build also walks the whole treap after each change (check_treap).
  */
 #include "runtime2.h"
 
@@ -51,6 +55,37 @@ static bool semaunlock(G *gp, void *lock)
 }
 
 /* ---- the treap ----------------------------------------------------------- */
+
+/*
+ * check_node (GORT_DEBUG, via check_treap) checks the subtree at t, whose
+ * addresses must lie in (lo, hi), and returns how many sudogs wait in it:
+ * search-tree order by address, heap order by priority, parent links, and
+ * each address's list (same address, off the tree, ending at the head's
+ * waittail).
+ */
+static uint32_t check_node(sudog *t, sudog *parent, uintptr_t lo, uintptr_t hi)
+{
+	if (t == NULL)
+		return 0;
+	uintptr_t a = (uintptr_t)t->addr;
+	gort__assert(lo < a && a < hi, "sema: treap not ordered by address");
+	gort__assert(t->parent == parent, "sema: treap parent link broken");
+	gort__assert(parent == NULL || parent->priority <= t->priority, "sema: treap not a heap by priority");
+	uint32_t n = 1;
+	sudog *last = t;
+	for (sudog *w = t->next; w != NULL; last = w, w = w->next, n++)
+		gort__assert(w->addr == t->addr && w->parent == NULL && w->left == NULL && w->right == NULL,
+		             "sema: a waiter in an address's list is on the tree or on another address");
+	gort__assert(t->waittail == (last == t ? NULL : last), "sema: an address's list does not end at its waittail");
+	return n + check_node(t->left, t, lo, a) + check_node(t->right, t, a, hi);
+}
+
+/* check_treap: the whole treap, whose waiters nwait counts (holds root->lock). */
+static void check_treap(semaRoot *root)
+{
+	uint32_t n = check_node(root->treap, NULL, 0, UINTPTR_MAX);
+	gort__assert(n == atomic_load(&root->nwait), "sema: nwait does not count the treap's waiters");
+}
 
 /* replace puts node n where node old is in the treap (old leaves it). */
 static void replace(semaRoot *root, sudog *old, sudog *n)
@@ -116,11 +151,15 @@ static void rotate_right(semaRoot *root, sudog *y)
  */
 static void queue(semaRoot *root, uint32_t *addr, sudog *s, bool lifo)
 {
+	assert_lock_held(&root->lock);
+	gort__assert(root->treap == NULL || root->treap->parent == NULL, "sema: treap root has a parent");
 	s->addr = addr;
 	s->next = s->waittail = NULL;
 	sudog *last = NULL, **pt = &root->treap;
 	for (sudog *t = *pt; t != NULL; t = *pt) {
 		if (t->addr == addr) {
+			gort__assert(t->waittail == NULL || t->waittail->next == NULL,
+			             "sema: an address's list does not end at its waittail");
 			if (lifo) {
 				replace(root, t, s);
 				s->next = t;
@@ -157,6 +196,7 @@ static void queue(semaRoot *root, uint32_t *addr, sudog *s, bool lifo)
  */
 static sudog *dequeue(semaRoot *root, uint32_t *addr)
 {
+	assert_lock_held(&root->lock);
 	sudog *s = root->treap;
 	while (s != NULL && s->addr != addr)
 		s = (uintptr_t)addr < (uintptr_t)s->addr ? s->left : s->right;
@@ -165,6 +205,7 @@ static sudog *dequeue(semaRoot *root, uint32_t *addr)
 
 	sudog *t = s->next;
 	if (t != NULL) {
+		gort__assert(t->addr == addr, "sema: a waiter queued on another address's list");
 		replace(root, s, t);
 		t->waittail = s->waittail == t ? NULL : s->waittail;
 	} else {
@@ -213,6 +254,8 @@ void gort__semacquire(uint32_t *addr, bool lifo, waitReason reason)
 		}
 		s = (sudog){.g = gp};
 		queue(root, addr, &s, lifo);
+		if (GORT_DEBUG)
+			check_treap(root);
 		gort__gopark(semaunlock, &root->lock, reason);
 		if (s.ticket != 0 || cansemacquire(addr))
 			return;
@@ -238,10 +281,13 @@ void gort__semrelease(uint32_t *addr, bool handoff)
 	sudog *s = dequeue(root, addr);
 	if (s != NULL)
 		atomic_fetch_sub(&root->nwait, 1);
+	if (GORT_DEBUG)
+		check_treap(root);
 	gort__spinunlock(&root->lock);
 	if (s == NULL)
 		return;
 	gort__assert(s->ticket == 0, "corrupted semaphore ticket");
+	gort__assert(s->addr == addr && s->g != NULL, "sema: dequeued a waiter on another address");
 	bool handed = handoff && cansemacquire(addr);
 	if (handed)
 		s->ticket = 1;
@@ -257,6 +303,13 @@ static bool ticket_before(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) < 0;
 }
 
+/* notifylist_locked: head and tail agree (holds the root's lock). */
+static void notifylist_locked(notifyList *l)
+{
+	gort__assert((l->head == NULL) == (l->tail == NULL) && (l->tail == NULL || l->tail->next == NULL),
+	             "sema: notify list head and tail disagree");
+}
+
 /* notifylist_add takes a ticket; the caller then unlocks its mutex and waits. */
 uint32_t gort__notifylist_add(notifyList *l)
 {
@@ -268,6 +321,7 @@ void gort__notifylist_wait(notifyList *l, uint32_t t)
 {
 	semaRoot *root = semroot(&l->notify);
 	gort__spinlock(&root->lock);
+	notifylist_locked(l);
 	if (ticket_before(t, l->notify)) {
 		gort__spinunlock(&root->lock);
 		return;
@@ -287,6 +341,7 @@ void gort__notifylist_notifyall(notifyList *l)
 		return;
 	semaRoot *root = semroot(&l->notify);
 	gort__spinlock(&root->lock);
+	notifylist_locked(l);
 	sudog *s = l->head;
 	l->head = l->tail = NULL;
 	__atomic_store_n(&l->notify, __atomic_load_n(&l->wait, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
@@ -306,6 +361,7 @@ void gort__notifylist_notifyone(notifyList *l)
 		return;
 	semaRoot *root = semroot(&l->notify);
 	gort__spinlock(&root->lock);
+	notifylist_locked(l);
 	uint32_t t = l->notify;
 	if (t == __atomic_load_n(&l->wait, __ATOMIC_ACQUIRE)) {
 		gort__spinunlock(&root->lock);

@@ -84,6 +84,7 @@ void gort__mutex_lockslow(gort_mutex *m)
 		}
 		if (!(old & (mutexLocked | mutexStarving)))
 			return; /* the CAS took the lock */
+		gort__assert(new >= 0, "sync: mutex waiter count overflowed");
 
 		bool lifo = wait_start != 0;
 		if (wait_start == 0)
@@ -127,6 +128,8 @@ void gort__mutex_unlockslow(gort_mutex *m, int32_t new)
 	if (!((new + mutexLocked) & mutexLocked))
 		gort__fatal("sync: unlock of unlocked mutex");
 	if (new & mutexStarving) {
+		/* starving is set by a counted waiter, and cleared by the last */
+		gort__assert((new >> mutexWaiterShift) > 0, "sync: mutex starving with no waiter");
 		gort__semrelease(&m->sema, true);
 		return;
 	}

@@ -266,13 +266,13 @@ static void deadline_fire(timer *t, uint64_t seq, int64_t now)
 	pollDesc *pd = t->aarg; /* set by pollalloc */
 	int mode = t == &pd->rt ? 'r' : 'w';
 	G *gp = NULL;
-	gort__spinlock(&t->mu);
+	gort__timer_lock(t);
 	if (atomic_load(&t->seq) == seq) {
 		t->armed = false;
 		atomic_fetch_or(&pd->info, expired_bit(t, pd));
 		gp = gort__netpollunblock(pd, mode, false);
 	}
-	gort__spinunlock(&t->mu);
+	gort__timer_unlock(t);
 	atomic_fetch_sub(&t->inflight, 1);
 	wake(gp);
 }
@@ -284,7 +284,7 @@ static G *setdeadline1(pollDesc *pd, int mode, int64_t d)
 	timer *t = mode == 'r' ? &pd->rt : &pd->wt;
 	uint32_t bit = expired_bit(t, pd);
 	G *gp = NULL;
-	gort__spinlock(&t->mu);
+	gort__timer_lock(t);
 	gort__modtimer(t, 0);
 	if (d == 0) {
 		atomic_fetch_and(&pd->info, ~bit);
@@ -295,7 +295,7 @@ static G *setdeadline1(pollDesc *pd, int mode, int64_t d)
 		atomic_fetch_and(&pd->info, ~bit);
 		gort__modtimer(t, d);
 	}
-	gort__spinunlock(&t->mu);
+	gort__timer_unlock(t);
 	return gp;
 }
 

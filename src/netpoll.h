@@ -7,6 +7,7 @@
 #define GORT_NETPOLL_H
 
 #include "runtime2.h"
+#include "timer.h"
 
 /* Why a poll operation returned (Go's pollNoError, pollErrClosing, ...). */
 enum {
@@ -49,9 +50,5 @@ G *gort__netpollunblock(pollDesc *pd, int mode, bool ioready);
 /* netpoll_epoll.c */
 int gort__netpollopen(int fd, pollDesc *pd, uint32_t events);
 void gort__netpollclose(int fd);
-
-/* time.c: (re)arm a runtime timer at when, or just stop it (when 0);
- * the caller holds t->mu. */
-void gort__modtimer(timer *t, int64_t when);
 
 #endif

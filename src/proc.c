@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "timer.h"
 
 static G *findrunnable(M *mp, bool *inheritTime);
 static G *park_m(void *arg);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "timer.h"
 
 /* allp[0..gomaxprocs) are the Ps in use.  Read with the world running only by
  * Ms that hold a P (procresize runs with the world stopped), or through a

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "timer.h"
 
 static void globrunqputhead(G *gp);
 

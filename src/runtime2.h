@@ -323,32 +323,8 @@ static inline G *gort__glist_pop(gList *l)
 	return gp;
 }
 
-/* ---- timers (time.c) ------------------------------------------------------- */
+/* ---- timers (timer.h has the type and its calls) ------------------------- */
 
-/*
- * A timer: in one P's heap from when it is set until it fires or is
- * stopped.  f runs on an M's g0 with a P (from findrunnable), after the
- * timer has left the heap or been re-queued (tickers), with the seq it had
- * then; f takes mu and does nothing if seq has moved on (a Stop or Reset
- * came in between).  Lock order: mu, then the P's timerslock.
- */
-struct gort_timer {
-	spinlock mu;           /* guards seq, the channel, and heap changes from Stop/Reset */
-	_Atomic uint32_t magic; /* the program's timers: TIMER_LIVE, then TIMER_FREED (time.c) */
-	_Atomic uint64_t seq;
-	int64_t when;          /* nanotime at which to fire */
-	int64_t period;        /* > 0: a ticker */
-	void (*f)(struct gort_timer *t, uint64_t seq, int64_t now);
-	P *_Atomic pp;         /* the P whose heap holds it, or NULL */
-	int32_t idx;           /* its index in that heap */
-	_Atomic int32_t inflight; /* f calls under way: gort_timer_free waits for 0 */
-	bool armed;            /* set and not yet delivered (guarded by mu) */
-	int64_t lastsent;      /* the last time sent on c (guarded by mu) */
-	G *g;                  /* gort_sleep: the sleeper */
-	struct gort_chan *c;   /* Timer and Ticker: the channel */
-	gort_func afunc;       /* AfterFunc */
-	void *aarg;
-};
 typedef struct gort_timer timer;
 
 /* ---- P ------------------------------------------------------------------ */
@@ -650,7 +626,6 @@ void gort__entersyscall(const syscallctx *ctx);
 void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason);
 void gort__goready(G *gp);
 void gort__goyield(void);
-bool gort__timer_may_ready(P *home, int64_t late_ns, bool fired);
 void gort__preemptpoint(G *gp);
 
 /* checkpreempt: a preemption point inside the runtime (cheap when not asked). */
@@ -708,10 +683,8 @@ void gort__notifylist_wait(notifyList *l, uint32_t ticket);
 void gort__notifylist_notifyone(notifyList *l);
 void gort__notifylist_notifyall(notifyList *l);
 
-/* ---- time.c, netpoll_epoll.c ----------------------------------------------- */
+/* ---- netpoll_epoll.c ------------------------------------------------------- */
 
-int64_t gort__checktimers(P *pp, int64_t now, bool *ran);
-void gort__movetimers(P *to, P *from);
 void gort__netpollinit(void);
 void gort__netpollBreak(void);
 int gort__netpoll(int64_t delay, gList *list);

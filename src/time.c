@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "chan.h"
+#include "timer.h"
 
 /* ---- the locks ---------------------------------------------------------------- */
 
@@ -57,6 +58,17 @@ static void lock_mu(timer *t)
 {
 	gort__assert(ntimerslocks == 0, "timer: mu taken under a P's timerslock (the order is mu, then timerslock)");
 	gort__spinlock(&t->mu);
+}
+
+/* timer_lock, timer_unlock: lock_mu for the poller's deadline timers. */
+void gort__timer_lock(timer *t)
+{
+	lock_mu(t);
+}
+
+void gort__timer_unlock(timer *t)
+{
+	gort__spinunlock(&t->mu);
 }
 
 /* ---- the 4-ary heap (holds pp->timerslock) -------------------------------- */

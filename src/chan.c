@@ -73,13 +73,14 @@ void gort__chan_check(hchan *c)
 	gort__fatal("gort: not a channel (a corrupted or uninitialized gort_chan pointer)");
 }
 
-void *gort__chanbuf(hchan *c, size_t i)
+/* chanbuf: the address of slot i of c's buffer. */
+static void *chanbuf(hchan *c, size_t i)
 {
 	return c->buf + i * c->elemsize;
 }
 
 /* typedmemmove copies one element; size 0 (chan struct{}) copies nothing. */
-void gort__typedmemmove(size_t size, void *dst, const void *src)
+static void typedmemmove(size_t size, void *dst, const void *src)
 {
 	if (size != 0 && dst != src)
 		memmove(dst, src, size);
@@ -149,7 +150,7 @@ sudog *gort__waitq_dequeue(waitq *q)
 void gort__chan_bufsend(hchan *c, const void *ep)
 {
 	assert_lock_held(&c->lock);
-	gort__typedmemmove(c->elemsize, gort__chanbuf(c, c->sendx), ep);
+	typedmemmove(c->elemsize, chanbuf(c, c->sendx), ep);
 	if (++c->sendx == c->dataqsiz)
 		c->sendx = 0;
 	__atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
@@ -160,9 +161,9 @@ void gort__chan_bufsend(hchan *c, const void *ep)
 void gort__chan_bufrecv(hchan *c, void *ep)
 {
 	assert_lock_held(&c->lock);
-	void *qp = gort__chanbuf(c, c->recvx);
+	void *qp = chanbuf(c, c->recvx);
 	if (ep != NULL)
-		gort__typedmemmove(c->elemsize, ep, qp);
+		typedmemmove(c->elemsize, ep, qp);
 	if (++c->recvx == c->dataqsiz)
 		c->recvx = 0;
 	__atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
@@ -176,7 +177,7 @@ void gort__chan_send_to(hchan *c, sudog *sg, const void *ep)
 	gort__assert(sg->c == c, "chan: a receiver's sudog waits on another channel");
 	gort__assert(c->qcount == 0, "chan: a receiver waits while the buffer holds values");
 	if (sg->elem != NULL)
-		gort__typedmemmove(c->elemsize, sg->elem, ep);
+		typedmemmove(c->elemsize, sg->elem, ep);
 	sg->elem = NULL;
 	sg->success = true;
 	sg->g->param = sg;
@@ -196,12 +197,12 @@ void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
 	gort__assert(c->qcount == c->dataqsiz, "chan: a sender waits while the buffer has room");
 	if (c->dataqsiz == 0) {
 		if (ep != NULL)
-			gort__typedmemmove(c->elemsize, ep, sg->elem);
+			typedmemmove(c->elemsize, ep, sg->elem);
 	} else {
-		void *qp = gort__chanbuf(c, c->recvx);
+		void *qp = chanbuf(c, c->recvx);
 		if (ep != NULL)
-			gort__typedmemmove(c->elemsize, ep, qp);
-		gort__typedmemmove(c->elemsize, qp, sg->elem);
+			typedmemmove(c->elemsize, ep, qp);
+		typedmemmove(c->elemsize, qp, sg->elem);
 		if (++c->recvx == c->dataqsiz)
 			c->recvx = 0;
 		c->sendx = c->recvx;

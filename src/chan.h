@@ -41,8 +41,6 @@ enum {
 };
 
 void gort__chan_check(hchan *c);
-void *gort__chanbuf(hchan *c, size_t i);
-void gort__typedmemmove(size_t size, void *dst, const void *src);
 void gort__memclr(void *p, size_t size);
 void gort__chan_bufsend(hchan *c, const void *ep);
 void gort__chan_bufrecv(hchan *c, void *ep);

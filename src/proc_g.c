@@ -166,6 +166,7 @@ static G *garena_next, *garena_end;
 
 static void garena_refill(void)
 {
+	assert_lock_held(&sched.gflock);
 	size_t len = 2 * GARENA_SIZE;
 	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
@@ -221,6 +222,7 @@ static void gstack_reserve(gStack *s, size_t extra)
 /* gfspill moves n free Gs from pp to the global list (holds sched.gflock). */
 static void gfspill(P *pp, int32_t n)
 {
+	assert_lock_held(&sched.gflock);
 	if (n == 0)
 		return;
 	int32_t have = pp->gfreecnt;

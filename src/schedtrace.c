@@ -99,6 +99,7 @@ static void schedtrace_ms(void)
 /* schedtrace_gs: a line per G (holds allglock). */
 static void schedtrace_gs(void)
 {
+	assert_lock_held(&allglock);
 	size_t ng = atomic_load(&allglen);
 	for (size_t i = 0; i < ng; i++) {
 		G *gp = allgs[i];

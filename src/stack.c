@@ -181,6 +181,7 @@ static uintptr_t map_stacks(size_t len)
 /* carve takes a never-used slot from the current region (holds stacklock). */
 static stack carve(void)
 {
+	assert_lock_held(&stacklock);
 	size_t slot = GUARD_SIZE + stacksize;
 	if (region_next == region_end) {
 		region_next = map_stacks(slot * REGION_SLOTS);

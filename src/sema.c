@@ -119,28 +119,28 @@ static void set_child(semaRoot *root, sudog *p, sudog *child, sudog *n)
 		p->right = n;
 }
 
-/* rotate_left: x's right child y takes x's place, x becomes y's left child. */
-static void rotate_left(semaRoot *root, sudog *x)
+/*
+ * rotate_up: c takes the place of its parent x, which becomes c's child on
+ * the other side; c's inner subtree - the addresses between the two -
+ * moves under x.  (Go's rotateLeft(x) is rotate_up(x->right), its
+ * rotateRight(x) rotate_up(x->left).)
+ */
+static void rotate_up(semaRoot *root, sudog *c)
 {
-	sudog *p = x->parent, *y = x->right, *b = y->left;
-	y->left = x;
-	x->parent = y;
-	x->right = b;
-	if (b != NULL)
-		b->parent = x;
-	set_child(root, p, x, y);
-}
-
-/* rotate_right: y's left child x takes y's place, y becomes x's right child. */
-static void rotate_right(semaRoot *root, sudog *y)
-{
-	sudog *p = y->parent, *x = y->left, *b = x->right;
-	x->right = y;
-	y->parent = x;
-	y->left = b;
-	if (b != NULL)
-		b->parent = y;
-	set_child(root, p, y, x);
+	sudog *x = c->parent, *p = x->parent, *inner;
+	if (x->left == c) {
+		inner = c->right;
+		c->right = x;
+		x->left = inner;
+	} else {
+		inner = c->left;
+		c->left = x;
+		x->right = inner;
+	}
+	x->parent = c;
+	if (inner != NULL)
+		inner->parent = x;
+	set_child(root, p, x, c);
 }
 
 /*
@@ -181,12 +181,8 @@ static void queue(semaRoot *root, uint32_t *addr, sudog *s, bool lifo)
 	s->parent = last;
 	s->left = s->right = NULL;
 	*pt = s;
-	while (s->parent != NULL && s->parent->priority > s->priority) {
-		if (s->parent->left == s)
-			rotate_right(root, s->parent);
-		else
-			rotate_left(root, s->parent);
-	}
+	while (s->parent != NULL && s->parent->priority > s->priority)
+		rotate_up(root, s);
 }
 
 /*
@@ -210,10 +206,9 @@ static sudog *dequeue(semaRoot *root, uint32_t *addr)
 		t->waittail = s->waittail == t ? NULL : s->waittail;
 	} else {
 		while (s->left != NULL || s->right != NULL) {
-			if (s->left == NULL || (s->right != NULL && s->right->priority < s->left->priority))
-				rotate_left(root, s);
-			else
-				rotate_right(root, s);
+			bool right = s->left == NULL ||
+			             (s->right != NULL && s->right->priority < s->left->priority);
+			rotate_up(root, right ? s->right : s->left);
 		}
 		if (s->parent == NULL)
 			root->treap = NULL;

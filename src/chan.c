@@ -288,15 +288,21 @@ static bool empty(hchan *c)
 	return __atomic_load_n(&c->qcount, __ATOMIC_RELAXED) == 0;
 }
 
+/* nilchan: a send or receive on a nil channel blocks forever - or, when
+ * it may not block (a select's default), does nothing. */
+static bool nilchan(bool block, waitReason reason)
+{
+	if (!block)
+		return false;
+	gort__gopark(NULL, NULL, reason);
+	gort__throw("unreachable: a goroutine blocked on a nil channel resumed");
+}
+
 /* chansend: c <- *ep.  Returns false only if !block and it could not send. */
 static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 {
-	if (c == NULL) {
-		if (!block)
-			return false;
-		gort__gopark(NULL, NULL, waitReasonChanSendNilChan);
-		gort__throw("unreachable");
-	}
+	if (c == NULL)
+		return nilchan(block, waitReasonChanSendNilChan);
 	gort__chan_check(c);
 	if (!block && !peek_closed(c) && full(c))
 		return false;
@@ -341,12 +347,8 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
  */
 static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 {
-	if (c == NULL) {
-		if (!block)
-			return false;
-		gort__gopark(NULL, NULL, waitReasonChanReceiveNilChan);
-		gort__throw("unreachable");
-	}
+	if (c == NULL)
+		return nilchan(block, waitReasonChanReceiveNilChan);
 	gort__chan_check(c);
 	if (!block && empty(c)) {
 		/* Closed is read after empty: a channel seen empty and then

@@ -13,8 +13,10 @@
  *
  * Naming: functions shared between files carry the gort__ prefix (internal;
  * the public API in include/gort.h uses gort_).  Static functions use Go's
- * own names (schedule, findrunnable, runqput, ...), so a reader of Go's
- * runtime finds them; READING.md maps the rest.
+ * own names (findrunnable, park_m, ...), so a reader of Go's runtime finds
+ * them - and so do the verbs the scheduler's files share among themselves
+ * (schedule, runqput, wakep), which proc.h maps to gort__ symbols.
+ * READING.md maps the rest.
  */
 #ifndef GORT_RUNTIME2_H
 #define GORT_RUNTIME2_H

@@ -95,9 +95,11 @@
  * Goroutine stacks do not grow: each has a fixed size (GORT_STACK_SIZE, or
  * gort_goattr.stack_size per spawn) with a guard region below it.  Running
  * past the end prints "fatal error: stack overflow" naming the goroutine and
- * exits with status 2.  A single frame larger than the guard (16 KiB) can
- * step over it; build code with big stack arrays with
- * -fstack-clash-protection, or give those goroutines bigger stacks.
+ * exits with status 2.  A single frame larger than the guard (16 KiB) could
+ * step over it into the next goroutine's stack; -fstack-clash-protection
+ * stops that (the frame touches each page on its way down, and meets the
+ * guard), and every program built with gort's CMake targets or its
+ * pkg-config Cflags gets it.  A build of your own must add it.
  *
  * Panics
  * ------

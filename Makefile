@@ -10,6 +10,9 @@
 #                GOMAXPROCS 1, 2 and 8, plain and sanitized, with every CPU
 #                also busy (tests/stress.py; STRESS_ARGS passes options,
 #                e.g. STRESS_ARGS='--minutes 60 --tests net_')
+#   make install install the libraries, headers, gort.pc and the CMake
+#                package under PREFIX (default /usr/local), staged under
+#                DESTDIR if set; make uninstall removes what it installed
 #   make fuzz    build every fuzz/*_fuzz.c with clang's libFuzzer, ASan and
 #                UBSan and fuzz each for FUZZ_SECONDS (default 60), one at a
 #                time; crashes land in fuzz-artifacts/ (fuzz/run.sh says how)
@@ -21,7 +24,7 @@ CMAKE    ?= cmake
 # cmake's own makefiles otherwise announce every directory they enter.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all sanitize demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean
+.PHONY: all sanitize demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall
 
 all: deps
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -93,6 +96,19 @@ fuzz-deps: deps
 	    exit 1; \
 	  fi; \
 	fi
+
+PREFIX ?= /usr/local
+install: all
+	DESTDIR="$(DESTDIR)" $(CMAKE) --install $(BUILD) --prefix "$(PREFIX)"
+
+# What the last install wrote, as cmake listed it (without DESTDIR: give
+# make uninstall the same DESTDIR as make install).
+uninstall:
+	@test -f $(BUILD)/install_manifest.txt || \
+	  { echo "gort: nothing to uninstall: no $(BUILD)/install_manifest.txt (make install writes it)" >&2; exit 1; }
+	sed 's#^#$(DESTDIR)#' $(BUILD)/install_manifest.txt | xargs rm -f
+	@sed -n 's#^\(.*/cmake/gort\)/.*#$(DESTDIR)\1#p; s#^\(.*/include/gort\)/.*#$(DESTDIR)\1#p' \
+	  $(BUILD)/install_manifest.txt | sort -u | xargs -r rmdir 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD) build-fuzz

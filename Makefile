@@ -10,6 +10,8 @@
 #                GOMAXPROCS 1, 2 and 8, plain and sanitized, with every CPU
 #                also busy (tests/stress.py; STRESS_ARGS passes options,
 #                e.g. STRESS_ARGS='--minutes 60 --tests net_')
+#   make test-valgrind  the tests and the showcase under valgrind's memcheck
+#                (tests/valgrind.py; not part of make test: it takes minutes)
 #   make install install the libraries, headers, gort.pc and the CMake
 #                package under PREFIX (default /usr/local), staged under
 #                DESTDIR if set; make uninstall removes what it installed
@@ -24,7 +26,7 @@ CMAKE    ?= cmake
 # cmake's own makefiles otherwise announce every directory they enter.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all sanitize demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall
+.PHONY: all sanitize demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall test-valgrind
 
 all: deps
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -96,6 +98,17 @@ fuzz-deps: deps
 	    exit 1; \
 	  fi; \
 	fi
+
+# valgrind: as root with apt-get, installed if missing; else a message.
+test-valgrind: all
+	@command -v valgrind >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "gort: installing valgrind (make test-valgrind)" >&2; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind >/dev/null 2>&1; } || \
+	    { echo "gort: could not install valgrind" >&2; exit 1; }; \
+	  else echo "gort: make test-valgrind needs valgrind: apt-get install valgrind" >&2; exit 1; fi; }
+	python3 tests/valgrind.py $(BUILD) $(VALGRIND_ARGS)
 
 PREFIX ?= /usr/local
 install: all

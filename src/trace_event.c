@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
+#include <string.h>
 #include <unwind.h>
 
 #include "trace.h"
@@ -26,7 +27,9 @@
 enum {
 	MAX_STACK = 32,    /* frames kept of a stack (Go keeps 128) */
 	MAX_UNWIND = MAX_STACK + 8,
-	CACHE_SLOTS = 64,  /* a P's cache of the call paths it saw last */
+	CACHE_FRAMES = 16, /* a longer path is unwound every time */
+	CACHE_SETS = 32,   /* a P's cache of call paths: sets by innermost */
+	CACHE_WAYS = 4,    /* return address, each with the paths through it */
 };
 
 /* ---- stacks -------------------------------------------------------------- */
@@ -35,9 +38,10 @@ enum {
  * A stack is two events per goroutine switch, so it must be cheap: libgcc's
  * unwinder costs ~150 ns a frame (it finds and runs each frame's CFI).  But
  * a program blocks, wakes and spawns from a handful of call paths, so each
- * P keeps the paths it unwound last, keyed by the innermost return address
- * (which call of curstack), with the stack offset at which every further
- * return address was found.  A path is reused when every return address is
+ * P keeps the paths it unwound last, by the innermost return address
+ * (which call of curstack: a gopark, say, that several goroutines reach
+ * from different code, hence a few ways a set), with the stack offset at
+ * which every further return address was found.  A path is reused when every return address is
  * still there at its offset: each one names its caller's call site, so
  * its caller's frame - fixed in size at that site - puts the next one at
  * the recorded offset again.  (A frame sized at run time, alloca or a VLA,
@@ -52,8 +56,17 @@ typedef struct pathcache {
 	uint32_t offs[MAX_UNWIND]; /* where pcs[i] is, from the innermost slot */
 } pathcache;
 
+typedef struct pathentry {   /* a path in the cache: pathcache, cut short */
+	uint32_t session;
+	int n;
+	uint64_t id;
+	uintptr_t pcs[CACHE_FRAMES];
+	uint32_t offs[CACHE_FRAMES];
+} pathentry;
+
 struct tracecache {
-	pathcache slot[CACHE_SLOTS];
+	pathentry set[CACHE_SETS][CACHE_WAYS];
+	uint8_t next[CACHE_SETS]; /* the way to replace next */
 };
 
 typedef struct unwindbuf {
@@ -62,8 +75,9 @@ typedef struct unwindbuf {
 	int n;
 } unwindbuf;
 
-/* collect: frame 0 is curstack's own; frame i's pc is held just below
- * frame i-1's CFA (pushed by its call). */
+/* collect: frame 0 is unwind's own.  libgcc's _Unwind_GetCFA in frame i
+ * gives the CFA of the frame it called (i-1): frame i's stack pointer, just
+ * above which that call pushed frame i's pc. */
 static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
 {
 	unwindbuf *u = arg;
@@ -108,19 +122,19 @@ static __attribute__((noinline)) bool unwind(uintptr_t slot0, pathcache *pc)
 	u.n = 0;
 	_Unwind_Backtrace(collect, &u);
 	/* u.pcs[0] is in unwind itself, u.pcs[1] in curstack: the path starts
-	 * at u.pcs[2], held below curstack's CFA (u.cfa[1]). */
+	 * at u.pcs[2], held just below curstack's CFA (u.cfa[2]). */
 	pc->n = 0;
 	for (int i = 2; i < u.n; i++) {
 		pc->pcs[pc->n] = u.pcs[i];
-		pc->offs[pc->n] = (uint32_t)(u.cfa[i - 1] - 8 - slot0);
+		pc->offs[pc->n] = (uint32_t)(u.cfa[i] - 8 - slot0);
 		pc->n++;
 	}
-	return u.n >= 2 && u.cfa[1] - 8 == slot0 && u.n < MAX_UNWIND;
+	return u.n > 2 && u.cfa[2] - 8 == slot0 && u.n < MAX_UNWIND;
 }
 
 /* cached: is the path at slot0 still c's?  Reads only the goroutine's own
  * stack, above its innermost frame. */
-static __attribute__((no_sanitize_address)) bool cached(const pathcache *c, uintptr_t slot0,
+static __attribute__((no_sanitize_address)) bool cached(const pathentry *c, uintptr_t slot0,
                                                          uintptr_t hi)
 {
 	for (int i = 0; i < c->n; i++) {
@@ -131,13 +145,26 @@ static __attribute__((no_sanitize_address)) bool cached(const pathcache *c, uint
 	return true;
 }
 
-static pathcache *cache_slot(P *pp, uintptr_t ra)
+/* lookup: the id of the path at slot0 if set holds it, else 0. */
+static uint64_t lookup(pathentry *set, uint32_t session, uintptr_t ra, uintptr_t slot0,
+                       uintptr_t hi)
 {
-	if (pp->tracecache == NULL) {
-		pp->tracecache = calloc(1, sizeof *pp->tracecache);
-		gort__assert(pp->tracecache != NULL, "trace: out of memory");
+	for (int w = 0; w < CACHE_WAYS; w++) {
+		pathentry *c = &set[w];
+		if (c->session == session && c->n > 0 && c->pcs[0] == ra && cached(c, slot0, hi))
+			return c->id;
 	}
-	return &pp->tracecache->slot[(ra >> 4) % CACHE_SLOTS];
+	return 0;
+}
+
+static void remember(P *pp, int s, const pathcache *path, uint64_t id, uint32_t session)
+{
+	pathentry *c = &pp->tracecache->set[s][pp->tracecache->next[s]++ % CACHE_WAYS];
+	c->session = session;
+	c->n = path->n;
+	c->id = id;
+	memcpy(c->pcs, path->pcs, (size_t)path->n * sizeof c->pcs[0]);
+	memcpy(c->offs, path->offs, (size_t)path->n * sizeof c->offs[0]);
 }
 
 __attribute__((noinline)) uint64_t gort__trace_curstack(void)
@@ -145,26 +172,29 @@ __attribute__((noinline)) uint64_t gort__trace_curstack(void)
 	G *gp = gort__getg();
 	if (gp == NULL || gp == &gp->m->g0 || gp->m->p == NULL)
 		return 0;
+	P *pp = gp->m->p;
+	if (pp->tracecache == NULL) {
+		pp->tracecache = calloc(1, sizeof *pp->tracecache);
+		gort__assert(pp->tracecache != NULL, "trace: out of memory");
+	}
 	uintptr_t slot0 = (uintptr_t)__builtin_frame_address(0) + sizeof(uintptr_t);
 	uintptr_t ra = (uintptr_t)__builtin_return_address(0);
-	pathcache *c = cache_slot(gp->m->p, ra);
+	int s = (int)((ra >> 3) % CACHE_SETS);
 	uint32_t session = gort__trace_session();
-	if (c->session == session && c->n > 0 && c->pcs[0] == ra && cached(c, slot0, gp->stack.hi)) {
+	uint64_t id = lookup(pp->tracecache->set[s], session, ra, slot0, gp->stack.hi);
+	if (id != 0) {
 		if (GORT_DEBUG) {
 			pathcache check;
-			gort__assert(!unwind(slot0, &check) || stackid_of(check.pcs, check.n) == c->id,
+			gort__assert(!unwind(slot0, &check) || stackid_of(check.pcs, check.n) == id,
 			             "trace: a cached stack is not the stack unwound");
 		}
-		return c->id;
+		return id;
 	}
 	pathcache fresh;
 	bool cacheable = unwind(slot0, &fresh);
-	uint64_t id = stackid_of(fresh.pcs, fresh.n);
-	if (cacheable && fresh.n > 0 && fresh.pcs[0] == ra) {
-		*c = fresh;
-		c->id = id;
-		c->session = session;
-	}
+	id = stackid_of(fresh.pcs, fresh.n);
+	if (cacheable && id != 0 && fresh.n <= CACHE_FRAMES && fresh.pcs[0] == ra)
+		remember(pp, s, &fresh, id, session);
 	return id;
 }
 

@@ -28,6 +28,7 @@ import gzip
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -183,8 +184,11 @@ def check_frames(go, trace, expects):
 def check_web(go, trace):
     """The timeline JSON of goroutine 1, from go tool trace's own server."""
     env = dict(os.environ, BROWSER="true")
+    # its own process group: `go tool trace` runs the trace tool as a child,
+    # which must go too
     srv = subprocess.Popen([go, "tool", "trace", "-http=127.0.0.1:0", trace], env=env,
-                           stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+                           stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                           start_new_session=True)
     try:
         addr = None
         deadline = time.time() + 60
@@ -203,7 +207,7 @@ def check_web(go, trace):
         if not any(n.startswith("main_fn:") for n in names):
             fail("the timeline of goroutine 1 has no main_fn frame (frames: %s)" % names[:20])
     finally:
-        srv.kill()
+        os.killpg(srv.pid, signal.SIGKILL)
         srv.wait()
 
 

@@ -455,6 +455,10 @@ static void stack_record(tracebuf **bp, tracestack *s)
 			fr[0] = (gort_frame){.pc = s->pcs[i]};
 			k = 1;
 		}
+		if (k > 1 && gort__in_gort_text(s->pcs[i])) {
+			fr[0] = fr[k - 1]; /* gort's API call, not what it inlined */
+			k = 1;
+		}
 		for (int j = 0; j < k && nframes < MAXF; j++, nframes++) {
 			v[nv++] = s->pcs[i];
 			v[nv++] = gort__trace_stringid(fr[j].function);

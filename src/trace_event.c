@@ -94,13 +94,18 @@ static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
  * trim keeps the program's frames: of the gort frames on top (this file,
  * the scheduler) only the outermost, the API call the program made
  * (gort_chan_send, gort_go); and none of the gort frames at the bottom
- * (the goroutine's entry, runmain).  Returns the first kept frame.
+ * (the goroutine's entry, runmain).  Returns the first kept frame; a
+ * stack of gort's frames only (the runtime acting on its own) keeps none.
  */
 static int trim(const uintptr_t *pcs, int *n)
 {
 	int lo = 0;
 	while (lo + 1 < *n && gort__in_gort_text(pcs[lo]) && gort__in_gort_text(pcs[lo + 1]))
 		lo++;
+	if (lo + 1 >= *n) {
+		*n = lo;
+		return lo;
+	}
 	while (*n > lo + 1 && gort__in_gort_text(pcs[*n - 1]))
 		(*n)--;
 	return lo;

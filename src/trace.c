@@ -31,7 +31,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +45,8 @@ enum {
 	STRING_BUCKETS = 1 << 10,
 	MAX_STRING = 1 << 10,       /* names longer than this keep their end, as Go's */
 	TICK_SHIFT = 6,             /* ticks are TSC / 64, as Go's on amd64 */
+	MAX_FRAMES_PER_PC = 8,      /* calls inlined at one pc, and its function */
+	MAX_STACK_FRAMES = 64,      /* frames of one EvStack, inlined calls counted */
 };
 
 static const char trace_header[16] = "go 1.19 trace\0\0\0";
@@ -437,16 +438,13 @@ uint64_t gort__trace_stackid(const uintptr_t *pcs, int n)
 	return id;
 }
 
-enum { MAX_FRAMES_PER_PC = 8 };
-
 /* stack_record appends one EvStack to *bp: every pc expanded into its
  * frames (inlined calls first), each frame's name and file as strings. */
 static void stack_record(tracebuf **bp, tracestack *s)
 {
-	enum { MAXF = 64 };
-	uint64_t v[2 + 4 * MAXF];
+	uint64_t v[2 + 4 * MAX_STACK_FRAMES];
 	int nv = 2, nframes = 0;
-	for (int i = 0; i < s->n && nframes < MAXF; i++) {
+	for (int i = 0; i < s->n && nframes < MAX_STACK_FRAMES; i++) {
 		gort_frame fr[MAX_FRAMES_PER_PC];
 		int k = gort_frame_info(s->pcs[i], fr, MAX_FRAMES_PER_PC);
 		if (k > MAX_FRAMES_PER_PC)
@@ -459,7 +457,7 @@ static void stack_record(tracebuf **bp, tracestack *s)
 			fr[0] = fr[k - 1]; /* gort's API call, not what it inlined */
 			k = 1;
 		}
-		for (int j = 0; j < k && nframes < MAXF; j++, nframes++) {
+		for (int j = 0; j < k && nframes < MAX_STACK_FRAMES; j++, nframes++) {
 			v[nv++] = s->pcs[i];
 			v[nv++] = gort__trace_stringid(fr[j].function);
 			v[nv++] = gort__trace_stringid(fr[j].file);
@@ -468,7 +466,7 @@ static void stack_record(tracebuf **bp, tracestack *s)
 	}
 	v[0] = s->id;
 	v[1] = (uint64_t)nframes;
-	unsigned char body[(2 + 4 * MAXF) * 10];
+	unsigned char body[(2 + 4 * MAX_STACK_FRAMES) * 10];
 	size_t len = 0;
 	for (int i = 0; i < nv; i++)
 		len += put_varint(body + len, v[i]);
@@ -499,7 +497,6 @@ static void stacks_dump(tracebuf **bp)
 
 typedef struct dumpctx {
 	P *pp;
-	G *self;
 	uint64_t stack;     /* gort_trace_start's caller: every GoCreate's */
 	gort_func lastfn;   /* the previous G's function, and its stack id: */
 	uint64_t laststack; /* a million Gs have a handful of functions */
@@ -533,7 +530,7 @@ static void dump_g(G *gp, void *arg)
  */
 static void state_dump(G *self)
 {
-	dumpctx d = {.pp = self->m->p, .self = self, .stack = gort__trace_curstack()};
+	dumpctx d = {.pp = self->m->p, .stack = gort__trace_curstack()};
 	gort__lock(&trace.noplock);
 	while (!gort__forEachG(dump_g, &d))
 		gort__osyield();

@@ -60,8 +60,9 @@ bench:
 	@RUNS=$(RUNS) bench/run.sh "$(BUILD)" "$(W)" "$(PROCS)"
 
 # The core needs only a C compiler, make, cmake and pthreads.  Tracebacks
-# with frames and file:line need elfutils' libdw (Debian: libdw-dev): as
-# root with apt-get, deps installs it; otherwise it says what is lost.
+# with frames and file:line need elfutils' libdw (Debian: libdw-dev), and
+# the tracer's tests Go 1.19's go tool trace (Debian: golang-1.19): as root
+# with apt-get, deps installs them; otherwise it says what is lost.
 deps:
 	@command -v $(CMAKE) >/dev/null || { echo "gort: cmake is missing: apt-get install cmake" >&2; exit 1; }
 	@command -v cc >/dev/null || { echo "gort: a C compiler is missing: apt-get install gcc" >&2; exit 1; }
@@ -73,6 +74,16 @@ deps:
 	    echo "gort: could not install libdw-dev: tracebacks will print no frames" >&2; \
 	  else \
 	    echo "gort: libdw-dev is missing: tracebacks will print no frames (apt-get install libdw-dev)" >&2; \
+	  fi; \
+	fi
+	@if [ ! -x /usr/lib/go-1.19/bin/go ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "gort: installing golang-1.19 (the tracer's tests read traces with go tool trace)" >&2; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y golang-1.19 >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y golang-1.19 >/dev/null 2>&1; } || \
+	    echo "gort: could not install golang-1.19: the trace_* tests will be skipped" >&2; \
+	  else \
+	    echo "gort: Go 1.19 is missing: the trace_* tests will be skipped (apt-get install golang-1.19)" >&2; \
 	  fi; \
 	fi
 

@@ -61,6 +61,9 @@
  *                      dumpsummary=1      gort's own: the SIGQUIT dump
  *                                         prints each kind of goroutine
  *                                         once, with its count and ids
+ *     GORT_TRACE       a file: the whole run is traced into it (Go 1.19's
+ *                      execution trace, for `go tool trace`), written out
+ *                      at exit - see "Execution tracer" below
  *     GOTRACEBACK      how much a fatal error prints, as in Go: none (or 0)
  *                      no goroutines; single (the default) the failing one
  *                      (a fatal error such as a deadlock shows all); all
@@ -148,9 +151,9 @@ extern "C" {
  * to 9) came before versions did.  CMakeLists.txt reads the numbers here.
  */
 #define GORT_VERSION_MAJOR 0
-#define GORT_VERSION_MINOR 10
+#define GORT_VERSION_MINOR 11
 #define GORT_VERSION_PATCH 0
-#define GORT_VERSION_STRING "0.10.0"
+#define GORT_VERSION_STRING "0.11.0"
 /* One number that grows with the version: 0x000a00 for 0.10.0. */
 #define GORT_VERSION_NUMBER ((GORT_VERSION_MAJOR << 16) | (GORT_VERSION_MINOR << 8) | GORT_VERSION_PATCH)
 
@@ -902,6 +905,77 @@ GORT_API int gort_read_metrics(gort_metrics *m);
 
 /* The lower bound, in ns, of scheduling latency bucket i (0 for i = 0). */
 GORT_API int64_t gort_metrics_sched_latency_ns(int i);
+
+/* ---- Execution tracer (Go's runtime/trace) ---------------------------------
+ *
+ * A trace records what the scheduler did - every goroutine created,
+ * started, blocked (on what, and where), unblocked (by whom), every system
+ * call and every P started and stopped - in Go 1.19's format, so that Go's
+ * own viewer opens it: `go tool trace file` (the timeline, the goroutine
+ * analysis, the blocking profiles, the user tasks and regions).  Stacks
+ * show the C functions with file:line (build with -g); gort's own frames
+ * are trimmed to the API call the program made.
+ *
+ *     GORT_TRACE=/tmp/run.trace ./prog      the whole run, written at exit
+ *
+ * or from the program: gort_trace_start(fd) ... gort_trace_stop().  A
+ * thread of gort's own writes the trace to fd as it fills (64 KiB at a
+ * time), so no goroutine waits on the file.  A failed write (disk full,
+ * reader gone) stops the tracing with a message on stderr; the program
+ * goes on, and gort_trace_stop returns the error.  Both stop the world for
+ * a moment: start to record what every goroutine is doing (about 75 ns a
+ * goroutine: 75 ms for a million), stop to collect the buffers; the stacks
+ * are symbolized after the world restarts.  Call them from a goroutine.
+ *
+ * While tracing is off, the tracer costs the scheduler one predicted branch
+ * at each transition.  On, goroutine switches cost 1.3 to 2.5 times as much
+ * (bench/trace.sh; Go 1.19's tracer: 1.6 to 11 times): an event is a few
+ * dozen ns, its stack is unwound once per call path and then found again
+ * by checking the return addresses on the stack.  A run that dies (fatal
+ * error, unrecovered panic, signal) leaves only the buffers written so far.
+ */
+#define GORT_ETRACEON (-10006)  /* "tracing is already enabled" */
+#define GORT_ETRACEOFF (-10007) /* "tracing is not enabled" */
+
+/* Start tracing into fd (kept open; the caller closes it after stop).
+ * 0, -EBADF, or GORT_ETRACEON if a trace is being taken already. */
+GORT_API int gort_trace_start(int fd);
+/* Stop, write out the rest and wait until it is written.  0, GORT_ETRACEOFF
+ * if no trace was being taken, or the write error (-errno) that cut the
+ * trace short. */
+GORT_API int gort_trace_stop(void);
+/* Is a trace being taken? (Go's trace.IsEnabled) */
+GORT_API bool gort_trace_enabled(void);
+
+/*
+ * User annotations, as in runtime/trace, shown on go tool trace's "User-
+ * defined tasks" and "User-defined regions" pages.  A task is a logical
+ * operation, maybe across goroutines (a request); 0 is no task.  A region
+ * is a span of time in one goroutine, in a task or not: regions nest, and
+ * each end must match the innermost begin (same task, same name).  A log
+ * is a message with a category, at a moment, in a task.  All cost one
+ * branch while tracing is off; task ids are handed out anyway, so a task
+ * made before the trace started can still be ended.  From a goroutine
+ * (elsewhere they record nothing).
+ */
+typedef uint64_t gort_trace_task;
+GORT_API gort_trace_task gort_trace_task_new(gort_trace_task parent, const char *name);
+GORT_API void gort_trace_task_end(gort_trace_task task);
+GORT_API void gort_trace_region_begin(gort_trace_task task, const char *name);
+GORT_API void gort_trace_region_end(gort_trace_task task, const char *name);
+GORT_API void gort_trace_log(gort_trace_task task, const char *category, const char *message);
+
+/*
+ * GORT_TRACE_REGION(task, name): a region from here to the end of the
+ * enclosing block (trace.WithRegion).  name must outlive the block.  A
+ * panic that unwinds the block skips the end, as it skips every cleanup
+ * handler (see "Defer, panic, recover").
+ *
+ *     { GORT_TRACE_REGION(task, "parse"); parse(req); }
+ */
+#define GORT_TRACE_REGION(task, name) \
+	__attribute__((cleanup(gort__trace_region_exit), unused)) gort__trace_region \
+	GORT__TRACE_CAT(gort__trace_region_, __COUNTER__) = gort__trace_region_enter((task), (name))
 
 /* ---- Private -----------------------------------------------------------------
  *

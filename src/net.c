@@ -70,6 +70,10 @@ const char *gort_strerror(long err)
 		return "unknown network";
 	case GORT_ENOHOST:
 		return "no such host";
+	case GORT_ETRACEON:
+		return "tracing is already enabled";
+	case GORT_ETRACEOFF:
+		return "tracing is not enabled";
 	}
 	const char *s = err < 0 && err > -4096 ? strerrordesc_np((int)-err) : NULL;
 	return s != NULL ? s : "unknown error";

@@ -169,6 +169,17 @@ G *schedule(M *mp)
 	}
 }
 
+/* trace_execute: gp starts on pp - after a system call that lost its P,
+ * first its GoSysExit, which waited for a P to be recorded on. */
+static __attribute__((noinline, cold)) void trace_execute(P *pp, G *gp)
+{
+	if (gp->tracesysexit) {
+		gp->tracesysexit = false;
+		gort__trace_gosysexit(pp, gp, gp->sysexitticks);
+	}
+	gort__trace_gostart(pp, gp);
+}
+
 /*
  * execute readies gp to run on mp: mark it running, bind a stack if this
  * is its first run, make it the thread's current G.  Returns gp, for
@@ -181,6 +192,8 @@ G *execute(M *mp, G *gp, bool inheritTime)
 	mp->curg = gp;
 	gp->m = mp;
 	casgstatus(gp, Grunnable, Grunning);
+	if (gort__traceon())
+		trace_execute(mp->p, gp);
 	gort__pcount(&mp->p->metrics.nswitch, 1);
 	if (__builtin_expect(gp->latsample, 0))
 		lat_record(mp->p, gp);
@@ -311,8 +324,15 @@ void injectglist(P *pp, gList *list)
 		return;
 	gort__assert(pp != NULL || gort__getm() != NULL || countedrunning,
 	             "injectglist: readying Gs from a thread checkdead does not count as running");
-	for (G *gp = list->head; gp != NULL; gp = gp->schedlink)
+	if (pp == NULL)
+		gort__trace_noplock(); /* see trace.c's state_dump */
+	for (G *gp = list->head; gp != NULL; gp = gp->schedlink) {
 		casgstatus(gp, Gwaiting, Grunnable);
+		if (gort__traceon())
+			gort__trace_gounpark(pp, gp);
+	}
+	if (pp == NULL)
+		gort__trace_nopunlock();
 	int32_t idle = atomic_load(&sched.npidle);
 	int32_t nglobal = pp == NULL ? list->n : (idle < list->n ? idle : list->n);
 	gort__lock(&sched.lock);
@@ -347,6 +367,8 @@ static G *pollnetwork(M *mp)
 	G *gp = gort__glist_pop(&list);
 	injectglist(mp->p, &list);
 	casgstatus(gp, Gwaiting, Grunnable);
+	if (gort__traceon())
+		gort__trace_gounpark(mp->p, gp);
 	return gp;
 }
 
@@ -392,6 +414,8 @@ static G *netpoll_block(M *mp, int64_t pollUntil, bool wasSpinning)
 		return NULL;
 	injectglist(mp->p, &list);
 	casgstatus(gp, Gwaiting, Grunnable);
+	if (gort__traceon())
+		gort__trace_gounpark(mp->p, gp);
 	return gp;
 }
 
@@ -553,6 +577,8 @@ void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason)
 	mp->waitunlockf = unlockf;
 	gp->waitreason = (uint8_t)reason;
 	gp->waitsince = gort__coarsenow();
+	if (gort__traceon())
+		gort__trace_gopark(gp, reason); /* here, where its stack is */
 	mcall(park_m, false);
 }
 
@@ -568,6 +594,8 @@ static G *park_m(void *arg)
 		mp->waitlock = NULL;
 		if (!ok) {
 			casgstatus(gp, Gwaiting, Grunnable);
+			if (gort__traceon())
+				gort__trace_gounpark(mp->p, gp);
 			return execute(mp, gp, true);
 		}
 	}
@@ -581,6 +609,8 @@ void gort__goready(G *gp)
 	M *mp = gort__getm();
 	gort__assert(mp->p != NULL, "goready: no P");
 	casgstatus(gp, Gwaiting, Grunnable);
+	if (gort__traceon())
+		gort__trace_gounpark(mp->p, gp);
 	lat_stamp(mp->p, gp);
 	runqput(mp->p, gp, true);
 	wakep();
@@ -612,6 +642,8 @@ static G *goyield_m(void *arg)
 
 void gort__goyield(void)
 {
+	if (gort__traceon())
+		gort__trace_gopreempt(gort__getg(), true); /* as Go's goyield records it */
 	mcall(goyield_m, false);
 }
 

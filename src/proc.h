@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "runtime2.h"
+#include "trace.h"
 
 #ifdef GORT_ASAN
 #include <sanitizer/common_interface_defs.h>
@@ -363,6 +364,11 @@ void gcstopm(M *mp);
 void stoptheworld(M *mp);
 void starttheworld(M *mp, int32_t nprocs);
 void pmetrics_fold(pmetrics *sum, pmetrics *from);
+
+/* ---- system calls (proc_syscall.c) ---------------------------------------- */
+
+#define syscall_taken gort__syscall_taken
+void syscall_taken(P *pp);
 
 /* ---- sysmon (proc_sysmon.c) -------------------------------------------------- */
 

@@ -37,6 +37,7 @@ static void runmain(void *arg)
 	mainArgs a = *(mainArgs *)arg;
 	atomic_store(&mainStarted, true);
 	gort__newosproc(sysmon, NULL);
+	gort__trace_startenv();
 	int code = a.fn(a.argc, a.argv);
 	exit(code);
 }
@@ -135,7 +136,9 @@ int64_t gort_go_attr(const gort_goattr *attr, gort_func fn, const void *args, si
 
 void gort_gosched(void)
 {
-	gort__current_goroutine("gort_gosched");
+	G *gp = gort__current_goroutine("gort_gosched");
+	if (gort__traceon())
+		gort__trace_gosched(gp);
 	mcall(gosched_m, false);
 }
 

@@ -280,6 +280,14 @@ void gfpurge(P *pp)
 
 /* ---- birth and death --------------------------------------------------------- */
 
+/* trace_gocreate: its start stack is its function (as a return address,
+ * which is what stacks hold); the creator's, the caller's stack. */
+static __attribute__((noinline, cold)) void trace_gocreate(P *pp, G *newg)
+{
+	uintptr_t start = (uintptr_t)newg->fn + 1;
+	gort__trace_gocreate(pp, newg, gort__trace_stackid(&start, 1), gort__trace_curstack());
+}
+
 /*
  * newproc creates a goroutine running fn and puts it in mp's P's runnext,
  * so it runs as soon as its creator yields.  Steps:
@@ -321,6 +329,8 @@ int64_t newproc(M *mp, int64_t parentgoid, uintptr_t pc, gort_func fn, void *arg
 		pp->goidcacheend = pp->goidcache + GOID_BATCH;
 	}
 	newg->goid = pp->goidcache++;
+	if (gort__traceon())
+		trace_gocreate(pp, newg);
 	newg->latsample = false;
 	gort__pcount(&pp->metrics.nspawn, 1);
 	lat_stamp(pp, newg);
@@ -358,6 +368,8 @@ static G *goexit0(void *arg)
 	G *gp = arg;
 	M *mp = enter_g0(gp);
 	P *pp = mp->p;
+	if (gort__traceon())
+		gort__trace_goend(pp);
 	dropg(mp, gp, Gdead);
 	bool locked = gp->lockedm != NULL;
 	gp->lockedm = NULL;

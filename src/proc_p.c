@@ -47,6 +47,8 @@ void acquirep(M *mp, P *pp)
 	mp->p = pp;
 	pp->m = mp;
 	atomic_store(&pp->status, Prunning);
+	if (gort__traceon())
+		gort__trace_procstart(pp, mp);
 }
 
 P *releasep(M *mp)
@@ -54,6 +56,8 @@ P *releasep(M *mp)
 	P *pp = mp->p;
 	gort__assert(pp != NULL, "releasep: no p");
 	gort__assert(pp->m == mp && atomic_load(&pp->status) == Prunning, "releasep: invalid p state");
+	if (gort__traceon())
+		gort__trace_procstop(pp);
 	mp->p = NULL;
 	pp->m = NULL;
 	atomic_store(&pp->status, Pidle);
@@ -113,6 +117,7 @@ static void pdestroy(P *pp, P *heir)
 	runqflush(pp);
 	gfpurge(pp);
 	gort__stackcache_flush(pp);
+	gort__trace_procfree(pp);
 	pmetrics_fold(&sched.retired, &pp->metrics);
 	memset(&pp->metrics, 0, sizeof pp->metrics);
 	atomic_store(&pp->status, Pdead);
@@ -132,6 +137,8 @@ P *procresize(M *mp, int32_t nprocs)
 	assert_lock_held(&sched.lock);
 	int32_t old = atomic_load(&gomaxprocs);
 	gort__assert(nprocs > 0, "procresize: invalid arg");
+	if (gort__traceon())
+		gort__trace_gomaxprocs(mp->p, nprocs);
 
 	if (nprocs > allpcap) {
 		/* The old array is not freed: an M that gave up its P may still
@@ -158,6 +165,13 @@ P *procresize(M *mp, int32_t nprocs)
 	if (mp->p != NULL && mp->p->id < nprocs) {
 		atomic_store(&mp->p->status, Prunning);
 	} else {
+		/* Our P is retired: the trace has the caller yield on it and
+		 * start again on allp[0], as Go's procresize records it. */
+		bool traced = gort__traceon() && mp->p != NULL && mp->curg != NULL;
+		if (traced) {
+			gort__trace_gosched(mp->curg);
+			gort__trace_procstop(mp->p);
+		}
 		if (mp->p != NULL)
 			mp->p->m = NULL;
 		mp->p = NULL;
@@ -165,6 +179,8 @@ P *procresize(M *mp, int32_t nprocs)
 		pp->m = NULL;
 		atomic_store(&pp->status, Pidle);
 		acquirep(mp, pp);
+		if (traced)
+			gort__trace_gostart(pp, mp->curg);
 	}
 
 	for (int32_t i = nprocs; i < old; i++)
@@ -241,8 +257,10 @@ void stoptheworld(M *mp)
 	/* Ps in system calls stop at once; their calls return to no P. */
 	for (int32_t i = 0; i < atomic_load(&gomaxprocs); i++) {
 		uint32_t expect = Psyscall;
-		if (atomic_compare_exchange_strong(&allp[i]->status, &expect, Pgcstop))
+		if (atomic_compare_exchange_strong(&allp[i]->status, &expect, Pgcstop)) {
+			syscall_taken(allp[i]);
 			sched.stopwait--;
+		}
 	}
 	P *pp;
 	while ((pp = pidleget()) != NULL) {

@@ -34,11 +34,12 @@ void gort__entersyscall(const syscallctx *ctx)
 	M *mp = gp->m;
 	P *pp = mp->p;
 	gp->syscallctx = *ctx; /* for tracebacks */
+	if (gort__traceon())
+		gort__trace_gosyscall(gp);
 	casgstatus(gp, Grunning, Gsyscall);
 	gp->waitsince = gort__coarsenow();
-	atomic_store_explicit(&pp->syscalltick,
-	                      atomic_load_explicit(&pp->syscalltick, memory_order_relaxed) + 1,
-	                      memory_order_relaxed);
+	mp->syscalltick = atomic_load_explicit(&pp->syscalltick, memory_order_relaxed) + 1;
+	atomic_store_explicit(&pp->syscalltick, mp->syscalltick, memory_order_relaxed);
 	mp->oldp = pp;
 	mp->p = NULL;
 	pp->m = NULL;
@@ -53,11 +54,56 @@ void gort__entersyscall(const syscallctx *ctx)
 	if (atomic_load(&sched.gcwaiting)) {
 		gort__lock(&sched.lock);
 		uint32_t expect = Psyscall;
-		if (sched.stopwait > 0 && atomic_compare_exchange_strong(&pp->status, &expect, Pgcstop) &&
-		    --sched.stopwait == 0)
-			gort__notewakeup(&sched.stopnote);
+		if (sched.stopwait > 0 && atomic_compare_exchange_strong(&pp->status, &expect, Pgcstop)) {
+			syscall_taken(pp);
+			if (--sched.stopwait == 0)
+				gort__notewakeup(&sched.stopnote);
+		}
 		gort__unlock(&sched.lock);
 	}
+}
+
+/*
+ * syscall_taken: pp was just taken from its M's system call, by a CAS from
+ * Psyscall (retake, stop the world, the gcwaiting check above).  The trace
+ * records the call's goroutine blocked and the P stopped; then syscalltick
+ * moves on, which a returning call waits for before it records its
+ * GoSysExit (sysblock_wait) - always, since tracing may begin meanwhile.
+ */
+void syscall_taken(P *pp)
+{
+	if (gort__traceon())
+		gort__trace_syscall_retaken(pp);
+	atomic_fetch_add(&pp->syscalltick, 1);
+}
+
+/* sysblock_wait: our call's P was taken; the GoSysExit we are about to
+ * record must follow its taker's GoSysBlock, which it has written once
+ * oldp's syscalltick is no longer the one our call began with. */
+static void sysblock_wait(M *mp, P *oldp)
+{
+	while (atomic_load(&oldp->syscalltick) == mp->syscalltick)
+		gort__osyield();
+}
+
+/*
+ * trace_reacquired: we took our P back from Psyscall, but it had been
+ * taken from our call and handed on, and another goroutine's call had left
+ * it in Psyscall again: in the trace, that call blocks now (GoSysBlock),
+ * ours returns (GoSysExit) and we run on (GoStart).  Its syscalltick moves
+ * on, so that the other call's return sees its P was taken.  Go's
+ * exitsyscallfast_reacquired.
+ */
+static void trace_reacquired(M *mp, P *pp, G *gp)
+{
+	if (mp->syscalltick == atomic_load(&pp->syscalltick)) {
+		gp->tracesys = false; /* the common case: nothing happened to it */
+		return;
+	}
+	gort__trace_gosysblock(pp);
+	gort__trace_gosysexit(pp, gp, 0);
+	gort__trace_gostart(pp, gp);
+	atomic_fetch_add(&pp->syscalltick, 1);
 }
 
 /* exitsyscall0: no P to be had; on g0, queue the G and stop this M. */
@@ -86,6 +132,15 @@ static G *exitsyscall0(void *arg)
 	return schedule(mp);
 }
 
+/* trace_exit_idlep: we return on an idle P, not ours: the call returns
+ * and we start on it. */
+static void trace_exit_idlep(P *pp, G *gp)
+{
+	if (gp->tracesys)
+		gort__trace_gosysexit(pp, gp, 0);
+	gort__trace_gostart(pp, gp);
+}
+
 /*
  * exitsyscall: the call returned.  Steps:
  *   1. our P is still in Psyscall: take it back (the CAS beats sysmon);
@@ -106,6 +161,8 @@ void gort_exitsyscall(void)
 	if (oldp != NULL && atomic_compare_exchange_strong(&oldp->status, &expect, Prunning)) {
 		mp->p = oldp;
 		oldp->m = mp;
+		if (gort__traceon())
+			trace_reacquired(mp, oldp, gp);
 		casgstatus(gp, Gsyscall, Grunning);
 		errno = saved;
 		return;
@@ -115,11 +172,22 @@ void gort_exitsyscall(void)
 		P *pp = atomic_load(&sched.gcwaiting) ? NULL : pidleget();
 		gort__unlock(&sched.lock);
 		if (pp != NULL) {
+			if (gort__traceon() && gp->tracesys)
+				sysblock_wait(mp, oldp);
 			acquirep(mp, pp);
+			if (gort__traceon())
+				trace_exit_idlep(pp, gp);
 			casgstatus(gp, Gsyscall, Grunning);
 			errno = saved;
 			return;
 		}
+	}
+	if (gort__traceon() && gp->tracesys) {
+		/* execute records the exit, on the P it finds: now is when it was */
+		sysblock_wait(mp, oldp);
+		gp->sysexitticks = gort__trace_ticks();
+		gp->tracesysexit = true;
+		gp->tracesys = false;
 	}
 	mcall(exitsyscall0, false);
 	errno = saved;

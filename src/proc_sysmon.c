@@ -39,8 +39,11 @@ enum {
 void gort__preemptpoint(G *gp)
 {
 	atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
-	if (gp->m->lockedg == NULL)
-		mcall(gosched_m, false);
+	if (gp->m->lockedg != NULL)
+		return;
+	if (gort__traceon())
+		gort__trace_gopreempt(gp, true);
+	mcall(gosched_m, false);
 }
 
 /*
@@ -62,6 +65,8 @@ void gort__asyncpreempt_park(G *gp)
 	mp->lockedg = gp;
 	gp->lockedm = mp;
 	atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
+	if (gort__traceon())
+		gort__trace_gopreempt(gp, false); /* no unwinding in a signal handler */
 	mcall(gosched_m, false);
 	gort__assert(gort__getg() == gp && gp->m == mp && mp->lockedg == gp,
 	             "asyncpreempt: resumed on another thread");
@@ -103,8 +108,10 @@ static int retake_syscall(P *pp, int64_t now)
 	incidlelocked(-1);
 	uint32_t expect = Psyscall;
 	bool took = atomic_compare_exchange_strong(&pp->status, &expect, Pidle);
-	if (took)
+	if (took) {
+		syscall_taken(pp);
 		handoffp(pp);
+	}
 	incidlelocked(1);
 	return took;
 }

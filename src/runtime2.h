@@ -266,6 +266,12 @@ struct G {
 	syscallctx syscallctx; /* in a system call: its caller's context at gort_entersyscall */
 	int64_t runnablesince; /* when it was readied, if latsample (metrics.c) */
 
+	/* the execution tracer (trace_event.c) */
+	uint64_t traceseq;    /* events other Ps emitted about it: orders the streams */
+	uint64_t sysexitticks; /* tracesysexit: when its system call returned */
+	bool tracesys;        /* the trace has it in a system call (GoSysCall, GoInSyscall) */
+	bool tracesysexit;    /* it returned without a P: execute records GoSysExit */
+
 	/* defer, panic, recover (panic.c) */
 	gort__frame *frame;   /* innermost frame with deferred calls pending */
 	struct gpanic *panic; /* innermost panic (or Goexit) under way; older ones follow link */
@@ -374,10 +380,13 @@ struct P {
 	_Atomic uint32_t schedtick; /* incremented on every new time slice (owner only) */
 	uint32_t sysmontick;   /* sysmon: schedtick when it last looked */
 	int64_t sysmonwhen;    /* sysmon: when it saw schedtick change */
-	_Atomic uint32_t syscalltick; /* incremented on every system call (owner only) */
+	_Atomic uint32_t syscalltick; /* incremented on every system call, and by whoever
+	                               * takes the P from one (retake, stop the world) */
 	uint32_t sysmonsyscalltick; /* sysmon: syscalltick when it last looked */
 	int64_t sysmonsyscallwhen;  /* sysmon: when it saw syscalltick change */
 	M *m;                  /* back-link to the M holding it, or NULL */
+	struct tracebuf *tracebuf; /* its events while tracing (trace.c) */
+	struct tracecache *tracecache; /* the call paths it unwound last (trace_event.c) */
 
 	/*
 	 * The local run queue: lock-free for the owner, which alone writes
@@ -417,6 +426,8 @@ struct M {
 	P *p;                  /* the P it holds, or NULL */
 	P *nextp;              /* the P it is handed when woken */
 	P *oldp;               /* the P it held before a system call */
+	uint32_t syscalltick;  /* oldp's syscalltick as the call began: a P taken from
+	                        * a call changes it (once the tracer has its events) */
 	int64_t id;
 	int32_t tid;           /* the OS thread id */
 	bool spinning;         /* out of work and looking for some */

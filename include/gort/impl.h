@@ -132,4 +132,30 @@ struct gort_cond {
 };
 #define GORT__COND_INIT(l) {(l), 0, 0, NULL, NULL, 0}
 
+/* ---- The scoped trace region: GORT_TRACE_REGION -------------------------------
+ *
+ * private: layout and calls the macro needs; not API; changing any of it
+ * changes GORT_VERSION_MAJOR.
+ *
+ * The region's task and name, kept on the caller's stack until the block
+ * ends and the cleanup handler ends the region.
+ */
+#define GORT__TRACE_CAT2(a, b) a##b
+#define GORT__TRACE_CAT(a, b) GORT__TRACE_CAT2(a, b)
+typedef struct gort__trace_region {
+	gort_trace_task task;
+	const char *name;
+} gort__trace_region;
+
+static inline gort__trace_region gort__trace_region_enter(gort_trace_task task, const char *name)
+{
+	gort_trace_region_begin(task, name);
+	return (gort__trace_region){task, name};
+}
+
+static inline void gort__trace_region_exit(gort__trace_region *r)
+{
+	gort_trace_region_end(r->task, r->name);
+}
+
 #endif /* GORT_IMPL_H */

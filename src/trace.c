@@ -1,0 +1,682 @@
+/*
+ * trace.c - the execution tracer's machinery (Go's runtime/trace.go, minus
+ * the events: trace_event.c).  trace.h has the format.
+ *
+ *   buffers    each P writes its events into its own tracebuf, without a
+ *              lock: only the P's holder writes there (or whoever took the
+ *              P from a system call, by CAS).  Events with no P go to one
+ *              buffer under a lock.  A full buffer queues for the writer
+ *              and its P starts a new batch.
+ *   tables     strings (function and file names, task and region names)
+ *              and stacks (pcs) get ids; the strings are written as they
+ *              come, the stacks at stop, symbolized then (symtab.c, by
+ *              gort_frame_info) - a pc costs nothing until the end.
+ *   writer     a thread of its own does the blocking writes to the file
+ *              descriptor, so that no goroutine waits on it; a failed
+ *              write stops the tracing with a message, and the program
+ *              goes on.
+ *   start      with the world stopped: the state dump (a GoCreate for each
+ *              goroutine, GoWaiting or GoInSyscall for the blocked ones,
+ *              ProcStart and GoStart for the caller), then on.
+ *   stop       with the world stopped: off, every buffer to the writer;
+ *              then, the world running again, the frequency and the
+ *              stack table, and wait for the writer to finish.
+ *   GORT_TRACE the whole run into a file, written at exit.
+ *
+ * It calls the world's stop and start (proc_p.c), forEachG (proc_g.c), and
+ * gort_frame_info (traceback_api.c).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "trace.h"
+
+enum {
+	TRACEBUF_SIZE = 64 << 10,
+	MAX_EVENT = 2 + 10 * 8,     /* type, length, timestamp and up to 6 varints */
+	STACK_BUCKETS = 1 << 13,
+	STRING_BUCKETS = 1 << 10,
+	MAX_STRING = 1 << 10,       /* names longer than this keep their end, as Go's */
+	TICK_SHIFT = 6,             /* ticks are TSC / 64, as Go's on amd64 */
+	MAX_FRAMES_PER_PC = 8,      /* calls inlined at one pc, and its function */
+	MAX_STACK_FRAMES = 64,      /* frames of one EvStack, inlined calls counted */
+};
+
+static const char trace_header[16] = "go 1.19 trace\0\0\0";
+
+struct tracebuf {
+	tracebuf *link;      /* in the full queue, or the empty list */
+	uint64_t lastticks;  /* the timestamp of the last event written */
+	size_t pos;
+	unsigned char arr[TRACEBUF_SIZE];
+};
+
+typedef struct tracestack {
+	struct tracestack *_Atomic link;
+	uint64_t hash;
+	uint32_t id;
+	int n;
+	uintptr_t pcs[];
+} tracestack;
+
+typedef struct tracestring {
+	struct tracestring *link;
+	uint64_t id;
+	char s[];
+} tracestring;
+
+enum { TRACE_OFF, TRACE_ON, TRACE_STOPPING }; /* trace.state */
+
+_Atomic bool gort__tracing;
+_Atomic uint32_t gort__trace_sessionno;
+
+static struct {
+	/* start and stop change state with the world stopped */
+	_Atomic int state;
+	int fd;
+	uint64_t ticksstart, ticksend;
+	int64_t nsstart, nsend;
+
+	/* the writer thread and its queue */
+	pthread_t writer;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	tracebuf *fullhead, *fulltail, *empty;
+	bool closing;
+	_Atomic int failed;   /* the write error (-errno), or 0 */
+
+	/* the events with no P */
+	mutex noplock;
+	bool nopok;           /* events with no P are recorded (under noplock) */
+	tracebuf *nopbuf;
+
+	/* the string table; its EvString records go to strbuf */
+	mutex strlock;
+	tracestring *strings[STRING_BUCKETS];
+	uint64_t stringseq;
+	tracebuf *strbuf;
+
+	/* the stack table: found without the lock, added under it */
+	mutex stacklock;
+	tracestack *_Atomic stacks[STACK_BUCKETS];
+	uint32_t stackseq;
+} trace = {
+	.qlock = PTHREAD_MUTEX_INITIALIZER,
+	.qcond = PTHREAD_COND_INITIALIZER,
+};
+
+static void queue_full(tracebuf *b);
+
+/* ---- the clock --------------------------------------------------------- */
+
+/* The TSC: synchronized across CPUs on any x86 of the last decade
+ * (constant_tsc, nonstop_tsc), a few ns to read, which matters at two
+ * events per goroutine switch.  The frequency is measured over the trace. */
+uint64_t gort__trace_ticks(void)
+{
+	return __rdtsc() >> TICK_SHIFT;
+}
+
+/* ---- encoding ------------------------------------------------------------ */
+
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+	size_t n = 0;
+	for (; v >= 0x80; v >>= 7)
+		p[n++] = 0x80 | (unsigned char)v;
+	p[n++] = (unsigned char)v;
+	return n;
+}
+
+static void buf_byte(tracebuf *b, unsigned char c)
+{
+	b->arr[b->pos++] = c;
+}
+
+static void buf_varint(tracebuf *b, uint64_t v)
+{
+	b->pos += put_varint(&b->arr[b->pos], v);
+}
+
+static void buf_bytes(tracebuf *b, const void *p, size_t n)
+{
+	memcpy(&b->arr[b->pos], p, n);
+	b->pos += n;
+}
+
+/* ---- buffers --------------------------------------------------------------- */
+
+static tracebuf *getbuf(void)
+{
+	pthread_mutex_lock(&trace.qlock);
+	tracebuf *b = trace.empty;
+	if (b != NULL)
+		trace.empty = b->link;
+	pthread_mutex_unlock(&trace.qlock);
+	if (b == NULL) {
+		b = malloc(sizeof *b);
+		gort__assert(b != NULL, "trace: out of memory");
+	}
+	b->link = NULL;
+	b->pos = 0;
+	return b;
+}
+
+/* newbatch: a fresh buffer that opens a batch of pid's events. */
+static tracebuf *newbatch(int64_t pid)
+{
+	tracebuf *b = getbuf();
+	b->lastticks = gort__trace_ticks();
+	buf_byte(b, traceEvBatch | 1 << 6);
+	buf_varint(b, (uint64_t)pid);
+	buf_varint(b, b->lastticks);
+	return b;
+}
+
+/* room: *bp, or a new batch if it cannot take need more bytes. */
+static tracebuf *room(tracebuf **bp, int64_t pid, size_t need)
+{
+	tracebuf *b = *bp;
+	if (b != NULL && TRACEBUF_SIZE - b->pos >= need)
+		return b;
+	if (b != NULL)
+		queue_full(b);
+	return *bp = newbatch(pid);
+}
+
+void gort__trace_emit(P *pp, uint8_t ev, int n, const uint64_t *args, const char *msg)
+{
+	gort__assert(n >= 0 && n <= 6, "trace: too many arguments");
+	tracebuf **bp = pp != NULL ? &pp->tracebuf : &trace.nopbuf;
+	if (pp == NULL) {
+		assert_lock_held(&trace.noplock);
+		if (!trace.nopok)
+			return; /* tracing stopped: the stream was flushed */
+	}
+	size_t msglen = msg != NULL ? strnlen(msg, TRACEBUF_SIZE / 2) : 0;
+	tracebuf *b = room(bp, pp != NULL ? pp->id : -1, MAX_EVENT + (msg != NULL ? 10 + msglen : 0));
+	/* The TSC of another CPU may lag a little: never step back. */
+	uint64_t ticks = gort__trace_ticks();
+	if (ticks < b->lastticks)
+		ticks = b->lastticks;
+	unsigned char body[MAX_EVENT];
+	size_t len = put_varint(body, ticks - b->lastticks);
+	b->lastticks = ticks;
+	for (int i = 0; i < n; i++)
+		len += put_varint(body + len, args[i]);
+	buf_byte(b, ev | (n < 3 ? n : 3) << 6);
+	if (n >= 3)
+		buf_varint(b, len); /* three arguments or more: the length first */
+	buf_bytes(b, body, len);
+	if (msg != NULL) {
+		buf_varint(b, msglen);
+		buf_bytes(b, msg, msglen);
+	}
+}
+
+void gort__trace_noplock(void)
+{
+	gort__lock(&trace.noplock);
+}
+
+void gort__trace_nopunlock(void)
+{
+	gort__unlock(&trace.noplock);
+}
+
+void gort__trace_procfree(P *pp)
+{
+	if (pp->tracebuf != NULL)
+		queue_full(pp->tracebuf);
+	pp->tracebuf = NULL;
+}
+
+/* ---- the writer thread ------------------------------------------------------ */
+
+static void queue_full(tracebuf *b)
+{
+	b->link = NULL;
+	pthread_mutex_lock(&trace.qlock);
+	if (trace.fulltail != NULL)
+		trace.fulltail->link = b;
+	else
+		trace.fullhead = b;
+	trace.fulltail = b;
+	pthread_cond_signal(&trace.qcond);
+	pthread_mutex_unlock(&trace.qlock);
+}
+
+/* write_all: 0, or -errno (a pipe closed at the other end is EPIPE, not
+ * SIGPIPE: gort__write_nosigpipe). */
+static int write_all(const void *p, size_t n)
+{
+	const char *s = p;
+	while (n > 0) {
+		long w = gort__write_nosigpipe(trace.fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* write_failed: the trace cannot be written; say so once, stop recording
+ * (the buffers still queued are dropped), let the program go on. */
+static void write_failed(int err)
+{
+	atomic_store(&trace.failed, err);
+	atomic_store(&gort__tracing, false);
+	gort__printf("gort: trace: write to fd %d failed: %s; tracing stopped\n", trace.fd,
+	             strerror(-err));
+}
+
+static tracebuf *next_full(void)
+{
+	pthread_mutex_lock(&trace.qlock);
+	while (trace.fullhead == NULL && !trace.closing)
+		pthread_cond_wait(&trace.qcond, &trace.qlock);
+	tracebuf *b = trace.fullhead;
+	if (b != NULL) {
+		trace.fullhead = b->link;
+		if (trace.fullhead == NULL)
+			trace.fulltail = NULL;
+	}
+	pthread_mutex_unlock(&trace.qlock);
+	return b;
+}
+
+static void *writer(void *arg)
+{
+	(void)arg;
+	int err = write_all(trace_header, sizeof trace_header);
+	if (err != 0)
+		write_failed(err);
+	tracebuf *b;
+	while ((b = next_full()) != NULL) {
+		if (atomic_load(&trace.failed) == 0 && (err = write_all(b->arr, b->pos)) != 0)
+			write_failed(err);
+		pthread_mutex_lock(&trace.qlock);
+		b->link = trace.empty;
+		trace.empty = b;
+		pthread_mutex_unlock(&trace.qlock);
+	}
+	return NULL;
+}
+
+/* start_writer: its own thread, with every signal blocked - SIGURG and
+ * SIGQUIT are for Ms. */
+static int start_writer(void)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int err = pthread_create(&trace.writer, NULL, writer, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -err;
+}
+
+/* stop_writer: the queue drained, the thread gone, the buffers freed.  A
+ * goroutine waits for it as for a system call: its P goes on. */
+static void stop_writer(void)
+{
+	pthread_mutex_lock(&trace.qlock);
+	trace.closing = true;
+	pthread_cond_signal(&trace.qcond);
+	pthread_mutex_unlock(&trace.qlock);
+	gort_entersyscall();
+	pthread_join(trace.writer, NULL);
+	gort_exitsyscall();
+	trace.closing = false;
+	while (trace.empty != NULL) {
+		tracebuf *b = trace.empty;
+		trace.empty = b->link;
+		free(b);
+	}
+}
+
+/* ---- the string table --------------------------------------------------------- */
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 1099511628211ull;
+	return h;
+}
+
+uint64_t gort__trace_stringid(const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		return 0; /* id 0 is the empty string, which is never written */
+	size_t len = strlen(s);
+	if (len > MAX_STRING) {
+		s += len - MAX_STRING;
+		len = MAX_STRING;
+	}
+	uint64_t h = hash_bytes(s, len);
+	gort__lock(&trace.strlock);
+	tracestring **bucket = &trace.strings[h % STRING_BUCKETS];
+	for (tracestring *t = *bucket; t != NULL; t = t->link) {
+		if (strncmp(t->s, s, len) == 0 && t->s[len] == '\0') {
+			gort__unlock(&trace.strlock);
+			return t->id;
+		}
+	}
+	tracestring *t = malloc(sizeof *t + len + 1);
+	gort__assert(t != NULL, "trace: out of memory");
+	memcpy(t->s, s, len);
+	t->s[len] = '\0';
+	t->id = ++trace.stringseq;
+	t->link = *bucket;
+	*bucket = t;
+	tracebuf *b = room(&trace.strbuf, 0, 1 + 20 + len);
+	buf_byte(b, traceEvString);
+	buf_varint(b, t->id);
+	buf_varint(b, len);
+	buf_bytes(b, s, len);
+	gort__unlock(&trace.strlock);
+	return t->id;
+}
+
+static void strings_free(void)
+{
+	for (int i = 0; i < STRING_BUCKETS; i++) {
+		while (trace.strings[i] != NULL) {
+			tracestring *t = trace.strings[i];
+			trace.strings[i] = t->link;
+			free(t);
+		}
+	}
+	trace.stringseq = 0;
+}
+
+/* ---- the stack table -------------------------------------------------------------- */
+
+static uint32_t stack_find(const uintptr_t *pcs, int n, uint64_t h)
+{
+	tracestack *s = atomic_load_explicit(&trace.stacks[h % STACK_BUCKETS], memory_order_acquire);
+	for (; s != NULL; s = atomic_load_explicit(&s->link, memory_order_acquire))
+		if (s->hash == h && s->n == n && memcmp(s->pcs, pcs, (size_t)n * sizeof *pcs) == 0)
+			return s->id;
+	return 0;
+}
+
+/* stackid: a stack seen before is found without the lock; a new one is
+ * added under it, complete before it is published. */
+uint64_t gort__trace_stackid(const uintptr_t *pcs, int n)
+{
+	if (n <= 0)
+		return 0;
+	uint64_t h = hash_bytes(pcs, (size_t)n * sizeof *pcs);
+	uint32_t id = stack_find(pcs, n, h);
+	if (id != 0)
+		return id;
+	gort__lock(&trace.stacklock);
+	if ((id = stack_find(pcs, n, h)) == 0) {
+		tracestack *s = malloc(sizeof *s + (size_t)n * sizeof *pcs);
+		gort__assert(s != NULL, "trace: out of memory");
+		s->hash = h;
+		s->id = id = ++trace.stackseq;
+		s->n = n;
+		memcpy(s->pcs, pcs, (size_t)n * sizeof *pcs);
+		_Atomic(tracestack *) *bucket = &trace.stacks[h % STACK_BUCKETS];
+		atomic_store_explicit(&s->link, atomic_load(bucket), memory_order_relaxed);
+		atomic_store_explicit(bucket, s, memory_order_release);
+	}
+	gort__unlock(&trace.stacklock);
+	return id;
+}
+
+/* stack_record appends one EvStack to *bp: every pc expanded into its
+ * frames (inlined calls first), each frame's name and file as strings. */
+static void stack_record(tracebuf **bp, tracestack *s)
+{
+	uint64_t v[2 + 4 * MAX_STACK_FRAMES];
+	int nv = 2, nframes = 0;
+	for (int i = 0; i < s->n && nframes < MAX_STACK_FRAMES; i++) {
+		gort_frame fr[MAX_FRAMES_PER_PC];
+		int k = gort_frame_info(s->pcs[i], fr, MAX_FRAMES_PER_PC);
+		if (k > MAX_FRAMES_PER_PC)
+			k = MAX_FRAMES_PER_PC;
+		if (k <= 0) { /* unknown: the pc alone */
+			fr[0] = (gort_frame){.pc = s->pcs[i]};
+			k = 1;
+		}
+		if (k > 1 && gort__in_gort_text(s->pcs[i])) {
+			fr[0] = fr[k - 1]; /* gort's API call, not what it inlined */
+			k = 1;
+		}
+		for (int j = 0; j < k && nframes < MAX_STACK_FRAMES; j++, nframes++) {
+			v[nv++] = s->pcs[i];
+			v[nv++] = gort__trace_stringid(fr[j].function);
+			v[nv++] = gort__trace_stringid(fr[j].file);
+			v[nv++] = fr[j].line > 0 ? (uint64_t)fr[j].line : 0;
+		}
+	}
+	v[0] = s->id;
+	v[1] = (uint64_t)nframes;
+	unsigned char body[(2 + 4 * MAX_STACK_FRAMES) * 10];
+	size_t len = 0;
+	for (int i = 0; i < nv; i++)
+		len += put_varint(body + len, v[i]);
+	tracebuf *b = room(bp, 0, 1 + 10 + len);
+	buf_byte(b, traceEvStack | 3 << 6);
+	buf_varint(b, len);
+	buf_bytes(b, body, len);
+}
+
+/* stacks_dump writes the stack table (and the strings its frames add),
+ * and empties it. */
+static void stacks_dump(tracebuf **bp)
+{
+	for (int i = 0; i < STACK_BUCKETS; i++) {
+		tracestack *s = atomic_load(&trace.stacks[i]);
+		atomic_store(&trace.stacks[i], NULL);
+		while (s != NULL) {
+			tracestack *next = atomic_load(&s->link);
+			stack_record(bp, s);
+			free(s);
+			s = next;
+		}
+	}
+	trace.stackseq = 0;
+}
+
+/* ---- start ------------------------------------------------------------------------ */
+
+typedef struct dumpctx {
+	P *pp;
+	uint64_t stack;     /* gort_trace_start's caller: every GoCreate's */
+	gort_func lastfn;   /* the previous G's function, and its stack id: */
+	uint64_t laststack; /* a million Gs have a handful of functions */
+} dumpctx;
+
+/* dump_g: one goroutine's state at trace start (the world is stopped). */
+static void dump_g(G *gp, void *arg)
+{
+	dumpctx *d = arg;
+	uint32_t status = gort__readgstatus(gp);
+	gp->traceseq = 0;
+	gp->tracesysexit = false;
+	gp->tracesys = status == Gsyscall;
+	if (gp->fn != d->lastfn) {
+		uintptr_t start = (uintptr_t)gp->fn + 1; /* stacks hold return addresses */
+		d->lastfn = gp->fn;
+		d->laststack = gp->fn != NULL ? gort__trace_stackid(&start, 1) : 0;
+	}
+	gort__trace_gocreate(d->pp, gp, d->laststack, d->stack);
+	if (status == Gwaiting)
+		gort__trace_gowaiting(d->pp, gp);
+	else if (status == Gsyscall)
+		gort__trace_goinsyscall(d->pp, gp);
+}
+
+/*
+ * state_dump: what the trace needs to know of the goroutines that exist
+ * already.  Under the no-P lock, so that a G readied with no P (sysmon's
+ * netpoll) is seen either runnable, or waiting with its GoUnblock after:
+ * tracing turns on before the lock is let go.
+ */
+static void state_dump(G *self)
+{
+	dumpctx d = {.pp = self->m->p, .stack = gort__trace_curstack()};
+	gort__lock(&trace.noplock);
+	while (!gort__forEachG(dump_g, &d))
+		gort__osyield();
+	gort__trace_procstart(d.pp, self->m);
+	gort__trace_gostart(d.pp, self);
+	trace.nopok = true;
+	trace.ticksstart = gort__trace_ticks();
+	trace.nsstart = gort__nanotime();
+	atomic_store(&gort__tracing, true);
+	/* The writer may have failed already (on the header), and turned
+	 * tracing off before we turned it on. */
+	if (atomic_load(&trace.failed) != 0)
+		atomic_store(&gort__tracing, false);
+	gort__unlock(&trace.noplock);
+}
+
+int gort_trace_start(int fd)
+{
+	G *gp = gort__current_goroutine("gort_trace_start");
+	if (fcntl(fd, F_GETFL) < 0)
+		return -errno;
+	gort__stoptheworld();
+	gp = gort__getg(); /* stopping the world may yield: now on another M */
+	if (atomic_load(&trace.state) != TRACE_OFF) {
+		gort__starttheworld();
+		return GORT_ETRACEON;
+	}
+	trace.fd = fd;
+	atomic_store(&trace.failed, 0);
+	atomic_fetch_add(&gort__trace_sessionno, 1); /* before any stack is taken */
+	int err = start_writer();
+	if (err != 0) {
+		gort__starttheworld();
+		return err;
+	}
+	state_dump(gp);
+	atomic_store(&trace.state, TRACE_ON);
+	gort__starttheworld(); /* procresize records GOMAXPROCS */
+	return 0;
+}
+
+/* ---- stop -------------------------------------------------------------------------- */
+
+/* flush_all: with the world stopped and tracing off, every buffer to the
+ * writer, the P's in stream order (each P's buffers queued in turn). */
+static void flush_all(void)
+{
+	gort__lock(&trace.noplock);
+	trace.nopok = false;
+	if (trace.nopbuf != NULL)
+		queue_full(trace.nopbuf);
+	trace.nopbuf = NULL;
+	gort__unlock(&trace.noplock);
+	P **ps = gort__allp;
+	int32_t n = atomic_load(&gort__gomaxprocs);
+	for (int32_t i = 0; i < n; i++)
+		gort__trace_procfree(ps[i]);
+}
+
+/* footer: the clock's frequency, the stacks and their strings; the
+ * strings last, since stacks_dump adds to them. */
+static void footer(void)
+{
+	long double ticks = (long double)(trace.ticksend - trace.ticksstart);
+	long double ns = (long double)(trace.nsend - trace.nsstart);
+	uint64_t freq = ns > 0 ? (uint64_t)(ticks * 1e9L / ns) : 0;
+	if (freq == 0)
+		freq = 1;
+	tracebuf *b = newbatch(0);
+	buf_byte(b, traceEvFrequency);
+	buf_varint(b, freq);
+	stacks_dump(&b);
+	queue_full(b);
+	gort__lock(&trace.strlock);
+	if (trace.strbuf != NULL)
+		queue_full(trace.strbuf);
+	trace.strbuf = NULL;
+	strings_free();
+	gort__unlock(&trace.strlock);
+}
+
+int gort_trace_stop(void)
+{
+	gort__current_goroutine("gort_trace_stop");
+	gort__stoptheworld();
+	if (atomic_load(&trace.state) != TRACE_ON) {
+		gort__starttheworld();
+		return GORT_ETRACEOFF;
+	}
+	atomic_store(&trace.state, TRACE_STOPPING);
+	/* Every goroutine's run must end in the trace (the viewer needs the
+	 * end of each slice): the others stopped with the world; the caller
+	 * yields, as Go's StopTrace records it. */
+	if (gort__traceon())
+		gort__trace_gosched(gort__getg());
+	atomic_store(&gort__tracing, false);
+	flush_all();
+	trace.ticksend = gort__trace_ticks();
+	trace.nsend = gort__nanotime();
+	gort__starttheworld();
+	footer();
+	stop_writer();
+	int err = atomic_load(&trace.failed);
+	atomic_store(&trace.state, TRACE_OFF);
+	return err;
+}
+
+bool gort_trace_enabled(void)
+{
+	return gort__traceon();
+}
+
+/* ---- GORT_TRACE ------------------------------------------------------------------ */
+
+static int envfd = -1;
+
+/* trace_atexit: exit() (main returned, or any goroutine called it) writes
+ * the trace - from a goroutine: stopping the world needs one. */
+static void trace_atexit(void)
+{
+	G *gp = gort__getg();
+	if (gp == NULL || gp == &gp->m->g0) {
+		gort__printf("gort: GORT_TRACE: exit from a thread gort does not run: trace not written\n");
+		return;
+	}
+	int err = gort_trace_stop();
+	if (err != 0 && err != GORT_ETRACEOFF)
+		gort__printf("gort: GORT_TRACE: the trace is incomplete: %s\n", gort_strerror(err));
+	close(envfd);
+}
+
+void gort__trace_startenv(void)
+{
+	const char *path = getenv("GORT_TRACE");
+	if (path == NULL || path[0] == '\0')
+		return;
+	envfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (envfd < 0) {
+		gort__printf("gort: GORT_TRACE=%s: %s; not tracing\n", path, strerror(errno));
+		return;
+	}
+	int err = gort_trace_start(envfd);
+	if (err != 0) {
+		gort__printf("gort: GORT_TRACE=%s: %s; not tracing\n", path, gort_strerror(err));
+		close(envfd);
+		return;
+	}
+	atexit(trace_atexit);
+}

@@ -1,0 +1,140 @@
+/*
+ * trace.h - the execution tracer's vocabulary (Go's runtime/trace.go), shared
+ * by its two files and the scheduler that calls it:
+ *
+ *   trace.c        the machinery: per-P buffers flushed as batches, the
+ *                  string and stack tables, the writer thread, start and
+ *                  stop with the state dump, GORT_TRACE
+ *   trace_event.c  one function per event, named after Go's (traceGoCreate
+ *                  is gort__trace_gocreate), and the user annotations
+ *
+ * The format is Go 1.19's, so that its `go tool trace` reads the file: a
+ * 16-byte header, then batches, each an EvBatch (P id, ticks) followed by
+ * that P's events.  An event is a byte (type | number of arguments << 6)
+ * and base-128 varints: the ticks since the previous event of the batch,
+ * the arguments, and last the stack id for the types that carry one.  With
+ * three arguments or more (the stack counted) a length in bytes follows the
+ * type byte.  The parser orders events across Ps by a per-goroutine
+ * sequence number on the events another P may emit (GoStart, GoUnblock,
+ * GoSysExit), and then checks that the timestamps agree.
+ *
+ * Every hook in the scheduler is `if (gort__traceon()) gort__trace_x(...)`:
+ * while tracing is off, one load of a flag and a branch predicted not taken.
+ */
+#ifndef GORT_TRACE_H
+#define GORT_TRACE_H
+
+#include "runtime2.h"
+
+/* Go 1.19's event types (the numbers are the format's). */
+enum {
+	traceEvBatch = 1,          /* [P id, ticks]: a batch of one P's events starts */
+	traceEvFrequency = 2,      /* [ticks per second] */
+	traceEvStack = 3,          /* [id, n, n x {pc, func string, file string, line}] */
+	traceEvGomaxprocs = 4,     /* [ts, procs, stack] */
+	traceEvProcStart = 5,      /* [ts, thread (M) id] */
+	traceEvProcStop = 6,       /* [ts] */
+	traceEvGoCreate = 13,      /* [ts, new goid, new G's start stack, stack] */
+	traceEvGoStart = 14,       /* [ts, goid, seq] */
+	traceEvGoEnd = 15,         /* [ts] */
+	traceEvGoStop = 16,        /* [ts, stack]: blocked for good (select {}) */
+	traceEvGoSched = 17,       /* [ts, stack] */
+	traceEvGoPreempt = 18,     /* [ts, stack] */
+	traceEvGoSleep = 19,       /* [ts, stack] */
+	traceEvGoBlock = 20,       /* [ts, stack] */
+	traceEvGoUnblock = 21,     /* [ts, goid, seq, stack] */
+	traceEvGoBlockSend = 22,   /* [ts, stack] */
+	traceEvGoBlockRecv = 23,
+	traceEvGoBlockSelect = 24,
+	traceEvGoBlockSync = 25,
+	traceEvGoBlockCond = 26,
+	traceEvGoBlockNet = 27,
+	traceEvGoSysCall = 28,     /* [ts, stack] */
+	traceEvGoSysExit = 29,     /* [ts, goid, seq, real ts or 0] */
+	traceEvGoSysBlock = 30,    /* [ts] */
+	traceEvGoWaiting = 31,     /* [ts, goid]: blocked when tracing started */
+	traceEvGoInSyscall = 32,   /* [ts, goid]: in a system call when tracing started */
+	traceEvString = 37,        /* [id, length, bytes] */
+	traceEvUserTaskCreate = 45, /* [ts, task, parent, name string, stack] */
+	traceEvUserTaskEnd = 46,   /* [ts, task, stack] */
+	traceEvUserRegion = 47,    /* [ts, task, mode (0 begin, 1 end), name string, stack] */
+	traceEvUserLog = 48,       /* [ts, task, category string, stack], then the message */
+};
+
+/* ---- the switch ---------------------------------------------------------- */
+
+/* On while events are recorded: set and cleared with the world stopped
+ * (trace.c), cleared by the writer thread when a write fails.  Hidden, so
+ * that even libgort.so reads it with one instruction, not through the GOT. */
+extern _Atomic bool gort__tracing __attribute__((visibility("hidden")));
+
+static inline bool gort__traceon(void)
+{
+	return __builtin_expect(atomic_load_explicit(&gort__tracing, memory_order_relaxed), 0);
+}
+
+/* Which trace this is (counts the starts): stack ids and the per-P path
+ * caches (trace_event.c) are good for one trace only. */
+extern _Atomic uint32_t gort__trace_sessionno __attribute__((visibility("hidden")));
+
+static inline uint32_t gort__trace_session(void)
+{
+	return atomic_load_explicit(&gort__trace_sessionno, memory_order_relaxed);
+}
+
+/* ---- trace.c: buffers and tables ------------------------------------------- */
+
+/* A buffer of one P's events (or of the events with no P), 64 KiB like
+ * Go's; full ones queue for the writer thread in the order they filled. */
+typedef struct tracebuf tracebuf;
+
+/*
+ * emit appends one event to pp's stream - pp is held by the caller, or was
+ * taken from a system call by it - or, pp NULL, to the stream of events
+ * with no P (sysmon, an M without a P), under gort__trace_noplock.  args[0..n) are the event's
+ * arguments after the timestamp, the stack id included; msg, if not NULL,
+ * is EvUserLog's trailing string.
+ */
+void gort__trace_emit(P *pp, uint8_t ev, int n, const uint64_t *args, const char *msg);
+/* ticks: the trace's clock (the TSC, divided as Go does). */
+uint64_t gort__trace_ticks(void);
+/* stackid: the id of pcs[0..n) in the stack table (0 for no stack). */
+uint64_t gort__trace_stackid(const uintptr_t *pcs, int n);
+/* stringid: the id of s in the string table (0 for NULL or ""). */
+uint64_t gort__trace_stringid(const char *s);
+/* procfree: pp is retired (procresize): its last buffer goes to the writer. */
+void gort__trace_procfree(P *pp);
+/* The no-P stream's lock: injectglist(NULL) holds it across its Gs'
+ * change to runnable and their events, so that the state dump sees each
+ * G either still waiting (then its GoUnblock follows) or already runnable. */
+void gort__trace_noplock(void);
+void gort__trace_nopunlock(void);
+/* GORT_TRACE=file: trace the whole run (from runmain, on goroutine 1). */
+void gort__trace_startenv(void);
+
+/* ---- trace_event.c: one function per event --------------------------------- */
+
+/* The stack of the calling goroutine, gort's own frames trimmed but the
+ * API function called; 0 on g0 (the scheduler's frames mean nothing). */
+uint64_t gort__trace_curstack(void);
+
+void gort__trace_gocreate(P *pp, G *newg, uint64_t startstack, uint64_t stack);
+void gort__trace_gostart(P *pp, G *gp);
+void gort__trace_goend(P *pp);
+void gort__trace_gosched(G *gp);
+void gort__trace_gopreempt(G *gp, bool withstack);
+void gort__trace_gopark(G *gp, waitReason reason);
+void gort__trace_gounpark(P *pp, G *gp);
+void gort__trace_gosyscall(G *gp);
+void gort__trace_gosysexit(P *pp, G *gp, uint64_t ticks);
+void gort__trace_gosysblock(P *pp);
+void gort__trace_gowaiting(P *pp, G *gp);
+void gort__trace_goinsyscall(P *pp, G *gp);
+void gort__trace_procstart(P *pp, M *mp);
+void gort__trace_procstop(P *pp);
+void gort__trace_gomaxprocs(P *pp, int32_t procs);
+/* A P taken from a system call by someone else (retake, stop the world):
+ * its goroutine is blocked (GoSysBlock) and the P stops (ProcStop). */
+void gort__trace_syscall_retaken(P *pp);
+
+#endif

@@ -26,7 +26,7 @@ CMAKE    ?= cmake
 # cmake's own makefiles otherwise announce every directory they enter.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all sanitize demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall test-valgrind
+.PHONY: all sanitize demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall test-valgrind test-deps
 
 all: deps
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -37,14 +37,14 @@ demo: all
 
 test: test-release test-sanitize
 
-test-release: all
+test-release: all test-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 sanitize: deps
 	@$(CMAKE) -S . -B $(SANBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORT_SANITIZE=address,undefined -DGORT_DEBUG=ON >/dev/null
 	@$(CMAKE) --build $(SANBUILD) -j $(JOBS)
 
-test-sanitize: sanitize
+test-sanitize: sanitize test-deps
 	cd $(SANBUILD) && ctest --output-on-failure -j $(JOBS)
 
 # Not part of test: it takes as long as it is given (10 rounds by default).
@@ -60,9 +60,8 @@ bench:
 	@RUNS=$(RUNS) bench/run.sh "$(BUILD)" "$(W)" "$(PROCS)"
 
 # The core needs only a C compiler, make, cmake and pthreads.  Tracebacks
-# with frames and file:line need elfutils' libdw (Debian: libdw-dev), and
-# the tracer's tests Go 1.19's go tool trace (Debian: golang-1.19): as root
-# with apt-get, deps installs them; otherwise it says what is lost.
+# with frames and file:line need elfutils' libdw (Debian: libdw-dev): as
+# root with apt-get, deps installs it; otherwise it says what is lost.
 deps:
 	@command -v $(CMAKE) >/dev/null || { echo "gort: cmake is missing: apt-get install cmake" >&2; exit 1; }
 	@command -v cc >/dev/null || { echo "gort: a C compiler is missing: apt-get install gcc" >&2; exit 1; }
@@ -76,6 +75,11 @@ deps:
 	    echo "gort: libdw-dev is missing: tracebacks will print no frames (apt-get install libdw-dev)" >&2; \
 	  fi; \
 	fi
+
+# The tests also read traces with Go 1.19's go tool trace (Debian:
+# golang-1.19): as root with apt-get, test-deps installs it; without it the
+# trace_* tests are skipped, with a note.  (make demo needs none of it.)
+test-deps:
 	@if [ ! -x /usr/lib/go-1.19/bin/go ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "gort: installing golang-1.19 (the tracer's tests read traces with go tool trace)" >&2; \

@@ -34,6 +34,8 @@
  *     defer f(x)               GORT_FRAME(return ...); gort_defer(f, x)
  *     panic(v), recover()      gort_panic(msg), gort_panic_value(p, type), gort_recover()
  *     debug.SetPanicOnFault    gort_set_panic_on_fault(on)
+ *     context.WithCancel, ...  gort_context_with_cancel, ... (gort_context)
+ *     errgroup.WithContext     gort_errgroup_with_context, gort_errgroup_go, _wait
  *
  * Everything not declared here is internal and may change.  The private
  * layouts that the inline code and macros compile into a program are in
@@ -844,6 +846,130 @@ GORT_API int gort_conn_fd(gort_conn *c);
 #define GORT_READABLE 1
 #define GORT_WRITABLE 2
 GORT_API int gort_fd_wait(int fd, int events, int64_t deadline);
+
+/* ---- Context (Go's context package) and errgroup -----------------------------
+ *
+ * A context carries cancellation, a deadline and values down a tree of
+ * calls and goroutines, as Go's context.Context:
+ *
+ *     ctx, cancel := context.WithTimeout(parent, 5*time.Second)
+ *     defer cancel()
+ *
+ *     gort_context *ctx = gort_context_with_timeout(parent, 5 * GORT_SECOND);
+ *     gort_defer(gort_context_end, ctx);       // in a GORT_FRAME function
+ *
+ * Canceling a context cancels every context derived from it; a context
+ * derived from a canceled one is canceled at once, with its error; a
+ * deadline later than the parent's is the parent's.  Done is a channel
+ * closed on cancellation, to use in gort_select; Err says why.
+ *
+ * Lifetime: C has no collector, so contexts are reference-counted.  Each
+ * gort_context_with_* returns a context holding one reference, its
+ * creator's, which gort_context_end (Go's `defer cancel()`: cancel, then
+ * release) or gort_context_release gives back.  A context holds a
+ * reference to its parent, so a parent lives as long as any context
+ * derived from it.  A goroutine that may still use a context after its
+ * creator has let go takes a reference of its own (gort_context_retain)
+ * and releases it when done.  The last release cancels the context and
+ * frees it; its Done channel goes with it.  Background and TODO are never
+ * freed (retain and release do nothing to them).  Context memory is never
+ * handed back to malloc, so a use after the last release never faults: it
+ * is a fatal error, "gort: use of a released context", as long as the
+ * released context has not been reused (the next 1024 releases, at least).
+ * A NULL context is Go's nil Context: the calls panic.
+ *
+ * All calls but the value getters need a goroutine.  Errors are the two
+ * codes below, Go's context.Canceled and context.DeadlineExceeded.
+ */
+#define GORT_ECANCELED (-10008) /* "context canceled" */
+#define GORT_EDEADLINE (-10009) /* "context deadline exceeded" */
+
+typedef struct gort_context gort_context;
+
+/* context.Background(), context.TODO(): never canceled, no values, no
+ * deadline; Done is NULL (a nil channel: never ready in a select). */
+GORT_API gort_context *gort_context_background(void);
+GORT_API gort_context *gort_context_todo(void);
+
+/* context.WithCancel(parent): a context canceled by gort_context_cancel
+ * (or with parent).  The caller holds its one reference. */
+GORT_API gort_context *gort_context_with_cancel(gort_context *parent);
+/* context.WithDeadline(parent, d): canceled with GORT_EDEADLINE at the
+ * gort_nanotime() d, unless the parent's deadline comes first. */
+GORT_API gort_context *gort_context_with_deadline(gort_context *parent, int64_t deadline);
+/* context.WithTimeout(parent, t): WithDeadline(parent, now + t). */
+GORT_API gort_context *gort_context_with_timeout(gort_context *parent, int64_t timeout);
+/*
+ * context.WithValue(parent, key, val).  Keys are compared by address, as a
+ * Go program uses an unexported type for its keys: take the address of a
+ * variable of your own (`static char request_id_key;`), and no other code
+ * can collide with it.  key must not be NULL.  Released like the others.
+ */
+GORT_API gort_context *gort_context_with_value(gort_context *parent, const void *key, void *val);
+
+/* cancel(): cancels ctx and everything derived from it with
+ * GORT_ECANCELED.  Idempotent; any goroutine holding a reference may call it. */
+GORT_API void gort_context_cancel(gort_context *ctx);
+/* One more reference to ctx (returned), for a goroutine that may outlive
+ * its creator's; gort_context_release gives one back. */
+GORT_API gort_context *gort_context_retain(gort_context *ctx);
+GORT_API void gort_context_release(gort_context *ctx);
+/* Go's `defer cancel()`: gort_context_cancel, then gort_context_release.
+ * It takes a void * so that gort_defer(gort_context_end, ctx) needs no adapter. */
+GORT_API void gort_context_end(void *ctx);
+
+/* ctx.Done(): closed when ctx is canceled; NULL for a context that never
+ * can be (Background, TODO, and values on them). */
+GORT_API gort_chan *gort_context_done(gort_context *ctx);
+/* ctx.Err(): 0 while not done, then GORT_ECANCELED or GORT_EDEADLINE. */
+GORT_API int gort_context_err(gort_context *ctx);
+/* ctx.Deadline(): true and *deadline (a gort_nanotime()) if ctx has one. */
+GORT_API bool gort_context_deadline(gort_context *ctx, int64_t *deadline);
+/* ctx.Value(key): the value of the nearest WithValue with that key, or NULL. */
+GORT_API void *gort_context_value(gort_context *ctx, const void *key);
+
+/*
+ * Calls that return when ctx is done, with its error.  gort_sleep_ctx:
+ * sleeps d, or less; 0 when the time has passed.  The net calls are
+ * gort_dial, gort_accept, gort_conn_read, gort_conn_write that also stop
+ * when ctx is done (Go's Dialer.DialContext; for the others Go's idiom of
+ * a deadline set when ctx is done): no goroutine or timer per call, and a
+ * deadline set on the connection keeps its meaning (GORT_ETIMEOUT when it
+ * passes first).  gort_dial_ctx looks names up in a system call that ctx
+ * cannot interrupt.  An error from a done ctx is the ctx's error.
+ */
+GORT_API int gort_sleep_ctx(gort_context *ctx, int64_t d);
+GORT_API int gort_dial_ctx(gort_context *ctx, const char *network, const char *address, gort_conn **c);
+GORT_API int gort_accept_ctx(gort_context *ctx, gort_conn *ln, gort_conn **c);
+GORT_API long gort_conn_read_ctx(gort_context *ctx, gort_conn *c, void *buf, size_t n);
+GORT_API long gort_conn_write_ctx(gort_context *ctx, gort_conn *c, const void *buf, size_t n);
+
+/*
+ * golang.org/x/sync/errgroup: goroutines working on parts of one task.
+ * gort_errgroup_go runs fn(arg) in a goroutine; fn returns 0 for success
+ * or an error (a negative code, by gort's convention).  gort_errgroup_wait
+ * waits for them all and returns the first error, or 0.  A group made by
+ * gort_errgroup_with_context also derives a context from parent, canceled
+ * when the first fn fails or Wait returns; the group owns that context
+ * (do not release it): it lives until gort_errgroup_free, which frees
+ * the group after its Wait.
+ */
+typedef struct gort_errgroup gort_errgroup;
+typedef int (*gort_errgroup_func)(void *arg);
+
+GORT_API gort_errgroup *gort_errgroup_new(void);
+/* errgroup.WithContext(parent): the group, and its context in *ctx. */
+GORT_API gort_errgroup *gort_errgroup_with_context(gort_context *parent, gort_context **ctx);
+/* g.Go(f): at the limit, waits for a goroutine of the group to finish. */
+GORT_API void gort_errgroup_go(gort_errgroup *g, gort_errgroup_func fn, void *arg);
+/* g.TryGo(f): as Go, but false (and fn not run) at the limit. */
+GORT_API bool gort_errgroup_trygo(gort_errgroup *g, gort_errgroup_func fn, void *arg);
+/* g.SetLimit(n): at most n goroutines at once; n < 0: no limit.  Panics
+ * "errgroup: modify limit while N goroutines in the group are still active". */
+GORT_API void gort_errgroup_set_limit(gort_errgroup *g, int n);
+/* g.Wait(): waits for every fn, cancels the group's context, returns the first error. */
+GORT_API int gort_errgroup_wait(gort_errgroup *g);
+GORT_API void gort_errgroup_free(gort_errgroup *g);
 
 /* ---- Metrics (Go's runtime/metrics) -----------------------------------------
  *

@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "context.h"
 #include "netpoll.h"
 
 #define CONN_CLOSED (UINT64_C(1) << 63)
@@ -74,14 +75,71 @@ const char *gort_strerror(long err)
 		return "tracing is already enabled";
 	case GORT_ETRACEOFF:
 		return "tracing is not enabled";
+	case GORT_ECANCELED:
+		return "context canceled";
+	case GORT_EDEADLINE:
+		return "context deadline exceeded";
 	}
 	const char *s = err < 0 && err > -4096 ? strerrordesc_np((int)-err) : NULL;
 	return s != NULL ? s : "unknown error";
 }
 
+/* An operation interrupted because its context is done: never returned
+ * as it is, but replaced by the context's error (ctx_end). */
+#define EINTERRUPTED (-10100)
+
 static int pollerr(int perr)
 {
+	if (perr == pollErrInterrupt)
+		return EINTERRUPTED;
 	return perr == pollErrClosing ? GORT_ECLOSED : GORT_ETIMEOUT;
+}
+
+/* ---- contexts (Go's DialContext; the deadline-on-Done idiom) ------------------
+ *
+ * A context-aware call hooks its context (context.h) for the length of
+ * the operation: the hook, run by whoever cancels, sets the pollDesc's
+ * interrupt bit for the operation's direction and wakes it, so it returns
+ * EINTERRUPTED, which ctx_end turns into the context's error.  Nothing is
+ * spawned or armed per call, and the connection's deadlines are not
+ * touched.
+ */
+typedef struct ctxop {
+	gort_context *ctx; /* NULL: a call without a context */
+	ctxhook hook;
+	pollDesc *pd;
+	int mode;
+} ctxop;
+
+static void interrupt_op(void *arg)
+{
+	ctxop *op = arg;
+	gort__pollinterrupt(op->pd, op->mode, true);
+}
+
+/* ctx_begin hooks op's context: 0, or its error if it is done already. */
+static int ctx_begin(ctxop *op, pollDesc *pd, int mode)
+{
+	if (op->ctx == NULL)
+		return 0;
+	op->pd = pd;
+	op->mode = mode;
+	op->hook.f = interrupt_op;
+	op->hook.arg = op;
+	return gort__context_hook(op->ctx, &op->hook);
+}
+
+/* ctx_end unhooks (no interrupt can come after), clears an interrupt that
+ * came, and gives the result r of the operation, or the context's error. */
+static long ctx_end(ctxop *op, long r)
+{
+	if (op->ctx == NULL)
+		return r;
+	gort__context_unhook(&op->hook);
+	gort__pollinterrupt(op->pd, op->mode, false);
+	if (r == EINTERRUPTED)
+		r = gort_context_err(op->ctx);
+	return r;
 }
 
 /* ---- lifetime --------------------------------------------------------------- */
@@ -373,14 +431,15 @@ int gort_listen_packet(const char *network, const char *address, gort_conn **c)
 	return listen_on(network, address, SOCK_DGRAM, c, "gort_listen_packet");
 }
 
-int gort_accept(gort_conn *ln, gort_conn **out)
+static int accept_conn(gort_conn *ln, gort_conn **out, ctxop *op, const char *api)
 {
-	int err = incref(ln, "gort_accept");
+	int err = incref(ln, api);
 	if (err != 0)
 		return err;
 	gort_mutex_lock(&ln->rmu);
-	int perr = gort__pollreset(ln->pd, 'r');
-	while (perr == pollNoError) {
+	err = ctx_begin(op, ln->pd, 'r');
+	int perr = err != 0 ? pollNoError : gort__pollreset(ln->pd, 'r');
+	while (err == 0 && perr == pollNoError) {
 		int fd = accept4(ln->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
 			set_nodelay(fd);
@@ -397,8 +456,23 @@ int gort_accept(gort_conn *ln, gort_conn **out)
 	}
 	if (perr != pollNoError)
 		err = pollerr(perr);
+	err = (int)ctx_end(op, err);
 	gort_mutex_unlock(&ln->rmu);
 	decref(ln);
+	return err;
+}
+
+int gort_accept(gort_conn *ln, gort_conn **out)
+{
+	ctxop op = {.ctx = NULL};
+	return accept_conn(ln, out, &op, "gort_accept");
+}
+
+int gort_accept_ctx(gort_context *ctx, gort_conn *ln, gort_conn **out)
+{
+	ctxop op = {.ctx = gort_context_retain(ctx)};
+	int err = accept_conn(ln, out, &op, "gort_accept_ctx");
+	gort_context_release(ctx);
 	return err;
 }
 
@@ -425,7 +499,7 @@ static int connect_wait(gort_conn *c)
 
 /* dial_one connects a new socket to sa, giving up at deadline (0: never). */
 static int dial_one(const netspec *ns, const struct sockaddr *sa, socklen_t salen, int64_t deadline,
-                    gort_conn **out)
+                    gort_context *ctx, gort_conn **out)
 {
 	int fd = new_socket(sa->sa_family, ns->sotype);
 	if (fd < 0)
@@ -436,8 +510,11 @@ static int dial_one(const netspec *ns, const struct sockaddr *sa, socklen_t sale
 		return err;
 	if (deadline != 0)
 		gort__pollsetdeadline(c->pd, 'w', deadline);
-	if (connect(fd, sa, salen) != 0)
+	ctxop op = {.ctx = ctx};
+	err = ctx_begin(&op, c->pd, 'w');
+	if (err == 0 && connect(fd, sa, salen) != 0)
 		err = errno == EINPROGRESS || errno == EINTR ? connect_wait(c) : -errno;
+	err = (int)ctx_end(&op, err);
 	if (deadline != 0)
 		gort__pollsetdeadline(c->pd, 'w', 0);
 	if (err != 0) {
@@ -450,8 +527,8 @@ static int dial_one(const netspec *ns, const struct sockaddr *sa, socklen_t sale
 	return 0;
 }
 
-static int dial(const char *network, const char *address, int64_t deadline, gort_conn **out,
-                const char *api)
+static int dial(const char *network, const char *address, int64_t deadline, gort_context *ctx,
+                gort_conn **out, const char *api)
 {
 	gort__current_goroutine(api);
 	netspec ns;
@@ -462,12 +539,12 @@ static int dial(const char *network, const char *address, int64_t deadline, gort
 	if (err != 0)
 		return err;
 	if (al.ai == NULL)
-		return dial_one(&ns, (struct sockaddr *)&al.one, al.onelen, deadline, out);
+		return dial_one(&ns, (struct sockaddr *)&al.one, al.onelen, deadline, ctx, out);
 	err = GORT_ENOHOST;
 	for (struct addrinfo *ai = al.ai; ai != NULL; ai = ai->ai_next) {
-		err = dial_one(&ns, ai->ai_addr, ai->ai_addrlen, deadline, out);
-		if (err == 0 || err == GORT_ETIMEOUT)
-			break; /* the deadline covers the whole dial, as Go's */
+		err = dial_one(&ns, ai->ai_addr, ai->ai_addrlen, deadline, ctx, out);
+		if (err == 0 || err == GORT_ETIMEOUT || err == GORT_ECANCELED || err == GORT_EDEADLINE)
+			break; /* the deadline, or the context, covers the whole dial, as Go's */
 	}
 	freeaddrinfo(al.ai);
 	return err;
@@ -475,14 +552,27 @@ static int dial(const char *network, const char *address, int64_t deadline, gort
 
 int gort_dial(const char *network, const char *address, gort_conn **c)
 {
-	return dial(network, address, 0, c, "gort_dial");
+	return dial(network, address, 0, NULL, c, "gort_dial");
 }
 
 int gort_dial_timeout(const char *network, const char *address, int64_t timeout, gort_conn **c)
 {
 	if (timeout <= 0)
-		return dial(network, address, 0, c, "gort_dial_timeout");
-	return dial(network, address, gort__nanotime() + timeout, c, "gort_dial_timeout");
+		return dial(network, address, 0, NULL, c, "gort_dial_timeout");
+	return dial(network, address, gort__nanotime() + timeout, NULL, c, "gort_dial_timeout");
+}
+
+/* DialContext: a context done already fails before any lookup, as Go's. */
+int gort_dial_ctx(gort_context *ctx, const char *network, const char *address, gort_conn **c)
+{
+	gort__current_goroutine("gort_dial_ctx");
+	int err = gort_context_err(ctx);
+	if (err != 0)
+		return err;
+	gort_context_retain(ctx);
+	err = dial(network, address, 0, ctx, c, "gort_dial_ctx");
+	gort_context_release(ctx);
+	return err;
 }
 
 int gort_conn_from_fd(int fd, gort_conn **out)
@@ -601,27 +691,61 @@ static long fd_write(gort_conn *c, const void *buf, size_t n, const struct socka
 	return (long)n;
 }
 
-long gort_conn_read(gort_conn *c, void *buf, size_t n)
+static long conn_read(gort_conn *c, void *buf, size_t n, ctxop *op, const char *api)
 {
-	int err = incref(c, "gort_conn_read");
+	int err = incref(c, api);
 	if (err != 0)
 		return err;
 	gort_mutex_lock(&c->rmu);
-	long r = fd_read(c, buf, n, NULL);
+	long r = ctx_begin(op, c->pd, 'r');
+	if (r == 0)
+		r = ctx_end(op, fd_read(c, buf, n, NULL));
 	gort_mutex_unlock(&c->rmu);
 	decref(c);
 	return r;
 }
 
-long gort_conn_write(gort_conn *c, const void *buf, size_t n)
+static long conn_write(gort_conn *c, const void *buf, size_t n, ctxop *op, const char *api)
 {
-	int err = incref(c, "gort_conn_write");
+	int err = incref(c, api);
 	if (err != 0)
 		return err;
 	gort_mutex_lock(&c->wmu);
-	long r = fd_write(c, buf, n, NULL, 0);
+	long r = ctx_begin(op, c->pd, 'w');
+	if (r == 0)
+		r = ctx_end(op, fd_write(c, buf, n, NULL, 0));
 	gort_mutex_unlock(&c->wmu);
 	decref(c);
+	return r;
+}
+
+long gort_conn_read(gort_conn *c, void *buf, size_t n)
+{
+	ctxop op = {.ctx = NULL};
+	return conn_read(c, buf, n, &op, "gort_conn_read");
+}
+
+long gort_conn_write(gort_conn *c, const void *buf, size_t n)
+{
+	ctxop op = {.ctx = NULL};
+	return conn_write(c, buf, n, &op, "gort_conn_write");
+}
+
+/* The caller holds ctx; the extra reference covers a release by another
+ * goroutine while this one waits (which would be a misuse anyway). */
+long gort_conn_read_ctx(gort_context *ctx, gort_conn *c, void *buf, size_t n)
+{
+	ctxop op = {.ctx = gort_context_retain(ctx)};
+	long r = conn_read(c, buf, n, &op, "gort_conn_read_ctx");
+	gort_context_release(ctx);
+	return r;
+}
+
+long gort_conn_write_ctx(gort_context *ctx, gort_conn *c, const void *buf, size_t n)
+{
+	ctxop op = {.ctx = gort_context_retain(ctx)};
+	long r = conn_write(c, buf, n, &op, "gort_conn_write_ctx");
+	gort_context_release(ctx);
 	return r;
 }
 

@@ -120,6 +120,8 @@ static int checkerr(pollDesc *pd, int mode)
 	uint32_t info = atomic_load(&pd->info);
 	if (info & pollClosing)
 		return pollErrClosing;
+	if (info & (mode == 'r' ? pollInterruptRead : pollInterruptWrite))
+		return pollErrInterrupt;
 	if (info & (mode == 'r' ? pollExpiredRead : pollExpiredWrite))
 		return pollErrTimeout;
 	return pollNoError;
@@ -310,4 +312,23 @@ void gort__pollsetdeadline(pollDesc *pd, int mode, int64_t d)
 		wake(setdeadline1(pd, 'r', d));
 	if (mode == 'w' || mode == 'r' + 'w')
 		wake(setdeadline1(pd, 'w', d));
+}
+
+/* ---- interrupts (the context-aware calls of net.c) ---------------------------- */
+
+/*
+ * pollinterrupt, on: the operation under way in this direction must
+ * return - its context is done - so make it fail with pollErrInterrupt and
+ * wake it if parked; off: the operation is over, clear that.  Unlike an
+ * expired deadline, it leaves the deadline the program set alone.
+ */
+void gort__pollinterrupt(pollDesc *pd, int mode, bool on)
+{
+	uint32_t bit = mode == 'r' ? pollInterruptRead : pollInterruptWrite;
+	if (!on) {
+		atomic_fetch_and(&pd->info, ~bit);
+		return;
+	}
+	atomic_fetch_or(&pd->info, bit);
+	wake(gort__netpollunblock(pd, mode, false));
 }

@@ -14,6 +14,7 @@ enum {
 	pollNoError = 0,
 	pollErrClosing = 1,
 	pollErrTimeout = 2,
+	pollErrInterrupt = 3, /* gort's: a context was done (pollinterrupt) */
 };
 
 /* pollDesc.info bits: read with no lock on every operation. */
@@ -21,6 +22,8 @@ enum {
 	pollClosing = 1 << 0,      /* being closed: every operation fails */
 	pollExpiredRead = 1 << 1,  /* the read deadline has passed */
 	pollExpiredWrite = 1 << 2, /* the write deadline has passed */
+	pollInterruptRead = 1 << 3,  /* a context-aware read must return (net.c) */
+	pollInterruptWrite = 1 << 4, /* ... a write, or a connect */
 };
 
 typedef struct pollDesc pollDesc;
@@ -45,6 +48,7 @@ int gort__pollwait(pollDesc *pd, int mode);
 bool gort__pollquiet(pollDesc *pd, int mode);
 void gort__pollevict(pollDesc *pd);
 void gort__pollsetdeadline(pollDesc *pd, int mode, int64_t d);
+void gort__pollinterrupt(pollDesc *pd, int mode, bool on);
 G *gort__netpollunblock(pollDesc *pd, int mode, bool ioready);
 
 /* netpoll_epoll.c */

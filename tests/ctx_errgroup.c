@@ -1,0 +1,174 @@
+/*
+ * ctx_errgroup - errgroup (errgroup.c): Wait waits for all; the first error
+ * wins and cancels the group's context; SetLimit's bound, counted exactly;
+ * TryGo at the limit; SetLimit with goroutines active panics.
+ */
+#include <string.h>
+
+#include "harness.h"
+
+static atomic_long finished;
+
+static int ok_job(void *arg)
+{
+	gort_gosched();
+	test_done(&finished);
+	return 0;
+}
+
+/* Wait returns only after every fn has returned; 0 when none failed. */
+static void test_wait_all(void)
+{
+	atomic_store(&finished, 0);
+	gort_errgroup *g = gort_errgroup_new();
+	for (int i = 0; i < 100; i++)
+		gort_errgroup_go(g, ok_job, NULL);
+	CHECK(gort_errgroup_wait(g) == 0, "an error from jobs that all succeeded");
+	CHECK(atomic_load(&finished) == 100, "Wait returned with %ld of 100 done", atomic_load(&finished));
+	gort_errgroup_free(g);
+}
+
+/* The first error wins and cancels ctx; the others see ctx done and
+ * return their own error, which Wait does not return. */
+typedef struct firsterr {
+	gort_context *ctx;
+	gort_chan *go; /* closed to let the failing job fail */
+} firsterr;
+
+static int fail_first(void *arg)
+{
+	firsterr *f = arg;
+	gort_chan_recv(f->go, NULL);
+	return -1;
+}
+
+static int wait_ctx(void *arg)
+{
+	firsterr *f = arg;
+	gort_chan_recv(gort_context_done(f->ctx), NULL);
+	return gort_context_err(f->ctx);
+}
+
+static void test_first_error(void)
+{
+	firsterr f = {.go = gort_chan_make(0, 0)};
+	gort_context *parent = gort_context_with_value(gort_context_background(), &f, "v");
+	gort_errgroup *g = gort_errgroup_with_context(parent, &f.ctx);
+	CHECK(gort_context_value(f.ctx, &f) != NULL, "the group's context derives from parent");
+	for (int i = 0; i < 10; i++)
+		gort_errgroup_go(g, wait_ctx, &f);
+	gort_errgroup_go(g, fail_first, &f);
+	CHECK(gort_context_err(f.ctx) == 0, "canceled before any error");
+	gort_chan_close(f.go);
+	CHECK(gort_errgroup_wait(g) == -1, "not the first error");
+	CHECK(gort_context_err(f.ctx) == GORT_ECANCELED, "ctx: %d", gort_context_err(f.ctx));
+	CHECK(gort_context_err(parent) == 0, "the parent was canceled");
+	gort_errgroup_free(g);
+	gort_context_release(parent);
+	gort_chan_free(f.go);
+}
+
+/* Wait cancels the context even when nothing failed. */
+static void test_wait_cancels(void)
+{
+	gort_context *ctx;
+	gort_errgroup *g = gort_errgroup_with_context(gort_context_background(), &ctx);
+	gort_errgroup_go(g, ok_job, NULL);
+	CHECK(gort_errgroup_wait(g) == 0, "error");
+	CHECK(gort_context_err(ctx) == GORT_ECANCELED, "Wait left ctx live");
+	gort_errgroup_free(g);
+}
+
+/* SetLimit(n): never more than n at once, and n reached. */
+enum { LIMIT = 3, JOBS = 60 };
+static atomic_long running, peak;
+
+static int limited(void *arg)
+{
+	long now = atomic_fetch_add(&running, 1) + 1;
+	for (long p = atomic_load(&peak); now > p && !atomic_compare_exchange_weak(&peak, &p, now);)
+		;
+	for (int i = 0; i < 20; i++)
+		gort_gosched();
+	atomic_fetch_sub(&running, 1);
+	return 0;
+}
+
+static void test_limit(void)
+{
+	gort_errgroup *g = gort_errgroup_new();
+	gort_errgroup_set_limit(g, LIMIT);
+	for (int i = 0; i < JOBS; i++)
+		gort_errgroup_go(g, limited, NULL);
+	CHECK(gort_errgroup_wait(g) == 0, "error");
+	CHECK(atomic_load(&peak) == LIMIT, "peak concurrency %ld, limit %d", atomic_load(&peak), LIMIT);
+	gort_errgroup_free(g);
+}
+
+/* TryGo: refused at the limit, accepted once a slot frees. */
+static int hold(void *arg)
+{
+	gort_chan_recv(arg, NULL);
+	return 0;
+}
+
+static void test_trygo(void)
+{
+	gort_chan *release = gort_chan_make(0, 0);
+	gort_errgroup *g = gort_errgroup_new();
+	gort_errgroup_set_limit(g, 2);
+	CHECK(gort_errgroup_trygo(g, hold, release), "first");
+	CHECK(gort_errgroup_trygo(g, hold, release), "second");
+	CHECK(!gort_errgroup_trygo(g, hold, release), "third, over the limit");
+	gort_chan_send(release, NULL); /* one returns: a slot frees once it has counted itself out */
+	while (!gort_errgroup_trygo(g, hold, release))
+		gort_gosched();
+	gort_chan_close(release);
+	CHECK(gort_errgroup_wait(g) == 0, "error");
+	gort_errgroup_set_limit(g, -1); /* none active: allowed */
+	for (int i = 0; i < 10; i++)
+		CHECK(gort_errgroup_trygo(g, ok_job, NULL), "no limit");
+	gort_errgroup_wait(g);
+	gort_errgroup_free(g);
+	gort_chan_free(release);
+}
+
+static void set_limit_catching(gort_errgroup *g, test_caught *got)
+{
+	GORT_FRAME(return);
+	gort_defer(test_catch_typed, got);
+	gort_errgroup_set_limit(g, 5);
+}
+
+/* SetLimit with goroutines active panics, as Go's. */
+static void test_limit_active(void)
+{
+	gort_chan *release = gort_chan_make(0, 0);
+	gort_errgroup *g = gort_errgroup_new();
+	gort_errgroup_set_limit(g, 1);
+	gort_errgroup_go(g, hold, release);
+	test_caught got = {0};
+	set_limit_catching(g, &got);
+	CHECK(got.value != NULL && strcmp(got.value, "errgroup: modify limit while 1 goroutines in the group are still active") == 0,
+	      "panic: %s", got.value ? got.value : "(none)");
+	gort_chan_close(release);
+	gort_errgroup_wait(g);
+	gort_errgroup_free(g);
+	gort_chan_free(release);
+}
+
+static int test_main(int argc, char **argv)
+{
+	TEST_RUN(test_wait_all);
+	TEST_RUN(test_first_error);
+	TEST_RUN(test_wait_cancels);
+	TEST_RUN(test_limit);
+	TEST_RUN(test_trygo);
+	TEST_RUN(test_limit_active);
+	return test_pass("ctx_errgroup");
+}
+
+int main(int argc, char **argv)
+{
+	gort_main(test_main, argc, argv);
+}

@@ -355,8 +355,10 @@ void gort_context_cancel(gort_context *ctx)
 gort_context *gort_context_retain(gort_context *ctx)
 {
 	live(ctx, "gort_context_retain");
-	if (ctx->kind != KIND_ROOT)
-		gort__assert(atomic_fetch_add(&ctx->refs, 1) > 0, "context: retain of a context being released");
+	if (ctx->kind == KIND_ROOT)
+		return ctx;
+	int32_t old = atomic_fetch_add(&ctx->refs, 1);
+	gort__assert(old > 0, "context: retain of a context being released");
 	return ctx;
 }
 

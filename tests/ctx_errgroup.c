@@ -79,30 +79,53 @@ static void test_wait_cancels(void)
 	gort_errgroup_free(g);
 }
 
-/* SetLimit(n): never more than n at once, and n reached. */
+/*
+ * SetLimit(n): never more than n at once, and exactly n reached.  The jobs
+ * hold at a gate until it opens, so the first LIMIT are all running at
+ * once, and the launcher's next Go cannot return: counted, not timed.
+ */
 enum { LIMIT = 3, JOBS = 60 };
-static atomic_long running, peak;
+static atomic_long running, peak, launched;
+static gort_chan *gate;
 
 static int limited(void *arg)
 {
 	long now = atomic_fetch_add(&running, 1) + 1;
+	CHECK(now <= LIMIT, "%ld goroutines at once, limit %d", now, LIMIT);
 	for (long p = atomic_load(&peak); now > p && !atomic_compare_exchange_weak(&peak, &p, now);)
 		;
-	for (int i = 0; i < 20; i++)
-		gort_gosched();
+	gort_chan_recv(gate, NULL);
+	gort_gosched();
 	atomic_fetch_sub(&running, 1);
 	return 0;
 }
 
+static void launcher(void *arg)
+{
+	for (int i = 0; i < JOBS; i++) {
+		gort_errgroup_go(arg, limited, NULL);
+		test_done(&launched);
+	}
+}
+
 static void test_limit(void)
 {
+	gate = gort_chan_make(0, 0);
 	gort_errgroup *g = gort_errgroup_new();
 	gort_errgroup_set_limit(g, LIMIT);
-	for (int i = 0; i < JOBS; i++)
-		gort_errgroup_go(g, limited, NULL);
+	gort_go(launcher, g);
+	test_wait(&running, LIMIT, "the first LIMIT jobs");
+	for (int i = 0; i < 100; i++)
+		gort_gosched();
+	CHECK(atomic_load(&launched) == LIMIT, "Go returned %ld times with %d jobs held", atomic_load(&launched),
+	      LIMIT);
+	gort_chan_close(gate);
+	test_wait(&launched, JOBS, "the launcher");
 	CHECK(gort_errgroup_wait(g) == 0, "error");
-	CHECK(atomic_load(&peak) == LIMIT, "peak concurrency %ld, limit %d", atomic_load(&peak), LIMIT);
+	CHECK(atomic_load(&peak) == LIMIT && atomic_load(&running) == 0, "peak %ld, running %ld",
+	      atomic_load(&peak), atomic_load(&running));
 	gort_errgroup_free(g);
+	gort_chan_free(gate);
 }
 
 /* TryGo: refused at the limit, accepted once a slot frees. */

@@ -139,12 +139,17 @@ static void test_values(void)
 	gort_context_release(c1);
 }
 
-/* Done in a select with other channels; a nil Done never fires. */
+/* Done in a select with other channels; a nil Done never fires.
+ * cancelers counts the cancelers whose reference is back (test_main waits
+ * for them, so that the sanitizer finds no context still held at exit). */
+static atomic_long cancelers;
+
 static void canceler(void *arg)
 {
 	gort_sleep(5 * MS);
 	gort_context_cancel(arg);
 	gort_context_release(arg);
+	test_done(&cancelers);
 }
 
 static void test_select(void)
@@ -231,6 +236,7 @@ static int test_main(int argc, char **argv)
 	TEST_RUN(test_select);
 	TEST_RUN(test_sleep_ctx);
 	TEST_RUN(test_churn);
+	test_wait(&cancelers, 2, "the cancelers' releases");
 	return test_pass("ctx_context");
 }
 

@@ -103,6 +103,7 @@ static void TestSimultaneousCancels(void)
 typedef struct interlocked {
 	gort_context *parent, *child;
 } interlocked;
+static gort_waitgroup interlocked_wg; /* the goroutine's references are back before the test ends */
 
 static void cancel_child_on_parent(void *arg)
 {
@@ -111,6 +112,7 @@ static void cancel_child_on_parent(void *arg)
 	gort_context_cancel(il->child);
 	gort_context_release(il->child);
 	gort_context_release(il->parent);
+	gort_waitgroup_done(&interlocked_wg);
 }
 
 static void TestInterlockedCancels(void)
@@ -120,12 +122,14 @@ static void TestInterlockedCancels(void)
 	il.child = gort_context_with_cancel(il.parent);
 	/* The goroutine may run after this function returns: it gets copies
 	 * of the pointers, and references of its own. */
+	gort_waitgroup_add(&interlocked_wg, 1);
 	gort_go_with(cancel_child_on_parent, interlocked, .parent = gort_context_retain(il.parent),
 	             .child = gort_context_retain(il.child));
 	gort_context_cancel(il.parent);
 	gort_chan_recv(gort_context_done(il.child), NULL);
 	gort_context_end(il.child);
 	gort_context_end(il.parent);
+	gort_waitgroup_wait(&interlocked_wg);
 }
 
 enum { MIN_LAYERS = 30, MAX_LAYERS = 256 };

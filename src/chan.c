@@ -68,9 +68,7 @@ void gort__chan_check(hchan *c)
 	uint32_t magic = atomic_load_explicit(&c->magic, memory_order_relaxed);
 	if (__builtin_expect(magic == CHAN_LIVE, 1))
 		return;
-	if (magic == CHAN_FREED)
-		gort__fatal("gort: use of a freed channel");
-	gort__fatal("gort: not a channel (a corrupted or uninitialized gort_chan pointer)");
+	gort__badmagic(magic == CHAN_FREED, "freed", "channel", "gort_chan");
 }
 
 /* chanbuf: the address of slot i of c's buffer. */

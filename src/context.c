@@ -86,9 +86,7 @@ static gort_context *live(gort_context *ctx, const char *api)
 	uint32_t magic = atomic_load_explicit(&ctx->magic, memory_order_relaxed);
 	if (__builtin_expect(magic == CTX_LIVE, 1))
 		return ctx;
-	if (magic == CTX_RELEASED)
-		gort__fatal("gort: use of a released context");
-	gort__fatal("gort: not a context (a corrupted or uninitialized gort_context pointer)");
+	gort__badmagic(magic == CTX_RELEASED, "released", "context", "gort_context");
 }
 
 static gort_context *pool_get(void)

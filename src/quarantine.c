@@ -9,6 +9,7 @@
  * slots before its memory goes back to malloc: a use while it waits finds
  * the mark and dies with a message naming the kind of object.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "runtime2.h"
@@ -31,4 +32,22 @@ void gort__quarantine(void *p)
 	quarantine.next = (quarantine.next + 1) % QUARANTINE;
 	gort__unlock(&quarantine.lock);
 	free(old);
+}
+
+/*
+ * badmagic: a handle of kind what (its C type: type) did not carry its
+ * live mark.  freed: it carried the freed mark - "use of a <freed> <what>"
+ * (freed names how it went: "freed", "released"); else it is no such
+ * object at all.  The checks themselves stay inline at each kind (one
+ * load and compare on every operation); this is their one way to die.
+ */
+void gort__badmagic(bool freed, const char *how, const char *what, const char *type)
+{
+	char msg[160];
+	if (freed)
+		snprintf(msg, sizeof msg, "gort: use of a %s %s", how, what);
+	else
+		snprintf(msg, sizeof msg, "gort: not a %s (a corrupted or uninitialized %s pointer)", what,
+		         type);
+	gort__fatal(msg);
 }

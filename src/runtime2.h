@@ -723,6 +723,8 @@ long gort__write_nosigpipe(int fd, const void *buf, size_t n);
 /* ---- quarantine.c: freed objects kept out of circulation -------------- */
 
 void gort__quarantine(void *p);
+__attribute__((noreturn, cold)) void gort__badmagic(bool freed, const char *how, const char *what,
+                                                    const char *type);
 
 /* ---- runtime1.c: GODEBUG ------------------------------------------------ */
 

@@ -388,9 +388,7 @@ static timer *usertimer(gort_timer *t, const char *api)
 	uint32_t magic = atomic_load_explicit(&t->magic, memory_order_relaxed);
 	if (__builtin_expect(magic == TIMER_LIVE, 1))
 		return t;
-	if (magic == TIMER_FREED)
-		gort__fatal("gort: use of a freed timer");
-	gort__fatal("gort: not a timer (a corrupted or uninitialized gort_timer pointer)");
+	gort__badmagic(magic == TIMER_FREED, "freed", "timer", "gort_timer");
 }
 
 /* arm puts t on the heap to fire at when (holds t->mu, or t is new). */
@@ -511,7 +509,7 @@ void gort_timer_free(gort_timer *t)
 	uint32_t live = TIMER_LIVE; /* two frees racing: one of them finds it freed */
 	if (!atomic_compare_exchange_strong(&t->magic, &live, TIMER_FREED)) {
 		gort__spinunlock(&t->mu);
-		gort__fatal("gort: use of a freed timer");
+		gort__badmagic(true, "freed", "timer", "gort_timer");
 	}
 	stop(t);
 	gort__spinunlock(&t->mu);

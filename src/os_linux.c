@@ -332,6 +332,14 @@ bool gort__gorttext_known(void)
 	return gorttext_hi != 0;
 }
 
+/* gorttext_range: where findgorttext found gort's code (0, 0: unknown),
+ * for debuggers (debuginfo.c). */
+void gort__gorttext_range(uintptr_t *lo, uintptr_t *hi)
+{
+	*lo = gorttext_lo;
+	*hi = gorttext_hi;
+}
+
 /* in_gort_text: is pc in gort's own code (false if not known)? */
 bool gort__in_gort_text(uintptr_t pc)
 {

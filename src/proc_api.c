@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "debuginfo.h"
 #include "proc.h"
 
 static _Atomic bool runtimeStarted;
@@ -70,6 +71,7 @@ static void schedinit(void)
 	m0init(seed >= 0 ? (uint64_t)seed : gort__random_seed());
 
 	gort__findgorttext();
+	gort__debuginfo_init(); /* for debuggers: debuginfo.c */
 	gort__stackinit();
 	gort__parsedebugvars();
 	gort__traceback_init();

@@ -743,6 +743,7 @@ int32_t gort__getproccount(void);
 void gort__findgorttext(void);
 bool gort__gorttext_known(void);
 bool gort__in_gort_text(uintptr_t pc);
+void gort__gorttext_range(uintptr_t *lo, uintptr_t *hi);
 int32_t gort__gettid(void);
 void gort__minit_os(void);
 int64_t gort__nanotime(void);

@@ -11,6 +11,7 @@
  *                       GOTRACEBACK=system)
  *   gort__serve_frames  REQ_FRAMES: gort_frame_info's answer (Go's
  *                       CallersFrames)
+ *   gort__symtab_use    another process's modules instead (gort-peek)
  *
  * Reporter thread only (traceback_reporter.c): it may allocate, and libdw
  * is single-threaded here.  Calls libdw and traceback_unwind.c's attach.
@@ -149,6 +150,14 @@ bool gort__loadmodules(void)
 		return false;
 	dwfl_getmodules(dwfl, warm_module, NULL, 0);
 	return true;
+}
+
+/* symtab_use: symbolize in d's modules instead - another process's, for
+ * tools/gort-peek.c, which prints with traceback_print.c as the runtime
+ * does. */
+void gort__symtab_use(struct Dwfl *d)
+{
+	dwfl = d;
 }
 
 /* ---- Symbolization --------------------------------------------------------- */

@@ -131,6 +131,7 @@ typedef struct sym {
 enum { MAX_INLINE = 16 };
 
 bool gort__loadmodules(void);
+void gort__symtab_use(struct Dwfl *d);
 int gort__symbolize(uintptr_t pc, sym *out, int max);
 bool gort__runtimeframe(uintptr_t pc, const char *name);
 void gort__serve_frames(frames_req *r);

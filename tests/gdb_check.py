@@ -18,7 +18,8 @@ listed in tests/gdb_util.py, EXPECTED):
   3. a core from a crash (gdb_prog crash, GOTRACEBACK=crash: SIGABRT):
      goroutine 1 is running and its frames reach gdb_crash; every other
      is listed and unwound as in 1.  Where the kernel sends cores to a
-     handler, the core is made with gdb's gcore from a live process.
+     handler, the core is made with gdb's gcore from a live process
+     (gdb_util.gcore says why its stacks are guarded by mprotect then).
 
 Skips (77) without gdb (with Python), or where ptrace is not allowed.
 """
@@ -31,7 +32,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gdb_util import EXPECTED, Prog, crash_core, fail, skip  # noqa: E402
+from gdb_util import EXPECTED, Prog, crash_core, fail, gcore, skip  # noqa: E402
 
 NAME = "gdb_check"
 GDB = shutil.which("gdb")
@@ -49,7 +50,8 @@ def gdb(prog, *cmds, pid=None, core=None, run=None, pre=()):
         args += [prog, core]
     else:
         args += ["--args", prog] + run  # last: what follows is the program's
-    r = subprocess.run(args, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    env = dict(os.environ, GOMAXPROCS="1")  # goroutine ids in creation order (gdb_util.Prog)
+    r = subprocess.run(args, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env=env)
     out = r.stdout + r.stderr
     if "ptrace: Operation not permitted" in out or "Could not attach" in out:
         skip(NAME, "gdb cannot attach here (ptrace): " + out.strip().splitlines()[-1])
@@ -152,13 +154,10 @@ def core(prog):
         how = "a crash"
     else:
         print("note: %s; the core comes from gdb's gcore" % why)
-        p = Prog(prog, "wait")
-        d = tempfile.mkdtemp(prefix="gort-gcore-")
-        path = os.path.join(d, "core")
-        try:
-            gdb(prog, "gcore " + path, pid=p.pid)
-        finally:
-            p.kill()
+        p, path = gcore(prog)
+        if p is None:
+            fail(NAME, path)
+        p.kill()
         how = "gcore"
     out = gdb(prog, "echo INFO\\n", "info goroutines", "echo BT1\\n", "goroutine 1 bt",
               "echo ALL\\n", "goroutine all bt", "echo END\\n", core=path)

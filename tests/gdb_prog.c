@@ -9,6 +9,7 @@
  *     next 1     gdb_lock       sync.Mutex.Lock
  *     next 1     gdb_sleep      sleep
  *     next 1     gdb_select     select
+ *     next 1     gdb_syscall    syscall        a read(2) of a pipe nobody writes
  *
  *     gdb_prog wait     main blocks in gdb_wait: receives on a channel
  *                       forever; once every goroutine is blocked (it reads
@@ -19,6 +20,8 @@
  *                       GOTRACEBACK=crash, a SIGABRT and a core (the limit
  *                       is raised here; the core goes where the caller's
  *                       core_pattern puts it)
+ *     gdb_prog spin     once the others are blocked, main prints READY and
+ *                       spins in gdb_spin for ever: goroutine 1 is running
  *
  * Built with -fno-optimize-sibling-calls (tests/CMakeLists.txt), so that
  * every function here keeps its frame.
@@ -49,6 +52,13 @@ __attribute__((noinline)) static void gdb_select(void *arg)
 	GORT_SELECT(GORT_CASE_RECV(ch, &v, NULL), GORT_CASE_RECV(never, &v, NULL));
 }
 
+static int syspipe[2];
+__attribute__((noinline)) static void gdb_syscall(void *arg)
+{
+	char c;
+	GORT_SYSCALL(read(syspipe[0], &c, 1));
+}
+
 static int count(const char *s, const char *sub)
 {
 	int n = 0;
@@ -66,7 +76,7 @@ static bool all_blocked(int nrecv)
 	buf[n < (int)sizeof buf - 1 ? n : (int)sizeof buf - 1] = '\0';
 	return count(buf, "[chan receive") == nrecv && count(buf, "[chan send") == 2 &&
 	       count(buf, "[sync.Mutex.Lock") == 1 && count(buf, "[sleep") == 1 &&
-	       count(buf, "[select") == 1;
+	       count(buf, "[select") == 1 && count(buf, "[syscall") == 1;
 }
 
 __attribute__((noinline)) static void gdb_wait(void) { gort_chan_recv(never, NULL); }
@@ -95,10 +105,18 @@ __attribute__((noinline, no_sanitize("undefined"))) static void gdb_crash(void)
 	*nilp = 1;
 }
 
+__attribute__((noinline)) static void gdb_spin(void)
+{
+	static volatile uint64_t n;
+	for (;;)
+		n++;
+}
+
 static int main_fn(int argc, char **argv)
 {
 	bool crash = argc > 1 && strcmp(argv[1], "crash") == 0;
-	CHECK(argc > 1 && (crash || strcmp(argv[1], "wait") == 0), "usage: gdb_prog wait|crash");
+	bool spin = argc > 1 && strcmp(argv[1], "spin") == 0;
+	CHECK(argc > 1 && (crash || spin || strcmp(argv[1], "wait") == 0), "usage: gdb_prog wait|crash|spin");
 	ch = gort_chan_make(sizeof(int), 0);
 	full = gort_chan_make(sizeof(int), 1);
 	never = gort_chan_make(sizeof(int), 0);
@@ -112,11 +130,15 @@ static int main_fn(int argc, char **argv)
 	gort_go(gdb_lock, NULL);
 	gort_go(gdb_sleep, NULL);
 	gort_go(gdb_select, NULL);
-	if (crash) {
+	CHECK(pipe(syspipe) == 0, "pipe");
+	gort_go(gdb_syscall, NULL);
+	if (crash || spin) {
 		while (!all_blocked(3))
 			gort_sleep(GORT_MILLISECOND);
 		ready();
-		gdb_crash();
+		if (crash)
+			gdb_crash();
+		gdb_spin();
 	}
 	gort_go(gdb_ready, NULL);
 	gdb_wait();

@@ -27,6 +27,7 @@ EXPECTED = {
     7: ("gdb_lock", "sync.Mutex.Lock"),
     8: ("gdb_sleep", "sleep"),
     9: ("gdb_select", "select"),
+    10: ("gdb_syscall", "syscall"),
 }
 
 
@@ -48,6 +49,9 @@ class Prog:
         self.errpath = os.path.join(self.dir, "stderr")
         self.err = open(self.errpath, "w")
         e = dict(os.environ)
+        # One P: goroutine ids come from a P's batch, so with more than one
+        # they would depend on which P main ran on as it made each.
+        e["GOMAXPROCS"] = "1"
         e.update(env or {})
         self.p = subprocess.Popen([os.path.abspath(path), mode], stdout=subprocess.PIPE, stderr=self.err,
                                   cwd=self.dir, env=e, text=True)
@@ -110,6 +114,25 @@ def blocks(text):
             else:
                 out[cur].append(line)
     return out
+
+
+def gcore(prog):
+    """gdb_prog wait, and a core of it made by gdb's gcore: (Prog, core
+    path), or (None, why).  Stacks guarded by mprotect: gdb 13's gcore
+    writes a mapping that holds MADV_GUARD_INSTALL guards (gort's default
+    on Linux 6.13+) as zeros, since reading its guard pages fails."""
+    import shutil
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        return None, "no gdb for gcore"
+    p = Prog(prog, "wait", env={"GORT_STACKGUARD": "mprotect"})
+    path = os.path.join(p.dir, "core")
+    r = subprocess.run([gdb, "-batch", "-nx", "-p", str(p.pid), "-ex", "gcore " + path],
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    if not os.path.exists(path):
+        p.kill()
+        return None, "gcore made no core: " + (r.stdout + r.stderr).strip()[-300:]
+    return p, path
 
 
 def find_core(d, pid):

@@ -162,6 +162,7 @@ class Goroutine:
         self.waitreason = _u8(addr + rt.g_waitreason)
         self.sched_sp = _u64(addr + rt.g_sched_sp)
         self.stack_lo = _u64(addr + rt.g_stack_lo)
+        self.stack_hi = _u64(addr + rt.g_stack_hi)
         self.m = _u64(addr + rt.g_m)
         self.lockedm = _u64(addr + rt.g_lockedm)
         self.fn = _u64(addr + rt.g_fn)
@@ -211,7 +212,6 @@ class Goroutine:
                 for name in ("r15", "r14", "r13", "r12", "rbx", "rbp")}
         regs["rip"] = _u64(base + rt.ctx_pc)
         regs["rsp"] = sp
-        regs["ctx"] = base
         return regs
 
 
@@ -225,20 +225,30 @@ class _FrameId:
 
 class GoroutineUnwinder(Unwinder):
     """While regs is set, the selected thread's innermost frame has the
-    goroutine's context for caller.  Its frame id claims the saved context's
-    address as stack address, so gdb sees the goroutine's frames as outer
-    to it wherever the two stacks lie."""
+    goroutine's context for caller.  Its frame id claims an address just
+    below the one the goroutine resumes with as its stack address, so gdb
+    sees the goroutine's frames as outer to it (not a corrupt stack)
+    wherever the thread's own stack lies."""
 
     def __init__(self):
         super().__init__("gort-goroutine")
         self.regs = None
+        self.level = None  # the frame claimed: the goroutine's start above it
+
+    def set(self, regs):
+        self.regs = regs
+        self.level = None
+        gdb.invalidate_cached_frames()
 
     def __call__(self, pending):
-        if self.regs is None or pending.level() != 0:
+        # The first frame gdb asks about: the innermost real one (an inlined
+        # frame 0, libc's read in read say, is not asked: its caller is).
+        if self.regs is None or (self.level is not None and pending.level() != self.level):
             return None
+        self.level = pending.level()
         sptype = pending.read_register("rsp").type
         pc = pending.read_register("rip")
-        info = pending.create_unwind_info(_FrameId(gdb.Value(self.regs["ctx"]).cast(sptype), pc))
+        info = pending.create_unwind_info(_FrameId(gdb.Value(self.regs["rsp"] - 8).cast(sptype), pc))
         for name in ("r15", "r14", "r13", "r12", "rbx", "rbp", "rsp", "rip"):
             t = pending.read_register(name).type
             info.add_saved_register(name, gdb.Value(self.regs[name]).cast(t))
@@ -249,35 +259,46 @@ _unwinder = GoroutineUnwinder()
 register_unwinder(None, _unwinder, replace=True)
 
 
+def _thread_sp(t):
+    old = gdb.selected_thread()
+    t.switch()
+    try:
+        return int(gdb.newest_frame().read_register("rsp"))
+    finally:
+        old.switch()
+
+
 def _frames(g):
-    """g's frames, innermost first, as (pc, name, file, line, frame) with
-    the frame usable only inside the walk; a generator that restores the
-    thread and unwinder state when done."""
-    regs = g.savedregs()
-    if regs is not None:
-        _unwinder.regs = regs
-        gdb.invalidate_cached_frames()
+    """g's frames, innermost first (gdb.Frame objects, valid only during
+    the walk): its thread's, if it is running (maybe in a signal handler,
+    on the thread's signal stack: gdb unwinds through it) or in a system
+    call on its own stack; else unwound from the context it saved.  The
+    selected thread and the unwinder are as before when the walk ends."""
+    t = g.thread()
+    if t is not None and (g.status == g.rt.st_running or g.stack_lo <= _thread_sp(t) < g.stack_hi):
+        old = gdb.selected_thread()
+        t.switch()
         try:
-            f = gdb.newest_frame().older()
+            f = gdb.newest_frame()
             while f is not None:
                 yield f
                 f = f.older()
         finally:
-            _unwinder.regs = None
-            gdb.invalidate_cached_frames()
+            old.switch()
         return
-    t = g.thread()
-    if t is None:
+    regs = g.savedregs()
+    if regs is None:
         return
-    old = gdb.selected_thread()
-    t.switch()
+    _unwinder.set(regs)
     try:
         f = gdb.newest_frame()
+        while f is not None and (_unwinder.level is None or f.level() <= _unwinder.level):
+            f = f.older()
         while f is not None:
             yield f
             f = f.older()
     finally:
-        old.switch()
+        _unwinder.set(None)
 
 
 def _where(f):
@@ -289,13 +310,19 @@ def _where(f):
 
 
 def _is_runtime(rt, f):
+    """gort's own frame, or the system's (libc's read under a goroutine in
+    a system call): not where the program is."""
     name = f.name() or ""
-    return rt.in_text(f.pc()) or name.startswith("gort_")
+    if rt.in_text(f.pc()) or name.startswith("gort_"):
+        return True
+    lib = gdb.solib_name(f.pc())
+    return lib is not None and lib.startswith(("/lib", "/usr/lib"))
 
 
 def _where_g(rt, g):
-    """Where g is: the innermost frame of the program's own (outside gort),
-    else the innermost; for one not started, its function."""
+    """Where g is: the innermost frame of the program's own (outside gort
+    and the system's libraries), else the innermost; for one not started,
+    its function."""
     if g.status != rt.st_running and g.status != rt.st_syscall and g.not_started():
         return "%s (not started)" % _symbol(g.fn)
     first = None
@@ -308,7 +335,7 @@ def _where_g(rt, g):
     except gdb.error as e:
         return first or "(%s)" % e
     if first is None:
-        return "(running on another thread)" if g.status == rt.st_running else "?"
+        return "(running: no thread on its stack)" if g.status == rt.st_running else "?"
     return first
 
 
@@ -417,7 +444,7 @@ class GoroutineCmd(gdb.Command):
             print(_frame_line(n, f))
             n += 1
         if n == 0:
-            print("(goroutine %d: running on a thread gdb does not see; no frames)" % g.goid)
+            print("(goroutine %d: running, but no thread is on its stack: no frames)" % g.goid)
 
 
 # ---- gort_chan ------------------------------------------------------------------------

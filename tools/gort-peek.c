@@ -29,9 +29,11 @@
  *      elision and "created by" are the dump's by construction.
  *   6. Detach: the program runs on.
  *
- * A goroutine running on a thread is printed as the dump prints one running
- * on another thread; a stripped program gets its ids and states, without
- * frames.
+ * A running goroutine is unwound from its thread's registers (ptrace's, or
+ * the core's notes): the dump can do that only for the goroutine its
+ * signal interrupted, and says "goroutine running on other thread; stack
+ * unavailable" for the others; gort-peek stopped them all.  A stripped
+ * program gets its ids and states, without frames.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -43,7 +45,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/procfs.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -463,6 +467,48 @@ void gort__printuint(printbuf *b, unsigned long long v, unsigned base)
 		gort__printchar(b, digits[--i]);
 }
 
+/* ---- a thread's registers --------------------------------------------------- */
+
+/* core_prstatus: tid's registers from the core's NT_PRSTATUS note. */
+static bool core_prstatus(pid_t tid, struct user_regs_struct *u)
+{
+	size_t nph;
+	if (elf_getphdrnum(T.core, &nph) != 0)
+		return false;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(T.core, (int)i, &ph) == NULL || ph.p_type != PT_NOTE)
+			continue;
+		Elf_Data *data = elf_getdata_rawchunk(T.core, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		GElf_Nhdr nh;
+		size_t name, desc;
+		for (size_t off = 0; data != NULL && (off = gelf_getnote(data, off, &nh, &name, &desc)) > 0;) {
+			if (nh.n_type != NT_PRSTATUS || nh.n_descsz < sizeof(struct elf_prstatus))
+				continue;
+			struct elf_prstatus ps;
+			memcpy(&ps, (const char *)data->d_buf + desc, sizeof ps);
+			if (ps.pr_pid == tid) {
+				memcpy(u, &ps.pr_reg, sizeof *u);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* thread_regs: tid's registers, in DWARF's order (traceback.h). */
+static bool thread_regs(pid_t tid, uint64_t regs[NREGS])
+{
+	struct user_regs_struct u;
+	if (T.core != NULL ? !core_prstatus(tid, &u)
+	                   : !is_stopped(tid) || ptrace(PTRACE_GETREGS, tid, 0, &u) != 0)
+		return false;
+	const uint64_t r[NREGS] = {u.rax, u.rdx, u.rcx, u.rbx, u.rsi, u.rdi, u.rbp, u.rsp, u.r8,
+	                           u.r9,  u.r10, u.r11, u.r12, u.r13, u.r14, u.r15, u.rip};
+	memcpy(regs, r, sizeof r);
+	return true;
+}
+
 /* ---- the goroutines ------------------------------------------------------------ */
 
 typedef struct gview {
@@ -470,7 +516,7 @@ typedef struct gview {
 	int64_t goid, waitsince, parentgoid;
 	uint32_t status;
 	uint8_t waitreason;
-	uint64_t sched_sp, stacklo, stackhi, lockedm, fn, gopc;
+	uint64_t sched_sp, stacklo, stackhi, m, lockedm, fn, gopc;
 	uint64_t sysctx[SAVEDCTX_SIZE / 8];
 	uint64_t syssp;
 } gview;
@@ -485,6 +531,7 @@ static void readg(uint64_t addr, gview *g)
 	g->sched_sp = read64(addr + d->g_sched_sp, "a G");
 	g->stacklo = read64(addr + d->g_stack_lo, "a G");
 	g->stackhi = read64(addr + d->g_stack_hi, "a G");
+	g->m = read64(addr + d->g_m, "a G");
 	g->lockedm = read64(addr + d->g_lockedm, "a G");
 	g->fn = read64(addr + d->g_fn, "a G");
 	g->gopc = read64(addr + d->g_gopc, "a G");
@@ -561,9 +608,15 @@ static void traceback(const gview *g, int level, bool nframes)
 	if (syscall) {
 		from_saved(from, g->sysctx, g->syssp);
 	} else if (g->status == d->st_running || g->status == d->st_syscall) {
-		gort__printstring(&out, "\tgoroutine running on other thread; stack unavailable\n");
-		gort__serve_createdby(&rep);
-		return;
+		/* its thread's registers, which the dump has only for the
+		 * goroutine its signal interrupted */
+		int32_t tid = 0;
+		if (g->m == 0 || !readmem(g->m + d->m_tid, &tid, sizeof tid) || !thread_regs(tid, from->regs)) {
+			gort__printstring(&out, "\tgoroutine running on other thread; stack unavailable\n");
+			gort__serve_createdby(&rep);
+			return;
+		}
+		from->pc_is_return = false;
 	} else if (!started || ctx[d->ctx_pc / 8] == d->gostart) {
 		entry_req e = {.report = rep, .fn = g->fn};
 		gort__serve_entry(&e);

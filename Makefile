@@ -12,8 +12,9 @@
 #                e.g. STRESS_ARGS='--minutes 60 --tests net_')
 #   make test-valgrind  the tests and the showcase under valgrind's memcheck
 #                (tests/valgrind.py; not part of make test: it takes minutes)
-#   make install install the libraries, headers, gort.pc and the CMake
-#                package under PREFIX (default /usr/local), staged under
+#   make install install the libraries, headers, gort.pc, the CMake
+#                package, gort-peek and gdb's gort-gdb.py (share/gort)
+#                under PREFIX (default /usr/local), staged under
 #                DESTDIR if set; make uninstall removes what it installed
 #   make fuzz    build every fuzz/*_fuzz.c with clang's libFuzzer, ASan and
 #                UBSan and fuzz each for FUZZ_SECONDS (default 60), one at a

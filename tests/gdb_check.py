@@ -127,7 +127,7 @@ def live(prog):
         if p.wait() != 2:
             fail(NAME, "after gdb detached, SIGQUIT: exit %s, expected 2" % p.p.returncode)
     finally:
-        p.kill()
+        p.cleanup()
 
 
 def breakpoint(prog):

@@ -77,6 +77,13 @@ class Prog:
             self.p.kill()
             self.p.wait()
 
+    def cleanup(self):
+        """kill, and remove its directory (and any core in it)."""
+        self.kill()
+        self.err.close()
+        import shutil
+        shutil.rmtree(self.dir, ignore_errors=True)
+
 
 def quiesce(pid, timeout=60):
     """Wait until every thread of pid has been asleep (S) at three looks
@@ -130,7 +137,7 @@ def gcore(prog):
     r = subprocess.run([gdb, "-batch", "-nx", "-p", str(p.pid), "-ex", "gcore " + path],
                        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     if not os.path.exists(path):
-        p.kill()
+        p.cleanup()
         return None, "gcore made no core: " + (r.stdout + r.stderr).strip()[-300:]
     return p, path
 
@@ -163,8 +170,10 @@ def crash_core(prog, env=None):
     p = Prog(prog, "crash", env=e)
     rc = p.wait()
     if rc != -signal.SIGABRT:
+        p.cleanup()
         raise RuntimeError("gdb_prog crash: exit %s, expected SIGABRT: %s" % (rc, p.stderr()))
     core = find_core(p.dir, p.pid)
     if core is None:
+        p.cleanup()
         return None, None, "no core in %s (core_pattern %r, RLIMIT_CORE raised)" % (p.dir, pat)
     return core, p.stderr(), None

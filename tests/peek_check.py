@@ -31,6 +31,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gdb_util import EXPECTED, Prog, blocks, crash_core, fail, gcore, skip  # noqa: E402
@@ -94,7 +95,7 @@ def live(tool, prog):
         compare(mine, theirs, sorted(theirs), "live", interrupted=next(iter(theirs)))
         return len(mine)
     finally:
-        p.kill()
+        p.cleanup()
 
 
 def core(tool, prog):
@@ -135,7 +136,7 @@ def core_gcore(tool, prog, why):
         compare(mine, theirs, sorted(theirs), "gcore", interrupted=next(iter(theirs)))
         return len(mine)
     finally:
-        p.kill()
+        p.cleanup()
 
 
 def running(tool, prog):
@@ -151,7 +152,7 @@ def running(tool, prog):
             fail(NAME, "running: goroutine 1 should be running in main_fn:\n" + r.stdout)
         check_expected(r.stdout, "running", skip=(1,))
     finally:
-        p.kill()
+        p.cleanup()
 
 
 def errors(tool, prog):
@@ -175,8 +176,7 @@ def errors(tool, prog):
     if strip is None:
         print("note: no strip (binutils): the stripped case is not checked")
         return
-    d = os.path.join(os.path.dirname(os.path.abspath(prog)), "gdb_prog.stripped.d")
-    os.makedirs(d, exist_ok=True)
+    d = tempfile.mkdtemp(prefix="gort-stripped-")
     sprog = os.path.join(d, "gdb_prog")
     subprocess.run([strip, "-o", sprog, prog], check=True)
     p = Prog(sprog, "wait")
@@ -191,7 +191,8 @@ def errors(tool, prog):
             if "(no frames" not in got[goid][1]:
                 fail(NAME, "stripped: goroutine %d: %s" % (goid, got[goid]))
     finally:
-        p.kill()
+        p.cleanup()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def main():

@@ -95,6 +95,10 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 	if (image == MAP_FAILED)
 		return fd; /* keep the descriptor, then */
 	close(fd);
+	/* Kept out of core dumps: a debugger reading the core (gort-peek,
+	 * through libdw) would take this copy, an ELF header at file offset
+	 * 0, for where the loader mapped the module. */
+	madvise(image, (size_t)st.st_size, MADV_DONTDUMP);
 	*elfp = elf_memory(image, (size_t)st.st_size);
 	return -1;
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """gdb_check.py - gdb knows gort's goroutines (tools/gort-gdb.py).
 
-    gdb_check.py GDB_PROG
+    gdb_check.py GDB_PROG [LIBDIR]
 
 gdb loads the extension from the program's .debug_gdb_scripts section
 (src/debuginfo.c), with the program's directory added to its auto-load
-safe-path, as the README says to.  On tests/gdb_prog (its goroutines are
+safe-path, as the README says to (and LIBDIR's, for a program linked with
+libgort.so, whose copy of the extension is the library's).  On tests/gdb_prog (its goroutines are
 listed in tests/gdb_util.py, EXPECTED):
 
   1. attached to a live process (gdb -p): `info goroutines` lists every
@@ -38,8 +39,13 @@ NAME = "gdb_check"
 GDB = shutil.which("gdb")
 
 
+LIBDIR = None
+
+
 def gdb(prog, *cmds, pid=None, core=None, run=None, pre=()):
     args = [GDB, "-batch", "-nx", "-iex", "add-auto-load-safe-path " + os.path.dirname(os.path.abspath(prog))]
+    if LIBDIR is not None:
+        args += ["-iex", "add-auto-load-safe-path " + os.path.abspath(LIBDIR)]
     for c in pre:
         args += ["-ex", c]
     for c in cmds:
@@ -175,10 +181,13 @@ def core(prog):
 
 
 def main():
-    if len(sys.argv) != 2:
+    global LIBDIR
+    if len(sys.argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     prog = sys.argv[1]
+    if len(sys.argv) == 3:
+        LIBDIR = sys.argv[2]
     if GDB is None:
         skip(NAME, "no gdb (apt-get install gdb)")
     r = subprocess.run([GDB, "-batch", "-nx", "-ex", "python print('py ok')"], capture_output=True, text=True)

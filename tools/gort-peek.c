@@ -735,6 +735,44 @@ static void open_core(const char *path, const char *exe)
 	}
 }
 
+/*
+ * report_maps: the process's modules from /proc/PID/maps, as
+ * dwfl_linux_proc_report reads them, but without the writable mappings of
+ * a whole file: the runtime's own libdw maps the images of the program and
+ * of libgort.so so (src/symtab.c, find_elf), and taken for the loader's
+ * they would place those modules off their code.
+ */
+static int report_maps(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	FILE *in = fopen(path, "r");
+	if (in == NULL)
+		return errno;
+	char *buf = NULL, *line = NULL;
+	size_t size = 0, n = 0;
+	FILE *out = open_memstream(&buf, &size);
+	if (out == NULL)
+		die("out of memory");
+	while (getline(&line, &n, in) > 0) {
+		char perms[8];
+		unsigned long long off;
+		if (sscanf(line, "%*x-%*x %7s %llx", perms, &off) == 2 && off == 0 && perms[1] == 'w' &&
+		    strchr(line, '/') != NULL)
+			continue;
+		fputs(line, out);
+	}
+	fclose(in);
+	fclose(out);
+	free(line);
+	FILE *f = fmemopen(buf, size, "r");
+	int err = f != NULL ? dwfl_linux_proc_maps_report(T.dwfl, f) : errno;
+	if (f != NULL)
+		fclose(f);
+	free(buf);
+	return err;
+}
+
 static void open_pid(pid_t pid)
 {
 	T.pid = pid;
@@ -750,7 +788,7 @@ static void open_pid(pid_t pid)
 	atexit(detach_all);
 	T.dwfl = dwfl_begin(&proc_callbacks);
 	dwfl_report_begin(T.dwfl);
-	int err = dwfl_linux_proc_report(T.dwfl, pid);
+	int err = report_maps(pid);
 	if (err != 0)
 		die("cannot read the modules of process %d: %s", (int)pid,
 		    err > 0 ? strerror(err) : dwfl_errmsg(-1));

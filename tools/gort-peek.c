@@ -697,24 +697,6 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-static void report_core(const char *path, const char *exe)
-{
-	if (T.dwfl != NULL)
-		dwfl_end(T.dwfl);
-	T.dwfl = dwfl_begin(&core_callbacks);
-	if (T.dwfl == NULL)
-		die("libdw: %s", dwfl_errmsg(-1));
-	dwfl_report_begin(T.dwfl);
-	if (dwfl_core_file_report(T.dwfl, T.core, exe) < 0)
-		die("%s: %s", path, dwfl_errmsg(-1));
-	dwfl_report_end(T.dwfl, NULL, NULL);
-}
-
-/*
- * open_core: the modules as the core's own notes place them (the files
- * it names); EXE only when those do not give the runtime - libdw places a
- * module given by hand less surely (it put ours off its mapping).
- */
 static void open_core(const char *path, const char *exe)
 {
 	int fd = open(path, O_RDONLY);
@@ -726,13 +708,13 @@ static void open_core(const char *path, const char *exe)
 	if (T.core == NULL || gelf_getehdr(T.core, &eh) == NULL || eh.e_type != ET_CORE)
 		die("%s is neither a process id nor a core file", path);
 	T.corebytes = elf_rawfile(T.core, &T.coresize);
-	report_core(path, NULL);
-	if (exe != NULL) {
-		dwfl_getmodules(T.dwfl, find_descriptor, NULL, 0);
-		if (T.dmod == NULL)
-			report_core(path, exe);
-		T.dmod = NULL;
-	}
+	T.dwfl = dwfl_begin(&core_callbacks);
+	if (T.dwfl == NULL)
+		die("libdw: %s", dwfl_errmsg(-1));
+	dwfl_report_begin(T.dwfl);
+	if (dwfl_core_file_report(T.dwfl, T.core, exe) < 0)
+		die("%s: %s", path, dwfl_errmsg(-1));
+	dwfl_report_end(T.dwfl, NULL, NULL);
 }
 
 /*

@@ -4,7 +4,8 @@ and goroutine dumps cut into blocks.
 
 tests/gdb_prog prints "READY <pid>" once every goroutine it made is
 blocked (it says which, and where); the helpers here wait for that line,
-never for a time.
+and then (wait mode) until every thread of the program sleeps, never for
+a set time.
 """
 import os
 import re

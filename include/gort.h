@@ -19,6 +19,8 @@
  *     c <- v, v, ok := <-c     gort_chan_send(c, &v), ok = gort_chan_recv(c, &v)
  *     close(c)                 gort_chan_close(c)
  *     select { ... }           gort_select(cases, n, block), GORT_SELECT(...)
+ *     case <-time.After(d)     gort_select_timeout(cases, n, d), GORT_SELECT_TIMEOUT(d, ...)
+ *     chan T (typed)           GORT_CHAN(T), gort_chan_send_t, gort_chan_recv_t, ...
  *     sync.Mutex, RWMutex      gort_mutex, gort_rwmutex
  *     sync.WaitGroup, Once     gort_waitgroup, gort_once
  *     sync.Cond                gort_cond
@@ -570,13 +572,33 @@ typedef struct gort_case {
 	bool *ok;
 } gort_case;
 
+/* What a select returns when no case proceeded. */
+#define GORT_SELECT_NONE (-1)     /* not blocking, nothing ready: Go's default case */
+#define GORT_SELECT_TIMEDOUT (-2) /* the deadline passed first */
+
 /*
  * gort_select runs Go's select over cases[0..n): it returns the index of the
  * case that proceeded, chosen uniformly at random among those ready.  If
- * none is ready: with block it waits for one; without, it returns -1 (the
- * default case).  With no cases and block it blocks forever, like select {}.
+ * none is ready: with block it waits for one; without, it returns -1
+ * (GORT_SELECT_NONE, the default case).  With no cases and block it blocks
+ * forever, like select {}.
  */
 GORT_API int gort_select(gort_case *cases, int n, bool block);
+
+/*
+ * gort_select_deadline: a blocking select that gives up at deadline (a
+ * gort_nanotime() value; 0 for none) and then returns GORT_SELECT_TIMEDOUT
+ * - Go's select with a `case <-time.After(d)`, but without a timer to make
+ * and free: the wait uses the runtime's own timer, on the stack, no
+ * allocation.  A case that becomes ready as the deadline passes either
+ * proceeds (its index is returned) or stays with its channel for another
+ * goroutine (GORT_SELECT_TIMEDOUT): never both, never lost.  A deadline
+ * already passed: a ready case, or GORT_SELECT_TIMEDOUT at once.  With no
+ * cases (or only nil ones) it waits for the deadline.
+ * gort_select_timeout: the same, timeout ns from now (<= 0: do not wait).
+ */
+GORT_API int gort_select_deadline(gort_case *cases, int n, int64_t deadline);
+GORT_API int gort_select_timeout(gort_case *cases, int n, int64_t timeout);
 
 /*
  * The macro form:
@@ -587,16 +609,49 @@ GORT_API int gort_select(gort_case *cases, int n, bool block);
  *     case 1: ...sent x...; break;
  *     }
  *
- * GORT_SELECT blocks; GORT_SELECT_DEFAULT returns -1 when no case is ready.
+ * GORT_SELECT blocks; GORT_SELECT_DEFAULT returns -1 when no case is ready;
+ * GORT_SELECT_TIMEOUT(timeout, cases...) and GORT_SELECT_DEADLINE(deadline,
+ * cases...) return GORT_SELECT_TIMEDOUT when the time is up.
+ * GORT_CASE_SEND's value may be a compound literal:
+ * GORT_CASE_SEND(c, &(struct pt){1, 2}).
+ *
+ * Case labels: the idiom.  Numbered cases renumber silently when one is
+ * inserted.  Name them instead: an enum of labels, used as designated
+ * indices of the case array and as the switch's cases.  Moving, adding or
+ * removing a case then changes no other case's label, and -Wswitch
+ * (in -Wall) names a label the switch forgets:
+ *
+ *     enum job_case { GOT_JOB, SENT, QUIT };
+ *     struct job j; bool ok;
+ *     switch ((enum job_case)GORT_SELECT_TIMEOUT(GORT_SECOND,
+ *                 [GOT_JOB] = GORT_CASE_RECV(jobs, &j, &ok),
+ *                 [SENT]    = GORT_CASE_SEND(results, &(struct result){j.id, 42}),
+ *                 [QUIT]    = GORT_CASE_RECV(quit, NULL, NULL))) {
+ *     case GOT_JOB: ...
+ *     case SENT: ...
+ *     case QUIT: ...
+ *     default: ...GORT_SELECT_TIMEDOUT...
+ *     }
+ *
+ * A label that the array leaves out is an all-zero case, which never
+ * fires: a case to turn off is left out or given a NULL channel, as Go
+ * sets a channel to nil.  (gcc's -Woverride-init, in -Wextra, catches a
+ * label given twice.)
  */
-#define GORT_CASE_SEND(c, p) ((gort_case){(c), GORT_SEND, (void *)(p), NULL})
-#define GORT_CASE_RECV(c, p, okp) ((gort_case){(c), GORT_RECV, (p), (okp)})
+#define GORT_CASE_SEND(c, ...) ((gort_case){.chan = (c), .dir = GORT_SEND, .elem = (void *)(__VA_ARGS__)})
+#define GORT_CASE_RECV(c, p, okp) ((gort_case){.chan = (c), .dir = GORT_RECV, .elem = (p), .ok = (okp)})
+/* The same for a typed channel (GORT_CHAN): the pointer is checked against its type. */
+#define GORT_CASE_SEND_T(h, ...) GORT_CASE_SEND(GORT__TYPED(h, __VA_ARGS__), __VA_ARGS__)
+#define GORT_CASE_RECV_T(h, p, okp) GORT_CASE_RECV(GORT__TYPED(h, p), (p), (okp))
 #define GORT_SELECT(...) \
-	gort_select((gort_case[]){__VA_ARGS__}, \
-	            (int)(sizeof((gort_case[]){__VA_ARGS__}) / sizeof(gort_case)), true)
+	gort_select((gort_case[]){__VA_ARGS__}, GORT__NCASES(__VA_ARGS__), true)
 #define GORT_SELECT_DEFAULT(...) \
-	gort_select((gort_case[]){__VA_ARGS__}, \
-	            (int)(sizeof((gort_case[]){__VA_ARGS__}) / sizeof(gort_case)), false)
+	gort_select((gort_case[]){__VA_ARGS__}, GORT__NCASES(__VA_ARGS__), false)
+#define GORT_SELECT_TIMEOUT(timeout, ...) \
+	gort_select_timeout((gort_case[]){__VA_ARGS__}, GORT__NCASES(__VA_ARGS__), (timeout))
+#define GORT_SELECT_DEADLINE(deadline, ...) \
+	gort_select_deadline((gort_case[]){__VA_ARGS__}, GORT__NCASES(__VA_ARGS__), (deadline))
+#define GORT__NCASES(...) ((int)(sizeof((gort_case[]){__VA_ARGS__}) / sizeof(gort_case)))
 
 /* ---- sync (Go's sync package) ----------------------------------------------
  *

@@ -4,7 +4,7 @@
  * gort gives a C program Go's execution model: goroutines multiplexed over OS
  * threads by Go's G/M/P work-stealing scheduler.  Names mirror Go's:
  *
- *     go f(x)                  gort_go(f, x)
+ *     go f(x)                  gort_go(f, x), gort_go_int(f, i), gort_go_with(f, T, ...)
  *     runtime.Gosched()        gort_gosched()
  *     runtime.Goexit()         gort_goexit()
  *     runtime.NumGoroutine()   gort_numgoroutine()
@@ -224,7 +224,25 @@ GORT_API int64_t gort_go_attr(const gort_goattr *attr, gort_func fn, const void 
  *     gort_go_with(work, struct job, .id = i, .out = results);
  */
 #define gort_go_with(fn, type, ...) \
-	gort_go_args((fn), &(type){__VA_ARGS__}, sizeof(type))
+	gort_go_args((fn), &(type){__VA_ARGS__}, \
+	             sizeof(type) + GORT__STATIC_CHECK(sizeof(type) <= GORT_GO_ARGS_MAX, \
+	                 "gort_go_with: the argument type is larger than GORT_GO_ARGS_MAX (64 bytes)"))
+
+/*
+ * gort_go_int starts fn(arg) in a new goroutine, for a body that takes an
+ * integer - a worker's index, a descriptor: go worker(i) without a cast to
+ * void * and back.  As gort_go otherwise.
+ *
+ *     static void worker(intptr_t id) { ... }
+ *     for (int i = 0; i < n; i++)
+ *         gort_go_int(worker, i);
+ */
+typedef void (*gort_func_int)(intptr_t arg);
+GORT_API int64_t gort_go_int(gort_func_int fn, intptr_t arg);
+
+/* GORT__STATIC_CHECK(cond, msg): a _Static_assert usable in an expression
+ * (0, of type size_t).  Private: for the checks the macros make. */
+#define GORT__STATIC_CHECK(cond, msg) (0 * sizeof(struct { _Static_assert(cond, msg); int gort__x; }))
 
 /* gort_gosched yields the processor so other goroutines run: runtime.Gosched. */
 GORT_API void gort_gosched(void);
@@ -547,8 +565,29 @@ GORT_API bool gort_chan_recv(gort_chan *c, void *elem);
 GORT_API bool gort_chan_trysend(gort_chan *c, const void *elem);
 
 /* gort_chan_tryrecv: select { case *elem, *ok = <-c: return true; default:
- * return false }.  ok may be NULL. */
+ * return false }.  ok may be NULL.  The pitfall: it returns true for a
+ * closed channel too (*ok false, *elem zeroed), so with ok NULL a closed
+ * channel looks like a zero value received, and `while
+ * (gort_chan_tryrecv(c, &v, NULL))` never ends.  Prefer gort_chan_poll. */
 GORT_API bool gort_chan_tryrecv(gort_chan *c, void *elem, bool *ok);
+
+/*
+ * gort_chan_poll: a receive that does not block, with its three outcomes
+ * told apart - Go's
+ *     select { case v, ok := <-c: ...; default: ... }
+ *   GORT_RECV_VALUE   a value was received into *elem (elem may be NULL)
+ *   GORT_RECV_CLOSED  c is closed and drained; *elem is zeroed
+ *   GORT_RECV_EMPTY   nothing to receive now; *elem untouched (a nil
+ *                     channel is always empty)
+ * GORT_RECV_EMPTY is 0, so `while (gort_chan_poll(c, &v) == GORT_RECV_VALUE)`
+ * drains a channel and `if (gort_chan_poll(c, &v))` means "something happened".
+ */
+typedef enum gort_recv_status {
+	GORT_RECV_EMPTY = 0,
+	GORT_RECV_VALUE = 1,
+	GORT_RECV_CLOSED = 2,
+} gort_recv_status;
+GORT_API gort_recv_status gort_chan_poll(gort_chan *c, void *elem);
 
 /* gort_chan_close: close(c).  Panics "close of nil channel" and "close of
  * closed channel", as Go does. */
@@ -558,13 +597,61 @@ GORT_API void gort_chan_close(gort_chan *c);
 GORT_API int gort_chan_len(gort_chan *c);
 GORT_API int gort_chan_cap(gort_chan *c);
 
+/* ---- Typed channels (Go's chan T) --------------------------------------------
+ *
+ * A gort_chan * carries bytes: C cannot tell a channel of ints from one of
+ * pointers, nor gort_chan_send(c, r) from gort_chan_send(c, &r).  A typed
+ * handle carries its element type, as chan T does, and the _t calls check
+ * every pointer against it at compile time:
+ *
+ *     typedef GORT_CHAN(struct result) result_chan;        // type resultChan chan result
+ *     result_chan out = gort_chan_make_t(result_chan, 16);  // make(resultChan, 16)
+ *     gort_chan_send_t(out, &r);                           // out <- r
+ *     gort_chan_send_t(out, &(struct result){.id = 1, .ok = true});
+ *     bool ok = gort_chan_recv_t(out, &r);                 // r, ok := <-out
+ *
+ * gort_chan_send_t(out, r) does not compile (r is not a pointer), nor does
+ * a pointer to another type: "gort: the pointer does not point to the
+ * element type of the channel" (qualifiers aside: a const struct result *
+ * may be sent).  Passing a handle where a gort_chan * is expected does not
+ * compile either.
+ *
+ * A handle is one pointer, copied and passed by value as a gort_chan * is;
+ * {0} is the nil channel.  Declare each handle type once, with typedef: two
+ * GORT_CHAN(int) spelled out are two different types to C, as two struct
+ * definitions are.  gort_chan_of(h) is the gort_chan * beneath, for the
+ * calls without a _t form (gort_chan_close, _free, _len, _cap,
+ * gort_defer_close); gort_chan_as(H, c) makes a handle of type H from an
+ * untyped channel, a fatal error if c's elements are not the size of H's
+ * element type: `timer_chan tc = gort_chan_as(timer_chan, gort_timer_c(t))`
+ * with typedef GORT_CHAN(int64_t) timer_chan.  C only (not C++).
+ */
+#define GORT_CHAN(T) union { gort_chan *gort__raw; T *gort__elem; }
+#define gort_chan_of(h) ((h).gort__raw)
+#define gort_chan_make_t(H, cap) ((H){.gort__raw = gort_chan_make(GORT__ELEM_SIZE(H), (cap))})
+#define gort_chan_as(H, c) ((H){.gort__raw = gort__chan_as((c), GORT__ELEM_SIZE(H), #H)})
+#define gort_chan_send_t(h, ...) gort_chan_send(GORT__TYPED(h, __VA_ARGS__), (__VA_ARGS__))
+#define gort_chan_recv_t(h, ...) gort_chan_recv(GORT__TYPED(h, __VA_ARGS__), (__VA_ARGS__))
+#define gort_chan_trysend_t(h, ...) gort_chan_trysend(GORT__TYPED(h, __VA_ARGS__), (__VA_ARGS__))
+#define gort_chan_poll_t(h, ...) gort_chan_poll(GORT__TYPED(h, __VA_ARGS__), (__VA_ARGS__))
+
+/* Private: the checks of the typed calls. */
+#define GORT__ELEM_SIZE(H) sizeof(*((H){0}).gort__elem)
+#define GORT__TYPED(h, ...) \
+	((void)GORT__STATIC_CHECK(__builtin_types_compatible_p(__typeof__(*(__VA_ARGS__)), \
+	                                                       __typeof__(*(h).gort__elem)), \
+	                          "gort: the pointer does not point to the element type of the channel"), \
+	 (h).gort__raw)
+GORT_API gort_chan *gort__chan_as(gort_chan *c, size_t elem_size, const char *type);
+
 /* ---- select --------------------------------------------------------------- */
 
 enum { GORT_SEND = 1, GORT_RECV = 2 };
 
 /* One case of a select: a send of *elem, or a receive into *elem (elem may
  * be NULL to discard; ok, if not NULL, is set false when the case fired
- * because the channel is closed).  A case on a NULL channel never fires. */
+ * because the channel is closed).  A case on a NULL channel never fires;
+ * nor does an all-zero case (an empty slot: see the labels below). */
 typedef struct gort_case {
 	gort_chan *chan;
 	int dir;   /* GORT_SEND or GORT_RECV */

@@ -34,6 +34,7 @@
  *     c.SetDeadline(t)         gort_conn_set_deadline
  *     (RawConn.Read/Write)     gort_fd_wait
  *     defer f(x)               GORT_FRAME(return ...); gort_defer(f, x)
+ *     defer c.Close(), ...     gort_defer_close(c), gort_defer_unlock(m), ...
  *     panic(v), recover()      gort_panic(msg), gort_panic_value(p, type), gort_recover()
  *     debug.SetPanicOnFault    gort_set_panic_on_fault(on)
  *     context.WithCancel, ...  gort_context_with_cancel, ... (gort_context)
@@ -380,7 +381,6 @@ GORT_API bool gort_traceback_symbolized(void);
  * Go's defer, panic and recover for C.  C cannot unwind a stack, so a
  * function that defers calls declares a frame, first thing in its body:
  *
- *     static void unlock(void *m) { gort_mutex_unlock(m); }
  *     static void catch(void *errp)
  *     {
  *         const char *msg = gort_recover();    // NULL: not panicking
@@ -394,9 +394,16 @@ GORT_API bool gort_traceback_symbolized(void);
  *         GORT_FRAME(return err);              // what to return after a recovery
  *         gort_defer(catch, &err);
  *         gort_mutex_lock(&t->mu);
- *         gort_defer(unlock, &t->mu);
+ *         gort_defer_unlock(&t->mu);           // defer t.mu.Unlock()
  *         ... code that may panic ...
  *         return NULL;
+ *     }
+ *
+ *     void serve(gort_conn *c)                 // a function that never recovers
+ *     {
+ *         GORT_FRAME_NORECOVER;                // (void functions: GORT_FRAME_VOID)
+ *         gort_defer_close(c);                 // defer c.Close()
+ *         ...
  *     }
  *
  * - gort_defer(fn, arg) adds fn(arg) to the frame's deferred calls.  They
@@ -434,7 +441,10 @@ GORT_API bool gort_traceback_symbolized(void);
  *   pointer (as above: a deferred call sets it) or be volatile, because
  *   recovery resumes with setjmp's rules.  (The pointer form is checked
  *   with GCC -O0 to -O3 and clang -O0 to -O2; clang -O3 can still use a
- *   stale value: there, make such variables volatile.)  On a normal return, the return
+ *   stale value: there, make such variables volatile.)  Keep the statement
+ *   to returning such a variable: GCC 12 -O2 computed a longer one
+ *   (`return caught != NULL && strcmp(caught, "x") == 0 ? -1 : -2`) from a
+ *   copy of caught taken before the panic.  On a normal return, the return
  *   value is computed before the deferred calls run: they cannot change it.
  * - A panic skips every __attribute__((cleanup)) handler and C++
  *   destructor of the frames it discards: only deferred calls run.
@@ -520,6 +530,50 @@ GORT_API bool gort_set_panic_on_fault(bool on);
 		if (__builtin_expect(gort__defer_push(&gort__frame_, (fn), (arg)), 0)) \
 			goto gort__recovered_; \
 	} while (0)
+
+/*
+ * The two frames most functions want, with no statement to write:
+ *   GORT_FRAME_VOID       a void function: after a recovery it returns.
+ *   GORT_FRAME_NORECOVER  a function of any type whose deferred calls only
+ *                         clean up (unlock, close) and never recover: no
+ *                         value to make up for a return that cannot happen.
+ *                         If one of them recovers a panic all the same, the
+ *                         program stops with "fatal error: gort: a panic was
+ *                         recovered in <function>, declared
+ *                         GORT_FRAME_NORECOVER: it has no value to return".
+ */
+#define GORT_FRAME_VOID GORT_FRAME(return)
+#define GORT_FRAME_NORECOVER GORT_FRAME(gort__frame_norecover(__func__))
+
+/*
+ * Deferring gort's own cleanups needs no adapter function: each of these
+ * is gort_defer with the call that fits its argument's type (chosen at
+ * compile time; another type does not compile).
+ *
+ *   gort_defer_close(x)   defer x.Close(), close(x), cancel():
+ *                         gort_conn * (gort_conn_close, its result dropped),
+ *                         gort_chan * (gort_chan_close: panics if closed),
+ *                         gort_context * (gort_context_end)
+ *   gort_defer_free(x)    gort_chan *, gort_timer * (what Go's collector does)
+ *   gort_defer_unlock(m)  defer m.Unlock(): gort_mutex *, gort_rwmutex *
+ *   gort_defer_runlock(m) defer m.RUnlock(): gort_rwmutex *
+ *   gort_defer_done(wg)   defer wg.Done(): gort_waitgroup *
+ *
+ * For a typed channel (GORT_CHAN): gort_defer_close(gort_chan_of(h)).
+ */
+#define gort_defer_close(x) \
+	gort_defer(_Generic((x), gort_conn *: gort__defer_conn_close, gort_chan *: gort__defer_chan_close, \
+	                    gort_context *: gort_context_end), (void *)(x))
+#define gort_defer_free(x) \
+	gort_defer(_Generic((x), gort_chan *: gort__defer_chan_free, gort_timer *: gort__defer_timer_free), \
+	           (void *)(x))
+#define gort_defer_unlock(m) \
+	gort_defer(_Generic((m), gort_mutex *: gort__defer_mutex_unlock, \
+	                    gort_rwmutex *: gort__defer_rwmutex_unlock), (void *)(m))
+#define gort_defer_runlock(m) \
+	gort_defer(_Generic((m), gort_rwmutex *: gort__defer_rwmutex_runlock), (void *)(m))
+#define gort_defer_done(wg) \
+	gort_defer(_Generic((wg), gort_waitgroup *: gort__defer_waitgroup_done), (void *)(wg))
 
 /* recover(): only in a function deferred with gort_defer.  The type, in
  * gort_recover_typed, is set to the panic value's type (NULL: none). */

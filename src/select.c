@@ -142,7 +142,9 @@ static void sellock(gort_case *cases, uint16_t *lockorder, int n)
  * once, and lockorder the same cases. */
 static void check_orders(gort_case *cases, int n, uint16_t *pollorder, uint16_t *lockorder, int norder)
 {
-	uint8_t *seen = calloc((size_t)n, 1);
+	/* n is 0 for a select with a deadline and no cases: one byte anyway,
+	 * as calloc(0) may return NULL */
+	uint8_t *seen = calloc(n > 0 ? (size_t)n : 1, 1);
 	if (seen == NULL)
 		gort__throw("out of memory in select");
 	for (int k = 0; k < norder; k++) {

@@ -222,7 +222,7 @@ static void free_fn(void)
 	GORT_FRAME_VOID;
 	gort_chan *c = gort_chan_make(sizeof(int), 4);
 	gort_defer_free(c);
-	gort_timer *t = gort_afterfunc(GORT_MILLISECOND, never, NULL);
+	gort_timer *t = gort_afterfunc(GORT_SECOND, never, NULL); /* freed long before */
 	gort_defer_free(t);
 	gort_chan_send(c, &(int){1});
 }
@@ -234,7 +234,7 @@ static void TestDoneFree(void)
 		gort_go(worker, NULL);
 	gort_waitgroup_wait(&wg);
 	free_fn();
-	gort_sleep(5 * GORT_MILLISECOND);
+	gort_sleep(GORT_SECOND + 100 * GORT_MILLISECOND);
 	CHECK(atomic_load(&fired) == 0, "a freed AfterFunc fired");
 }
 

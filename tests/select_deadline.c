@@ -22,6 +22,8 @@
  *                 timeouts of 0-50 us, over an unbuffered and a buffered
  *                 channel: every value received exactly once, counts match
  *
+ * `select_deadline deadlock_after` dies of a deadlock (see deadlock_after).
+ *
  * Time is checked only in the safe direction (time_util.h): nothing ends
  * before its deadline.
  */
@@ -345,8 +347,30 @@ static void TestRace(void)
 	race_once(4);
 }
 
+/*
+ * `select_deadline deadlock_after`: a select with an hour's timeout, woken
+ * by a value, then a select that times out, then a receive that nothing
+ * will ever satisfy: Go's deadlock report.  A timer left armed by either
+ * select would count as pending work, and the report would never come.
+ */
+static void deadlock_after(void)
+{
+	gort_chan *c = gort_chan_make(sizeof(int), 0);
+	int v = 0;
+	gort_waitgroup_add(&wg, 1);
+	gort_go(send_later, c); /* after 1 ms: the select below is parked */
+	CHECK(GORT_SELECT_TIMEOUT(3600 * GORT_SECOND, GORT_CASE_RECV(c, &v, NULL)) == 0 && v == 42, "the value");
+	gort_waitgroup_wait(&wg);
+	CHECK(GORT_SELECT_TIMEOUT(GORT_MILLISECOND, GORT_CASE_RECV(c, &v, NULL)) == GORT_SELECT_TIMEDOUT, "timeout");
+	gort_chan_recv(c, &v);
+}
+
 static int main_fn(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "deadlock_after") == 0) {
+		deadlock_after();
+		return 0;
+	}
 	TEST_RUN(TestTimeout);
 	TEST_RUN(TestReady);
 	TEST_RUN(TestPassed);

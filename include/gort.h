@@ -4,7 +4,7 @@
  * gort gives a C program Go's execution model: goroutines multiplexed over OS
  * threads by Go's G/M/P work-stealing scheduler.  Names mirror Go's:
  *
- *     go f(x)                  gort_go(f, x)
+ *     go f(x)                  gort_go(f, x), gort_go_int(f, i), gort_go_with(f, T, ...)
  *     runtime.Gosched()        gort_gosched()
  *     runtime.Goexit()         gort_goexit()
  *     runtime.NumGoroutine()   gort_numgoroutine()
@@ -19,6 +19,8 @@
  *     c <- v, v, ok := <-c     gort_chan_send(c, &v), ok = gort_chan_recv(c, &v)
  *     close(c)                 gort_chan_close(c)
  *     select { ... }           gort_select(cases, n, block), GORT_SELECT(...)
+ *     case <-time.After(d)     gort_select_timeout(cases, n, d), GORT_SELECT_TIMEOUT(d, ...)
+ *     chan T (typed)           GORT_CHAN(T), gort_chan_send_t, gort_chan_recv_t, ...
  *     sync.Mutex, RWMutex      gort_mutex, gort_rwmutex
  *     sync.WaitGroup, Once     gort_waitgroup, gort_once
  *     sync.Cond                gort_cond
@@ -32,6 +34,7 @@
  *     c.SetDeadline(t)         gort_conn_set_deadline
  *     (RawConn.Read/Write)     gort_fd_wait
  *     defer f(x)               GORT_FRAME(return ...); gort_defer(f, x)
+ *     defer c.Close(), ...     gort_defer_close(c), gort_defer_unlock(m), ...
  *     panic(v), recover()      gort_panic(msg), gort_panic_value(p, type), gort_recover()
  *     debug.SetPanicOnFault    gort_set_panic_on_fault(on)
  *     context.WithCancel, ...  gort_context_with_cancel, ... (gort_context)
@@ -222,7 +225,25 @@ GORT_API int64_t gort_go_attr(const gort_goattr *attr, gort_func fn, const void 
  *     gort_go_with(work, struct job, .id = i, .out = results);
  */
 #define gort_go_with(fn, type, ...) \
-	gort_go_args((fn), &(type){__VA_ARGS__}, sizeof(type))
+	gort_go_args((fn), &(type){__VA_ARGS__}, \
+	             sizeof(type) + GORT__STATIC_CHECK(sizeof(type) <= GORT_GO_ARGS_MAX, \
+	                 "gort_go_with: the argument type is larger than GORT_GO_ARGS_MAX (64 bytes)"))
+
+/*
+ * gort_go_int starts fn(arg) in a new goroutine, for a body that takes an
+ * integer - a worker's index, a descriptor: go worker(i) without a cast to
+ * void * and back.  As gort_go otherwise.
+ *
+ *     static void worker(intptr_t id) { ... }
+ *     for (int i = 0; i < n; i++)
+ *         gort_go_int(worker, i);
+ */
+typedef void (*gort_func_int)(intptr_t arg);
+GORT_API int64_t gort_go_int(gort_func_int fn, intptr_t arg);
+
+/* GORT__STATIC_CHECK(cond, msg): a _Static_assert usable in an expression
+ * (0, of type size_t).  Private: for the checks the macros make. */
+#define GORT__STATIC_CHECK(cond, msg) (0 * sizeof(struct { _Static_assert(cond, msg); int gort__x; }))
 
 /* gort_gosched yields the processor so other goroutines run: runtime.Gosched. */
 GORT_API void gort_gosched(void);
@@ -360,7 +381,6 @@ GORT_API bool gort_traceback_symbolized(void);
  * Go's defer, panic and recover for C.  C cannot unwind a stack, so a
  * function that defers calls declares a frame, first thing in its body:
  *
- *     static void unlock(void *m) { gort_mutex_unlock(m); }
  *     static void catch(void *errp)
  *     {
  *         const char *msg = gort_recover();    // NULL: not panicking
@@ -374,9 +394,16 @@ GORT_API bool gort_traceback_symbolized(void);
  *         GORT_FRAME(return err);              // what to return after a recovery
  *         gort_defer(catch, &err);
  *         gort_mutex_lock(&t->mu);
- *         gort_defer(unlock, &t->mu);
+ *         gort_defer_unlock(&t->mu);           // defer t.mu.Unlock()
  *         ... code that may panic ...
  *         return NULL;
+ *     }
+ *
+ *     void serve(gort_conn *c)                 // a function that never recovers
+ *     {
+ *         GORT_FRAME_NORECOVER;                // (void functions: GORT_FRAME_VOID)
+ *         gort_defer_close(c);                 // defer c.Close()
+ *         ...
  *     }
  *
  * - gort_defer(fn, arg) adds fn(arg) to the frame's deferred calls.  They
@@ -414,7 +441,10 @@ GORT_API bool gort_traceback_symbolized(void);
  *   pointer (as above: a deferred call sets it) or be volatile, because
  *   recovery resumes with setjmp's rules.  (The pointer form is checked
  *   with GCC -O0 to -O3 and clang -O0 to -O2; clang -O3 can still use a
- *   stale value: there, make such variables volatile.)  On a normal return, the return
+ *   stale value: there, make such variables volatile.)  Keep the statement
+ *   to returning such a variable: GCC 12 -O2 computed a longer one
+ *   (`return caught != NULL && strcmp(caught, "x") == 0 ? -1 : -2`) from a
+ *   copy of caught taken before the panic.  On a normal return, the return
  *   value is computed before the deferred calls run: they cannot change it.
  * - A panic skips every __attribute__((cleanup)) handler and C++
  *   destructor of the frames it discards: only deferred calls run.
@@ -501,6 +531,50 @@ GORT_API bool gort_set_panic_on_fault(bool on);
 			goto gort__recovered_; \
 	} while (0)
 
+/*
+ * The two frames most functions want, with no statement to write:
+ *   GORT_FRAME_VOID       a void function: after a recovery it returns.
+ *   GORT_FRAME_NORECOVER  a function of any type whose deferred calls only
+ *                         clean up (unlock, close) and never recover: no
+ *                         value to make up for a return that cannot happen.
+ *                         If one of them recovers a panic all the same, the
+ *                         program stops with "fatal error: gort: a panic was
+ *                         recovered in <function>, declared
+ *                         GORT_FRAME_NORECOVER: it has no value to return".
+ */
+#define GORT_FRAME_VOID GORT_FRAME(return)
+#define GORT_FRAME_NORECOVER GORT_FRAME(gort__frame_norecover(__func__))
+
+/*
+ * Deferring gort's own cleanups needs no adapter function: each of these
+ * is gort_defer with the call that fits its argument's type (chosen at
+ * compile time; another type does not compile).
+ *
+ *   gort_defer_close(x)   defer x.Close(), close(x), cancel():
+ *                         gort_conn * (gort_conn_close, its result dropped),
+ *                         gort_chan * (gort_chan_close: panics if closed),
+ *                         gort_context * (gort_context_end)
+ *   gort_defer_free(x)    gort_chan *, gort_timer * (what Go's collector does)
+ *   gort_defer_unlock(m)  defer m.Unlock(): gort_mutex *, gort_rwmutex *
+ *   gort_defer_runlock(m) defer m.RUnlock(): gort_rwmutex *
+ *   gort_defer_done(wg)   defer wg.Done(): gort_waitgroup *
+ *
+ * For a typed channel (GORT_CHAN): gort_defer_close(gort_chan_of(h)).
+ */
+#define gort_defer_close(x) \
+	gort_defer(_Generic((x), gort_conn *: gort__defer_conn_close, gort_chan *: gort__defer_chan_close, \
+	                    gort_context *: gort_context_end), (void *)(x))
+#define gort_defer_free(x) \
+	gort_defer(_Generic((x), gort_chan *: gort__defer_chan_free, gort_timer *: gort__defer_timer_free), \
+	           (void *)(x))
+#define gort_defer_unlock(m) \
+	gort_defer(_Generic((m), gort_mutex *: gort__defer_mutex_unlock, \
+	                    gort_rwmutex *: gort__defer_rwmutex_unlock), (void *)(m))
+#define gort_defer_runlock(m) \
+	gort_defer(_Generic((m), gort_rwmutex *: gort__defer_rwmutex_runlock), (void *)(m))
+#define gort_defer_done(wg) \
+	gort_defer(_Generic((wg), gort_waitgroup *: gort__defer_waitgroup_done), (void *)(wg))
+
 /* recover(): only in a function deferred with gort_defer.  The type, in
  * gort_recover_typed, is set to the panic value's type (NULL: none). */
 #define gort_recover() ((const void *)gort__recover(__builtin_frame_address(0), NULL))
@@ -545,8 +619,29 @@ GORT_API bool gort_chan_recv(gort_chan *c, void *elem);
 GORT_API bool gort_chan_trysend(gort_chan *c, const void *elem);
 
 /* gort_chan_tryrecv: select { case *elem, *ok = <-c: return true; default:
- * return false }.  ok may be NULL. */
+ * return false }.  ok may be NULL.  The pitfall: it returns true for a
+ * closed channel too (*ok false, *elem zeroed), so with ok NULL a closed
+ * channel looks like a zero value received, and `while
+ * (gort_chan_tryrecv(c, &v, NULL))` never ends.  Prefer gort_chan_poll. */
 GORT_API bool gort_chan_tryrecv(gort_chan *c, void *elem, bool *ok);
+
+/*
+ * gort_chan_poll: a receive that does not block, with its three outcomes
+ * told apart - Go's
+ *     select { case v, ok := <-c: ...; default: ... }
+ *   GORT_RECV_VALUE   a value was received into *elem (elem may be NULL)
+ *   GORT_RECV_CLOSED  c is closed and drained; *elem is zeroed
+ *   GORT_RECV_EMPTY   nothing to receive now; *elem untouched (a nil
+ *                     channel is always empty)
+ * GORT_RECV_EMPTY is 0, so `while (gort_chan_poll(c, &v) == GORT_RECV_VALUE)`
+ * drains a channel and `if (gort_chan_poll(c, &v))` means "something happened".
+ */
+typedef enum gort_recv_status {
+	GORT_RECV_EMPTY = 0,
+	GORT_RECV_VALUE = 1,
+	GORT_RECV_CLOSED = 2,
+} gort_recv_status;
+GORT_API gort_recv_status gort_chan_poll(gort_chan *c, void *elem);
 
 /* gort_chan_close: close(c).  Panics "close of nil channel" and "close of
  * closed channel", as Go does. */
@@ -556,13 +651,61 @@ GORT_API void gort_chan_close(gort_chan *c);
 GORT_API int gort_chan_len(gort_chan *c);
 GORT_API int gort_chan_cap(gort_chan *c);
 
+/* ---- Typed channels (Go's chan T) --------------------------------------------
+ *
+ * A gort_chan * carries bytes: C cannot tell a channel of ints from one of
+ * pointers, nor gort_chan_send(c, r) from gort_chan_send(c, &r).  A typed
+ * handle carries its element type, as chan T does, and the _t calls check
+ * every pointer against it at compile time:
+ *
+ *     typedef GORT_CHAN(struct result) result_chan;        // type resultChan chan result
+ *     result_chan out = gort_chan_make_t(result_chan, 16);  // make(resultChan, 16)
+ *     gort_chan_send_t(out, &r);                           // out <- r
+ *     gort_chan_send_t(out, &(struct result){.id = 1, .ok = true});
+ *     bool ok = gort_chan_recv_t(out, &r);                 // r, ok := <-out
+ *
+ * gort_chan_send_t(out, r) does not compile (r is not a pointer), nor does
+ * a pointer to another type: "gort: the pointer does not point to the
+ * element type of the channel" (qualifiers aside: a const struct result *
+ * may be sent).  Passing a handle where a gort_chan * is expected does not
+ * compile either.
+ *
+ * A handle is one pointer, copied and passed by value as a gort_chan * is;
+ * {0} is the nil channel.  Declare each handle type once, with typedef: two
+ * GORT_CHAN(int) spelled out are two different types to C, as two struct
+ * definitions are.  gort_chan_of(h) is the gort_chan * beneath, for the
+ * calls without a _t form (gort_chan_close, _free, _len, _cap,
+ * gort_defer_close); gort_chan_as(H, c) makes a handle of type H from an
+ * untyped channel, a fatal error if c's elements are not the size of H's
+ * element type: `timer_chan tc = gort_chan_as(timer_chan, gort_timer_c(t))`
+ * with typedef GORT_CHAN(int64_t) timer_chan.  C only (not C++).
+ */
+#define GORT_CHAN(T) union { gort_chan *gort__raw; T *gort__elem; }
+#define gort_chan_of(h) ((h).gort__raw)
+#define gort_chan_make_t(H, cap) ((H){.gort__raw = gort_chan_make(GORT__ELEM_SIZE(H), (cap))})
+#define gort_chan_as(H, c) ((H){.gort__raw = gort__chan_as((c), GORT__ELEM_SIZE(H), #H)})
+#define gort_chan_send_t(h, ...) gort_chan_send(GORT__TYPED(h, __VA_ARGS__), (__VA_ARGS__))
+#define gort_chan_recv_t(h, ...) gort_chan_recv(GORT__TYPED(h, __VA_ARGS__), (__VA_ARGS__))
+#define gort_chan_trysend_t(h, ...) gort_chan_trysend(GORT__TYPED(h, __VA_ARGS__), (__VA_ARGS__))
+#define gort_chan_poll_t(h, ...) gort_chan_poll(GORT__TYPED(h, __VA_ARGS__), (__VA_ARGS__))
+
+/* Private: the checks of the typed calls. */
+#define GORT__ELEM_SIZE(H) sizeof(*((H){0}).gort__elem)
+#define GORT__TYPED(h, ...) \
+	((void)GORT__STATIC_CHECK(__builtin_types_compatible_p(__typeof__(*(__VA_ARGS__)), \
+	                                                       __typeof__(*(h).gort__elem)), \
+	                          "gort: the pointer does not point to the element type of the channel"), \
+	 (h).gort__raw)
+GORT_API gort_chan *gort__chan_as(gort_chan *c, size_t elem_size, const char *type);
+
 /* ---- select --------------------------------------------------------------- */
 
 enum { GORT_SEND = 1, GORT_RECV = 2 };
 
 /* One case of a select: a send of *elem, or a receive into *elem (elem may
  * be NULL to discard; ok, if not NULL, is set false when the case fired
- * because the channel is closed).  A case on a NULL channel never fires. */
+ * because the channel is closed).  A case on a NULL channel never fires;
+ * nor does an all-zero case (an empty slot: see the labels below). */
 typedef struct gort_case {
 	gort_chan *chan;
 	int dir;   /* GORT_SEND or GORT_RECV */
@@ -570,13 +713,33 @@ typedef struct gort_case {
 	bool *ok;
 } gort_case;
 
+/* What a select returns when no case proceeded. */
+#define GORT_SELECT_NONE (-1)     /* not blocking, nothing ready: Go's default case */
+#define GORT_SELECT_TIMEDOUT (-2) /* the deadline passed first */
+
 /*
  * gort_select runs Go's select over cases[0..n): it returns the index of the
  * case that proceeded, chosen uniformly at random among those ready.  If
- * none is ready: with block it waits for one; without, it returns -1 (the
- * default case).  With no cases and block it blocks forever, like select {}.
+ * none is ready: with block it waits for one; without, it returns -1
+ * (GORT_SELECT_NONE, the default case).  With no cases and block it blocks
+ * forever, like select {}.
  */
 GORT_API int gort_select(gort_case *cases, int n, bool block);
+
+/*
+ * gort_select_deadline: a blocking select that gives up at deadline (a
+ * gort_nanotime() value; 0 for none) and then returns GORT_SELECT_TIMEDOUT
+ * - Go's select with a `case <-time.After(d)`, but without a timer to make
+ * and free: the wait uses the runtime's own timer, on the stack, no
+ * allocation.  A case that becomes ready as the deadline passes either
+ * proceeds (its index is returned) or stays with its channel for another
+ * goroutine (GORT_SELECT_TIMEDOUT): never both, never lost.  A deadline
+ * already passed: a ready case, or GORT_SELECT_TIMEDOUT at once.  With no
+ * cases (or only nil ones) it waits for the deadline.
+ * gort_select_timeout: the same, timeout ns from now (<= 0: do not wait).
+ */
+GORT_API int gort_select_deadline(gort_case *cases, int n, int64_t deadline);
+GORT_API int gort_select_timeout(gort_case *cases, int n, int64_t timeout);
 
 /*
  * The macro form:
@@ -587,16 +750,49 @@ GORT_API int gort_select(gort_case *cases, int n, bool block);
  *     case 1: ...sent x...; break;
  *     }
  *
- * GORT_SELECT blocks; GORT_SELECT_DEFAULT returns -1 when no case is ready.
+ * GORT_SELECT blocks; GORT_SELECT_DEFAULT returns -1 when no case is ready;
+ * GORT_SELECT_TIMEOUT(timeout, cases...) and GORT_SELECT_DEADLINE(deadline,
+ * cases...) return GORT_SELECT_TIMEDOUT when the time is up.
+ * GORT_CASE_SEND's value may be a compound literal:
+ * GORT_CASE_SEND(c, &(struct pt){1, 2}).
+ *
+ * Case labels: the idiom.  Numbered cases renumber silently when one is
+ * inserted.  Name them instead: an enum of labels, used as designated
+ * indices of the case array and as the switch's cases.  Moving, adding or
+ * removing a case then changes no other case's label, and -Wswitch
+ * (in -Wall) names a label the switch forgets:
+ *
+ *     enum job_case { GOT_JOB, SENT, QUIT };
+ *     struct job j; bool ok;
+ *     switch ((enum job_case)GORT_SELECT_TIMEOUT(GORT_SECOND,
+ *                 [GOT_JOB] = GORT_CASE_RECV(jobs, &j, &ok),
+ *                 [SENT]    = GORT_CASE_SEND(results, &(struct result){j.id, 42}),
+ *                 [QUIT]    = GORT_CASE_RECV(quit, NULL, NULL))) {
+ *     case GOT_JOB: ...
+ *     case SENT: ...
+ *     case QUIT: ...
+ *     default: ...GORT_SELECT_TIMEDOUT...
+ *     }
+ *
+ * A label that the array leaves out is an all-zero case, which never
+ * fires: a case to turn off is left out or given a NULL channel, as Go
+ * sets a channel to nil.  (gcc's -Woverride-init, in -Wextra, catches a
+ * label given twice.)
  */
-#define GORT_CASE_SEND(c, p) ((gort_case){(c), GORT_SEND, (void *)(p), NULL})
-#define GORT_CASE_RECV(c, p, okp) ((gort_case){(c), GORT_RECV, (p), (okp)})
+#define GORT_CASE_SEND(c, ...) ((gort_case){.chan = (c), .dir = GORT_SEND, .elem = (void *)(__VA_ARGS__)})
+#define GORT_CASE_RECV(c, p, okp) ((gort_case){.chan = (c), .dir = GORT_RECV, .elem = (p), .ok = (okp)})
+/* The same for a typed channel (GORT_CHAN): the pointer is checked against its type. */
+#define GORT_CASE_SEND_T(h, ...) GORT_CASE_SEND(GORT__TYPED(h, __VA_ARGS__), __VA_ARGS__)
+#define GORT_CASE_RECV_T(h, p, okp) GORT_CASE_RECV(GORT__TYPED(h, p), (p), (okp))
 #define GORT_SELECT(...) \
-	gort_select((gort_case[]){__VA_ARGS__}, \
-	            (int)(sizeof((gort_case[]){__VA_ARGS__}) / sizeof(gort_case)), true)
+	gort_select((gort_case[]){__VA_ARGS__}, GORT__NCASES(__VA_ARGS__), true)
 #define GORT_SELECT_DEFAULT(...) \
-	gort_select((gort_case[]){__VA_ARGS__}, \
-	            (int)(sizeof((gort_case[]){__VA_ARGS__}) / sizeof(gort_case)), false)
+	gort_select((gort_case[]){__VA_ARGS__}, GORT__NCASES(__VA_ARGS__), false)
+#define GORT_SELECT_TIMEOUT(timeout, ...) \
+	gort_select_timeout((gort_case[]){__VA_ARGS__}, GORT__NCASES(__VA_ARGS__), (timeout))
+#define GORT_SELECT_DEADLINE(deadline, ...) \
+	gort_select_deadline((gort_case[]){__VA_ARGS__}, GORT__NCASES(__VA_ARGS__), (deadline))
+#define GORT__NCASES(...) ((int)(sizeof((gort_case[]){__VA_ARGS__}) / sizeof(gort_case)))
 
 /* ---- sync (Go's sync package) ----------------------------------------------
  *

@@ -33,6 +33,7 @@
  * of it repeating what the operation had just tested: only a GORT_DEBUG
  * build does that.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -490,6 +491,31 @@ bool gort_chan_tryrecv(gort_chan *c, void *elem, bool *ok)
 	if (selected && ok != NULL)
 		*ok = received;
 	return selected;
+}
+
+gort_recv_status gort_chan_poll(gort_chan *c, void *elem)
+{
+	G *gp = gort__current_goroutine("gort_chan_poll");
+	gort__checkpreempt(gp);
+	bool received = false;
+	if (!chanrecv(gp, c, elem, false, &received))
+		return GORT_RECV_EMPTY;
+	return received ? GORT_RECV_VALUE : GORT_RECV_CLOSED;
+}
+
+/* gort_chan_as's check: c's elements have the typed handle's size. */
+gort_chan *gort__chan_as(gort_chan *c, size_t elem_size, const char *type)
+{
+	if (c == NULL)
+		return NULL; /* the nil channel is every type's */
+	gort__chan_check(c);
+	if (__builtin_expect(c->elemsize != elem_size, 0)) {
+		char msg[240];
+		snprintf(msg, sizeof msg, "gort: gort_chan_as: the channel's elements are %zu bytes, %s's are %zu",
+		         c->elemsize, type, elem_size);
+		gort__fatal(msg);
+	}
+	return c;
 }
 
 void gort_chan_close(gort_chan *c)

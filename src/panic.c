@@ -176,6 +176,61 @@ void gort__frame_fellthrough(void)
 	gort__fatal("gort: GORT_FRAME's statement must leave the function (return)");
 }
 
+/* GORT_FRAME_NORECOVER's statement: a deferred call recovered a panic in a
+ * function that has no value to return after one. */
+void gort__frame_norecover(const char *function)
+{
+	char msg[300];
+	snprintf(msg, sizeof msg, "gort: a panic was recovered in %s, declared GORT_FRAME_NORECOVER: "
+	                          "it has no value to return", function != NULL ? function : "?");
+	gort__fatal(msg);
+}
+
+/*
+ * The adapters gort_defer_close and its kin defer, so that a program defers
+ * gort's own cleanups as Go defers c.Close() - without a function of its
+ * own for each.  In the library, so that a traceback shows them as gort's.
+ */
+void gort__defer_conn_close(void *c)
+{
+	(void)gort_conn_close(c); /* Go's `defer c.Close()` drops the error too */
+}
+
+void gort__defer_chan_close(void *c)
+{
+	gort_chan_close(c);
+}
+
+void gort__defer_chan_free(void *c)
+{
+	gort_chan_free(c);
+}
+
+void gort__defer_timer_free(void *t)
+{
+	gort_timer_free(t);
+}
+
+void gort__defer_mutex_unlock(void *m)
+{
+	gort_mutex_unlock(m);
+}
+
+void gort__defer_rwmutex_unlock(void *rw)
+{
+	gort_rwmutex_unlock(rw);
+}
+
+void gort__defer_rwmutex_runlock(void *rw)
+{
+	gort_rwmutex_runlock(rw);
+}
+
+void gort__defer_waitgroup_done(void *wg)
+{
+	gort_waitgroup_done(wg);
+}
+
 /* ---- panic -------------------------------------------------------------------- */
 
 /*

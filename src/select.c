@@ -18,6 +18,16 @@
  * The orders and the sudogs live on the caller's stack (up to STACK_CASES
  * cases; more are allocated).
  *
+ * A select with a deadline (gort_select_deadline, _timeout) adds no case:
+ * it parks with a runtime timer on its own stack, which the last step of
+ * pass 2 arms while every channel is still locked.  The timer is one more
+ * waker racing for selectDone: the first of it and the channels to claim
+ * the goroutine wins, so a case that becomes ready as the deadline passes
+ * is either taken (the channel won) or left in its channel for someone
+ * else (the timer won) - never both, never lost.  Pass 3 disarms the timer
+ * and waits out a firing in flight before the stack frame that holds it
+ * can go.  No allocation, no timer the program sees.
+ *
  * Checked as it goes: sellock and selparkcommit meet the channels in
  * ascending address order (duplicates adjacent, locked once); pass 2
  * queues on channels whose opposite queue pass 1 emptied; pass 3 is woken
@@ -25,10 +35,12 @@
  * poll order is a permutation and that the parked sudog list is the lock
  * order (check_orders, check_waiting).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chan.h"
+#include "timer.h"
 
 enum { STACK_CASES = 16 }; /* cases whose orders and sudogs fit on the stack */
 
@@ -130,7 +142,9 @@ static void sellock(gort_case *cases, uint16_t *lockorder, int n)
  * once, and lockorder the same cases. */
 static void check_orders(gort_case *cases, int n, uint16_t *pollorder, uint16_t *lockorder, int norder)
 {
-	uint8_t *seen = calloc((size_t)n, 1);
+	/* n is 0 for a select with a deadline and no cases: one byte anyway,
+	 * as calloc(0) may return NULL */
+	uint8_t *seen = calloc(n > 0 ? (size_t)n : 1, 1);
 	if (seen == NULL)
 		gort__throw("out of memory in select");
 	for (int k = 0; k < norder; k++) {
@@ -170,14 +184,21 @@ static void selunlock(gort_case *cases, uint16_t *lockorder, int n)
 }
 
 /*
- * selparkcommit unlocks the channels of a parked select, on g0.  It walks
+ * selparkcommit arms the deadline timer, if any, and unlocks the channels
+ * of a parked select, on g0.  It walks
  * the goroutine's sudogs (in lock order) rather than the case array: the
  * moment the last channel is unlocked a waker may run the goroutine, whose
  * stack holds both.  A channel is unlocked only after its last sudog has
  * been passed, and nothing is touched after the final unlock.
  */
-static bool selparkcommit(G *gp, void *unused)
+static bool selparkcommit(G *gp, void *deadline_timer)
 {
+	timer *t = deadline_timer;
+	if (t != NULL) { /* armed before any channel is unlocked: see selectgo */
+		gort__timer_lock(t);
+		gort__modtimer(t, t->when);
+		gort__timer_unlock(t);
+	}
 	hchan *last = NULL;
 	for (sudog *sg = gp->waiting; sg != NULL; sg = sg->waitlink) {
 		gort__assert((uintptr_t)sg->c >= (uintptr_t)last, "select: sudogs not in lock order");
@@ -242,8 +263,44 @@ static bool try_case(gort_case *cases, uint16_t *lockorder, int norder, int i)
 	return false;
 }
 
-static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollorder,
-                    uint16_t *lockorder, sudog *sgs)
+/*
+ * fire_select: a select's deadline passed (on g0, with a P).  Claim the
+ * goroutine as a channel would; if a channel claimed it first, do nothing:
+ * its case proceeds.  t lives on the goroutine's stack, so the inflight
+ * count comes down before the goroutine can be readied and last touches
+ * t; pass 3 waits for it (disarm).
+ */
+static void fire_select(timer *t, uint64_t seq, int64_t now)
+{
+	G *gp = t->g;
+	uint32_t zero = 0;
+	bool won = atomic_load(&t->seq) == seq && atomic_compare_exchange_strong(&gp->selectDone, &zero, 1);
+	if (won)
+		gp->param = (sudog *)(void *)t; /* no sudog but a mark: pass 3 compares it with its timer */
+	atomic_fetch_sub(&t->inflight, 1);
+	if (won)
+		gort__goready(gp);
+}
+
+/* disarm: takes a woken select's timer off its heap and waits for a
+ * firing already under way to let go of it (before selectDone is reset,
+ * so that such a firing cannot claim the goroutine again). */
+static void disarm(timer *t)
+{
+	gort__timer_lock(t);
+	gort__modtimer(t, 0);
+	gort__timer_unlock(t);
+	while (atomic_load(&t->inflight) != 0)
+		gort__osyield(); /* fire_select is a few instructions from done */
+}
+
+/*
+ * selectgo runs the select; deadline_timer, if not NULL, is an unarmed
+ * timer whose when is the deadline.  Returns the case chosen, -1 (not
+ * block, nothing ready) or GORT_SELECT_TIMEDOUT.
+ */
+static int selectgo(G *gp, gort_case *cases, int n, bool block, timer *deadline_timer,
+                    uint16_t *pollorder, uint16_t *lockorder, sudog *sgs)
 {
 	/* 1. the orders, without the nil-channel cases */
 	M *mp = gp->m;
@@ -276,6 +333,10 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollor
 		selunlock(cases, lockorder, norder);
 		return -1;
 	}
+	if (deadline_timer != NULL && deadline_timer->when <= gort__nanotime()) {
+		selunlock(cases, lockorder, norder);
+		return GORT_SELECT_TIMEDOUT;
+	}
 
 	/* 3. pass 2: wait on every channel, park once */
 	atomic_store(&gp->selectDone, 0);
@@ -298,14 +359,19 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollor
 	*link = NULL;
 	if (GORT_DEBUG)
 		check_waiting(gp, cases, lockorder, norder, sgs);
-	gort__gopark(selparkcommit, NULL, waitReasonSelect);
+	gort__gopark(selparkcommit, deadline_timer, waitReasonSelect);
 
-	/* 4. pass 3: woken; leave every other queue */
+	/* 4. pass 3: woken - by a channel, or by the timer; leave every queue
+	 * but the winner's */
+	if (deadline_timer != NULL)
+		disarm(deadline_timer);
 	sellock(cases, lockorder, norder);
 	atomic_store(&gp->selectDone, 0);
-	sudog *won = gp->param;
+	bool timedout = deadline_timer != NULL && (void *)gp->param == (void *)deadline_timer;
+	sudog *won = timedout ? NULL : gp->param;
 	gp->param = NULL;
-	gort__assert(won != NULL && won->g == gp && won->isSelect, "selectgo: woken without one of its sudogs");
+	gort__assert(timedout || (won != NULL && won->g == gp && won->isSelect),
+	             "selectgo: woken without one of its sudogs or its timer");
 	if (GORT_DEBUG)
 		check_waiting(gp, cases, lockorder, norder, sgs);
 	int casi = -1;
@@ -320,6 +386,10 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollor
 		gort__waitq_remove(cases[i].dir == GORT_SEND ? &c->sendq : &c->recvq, sg);
 	}
 	gp->waiting = NULL;
+	if (timedout) {
+		selunlock(cases, lockorder, norder);
+		return GORT_SELECT_TIMEDOUT;
+	}
 	gort__assert(casi >= 0, "selectgo: bad wakeup");
 	gort__assert(won->c == cases[casi].chan && won->elem == NULL,
 	             "selectgo: the winning sudog does not match its case");
@@ -333,23 +403,35 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, uint16_t *pollor
 	return casi;
 }
 
-int gort_select(gort_case *cases, int n, bool block)
+/*
+ * runselect checks the arguments, finds room for the orders and sudogs and
+ * runs selectgo.  With a deadline (deadline_timer), no cases wait for the
+ * deadline alone, as Go's select with only a time.After case does.
+ */
+static inline __attribute__((always_inline)) int runselect(G *gp, const char *api, gort_case *cases, int n,
+                                                           bool block, timer *deadline_timer)
 {
-	G *gp = gort__current_goroutine("gort_select");
 	gort__checkpreempt(gp);
-	if (n < 0 || (n > 0 && cases == NULL) || n > UINT16_MAX)
-		gort__fatal("gort: gort_select: bad case array (NULL, or a count below 0 or above 65535)");
-	if (n == 0) {
+	if (n < 0 || (n > 0 && cases == NULL) || n > UINT16_MAX) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "gort: %s: bad case array (NULL, or a count below 0 or above 65535)", api);
+		gort__fatal(msg);
+	}
+	if (n == 0 && deadline_timer == NULL) {
 		if (!block)
 			return -1;
 		gort__gopark(NULL, NULL, waitReasonSelectNoCases);
 		gort__throw("unreachable");
 	}
 	for (int i = 0; i < n; i++) {
-		if (cases[i].dir != GORT_SEND && cases[i].dir != GORT_RECV)
-			gort__fatal("gort: gort_select: a case's dir is neither GORT_SEND nor GORT_RECV");
 		if (cases[i].chan != NULL)
 			gort__chan_check(cases[i].chan);
+		if (cases[i].dir != GORT_SEND && cases[i].dir != GORT_RECV &&
+		    (cases[i].dir != 0 || cases[i].chan != NULL)) {
+			char msg[160];
+			snprintf(msg, sizeof msg, "gort: %s: a case's dir is neither GORT_SEND nor GORT_RECV", api);
+			gort__fatal(msg);
+		}
 	}
 
 	uint16_t pollbuf[STACK_CASES], lockbuf[STACK_CASES];
@@ -363,11 +445,45 @@ int gort_select(gort_case *cases, int n, bool block)
 		if (pollorder == NULL || lockorder == NULL || sgs == NULL)
 			gort__throw("out of memory in select");
 	}
-	int chosen = selectgo(gp, cases, n, block, pollorder, lockorder, sgs);
+	int chosen = selectgo(gp, cases, n, block, deadline_timer, pollorder, lockorder, sgs);
 	if (n > STACK_CASES) {
 		free(pollorder);
 		free(lockorder);
 		free(sgs);
 	}
 	return chosen;
+}
+
+int gort_select(gort_case *cases, int n, bool block)
+{
+	G *gp = gort__current_goroutine("gort_select");
+	return runselect(gp, "gort_select", cases, n, block, NULL);
+}
+
+/* The deadline's timer lives in this frame: selectgo disarms it, and waits
+ * for any firing of it to finish, before it returns. */
+static int select_until(G *gp, const char *api, gort_case *cases, int n, int64_t deadline)
+{
+	timer t;
+	memset(&t, 0, sizeof t);
+	t.f = fire_select;
+	t.g = gp;
+	t.when = deadline;
+	return runselect(gp, api, cases, n, true, &t);
+}
+
+int gort_select_deadline(gort_case *cases, int n, int64_t deadline)
+{
+	G *gp = gort__current_goroutine("gort_select_deadline");
+	if (deadline == 0)
+		return runselect(gp, "gort_select_deadline", cases, n, true, NULL);
+	return select_until(gp, "gort_select_deadline", cases, n, deadline);
+}
+
+int gort_select_timeout(gort_case *cases, int n, int64_t timeout)
+{
+	G *gp = gort__current_goroutine("gort_select_timeout");
+	int64_t now = gort__nanotime();
+	int64_t deadline = timeout <= 0 ? now : timeout > INT64_MAX - now ? INT64_MAX : now + timeout;
+	return select_until(gp, "gort_select_timeout", cases, n, deadline);
 }

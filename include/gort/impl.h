@@ -50,6 +50,16 @@ typedef struct gort__frame {
 GORT_API bool gort__defer_push(gort__frame *f, gort_func fn, void *arg);
 GORT_API void gort__frame_return(gort__frame *f);
 GORT_API GORT_NORETURN void gort__frame_fellthrough(void);
+GORT_API GORT_NORETURN void gort__frame_norecover(const char *function);
+/* The calls gort_defer_close, _free, _unlock, _runlock and _done defer. */
+GORT_API void gort__defer_conn_close(void *c);
+GORT_API void gort__defer_chan_close(void *c);
+GORT_API void gort__defer_chan_free(void *c);
+GORT_API void gort__defer_timer_free(void *t);
+GORT_API void gort__defer_mutex_unlock(void *m);
+GORT_API void gort__defer_rwmutex_unlock(void *rw);
+GORT_API void gort__defer_rwmutex_runlock(void *rw);
+GORT_API void gort__defer_waitgroup_done(void *wg);
 GORT_API const void *gort__recover(void *callerfp, const gort_panic_type **type);
 
 /* GORT_FRAME's cleanup: the deferred calls run on every way out of the frame. */

@@ -44,12 +44,26 @@ void gort__entersyscall(const syscallctx *ctx)
 	mp->p = NULL;
 	pp->m = NULL;
 	atomic_store(&pp->status, Psyscall);
-	/* sysmon, idle for a while, may sleep for up to 10 ms: wake it, so
-	 * that it hands our P on in time if the call blocks. */
-	if (atomic_load_explicit(&sched.sysmonlongsleep, memory_order_relaxed) &&
-	    atomic_exchange(&sched.sysmonlongsleep, 0)) {
-		atomic_store(&sched.sysmonwake, 1);
-		gort__futexwakeup(&sched.sysmonwake, 1);
+	/*
+	 * If the call blocks, sysmon must see it within a short tick to hand
+	 * our P on in well under a millisecond - without being woken for
+	 * every call: a futex wake per call cost more than a read of cached
+	 * data (bench/pipeline_read.c: 150 times plain read(2)'s context
+	 * switches at GOMAXPROCS=1, 1.4 times its wall time at 2).  So the
+	 * first call of each sysmon round marks sysmonsyscalls, and sysmon,
+	 * seeing it, keeps its sleep short (proc_sysmon.c); only a sysmon
+	 * already in a long sleep - the first call after a quiet spell - is
+	 * woken.  Dekker's handshake: we store the mark, then read
+	 * sysmonlongsleep; sysmon stores sysmonlongsleep, then takes the
+	 * mark; both sequentially consistent, so one of us sees the other.
+	 * A mark already there is one sysmon has yet to take: it will.
+	 */
+	if (atomic_load_explicit(&sched.sysmonsyscalls, memory_order_relaxed) == 0) {
+		atomic_store(&sched.sysmonsyscalls, 1);
+		if (atomic_load(&sched.sysmonlongsleep) && atomic_exchange(&sched.sysmonlongsleep, 0)) {
+			atomic_store(&sched.sysmonwake, 1);
+			gort__futexwakeup(&sched.sysmonwake, 1);
+		}
 	}
 	if (atomic_load(&sched.gcwaiting)) {
 		gort__lock(&sched.lock);

@@ -119,6 +119,30 @@
  * deadlock) gort prints "fatal error: <message>" and every goroutine, and
  * exits with status 2; a fatal error cannot be recovered.
  *
+ * Errors
+ * ------
+ * Every gort call that can fail returns a negative code: -errno for a
+ * system error (-ENOENT, -ECONNREFUSED, -EPIPE, ...), or one of gort's own
+ * GORT_E* codes, from -10001 down (GORT_ETIMEOUT, GORT_ECANCELED, GORT_EOF,
+ * ...; listed with their calls below), which no errno reaches.  Success is
+ * 0 or a count.  errno is never the channel: a goroutine may resume on
+ * another thread (above).  gort_strerror(err) names any code, with Go's
+ * text for Go's errors ("i/o timeout", "context canceled", "EOF").  The one
+ * exception is GORT_SYSCALL, which wraps a libc call of your own and keeps
+ * libc's -1-and-errno (it carries errno across the hand-off).
+ *
+ * To pass an error up with what was being done - Go's
+ * fmt.Errorf("...: %w", err) - fill a gort_error, a value type with the
+ * code and a message chain; gort_error_is tests the code (errors.Is):
+ *
+ *     gort_error e;
+ *     long n = gort_read(fd, buf, len);
+ *     if (n < 0)
+ *         return gort_errorf(&e, n, "read %s", path);  // "read x: Bad file descriptor"
+ *     ...
+ *     gort_error_wrap(&e, "loading config");  // "loading config: read x: ..."
+ *     if (gort_error_is(&e, -ENOENT)) ...
+ *
  * Misuse
  * ------
  * Calling gort from a thread the runtime does not own (including before
@@ -151,11 +175,18 @@ extern "C" {
  * starts at 0.10.0: 0, because no release has yet promised the API for the
  * long term (1.0 will), and 10, because the nine steps before it (issues 1
  * to 9) came before versions did.  CMakeLists.txt reads the numbers here.
+ *
+ * 0.12: one error convention (see Errors above): gort_read, gort_write,
+ * gort_pread, gort_pwrite, gort_open, gort_close, gort_fsync, gort_waitpid
+ * return -errno, no longer -1 with errno set, and gort_getaddrinfo gort's
+ * codes, no longer EAI_*; gort_error, GORT_EOF and bufio (gort_bufio_*)
+ * are new.  A program written for 0.11 that tests those calls' results
+ * for -1 must test for < 0 instead (the code is in the result).
  */
 #define GORT_VERSION_MAJOR 0
-#define GORT_VERSION_MINOR 11
+#define GORT_VERSION_MINOR 12
 #define GORT_VERSION_PATCH 0
-#define GORT_VERSION_STRING "0.11.0"
+#define GORT_VERSION_STRING "0.12.0"
 /* One number that grows with the version: 0x000a00 for 0.10.0. */
 #define GORT_VERSION_NUMBER ((GORT_VERSION_MAJOR << 16) | (GORT_VERSION_MINOR << 8) | GORT_VERSION_PATCH)
 
@@ -708,6 +739,11 @@ GORT_API void gort_timer_free(gort_timer *t);
  *
  * Sockets and pipes are better served by the netpoller (the net API
  * below): they wait there without a thread each.
+ *
+ * A call that returns at once - a read of data in the page cache - costs
+ * its P nothing: sysmon hands the P on only once the call has lasted one
+ * of its ticks (Go's rule: 20 us at first, up to 320 us while calls are
+ * being made), so the P stays with the goroutine.
  */
 GORT_API void gort_entersyscall(void);
 GORT_API void gort_exitsyscall(void);
@@ -720,11 +756,15 @@ GORT_API void gort_exitsyscall(void);
 		gort_syscall_result_; \
 	})
 
-/* The common blocking libc calls, wrapped so.  Same arguments, results and
- * errno as libc's - except that gort_write to a pipe or socket whose reader
- * has gone returns -1 with errno EPIPE instead of raising SIGPIPE, as Go's
- * os.File.Write does (and, as in Go, not on descriptors 1 and 2: there the
- * program's SIGPIPE disposition applies, by default ending it). */
+/* The common blocking libc calls, wrapped so.  libc's arguments and
+ * results, but errors as gort's: -errno (gort_read(-1, ...) is -EBADF).
+ * gort_write to a pipe or socket whose reader has gone returns -EPIPE
+ * instead of raising SIGPIPE, as Go's os.File.Write does (and, as in Go,
+ * not on descriptors 1 and 2: there the program's SIGPIPE disposition
+ * applies, by default ending it).  gort_getaddrinfo returns 0,
+ * GORT_ENOHOST for a name that does not resolve (no name server answering
+ * included), -errno (EAI_SYSTEM), -ENOMEM, or -EINVAL for bad hints; the
+ * result list is freed with freeaddrinfo. */
 struct addrinfo;
 GORT_API long gort_read(int fd, void *buf, size_t n);
 GORT_API long gort_write(int fd, const void *buf, size_t n);
@@ -744,10 +784,10 @@ GORT_API int gort_getaddrinfo(const char *node, const char *service, const struc
  * the netpoller (epoll) and holds no thread, so ten thousand idle
  * connections cost ten thousand parked goroutines, not threads.
  *
- * Errors are returned, never raised: a negative result is -errno for a
- * system error (-ECONNREFUSED, -EPIPE, -ECONNRESET, ...) or one of the
- * GORT_E* codes below; gort_strerror names either.  A peer that has gone
- * away makes a write fail with -EPIPE or -ECONNRESET, never a SIGPIPE.
+ * Errors are returned, never raised (see Errors at the top): -errno
+ * (-ECONNREFUSED, -EPIPE, -ECONNRESET, ...) or one of the GORT_E* codes
+ * below.  A peer that has gone away makes a write fail with -EPIPE or
+ * -ECONNRESET, never a SIGPIPE.
  *
  * Addresses are Go's "host:port" strings: "127.0.0.1:8080", "[::1]:0",
  * ":8080" (every local address), "localhost:80" (names are looked up with
@@ -773,8 +813,42 @@ GORT_API int gort_getaddrinfo(const char *node, const char *service, const struc
 #define GORT_ENETWORK (-10004)  /* "unknown network": not tcp/udp[46] */
 #define GORT_ENOHOST (-10005)   /* "no such host": the name did not resolve */
 
-/* The text of an error code (negative), like strerror: never NULL. */
+#define GORT_EOF (-10010)            /* "EOF": io.EOF, the end of a stream (bufio) */
+#define GORT_EUNEXPECTEDEOF (-10011) /* "unexpected EOF": it came in the middle of a read */
+#define GORT_EBUFFERFULL (-10012)    /* "bufio: buffer full": a line longer than the buffer */
+
+/* err.Error(): the text of an error code, never NULL - Go's text for
+ * gort's own codes and Go's errors, strerror's for -errno (a positive
+ * errno value, as errno holds it, is named too). */
 GORT_API const char *gort_strerror(long err);
+
+/*
+ * An error passed up with its context: Go's fmt.Errorf("...: %w", err).
+ * code is the cause (a gort error code, or 0), msg the chain, outermost
+ * first: "handshake with 10.0.0.1:80: read: i/o timeout".  A value: put
+ * it on the stack, copy it, return it; nothing to free.  A message longer
+ * than msg is cut short, ending in "...".
+ */
+typedef struct gort_error {
+	int code;
+	char msg[236];
+} gort_error;
+
+/* fmt.Errorf(format + ": %w", code): e's code is code, its message the
+ * formatted text, then ": " and gort_strerror(code) (no cause if code is
+ * 0).  Returns code, so that `return gort_errorf(&e, err, "...")` passes
+ * it up. */
+GORT_API int gort_errorf(gort_error *e, int code, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+/* fmt.Errorf(format + ": %w", e): the formatted text goes in front of e's
+ * message; the code stays.  Returns e->code. */
+GORT_API int gort_error_wrap(gort_error *e, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+/* errors.Is(e, code): is code the cause of e? */
+static inline bool gort_error_is(const gort_error *e, int code)
+{
+	return e->code == code;
+}
 
 /* A TCP listener, TCP connection or UDP socket: Go's net.Listener,
  * net.Conn and net.PacketConn. */

@@ -36,6 +36,8 @@
  *     debug.SetPanicOnFault    gort_set_panic_on_fault(on)
  *     context.WithCancel, ...  gort_context_with_cancel, ... (gort_context)
  *     errgroup.WithContext     gort_errgroup_with_context, gort_errgroup_go, _wait
+ *     bufio.NewReader, Writer  gort_bufio_reader_new, gort_bufio_writer_new
+ *     err.Error(), %w          gort_strerror(err), gort_errorf, gort_error_wrap
  *
  * Everything not declared here is internal and may change.  The private
  * layouts that the inline code and macros compile into a program are in
@@ -1044,6 +1046,115 @@ GORT_API void gort_errgroup_set_limit(gort_errgroup *g, int n);
 /* g.Wait(): waits for every fn, cancels the group's context, returns the first error. */
 GORT_API int gort_errgroup_wait(gort_errgroup *g);
 GORT_API void gort_errgroup_free(gort_errgroup *g);
+
+/* ---- Buffered I/O (Go's bufio) -------------------------------------------------
+ *
+ * A reader and a writer with a buffer, over a connection (gort_conn) or a
+ * descriptor (a file, a pipe, a terminal): Go's bufio.Reader and Writer.
+ *
+ *     gort_bufio_reader *r = gort_bufio_reader_new(conn, 0);
+ *     const char *line;
+ *     long n;
+ *     while ((n = gort_bufio_read_line(r, &line)) >= 0)
+ *         handle(line, n);                 // n bytes, without "\n" or "\r\n"
+ *     if (n != GORT_EOF)
+ *         fprintf(stderr, "read: %s\n", gort_strerror(n));
+ *     gort_bufio_reader_free(r);
+ *
+ * Results follow gort's convention (see Errors at the top), with one
+ * addition: the end of the stream is GORT_EOF, never 0, so that an empty
+ * line or a read of 0 bytes is not taken for it.  Where Go returns data
+ * and an error together, gort returns the data and, at the next call, the
+ * error - so the data before EOF comes first, then GORT_EOF.
+ *
+ * Over a connection, its deadlines hold (GORT_ETIMEOUT), and a context set
+ * with gort_bufio_*_set_context ends a wait with the context's error
+ * (the calls use gort_conn_read_ctx and gort_conn_write_ctx).  Over a
+ * descriptor, reads and writes are gort_read and gort_write (a call that
+ * blocks hands its P off, but cannot be interrupted): the context is
+ * looked at before each, not during; to interrupt a pipe, adopt it with
+ * gort_conn_from_fd.  After a timeout or a context's error, what was
+ * read stays buffered: a later call (after a new deadline, say) goes on
+ * where the failed one stopped - where Go hands the partial line out.
+ *
+ * A reader or a writer is used by one goroutine at a time, as in Go.  It
+ * does not own its connection or descriptor: freeing it closes nothing,
+ * and gort_bufio_writer_free does not flush.  A context set on it is used,
+ * not retained: keep it alive while it is set.
+ */
+typedef struct gort_bufio_reader gort_bufio_reader;
+typedef struct gort_bufio_writer gort_bufio_writer;
+
+/* bufio.NewReaderSize(c, size): size 0 is Go's default, 4096; sizes below
+ * 16 are 16.  NULL if c is NULL (fd < 0) or memory ran out. */
+GORT_API gort_bufio_reader *gort_bufio_reader_new(gort_conn *c, size_t size);
+GORT_API gort_bufio_reader *gort_bufio_reader_new_fd(int fd, size_t size);
+GORT_API void gort_bufio_reader_free(gort_bufio_reader *r);
+/* The context the reads obey from now on; NULL for none. */
+GORT_API void gort_bufio_reader_set_context(gort_bufio_reader *r, gort_context *ctx);
+/* r.Size(), r.Buffered(). */
+GORT_API size_t gort_bufio_reader_size(const gort_bufio_reader *r);
+GORT_API size_t gort_bufio_buffered(const gort_bufio_reader *r);
+
+/* r.Read(p): at most one read below (none if data is buffered); > 0
+ * bytes, GORT_EOF, or an error.  0 only when n is 0. */
+GORT_API long gort_bufio_read(gort_bufio_reader *r, void *p, size_t n);
+/* r.ReadByte(): the byte (0..255), GORT_EOF, or an error. */
+GORT_API int gort_bufio_read_byte(gort_bufio_reader *r);
+/*
+ * r.ReadSlice(delim): *line points at the bytes up to and including the
+ * first delim, in the buffer (valid until the next call on r); returns
+ * their count.  At the end of the stream, the bytes after the last delim
+ * come as a last line without it, then GORT_EOF.  A line longer than the
+ * buffer: GORT_EBUFFERFULL, with *line at the whole buffer
+ * (gort_bufio_reader_size(r) bytes, consumed: the next call goes on with
+ * the rest of the line), as Go's ErrBufferFull.
+ */
+GORT_API long gort_bufio_read_slice(gort_bufio_reader *r, int delim, const char **line);
+/* ReadSlice('\n') without the "\n" or "\r\n": the count may be 0 (an
+ * empty line).  Go's ReadLine, except that a line longer than the buffer
+ * is GORT_EBUFFERFULL, as for read_slice, rather than a prefix flag. */
+GORT_API long gort_bufio_read_line(gort_bufio_reader *r, const char **line);
+/*
+ * io.ReadFull(r, p): exactly n bytes; returns n, or GORT_EOF if the stream
+ * ended before the first byte, GORT_EUNEXPECTEDEOF if it ended after some,
+ * or an error.  *got (if not NULL) is how many bytes are in p, also after
+ * an error.
+ */
+GORT_API long gort_bufio_read_full(gort_bufio_reader *r, void *p, size_t n, size_t *got);
+/* r.Peek(n): *p at the next n bytes, not consumed (valid until the next
+ * call on r); returns n.  GORT_EBUFFERFULL if n is larger than the buffer;
+ * GORT_EOF or an error if the stream ends (or fails) first, with *p at
+ * the gort_bufio_buffered(r) bytes there are. */
+GORT_API long gort_bufio_peek(gort_bufio_reader *r, size_t n, const void **p);
+/* r.Discard(n): skips n bytes; returns n, or GORT_EOF or an error. */
+GORT_API long gort_bufio_discard(gort_bufio_reader *r, size_t n);
+
+/* bufio.NewWriterSize(c, size): size 0 is Go's default, 4096.  NULL if c
+ * is NULL (fd < 0) or memory ran out. */
+GORT_API gort_bufio_writer *gort_bufio_writer_new(gort_conn *c, size_t size);
+GORT_API gort_bufio_writer *gort_bufio_writer_new_fd(int fd, size_t size);
+/* Frees w without flushing it. */
+GORT_API void gort_bufio_writer_free(gort_bufio_writer *w);
+GORT_API void gort_bufio_writer_set_context(gort_bufio_writer *w, gort_context *ctx);
+/* w.Buffered(), w.Available(). */
+GORT_API size_t gort_bufio_writer_buffered(const gort_bufio_writer *w);
+GORT_API size_t gort_bufio_writer_available(const gort_bufio_writer *w);
+/*
+ * w.Write(p): buffers p, writing the buffer out each time it fills (a
+ * write larger than the buffer, into an empty one, goes straight out);
+ * returns n or an error.  Errors are sticky, as Go's: once a write below
+ * fails (a timeout, a closed peer, a done context), every call on w
+ * returns that error, and how much of the buffer went out is unknown.
+ */
+GORT_API long gort_bufio_write(gort_bufio_writer *w, const void *p, size_t n);
+GORT_API int gort_bufio_write_byte(gort_bufio_writer *w, int c);
+GORT_API long gort_bufio_write_string(gort_bufio_writer *w, const char *s);
+/* fmt.Fprintf(w, ...): the length written, or an error. */
+GORT_API int gort_bufio_printf(gort_bufio_writer *w, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+/* w.Flush(): writes out what is buffered; 0 or the (sticky) error. */
+GORT_API int gort_bufio_flush(gort_bufio_writer *w);
 
 /* ---- Metrics (Go's runtime/metrics) -----------------------------------------
  *

@@ -733,7 +733,8 @@ GORT_API void gort_timer_free(gort_timer *t);
  * A goroutine blocked in the kernel or in a foreign library holds its
  * thread; wrap such a call so it does not also hold its P: between
  * gort_entersyscall() and gort_exitsyscall() the P may be handed to
- * another thread (after about 20 us), and the other goroutines keep running.
+ * another thread (once the call lasts: below), and the other goroutines
+ * keep running.
  * Call nothing else of gort in between.  errno after gort_exitsyscall is the
  * call's, even if the goroutine resumed on another thread.
  *
@@ -742,10 +743,13 @@ GORT_API void gort_timer_free(gort_timer *t);
  * Sockets and pipes are better served by the netpoller (the net API
  * below): they wait there without a thread each.
  *
- * A call that returns at once - a read of data in the page cache - costs
- * its P nothing: sysmon hands the P on only once the call has lasted one
- * of its ticks (Go's rule: 20 us at first, up to 320 us while calls are
- * being made), so the P stays with the goroutine.
+ * A call that returns at once - a read of data in the page cache - keeps
+ * its P and wakes nobody.  As in Go, sysmon hands the P on only when it
+ * has seen the same call at two of its rounds, and then only if goroutines
+ * wait for the P or no other P is idle (else after 10 ms).  Its rounds are
+ * 20 us apart, growing while nothing happens - to 10 ms, as Go's, but to
+ * no more than 320 us while system calls are being made - so a call that
+ * blocks holds its P for well under a millisecond.
  */
 GORT_API void gort_entersyscall(void);
 GORT_API void gort_exitsyscall(void);

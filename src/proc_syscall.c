@@ -156,6 +156,25 @@ static void trace_exit_idlep(P *pp, G *gp)
 }
 
 /*
+ * set_errno: errno on the thread we are on now.  errno is a call to
+ * __errno_location, which glibc declares const, so within one function the
+ * compiler looks the address up once - and after exitsyscall0 has moved
+ * us to another M, that address is the old thread's: the call's errno went
+ * to a thread the goroutine had left (syscall.c, 1 run in ~1000 with both
+ * CPUs busy: the P retaken from an fsync(-1), the goroutine resumed
+ * elsewhere).  Out of line, the address is looked up afresh.
+ */
+#if defined(__clang__)
+__attribute__((noinline))
+#else
+__attribute__((noinline, noipa))
+#endif
+static void set_errno(int e)
+{
+	errno = e;
+}
+
+/*
  * exitsyscall: the call returned.  Steps:
  *   1. our P is still in Psyscall: take it back (the CAS beats sysmon);
  *   2. else an idle P;
@@ -204,5 +223,5 @@ void gort_exitsyscall(void)
 		gp->tracesys = false;
 	}
 	mcall(exitsyscall0, false);
-	errno = saved;
+	set_errno(saved); /* not errno = saved: we may be on another thread */
 }

@@ -18,10 +18,23 @@
 
 #include "runtime2.h"
 
-/* neg: libc's -1-and-errno as gort's -errno (exitsyscall kept errno). */
+/* neg: libc's -1-and-errno as gort's -errno (exitsyscall kept errno).
+ * errno is read out of line: after GORT_SYSCALL the goroutine may be on
+ * another thread, and the compiler may look errno's address up only once
+ * in a function (proc_syscall.c's set_errno says why). */
+#if defined(__clang__)
+__attribute__((noinline))
+#else
+__attribute__((noinline, noipa))
+#endif
+static int get_errno(void)
+{
+	return errno;
+}
+
 static inline long neg(long r)
 {
-	return r < 0 ? -errno : r;
+	return r < 0 ? -get_errno() : r;
 }
 
 long gort_read(int fd, void *buf, size_t n)

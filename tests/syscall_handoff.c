@@ -13,7 +13,8 @@
  *   - "quiet": A first sleeps 30 ms, so sysmon has backed off into a long
  *     sleep, and A's call must wake it.
  * Outcomes checked exactly: A reads B's five bytes, B's counts, C's sum,
- * and B ran only while A was in the call.
+ * and B ran only while A was in the call.  Then: a call that fails after
+ * its P was taken returns its error on the thread it resumes on.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +22,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -90,6 +93,64 @@ static void reader_a(void *arg)
 	gort_waitgroup_done(&wg);
 }
 
+/*
+ * errno and -errno after a call whose P was taken: a call that fails after
+ * 5 ms (a blocking socket read with SO_RCVTIMEO: -EAGAIN; a GORT_SYSCALL
+ * of a sleep and close(-1): -1, EBADF) while a spinner wants the only P.
+ * sysmon hands the P to the spinner; the call returns to no P, and the
+ * goroutine resumes on whichever M runs it next - another thread, often.
+ * The error must come with it (it once stayed on the old thread).
+ */
+static atomic_int errno_done;
+
+static void spinner(void *arg)
+{
+	while (!atomic_load(&errno_done))
+		gort_gosched();
+	gort_waitgroup_done(&wg);
+}
+
+static int slow_close_bad(void)
+{
+	usleep(5000);
+	return close(-1);
+}
+
+static void errno_caller(void *arg)
+{
+	int *sv = arg, moved = 0;
+	char c;
+	for (int i = 0; i < 20; i++) {
+		pid_t before = test_gettid();
+		long n = gort_read(sv[0], &c, 1);
+		CHECK(n == -EAGAIN, "call %d: gort_read on a socket with a 5 ms timeout: %ld (%s), want -EAGAIN", i, n,
+		      gort_strerror(n));
+		errno = 0;
+		int r = GORT_SYSCALL(slow_close_bad());
+		int e = errno;
+		CHECK(r == -1 && e == EBADF, "call %d: GORT_SYSCALL(close(-1)): %d, errno %d, want EBADF", i, r, e);
+		moved += test_gettid() != before;
+	}
+	printf("syscall_handoff: 20 rounds of two slow failing calls, %d resumed on another thread\n", moved);
+	atomic_store(&errno_done, 1);
+	gort_waitgroup_done(&wg);
+}
+
+static void test_errno_after_handoff(void)
+{
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	struct timeval tv = {0, 5000};
+	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0, "SO_RCVTIMEO");
+	atomic_store(&errno_done, 0);
+	gort_waitgroup_add(&wg, 2);
+	gort_go(spinner, NULL);
+	gort_go(errno_caller, sv);
+	gort_waitgroup_wait(&wg);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void *watchdog(void *arg)
 {
 	sleep(40);
@@ -132,6 +193,7 @@ static int test_main(int argc, char **argv)
 	close(pfd[0]);
 	close(pfd[1]);
 	close(filefd);
+	test_errno_after_handoff();
 	return test_pass("syscall_handoff");
 }
 

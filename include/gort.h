@@ -736,7 +736,13 @@ GORT_API void gort_timer_free(gort_timer *t);
  * another thread (once the call lasts: below), and the other goroutines
  * keep running.
  * Call nothing else of gort in between.  errno after gort_exitsyscall is the
- * call's, even if the goroutine resumed on another thread.
+ * call's, even if the goroutine resumed on another thread - on that thread:
+ * read it in a function that has not used errno before the call (nor in
+ * an earlier turn of a loop), or through a function of its own that is not
+ * inlined.  glibc's errno is a call the compiler may make once per
+ * function and keep the address of - the address of the errno of a thread
+ * the goroutine may have left.  gort's wrapped calls below have no such
+ * trap: they return -errno.
  *
  *     n = GORT_SYSCALL(read(fd, buf, len));
  *

@@ -45,8 +45,9 @@
 set -uo pipefail
 
 # Every workload, in run order (the anchors' run.sh order); each has
-# bench/<w>.c and, ideally, a Go twin.
-WORKLOADS="spawn pingpong chan_spsc chan_mpmc select4 mutex ring timers parked_mem fanout_cpu tcp_echo http_hello"
+# bench/<w>.c and, ideally, a Go twin (in the anchors, or in bench/go_<w>:
+# pipeline_read's; bench/pipeline_read.sh adds plain read(2) beside it).
+WORKLOADS="spawn pingpong chan_spsc chan_mpmc select4 mutex ring timers parked_mem fanout_cpu tcp_echo http_hello pipeline_read"
 
 usage() {
 	echo "usage: $0 BUILD_DIR [WORKLOADS] [PROCS]   (workloads: $WORKLOADS)" >&2
@@ -113,6 +114,8 @@ if [ -z "$go_note" ]; then
 	for w in $workloads; do
 		src="$ANCHORS/$w/main.go"
 		[ "$w" = tcp_echo ] && src="$ANCHORS/tcp_echo/server/main.go"
+		# a workload the anchors do not have keeps its twin here, in bench/go_<w>
+		[ ! -f "$src" ] && [ -f "$here/go_$w/main.go" ] && src="$here/go_$w/main.go"
 		if [ ! -f "$src" ]; then
 			echo "bench: $w has no Go twin ($src): gort only" >&2
 			continue

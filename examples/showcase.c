@@ -7,15 +7,17 @@
  * 3. CPU work fanned out over every P, with GOMAXPROCS changed at run time.
  * 4. A select over a result channel and a quit channel.
  * 5. A goroutine wired to its thread with LockOSThread.
- * 6. The netpoller: 100 loopback connections echoing, a goroutine each,
- *    and a read deadline that expires.
+ * 6. The netpoller: 100 loopback connections echoing lines, a goroutine
+ *    each, with bufio; a read deadline that expires, its error wrapped.
  * 7. defer, panic and recover.
  * Run it with `make demo`; try GOMAXPROCS=1 make demo.
  */
 #define _GNU_SOURCE
 #include <gort.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -179,13 +181,23 @@ static void wired(void *arg)
 
 /* ---- 6. the netpoller: a goroutine per connection ---- */
 
+/* A line echo server, as a Go programmer writes one with bufio: read a
+ * line, write it back, flush when no more input is waiting. */
 static void echo(void *arg)
 {
 	gort_conn *c = arg;
-	char buf[512];
+	gort_bufio_reader *r = gort_bufio_reader_new(c, 0);
+	gort_bufio_writer *w = gort_bufio_writer_new(c, 0);
+	const char *line;
 	long n;
-	while ((n = gort_conn_read(c, buf, sizeof buf)) > 0 && gort_conn_write(c, buf, (size_t)n) == n)
-		;
+	while ((n = gort_bufio_read_line(r, &line)) >= 0) {
+		if (gort_bufio_printf(w, "%.*s\n", (int)n, line) < 0)
+			break;
+		if (gort_bufio_buffered(r) == 0 && gort_bufio_flush(w) != 0)
+			break;
+	}
+	gort_bufio_reader_free(r);
+	gort_bufio_writer_free(w);
 	gort_conn_close(c);
 }
 
@@ -202,20 +214,47 @@ struct client {
 	int *ok;
 };
 
+/* 100 round trips of one line each; 0, or an error with what failed */
+static int ping(gort_conn *c, gort_error *e)
+{
+	gort_bufio_reader *r = gort_bufio_reader_new(c, 0);
+	gort_bufio_writer *w = gort_bufio_writer_new(c, 0);
+	int err = 0;
+	for (int i = 0; i < 100 && err == 0; i++) {
+		const char *line;
+		char want[32];
+		int len = snprintf(want, sizeof want, "ping %d", i);
+		long n = gort_bufio_printf(w, "%s\n", want);
+		if (n >= 0)
+			n = gort_bufio_flush(w);
+		if (n < 0)
+			err = gort_errorf(e, (int)n, "send line %d", i);
+		else if ((n = gort_bufio_read_line(r, &line)) < 0)
+			err = gort_errorf(e, (int)n, "read line %d", i);
+		else if (n != len || memcmp(line, want, (size_t)len) != 0)
+			err = gort_errorf(e, -EPROTO, "line %d came back as \"%.*s\"", i, (int)n, line);
+	}
+	gort_bufio_reader_free(r);
+	gort_bufio_writer_free(w);
+	return err;
+}
+
 static void client(void *arg)
 {
 	struct client *cl = arg;
-	gort_conn *c;
-	char msg[] = "ping", back[sizeof msg];
-	if (gort_dial("tcp", cl->addr, &c) == 0) {
-		int good = 1;
-		for (int i = 0; i < 100 && good; i++)
-			good = gort_conn_write(c, msg, sizeof msg) == sizeof msg &&
-			       gort_conn_read(c, back, sizeof back) == sizeof back;
-		if (good)
-			__atomic_fetch_add(cl->ok, 1, __ATOMIC_RELAXED);
+	gort_conn *c = NULL;
+	gort_error e;
+	int err = gort_dial("tcp", cl->addr, &c);
+	if (err != 0)
+		gort_errorf(&e, err, "dial %s", cl->addr);
+	else if ((err = ping(c, &e)) != 0)
+		gort_error_wrap(&e, "client of %s", cl->addr);
+	if (err == 0)
+		__atomic_fetch_add(cl->ok, 1, __ATOMIC_RELAXED);
+	else
+		printf("net: %s\n", e.msg);
+	if (c != NULL)
 		gort_conn_close(c);
-	}
 	gort_waitgroup_done(cl->wg);
 }
 
@@ -237,15 +276,19 @@ static void network(void)
 	for (int i = 0; i < 100; i++)
 		gort_go_with(client, struct client, .addr = addr, .wg = &wg, .ok = &ok);
 	gort_waitgroup_wait(&wg);
-	printf("net: 100 connections x 100 round trips to %s: %d ok in %.1f ms\n", addr, ok,
+	printf("net: 100 connections x 100 lines echoed by %s (bufio): %d ok in %.1f ms\n", addr, ok,
 	       now_ms() - t0);
 
 	gort_conn *c;
-	char b;
 	if (gort_dial("tcp", addr, &c) == 0) { /* an echo server that hears nothing says nothing */
+		gort_bufio_reader *r = gort_bufio_reader_new(c, 0);
+		const char *line;
 		gort_conn_set_read_deadline(c, gort_nanotime() + 20 * GORT_MILLISECOND);
-		long n = gort_conn_read(c, &b, 1);
-		printf("net: a read with a 20 ms deadline: \"%s\"\n", gort_strerror(n));
+		long n = gort_bufio_read_line(r, &line);
+		gort_error e;
+		gort_errorf(&e, (int)n, "read a line from %s with a 20 ms deadline", addr);
+		printf("net: %s\n", e.msg);
+		gort_bufio_reader_free(r);
 		gort_conn_close(c);
 	}
 	gort_conn_close(ln); /* serve's accept returns: it ends */

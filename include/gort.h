@@ -39,6 +39,8 @@
  *     debug.SetPanicOnFault    gort_set_panic_on_fault(on)
  *     context.WithCancel, ...  gort_context_with_cancel, ... (gort_context)
  *     errgroup.WithContext     gort_errgroup_with_context, gort_errgroup_go, _wait
+ *     bufio.NewReader, Writer  gort_bufio_reader_new, gort_bufio_writer_new
+ *     err.Error(), %w          gort_strerror(err), gort_errorf, gort_error_wrap
  *
  * Everything not declared here is internal and may change.  The private
  * layouts that the inline code and macros compile into a program are in
@@ -122,6 +124,30 @@
  * deadlock) gort prints "fatal error: <message>" and every goroutine, and
  * exits with status 2; a fatal error cannot be recovered.
  *
+ * Errors
+ * ------
+ * Every gort call that can fail returns a negative code: -errno for a
+ * system error (-ENOENT, -ECONNREFUSED, -EPIPE, ...), or one of gort's own
+ * GORT_E* codes, from -10001 down (GORT_ETIMEOUT, GORT_ECANCELED, GORT_EOF,
+ * ...; listed with their calls below), which no errno reaches.  Success is
+ * 0 or a count.  errno is never the channel: a goroutine may resume on
+ * another thread (above).  gort_strerror(err) names any code, with Go's
+ * text for Go's errors ("i/o timeout", "context canceled", "EOF").  The one
+ * exception is GORT_SYSCALL, which wraps a libc call of your own and keeps
+ * libc's -1-and-errno (it carries errno across the hand-off).
+ *
+ * To pass an error up with what was being done - Go's
+ * fmt.Errorf("...: %w", err) - fill a gort_error, a value type with the
+ * code and a message chain; gort_error_is tests the code (errors.Is):
+ *
+ *     gort_error e;
+ *     long n = gort_read(fd, buf, len);
+ *     if (n < 0)
+ *         return gort_errorf(&e, n, "read %s", path);  // "read x: Bad file descriptor"
+ *     ...
+ *     gort_error_wrap(&e, "loading config");  // "loading config: read x: ..."
+ *     if (gort_error_is(&e, -ENOENT)) ...
+ *
  * Misuse
  * ------
  * Calling gort from a thread the runtime does not own (including before
@@ -154,11 +180,18 @@ extern "C" {
  * starts at 0.10.0: 0, because no release has yet promised the API for the
  * long term (1.0 will), and 10, because the nine steps before it (issues 1
  * to 9) came before versions did.  CMakeLists.txt reads the numbers here.
+ *
+ * 0.12: one error convention (see Errors above): gort_read, gort_write,
+ * gort_pread, gort_pwrite, gort_open, gort_close, gort_fsync, gort_waitpid
+ * return -errno, no longer -1 with errno set, and gort_getaddrinfo gort's
+ * codes, no longer EAI_*; gort_error, GORT_EOF and bufio (gort_bufio_*)
+ * are new.  A program written for 0.11 that tests those calls' results
+ * for -1 must test for < 0 instead (the code is in the result).
  */
 #define GORT_VERSION_MAJOR 0
-#define GORT_VERSION_MINOR 11
+#define GORT_VERSION_MINOR 12
 #define GORT_VERSION_PATCH 0
-#define GORT_VERSION_STRING "0.11.0"
+#define GORT_VERSION_STRING "0.12.0"
 /* One number that grows with the version: 0x000a00 for 0.10.0. */
 #define GORT_VERSION_NUMBER ((GORT_VERSION_MAJOR << 16) | (GORT_VERSION_MINOR << 8) | GORT_VERSION_PATCH)
 
@@ -896,14 +929,29 @@ GORT_API void gort_timer_free(gort_timer *t);
  * A goroutine blocked in the kernel or in a foreign library holds its
  * thread; wrap such a call so it does not also hold its P: between
  * gort_entersyscall() and gort_exitsyscall() the P may be handed to
- * another thread (after about 20 us), and the other goroutines keep running.
+ * another thread (once the call lasts: below), and the other goroutines
+ * keep running.
  * Call nothing else of gort in between.  errno after gort_exitsyscall is the
- * call's, even if the goroutine resumed on another thread.
+ * call's, even if the goroutine resumed on another thread - on that thread:
+ * read it in a function that has not used errno before the call (nor in
+ * an earlier turn of a loop), or through a function of its own that is not
+ * inlined.  glibc's errno is a call the compiler may make once per
+ * function and keep the address of - the address of the errno of a thread
+ * the goroutine may have left.  gort's wrapped calls below have no such
+ * trap: they return -errno.
  *
  *     n = GORT_SYSCALL(read(fd, buf, len));
  *
  * Sockets and pipes are better served by the netpoller (the net API
  * below): they wait there without a thread each.
+ *
+ * A call that returns at once - a read of data in the page cache - keeps
+ * its P and wakes nobody.  As in Go, sysmon hands the P on only when it
+ * has seen the same call at two of its rounds, and then only if goroutines
+ * wait for the P or no other P is idle (else after 10 ms).  Its rounds are
+ * 20 us apart, growing while nothing happens - to 10 ms, as Go's, but to
+ * no more than 320 us while system calls are being made - so a call that
+ * blocks holds its P for well under a millisecond.
  */
 GORT_API void gort_entersyscall(void);
 GORT_API void gort_exitsyscall(void);
@@ -916,11 +964,15 @@ GORT_API void gort_exitsyscall(void);
 		gort_syscall_result_; \
 	})
 
-/* The common blocking libc calls, wrapped so.  Same arguments, results and
- * errno as libc's - except that gort_write to a pipe or socket whose reader
- * has gone returns -1 with errno EPIPE instead of raising SIGPIPE, as Go's
- * os.File.Write does (and, as in Go, not on descriptors 1 and 2: there the
- * program's SIGPIPE disposition applies, by default ending it). */
+/* The common blocking libc calls, wrapped so.  libc's arguments and
+ * results, but errors as gort's: -errno (gort_read(-1, ...) is -EBADF).
+ * gort_write to a pipe or socket whose reader has gone returns -EPIPE
+ * instead of raising SIGPIPE, as Go's os.File.Write does (and, as in Go,
+ * not on descriptors 1 and 2: there the program's SIGPIPE disposition
+ * applies, by default ending it).  gort_getaddrinfo returns 0,
+ * GORT_ENOHOST for a name that does not resolve (no name server answering
+ * included), -errno (EAI_SYSTEM), -ENOMEM, or -EINVAL for bad hints; the
+ * result list is freed with freeaddrinfo. */
 struct addrinfo;
 GORT_API long gort_read(int fd, void *buf, size_t n);
 GORT_API long gort_write(int fd, const void *buf, size_t n);
@@ -940,10 +992,10 @@ GORT_API int gort_getaddrinfo(const char *node, const char *service, const struc
  * the netpoller (epoll) and holds no thread, so ten thousand idle
  * connections cost ten thousand parked goroutines, not threads.
  *
- * Errors are returned, never raised: a negative result is -errno for a
- * system error (-ECONNREFUSED, -EPIPE, -ECONNRESET, ...) or one of the
- * GORT_E* codes below; gort_strerror names either.  A peer that has gone
- * away makes a write fail with -EPIPE or -ECONNRESET, never a SIGPIPE.
+ * Errors are returned, never raised (see Errors at the top): -errno
+ * (-ECONNREFUSED, -EPIPE, -ECONNRESET, ...) or one of the GORT_E* codes
+ * below.  A peer that has gone away makes a write fail with -EPIPE or
+ * -ECONNRESET, never a SIGPIPE.
  *
  * Addresses are Go's "host:port" strings: "127.0.0.1:8080", "[::1]:0",
  * ":8080" (every local address), "localhost:80" (names are looked up with
@@ -969,8 +1021,42 @@ GORT_API int gort_getaddrinfo(const char *node, const char *service, const struc
 #define GORT_ENETWORK (-10004)  /* "unknown network": not tcp/udp[46] */
 #define GORT_ENOHOST (-10005)   /* "no such host": the name did not resolve */
 
-/* The text of an error code (negative), like strerror: never NULL. */
+#define GORT_EOF (-10010)            /* "EOF": io.EOF, the end of a stream (bufio) */
+#define GORT_EUNEXPECTEDEOF (-10011) /* "unexpected EOF": it came in the middle of a read */
+#define GORT_EBUFFERFULL (-10012)    /* "bufio: buffer full": a line longer than the buffer */
+
+/* err.Error(): the text of an error code, never NULL - Go's text for
+ * gort's own codes and Go's errors, strerror's for -errno (a positive
+ * errno value, as errno holds it, is named too). */
 GORT_API const char *gort_strerror(long err);
+
+/*
+ * An error passed up with its context: Go's fmt.Errorf("...: %w", err).
+ * code is the cause (a gort error code, or 0), msg the chain, outermost
+ * first: "handshake with 10.0.0.1:80: read: i/o timeout".  A value: put
+ * it on the stack, copy it, return it; nothing to free.  A message longer
+ * than msg is cut short, ending in "...".
+ */
+typedef struct gort_error {
+	int code;
+	char msg[236];
+} gort_error;
+
+/* fmt.Errorf(format + ": %w", code): e's code is code, its message the
+ * formatted text, then ": " and gort_strerror(code) (no cause if code is
+ * 0).  Returns code, so that `return gort_errorf(&e, err, "...")` passes
+ * it up. */
+GORT_API int gort_errorf(gort_error *e, int code, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+/* fmt.Errorf(format + ": %w", e): the formatted text goes in front of e's
+ * message; the code stays.  Returns e->code. */
+GORT_API int gort_error_wrap(gort_error *e, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+/* errors.Is(e, code): is code the cause of e? */
+static inline bool gort_error_is(const gort_error *e, int code)
+{
+	return e->code == code;
+}
 
 /* A TCP listener, TCP connection or UDP socket: Go's net.Listener,
  * net.Conn and net.PacketConn. */
@@ -1166,6 +1252,115 @@ GORT_API void gort_errgroup_set_limit(gort_errgroup *g, int n);
 /* g.Wait(): waits for every fn, cancels the group's context, returns the first error. */
 GORT_API int gort_errgroup_wait(gort_errgroup *g);
 GORT_API void gort_errgroup_free(gort_errgroup *g);
+
+/* ---- Buffered I/O (Go's bufio) -------------------------------------------------
+ *
+ * A reader and a writer with a buffer, over a connection (gort_conn) or a
+ * descriptor (a file, a pipe, a terminal): Go's bufio.Reader and Writer.
+ *
+ *     gort_bufio_reader *r = gort_bufio_reader_new(conn, 0);
+ *     const char *line;
+ *     long n;
+ *     while ((n = gort_bufio_read_line(r, &line)) >= 0)
+ *         handle(line, n);                 // n bytes, without "\n" or "\r\n"
+ *     if (n != GORT_EOF)
+ *         fprintf(stderr, "read: %s\n", gort_strerror(n));
+ *     gort_bufio_reader_free(r);
+ *
+ * Results follow gort's convention (see Errors at the top), with one
+ * addition: the end of the stream is GORT_EOF, never 0, so that an empty
+ * line or a read of 0 bytes is not taken for it.  Where Go returns data
+ * and an error together, gort returns the data and, at the next call, the
+ * error - so the data before EOF comes first, then GORT_EOF.
+ *
+ * Over a connection, its deadlines hold (GORT_ETIMEOUT), and a context set
+ * with gort_bufio_*_set_context ends a wait with the context's error
+ * (the calls use gort_conn_read_ctx and gort_conn_write_ctx).  Over a
+ * descriptor, reads and writes are gort_read and gort_write (a call that
+ * blocks hands its P off, but cannot be interrupted): the context is
+ * looked at before each, not during; to interrupt a pipe, adopt it with
+ * gort_conn_from_fd.  After a timeout or a context's error, what was
+ * read stays buffered: a later call (after a new deadline, say) goes on
+ * where the failed one stopped - where Go hands the partial line out.
+ *
+ * A reader or a writer is used by one goroutine at a time, as in Go.  It
+ * does not own its connection or descriptor: freeing it closes nothing,
+ * and gort_bufio_writer_free does not flush.  A context set on it is used,
+ * not retained: keep it alive while it is set.
+ */
+typedef struct gort_bufio_reader gort_bufio_reader;
+typedef struct gort_bufio_writer gort_bufio_writer;
+
+/* bufio.NewReaderSize(c, size): size 0 is Go's default, 4096; sizes below
+ * 16 are 16.  NULL if c is NULL (fd < 0) or memory ran out. */
+GORT_API gort_bufio_reader *gort_bufio_reader_new(gort_conn *c, size_t size);
+GORT_API gort_bufio_reader *gort_bufio_reader_new_fd(int fd, size_t size);
+GORT_API void gort_bufio_reader_free(gort_bufio_reader *r);
+/* The context the reads obey from now on; NULL for none. */
+GORT_API void gort_bufio_reader_set_context(gort_bufio_reader *r, gort_context *ctx);
+/* r.Size(), r.Buffered(). */
+GORT_API size_t gort_bufio_reader_size(const gort_bufio_reader *r);
+GORT_API size_t gort_bufio_buffered(const gort_bufio_reader *r);
+
+/* r.Read(p): at most one read below (none if data is buffered); > 0
+ * bytes, GORT_EOF, or an error.  0 only when n is 0. */
+GORT_API long gort_bufio_read(gort_bufio_reader *r, void *p, size_t n);
+/* r.ReadByte(): the byte (0..255), GORT_EOF, or an error. */
+GORT_API int gort_bufio_read_byte(gort_bufio_reader *r);
+/*
+ * r.ReadSlice(delim): *line points at the bytes up to and including the
+ * first delim, in the buffer (valid until the next call on r); returns
+ * their count.  At the end of the stream, the bytes after the last delim
+ * come as a last line without it, then GORT_EOF.  A line longer than the
+ * buffer: GORT_EBUFFERFULL, with *line at the whole buffer
+ * (gort_bufio_reader_size(r) bytes, consumed: the next call goes on with
+ * the rest of the line), as Go's ErrBufferFull.
+ */
+GORT_API long gort_bufio_read_slice(gort_bufio_reader *r, int delim, const char **line);
+/* ReadSlice('\n') without the "\n" or "\r\n": the count may be 0 (an
+ * empty line).  Go's ReadLine, except that a line longer than the buffer
+ * is GORT_EBUFFERFULL, as for read_slice, rather than a prefix flag. */
+GORT_API long gort_bufio_read_line(gort_bufio_reader *r, const char **line);
+/*
+ * io.ReadFull(r, p): exactly n bytes; returns n, or GORT_EOF if the stream
+ * ended before the first byte, GORT_EUNEXPECTEDEOF if it ended after some,
+ * or an error.  *got (if not NULL) is how many bytes are in p, also after
+ * an error.
+ */
+GORT_API long gort_bufio_read_full(gort_bufio_reader *r, void *p, size_t n, size_t *got);
+/* r.Peek(n): *p at the next n bytes, not consumed (valid until the next
+ * call on r); returns n.  GORT_EBUFFERFULL if n is larger than the buffer;
+ * GORT_EOF or an error if the stream ends (or fails) first, with *p at
+ * the gort_bufio_buffered(r) bytes there are. */
+GORT_API long gort_bufio_peek(gort_bufio_reader *r, size_t n, const void **p);
+/* r.Discard(n): skips n bytes; returns n, or GORT_EOF or an error. */
+GORT_API long gort_bufio_discard(gort_bufio_reader *r, size_t n);
+
+/* bufio.NewWriterSize(c, size): size 0 is Go's default, 4096.  NULL if c
+ * is NULL (fd < 0) or memory ran out. */
+GORT_API gort_bufio_writer *gort_bufio_writer_new(gort_conn *c, size_t size);
+GORT_API gort_bufio_writer *gort_bufio_writer_new_fd(int fd, size_t size);
+/* Frees w without flushing it. */
+GORT_API void gort_bufio_writer_free(gort_bufio_writer *w);
+GORT_API void gort_bufio_writer_set_context(gort_bufio_writer *w, gort_context *ctx);
+/* w.Buffered(), w.Available(). */
+GORT_API size_t gort_bufio_writer_buffered(const gort_bufio_writer *w);
+GORT_API size_t gort_bufio_writer_available(const gort_bufio_writer *w);
+/*
+ * w.Write(p): buffers p, writing the buffer out each time it fills (a
+ * write larger than the buffer, into an empty one, goes straight out);
+ * returns n or an error.  Errors are sticky, as Go's: once a write below
+ * fails (a timeout, a closed peer, a done context), every call on w
+ * returns that error, and how much of the buffer went out is unknown.
+ */
+GORT_API long gort_bufio_write(gort_bufio_writer *w, const void *p, size_t n);
+GORT_API int gort_bufio_write_byte(gort_bufio_writer *w, int c);
+GORT_API long gort_bufio_write_string(gort_bufio_writer *w, const char *s);
+/* fmt.Fprintf(w, ...): the length written, or an error. */
+GORT_API int gort_bufio_printf(gort_bufio_writer *w, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+/* w.Flush(): writes out what is buffered; 0 or the (sticky) error. */
+GORT_API int gort_bufio_flush(gort_bufio_writer *w);
 
 /* ---- Metrics (Go's runtime/metrics) -----------------------------------------
  *

@@ -54,36 +54,6 @@ struct gort_conn {
 
 enum { POLL_EVENTS = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET };
 
-/* ---- errors ------------------------------------------------------------------ */
-
-const char *gort_strerror(long err)
-{
-	switch (err) {
-	case 0:
-		return "success";
-	case GORT_ETIMEOUT:
-		return "i/o timeout";
-	case GORT_ECLOSED:
-		return "use of closed network connection";
-	case GORT_EADDR:
-		return "invalid address";
-	case GORT_ENETWORK:
-		return "unknown network";
-	case GORT_ENOHOST:
-		return "no such host";
-	case GORT_ETRACEON:
-		return "tracing is already enabled";
-	case GORT_ETRACEOFF:
-		return "tracing is not enabled";
-	case GORT_ECANCELED:
-		return "context canceled";
-	case GORT_EDEADLINE:
-		return "context deadline exceeded";
-	}
-	const char *s = err < 0 && err > -4096 ? strerrordesc_np((int)-err) : NULL;
-	return s != NULL ? s : "unknown error";
-}
-
 /* An operation interrupted because its context is done: never returned
  * as it is, but replaced by the context's error (ctx_end). */
 #define EINTERRUPTED (-10100)
@@ -325,10 +295,7 @@ static int resolve(const netspec *ns, const char *address, bool listen, addrlist
 	char service[8];
 	snprintf(service, sizeof service, "%d", port);
 	struct addrinfo hints = {.ai_family = ns->family, .ai_socktype = ns->sotype};
-	int rc = gort_getaddrinfo(host, service, &hints, &al->ai);
-	if (rc != 0)
-		return rc == EAI_SYSTEM ? -errno : GORT_ENOHOST;
-	return 0;
+	return gort_getaddrinfo(host, service, &hints, &al->ai);
 }
 
 static int format_addr(const struct sockaddr_storage *ss, char *buf, size_t n)

@@ -44,12 +44,26 @@ void gort__entersyscall(const syscallctx *ctx)
 	mp->p = NULL;
 	pp->m = NULL;
 	atomic_store(&pp->status, Psyscall);
-	/* sysmon, idle for a while, may sleep for up to 10 ms: wake it, so
-	 * that it hands our P on in time if the call blocks. */
-	if (atomic_load_explicit(&sched.sysmonlongsleep, memory_order_relaxed) &&
-	    atomic_exchange(&sched.sysmonlongsleep, 0)) {
-		atomic_store(&sched.sysmonwake, 1);
-		gort__futexwakeup(&sched.sysmonwake, 1);
+	/*
+	 * If the call blocks, sysmon must see it within a short tick to hand
+	 * our P on in well under a millisecond - without being woken for
+	 * every call: a futex wake per call cost more than a read of cached
+	 * data (bench/pipeline_read.c: 150 times plain read(2)'s context
+	 * switches at GOMAXPROCS=1, 1.4 times its wall time at 2).  So the
+	 * first call of each sysmon round marks sysmonsyscalls, and sysmon,
+	 * seeing it, keeps its sleep short (proc_sysmon.c); only a sysmon
+	 * already in a long sleep - the first call after a quiet spell - is
+	 * woken.  Dekker's handshake: we store the mark, then read
+	 * sysmonlongsleep; sysmon stores sysmonlongsleep, then takes the
+	 * mark; both sequentially consistent, so one of us sees the other.
+	 * A mark already there is one sysmon has yet to take: it will.
+	 */
+	if (atomic_load_explicit(&sched.sysmonsyscalls, memory_order_relaxed) == 0) {
+		atomic_store(&sched.sysmonsyscalls, 1);
+		if (atomic_load(&sched.sysmonlongsleep) && atomic_exchange(&sched.sysmonlongsleep, 0)) {
+			atomic_store(&sched.sysmonwake, 1);
+			gort__futexwakeup(&sched.sysmonwake, 1);
+		}
 	}
 	if (atomic_load(&sched.gcwaiting)) {
 		gort__lock(&sched.lock);
@@ -142,6 +156,25 @@ static void trace_exit_idlep(P *pp, G *gp)
 }
 
 /*
+ * set_errno: errno on the thread we are on now.  errno is a call to
+ * __errno_location, which glibc declares const, so within one function the
+ * compiler looks the address up once - and after exitsyscall0 has moved
+ * us to another M, that address is the old thread's: the call's errno went
+ * to a thread the goroutine had left (syscall.c, 1 run in ~1000 with both
+ * CPUs busy: the P retaken from an fsync(-1), the goroutine resumed
+ * elsewhere).  Out of line, the address is looked up afresh.
+ */
+#if defined(__clang__)
+__attribute__((noinline))
+#else
+__attribute__((noinline, noipa))
+#endif
+static void set_errno(int e)
+{
+	errno = e;
+}
+
+/*
  * exitsyscall: the call returned.  Steps:
  *   1. our P is still in Psyscall: take it back (the CAS beats sysmon);
  *   2. else an idle P;
@@ -190,5 +223,5 @@ void gort_exitsyscall(void)
 		gp->tracesys = false;
 	}
 	mcall(exitsyscall0, false);
-	errno = saved;
+	set_errno(saved); /* not errno = saved: we may be on another thread */
 }

@@ -25,7 +25,11 @@ enum {
 	FORCE_PREEMPT_NS = 10 * 1000 * 1000, /* a time slice: 10 ms, as Go's */
 	SYSMON_MIN_US = 20,
 	SYSMON_MAX_US = 10 * 1000,
-	SYSMON_LONG_US = 500, /* sleeps this long are cut short by entersyscall */
+	/* While system calls are being made, or one is in progress, sysmon
+	 * sleeps no longer than this: a call that blocks has its P handed on
+	 * within two such ticks, and no call needs to wake sysmon.  Longer
+	 * sleeps are cut short by entersyscall. */
+	SYSMON_SYSCALL_US = 320,
 };
 
 /* ---- preemption points ------------------------------------------------------- */
@@ -127,15 +131,17 @@ static int retake_syscall(P *pp, int64_t now)
  * taking CPU from the Ps (mutex at GOMAXPROCS=2 went from 0.86 to 1.16 of
  * Go's time).
  */
-static int retake(int64_t now)
+static int retake(int64_t now, bool *insyscall)
 {
 	int n = 0;
+	*insyscall = false;
 	P **ps = allp;
 	int32_t np = atomic_load(&gomaxprocs);
 	for (int32_t i = 0; i < np; i++) {
 		P *pp = ps[i];
 		uint32_t status = atomic_load(&pp->status);
 		if (status == Psyscall) {
+			*insyscall = true;
 			n += retake_syscall(pp, now);
 			continue;
 		}
@@ -196,7 +202,9 @@ static void sysmon_netpoll(int64_t now)
 /*
  * sysmon runs on its own thread, without a P, for the life of the
  * program: it sleeps 20 us, and after 50 rounds with nothing to do doubles
- * that, up to 10 ms (a system call starting cuts a long sleep short); each
+ * that, up to 10 ms - as Go's - but no longer than 320 us while system
+ * calls are being made (and a call starting cuts a long sleep short: Go
+ * would leave a call that blocks then holding its P for up to 10 ms); each
  * round it asks goroutines that have run a whole time slice to yield,
  * takes back the Ps of long system calls (retake), and polls the network
  * if nobody has for 10 ms.  It reads the world racily, as Go's does:
@@ -210,6 +218,7 @@ void *sysmon(void *arg)
 	uint32_t delay = SYSMON_MIN_US;
 	int idle = 0;
 	int64_t lasttrace = 0;
+	bool insyscall = false; /* a P was in a system call at the last round */
 	atomic_store(&gort__sysmontid, gort__gettid());
 	for (;;) {
 		if (idle == 0)
@@ -218,15 +227,25 @@ void *sysmon(void *arg)
 			delay *= 2;
 		if (delay > SYSMON_MAX_US)
 			delay = SYSMON_MAX_US;
-		if (delay >= SYSMON_LONG_US)
+		/* Calls made since the last round, or one still in progress: a
+		 * short sleep, so that one that blocks is seen in time.  The
+		 * long-sleep flag is stored before the calls' mark is taken:
+		 * entersyscall's side of the handshake (proc_syscall.c). */
+		bool longsleep = delay > SYSMON_SYSCALL_US;
+		if (longsleep)
 			atomic_store(&sched.sysmonlongsleep, 1);
+		bool calls = atomic_exchange(&sched.sysmonsyscalls, 0) != 0;
+		if (longsleep && (calls || insyscall)) {
+			atomic_store(&sched.sysmonlongsleep, 0);
+			delay = SYSMON_SYSCALL_US;
+		}
 		gort__futexsleep_timeout(&sched.sysmonwake, 0, (int64_t)delay * 1000);
 		atomic_store(&sched.sysmonlongsleep, 0);
 		bool kicked = atomic_exchange(&sched.sysmonwake, 0) != 0;
 		int64_t now = gort__nanotime();
 		atomic_store_explicit(&sched.coarsenow, now, memory_order_relaxed);
 		sysmon_netpoll(now); /* does not count as activity, as in Go */
-		if (retake(now) != 0 || kicked)
+		if (retake(now, &insyscall) != 0 || kicked)
 			idle = 0;
 		else
 			idle++;

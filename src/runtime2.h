@@ -485,9 +485,12 @@ typedef struct schedt {
 	_Alignas(64) _Atomic int64_t lastpoll;
 	_Atomic int64_t pollUntil;
 
-	/* sysmon: sleeping long (after idling), so entersyscall must wake it */
+	/* sysmon: sleeping long (after idling), so entersyscall must wake it;
+	 * syscalls: a system call began since sysmon's last round (its sleep
+	 * stays short, so entersyscall need not wake it: proc_sysmon.c) */
 	_Alignas(64) _Atomic uint32_t sysmonlongsleep;
 	_Atomic uint32_t sysmonwake;
+	_Atomic uint32_t sysmonsyscalls;
 
 	/* nanotime as of sysmon's last round (at most 10 ms old): what a
 	 * goroutine's waitsince is stamped with, so parking reads no clock */

@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 # The concurrency-sensitive tests: the scheduler, channels, select, sync,
 # timers, the netpoller, system calls, GOMAXPROCS changes, preemption, the
 # deadlock detector (death_deadlock_*).  --all takes every test.
-SENSITIVE = re.compile(r"^(net_|time_|select|sync_|chan_|gomaxprocs|syscall|spawn|spread|"
+SENSITIVE = re.compile(r"^(net_|bufio_|time_|select|sync_|chan_|gomaxprocs|syscall|spawn|spread|"
                        r"lock_|goexit|numgoroutine|preempt|asyncpreempt|metrics|defer|"
                        r"death_deadlock|go_|fuzz_replay)")
 

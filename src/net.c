@@ -79,6 +79,10 @@ const char *gort_strerror(long err)
 		return "context canceled";
 	case GORT_EDEADLINE:
 		return "context deadline exceeded";
+	case GORT_ECPUPROFON:
+		return "cpu profiling already in use";
+	case GORT_ECPUPROFOFF:
+		return "cpu profiling is not enabled";
 	}
 	const char *s = err < 0 && err > -4096 ? strerrordesc_np((int)-err) : NULL;
 	return s != NULL ? s : "unknown error";

@@ -69,6 +69,11 @@
  *     GORT_DEBUG_ADDR  host:port: serve Go's debug endpoints there from
  *                      the start (/debug/pprof/, /debug/vars), as
  *                      gort_debug_serve does - see "Profiling" below
+ *     GORT_CPUPROFILE  a file: a CPU profile of the whole run, written at
+ *                      exit (go test -cpuprofile's, for any program)
+ *     GORT_BLOCKPROFILERATE, GORT_MUTEXPROFILEFRACTION
+ *                      numbers: gort_set_block_profile_rate and
+ *                      gort_set_mutex_profile_fraction at start-up
  *     GOTRACEBACK      how much a fatal error prints, as in Go: none (or 0)
  *                      no goroutines; single (the default) the failing one
  *                      (a fatal error such as a deadlock shows all); all
@@ -1131,7 +1136,10 @@ GORT_API void gort_trace_log(gort_trace_task task, const char *category, const c
  * (gort_chan_recv; gort__mutex_lockslow for the inline gort_mutex_lock);
  * the goroutine and CPU profiles keep gort's frames too, as Go's keep the
  * runtime's.  Build with -g for files and lines.  Call these from a
- * goroutine; they block its thread while they symbolize.
+ * goroutine; they block its thread while they symbolize.  The goroutine
+ * profile (debug 0 and 1, as debug 2) stops the world while it takes the
+ * stacks: a goroutine that never reaches a preemption point (see
+ * gort_preempt_point) holds it up, as it holds up gort_stack(all).
  *
  * The CPU profiler installs a SIGPROF handler at its first start (and keeps
  * it).  A system call interrupted by it is restarted (SA_RESTART), but, as

@@ -575,14 +575,29 @@ static void accept_loop(void *arg)
 	}
 }
 
+/* The listeners, for as long as the program runs (a memory checker sees
+ * them held, not leaked). */
+typedef struct listener {
+	struct listener *next;
+	gort_conn *ln;
+} listener;
+static listener *_Atomic listeners;
+
 int gort_debug_serve(const char *addr)
 {
 	gort__current_goroutine("gort_debug_serve");
-	gort_conn *ln;
-	int err = gort_listen("tcp", addr, &ln);
-	if (err != 0)
+	listener *l = calloc(1, sizeof *l);
+	if (l == NULL)
+		return -ENOMEM;
+	int err = gort_listen("tcp", addr, &l->ln);
+	if (err != 0) {
+		free(l);
 		return err;
-	gort_go(accept_loop, ln);
+	}
+	l->next = atomic_load(&listeners);
+	while (!atomic_compare_exchange_weak(&listeners, &l->next, l))
+		;
+	gort_go(accept_loop, l->ln);
 	return 0;
 }
 

@@ -95,14 +95,16 @@ __attribute__((noinline)) int gort__prof_callers(uintptr_t *stk, int max)
 	uintptr_t pcs[PROF_MAXSTACK + 16];
 	unwindbuf u = {pcs, 0, (int)(sizeof pcs / sizeof pcs[0])};
 	_Unwind_Backtrace(collect, &u);
-	int lo = 0, n = u.n;
+	/* pcs[0] is in prof_callers itself: never part of a profile */
+	int lo = u.n > 1 ? 1 : 0, n = u.n;
+	int first = lo;
 	while (lo + 1 < n && gort__in_gort_text(pcs[lo]) && gort__in_gort_text(pcs[lo + 1]))
 		lo++;
 	if (lo + 1 < n)
 		while (n > lo + 1 && gort__in_gort_text(pcs[n - 1]))
 			n--;
 	else
-		lo = 0;
+		lo = first;
 	int k = n - lo < max ? n - lo : max;
 	memcpy(stk, pcs + lo, (size_t)k * sizeof *stk);
 	return k;

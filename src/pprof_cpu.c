@@ -7,6 +7,9 @@
  *   gort_set_cpu_profile_rate                    runtime.SetCPUProfileRate
  *   gort__pprof_minit / gort__pprof_mexit        an M's timer, made as it
  *                                                starts and deleted as it ends
+ *   gort__pprof_startenv                         GORT_CPUPROFILE=file (the
+ *                                                whole run, written at exit)
+ *                                                and the block and mutex rates
  *
  * How a sample is taken, and why so:
  *   1. Every M has a timer on its own thread's CPU clock (timer_create on
@@ -34,6 +37,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -443,4 +447,45 @@ int gort_pprof_stop_cpu(void)
 		err = gort__pprof_write_all(fd, &out);
 	gort__pbuf_free(&out);
 	return err;
+}
+
+/* ---- the environment: profiling a program without changing it ------------ */
+
+static int envfd = -1;
+
+static void cpuprofile_atexit(void)
+{
+	int err = gort_pprof_stop_cpu();
+	if (err != 0)
+		gort__printf("gort: GORT_CPUPROFILE: %s\n", gort_strerror(err));
+	close(envfd);
+}
+
+/* startenv: from the main goroutine before main (runmain).  GORT_CPUPROFILE
+ * (a file), GORT_BLOCKPROFILERATE and GORT_MUTEXPROFILEFRACTION (numbers,
+ * as the calls take them): what Go's `go test -cpuprofile -blockprofilerate
+ * -mutexprofilefraction` set for a test binary. */
+void gort__pprof_startenv(void)
+{
+	long rate = gort__getenv_int("GORT_BLOCKPROFILERATE", 0);
+	if (rate > 0)
+		gort_set_block_profile_rate(rate > INT32_MAX ? INT32_MAX : (int)rate);
+	long frac = gort__getenv_int("GORT_MUTEXPROFILEFRACTION", 0);
+	if (frac > 0)
+		gort_set_mutex_profile_fraction(frac > INT32_MAX ? INT32_MAX : (int)frac);
+	const char *path = getenv("GORT_CPUPROFILE");
+	if (path == NULL || path[0] == '\0')
+		return;
+	envfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (envfd < 0) {
+		gort__printf("gort: GORT_CPUPROFILE=%s: %s; not profiling\n", path, strerror(errno));
+		return;
+	}
+	int err = gort_pprof_start_cpu(envfd);
+	if (err != 0) {
+		gort__printf("gort: GORT_CPUPROFILE=%s: %s; not profiling\n", path, gort_strerror(err));
+		close(envfd);
+		return;
+	}
+	atexit(cpuprofile_atexit);
 }

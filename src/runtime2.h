@@ -711,6 +711,7 @@ int gort__prof_callers(uintptr_t *stk, int max);
 void gort__pprof_minit(M *mp); /* an M starts: its CPU timer, if profiling */
 void gort__pprof_mexit(M *mp); /* an M ends: its timer deleted */
 void gort__debug_serve_env(void); /* GORT_DEBUG_ADDR (http_debug.c) */
+void gort__pprof_startenv(void);  /* GORT_CPUPROFILE and the rates (pprof_cpu.c) */
 
 /* ---- sema.c ------------------------------------------------------------- */
 

@@ -4,7 +4,8 @@
 
     pprof_check.py [--go GO] PROGRAM MODE
 
-MODE goroutine, cpu, block, mutex, threadcreate: runs PROGRAM MODE FILE,
+MODE goroutine, cpu, block, mutex, threadcreate, env: runs PROGRAM MODE FILE
+(env: under GORT_CPUPROFILE=FILE),
 then checks FILE against the "expect" lines PROGRAM printed
 (tests/pprof_workload.c lists them):
 
@@ -150,7 +151,8 @@ def check_goroutine_text(path, n):
 
 def run_file_mode(go, program, mode, tmp):
     out = os.path.join(tmp, mode + ".pb")
-    r = subprocess.run([program, mode, out], capture_output=True, text=True, timeout=120)
+    env = dict(os.environ, GORT_CPUPROFILE=out) if mode == "env" else None
+    r = subprocess.run([program, mode, out], capture_output=True, text=True, timeout=120, env=env)
     if r.returncode != 0:
         fail("%s %s: exit %d\n%s%s" % (program, mode, r.returncode, r.stdout, r.stderr))
     expects = [l.split()[1:] for l in r.stdout.splitlines() if l.startswith("expect ")]

@@ -14,6 +14,8 @@
  *   pprof_workload mutex FILE         pprof_holder holds a mutex others
  *                                     wait for; mutex fraction 1
  *   pprof_workload threadcreate FILE
+ *   pprof_workload env FILE           pprof_spin for 1 s of CPU; run under
+ *                                     GORT_CPUPROFILE=FILE
  *   pprof_workload serve ADDR N       gort_debug_serve(ADDR), N goroutines
  *                                     parked in pprof_parked, one spinning
  *                                     in pprof_spin; "ready" on stdout;
@@ -118,6 +120,19 @@ static double cpu_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* spin_alone: GORT_CPUPROFILE's run - 1 s of CPU in pprof_spin, no API */
+static void spin_alone(void)
+{
+	double c0 = cpu_seconds();
+	gort_go(pprof_spin, NULL);
+	while (cpu_seconds() - c0 < 1.0)
+		gort_sleep(10 * GORT_MILLISECOND);
+	atomic_store(&stop, true);
+	while (atomic_load(&spun) == 0)
+		gort_sleep(GORT_MILLISECOND);
+	printf("expect top pprof_spin 70\n");
+}
+
 static void cpu(const char *path)
 {
 	int fd = openout(path);
@@ -178,6 +193,7 @@ static void block(const char *path)
 		gort_chan_send(c, &i);
 	}
 	gort_waitgroup_wait(&bwg);
+	gort_chan_free(c);
 	writeprof("block", path, 0);
 	char p[4096];
 	snprintf(p, sizeof p, "%s.1", path);
@@ -301,6 +317,8 @@ static int realmain(int argc, char **argv)
 		mutexprof(argv[2]);
 	else if (strcmp(argv[1], "threadcreate") == 0)
 		threadcreate(argv[2]);
+	else if (strcmp(argv[1], "env") == 0)
+		spin_alone();
 	else if (strcmp(argv[1], "serve") == 0)
 		serve(argv[2], n);
 	else

@@ -240,16 +240,26 @@ static void mutexprof(const char *path)
 
 /* ---- threadcreate ------------------------------------------------------------------- */
 
-/* threadcreate: a spinning goroutine beside main makes the second P's M. */
+/* threadcreate: a goroutine in a long system call has its P handed to a
+ * new M (sysmon's retake), at any GOMAXPROCS; the profile counts every M. */
+static void in_syscall(void *arg)
+{
+	GORT_SYSCALL(usleep(300 * 1000));
+	gort_waitgroup_done(&mwg);
+}
+
 static void threadcreate(const char *path)
 {
-	gort_go(pprof_spin, NULL);
+	gort_waitgroup_add(&mwg, 1);
+	gort_go(in_syscall, NULL);
 	gort_metrics m = {.size = sizeof m};
+	double t0 = test_seconds();
 	do {
 		gort_sleep(GORT_MILLISECOND);
 		gort_read_metrics(&m);
-	} while (m.threads < 2);
-	atomic_store(&stop, true);
+	} while (m.threads < 2 && test_seconds() - t0 < 5);
+	gort_waitgroup_wait(&mwg);
+	gort_read_metrics(&m);
 	writeprof("threadcreate", path, 0);
 	char p[4096];
 	snprintf(p, sizeof p, "%s.1", path);

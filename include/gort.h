@@ -71,6 +71,14 @@
  *     GORT_TRACE       a file: the whole run is traced into it (Go 1.19's
  *                      execution trace, for `go tool trace`), written out
  *                      at exit - see "Execution tracer" below
+ *     GORT_DEBUG_ADDR  host:port: serve Go's debug endpoints there from
+ *                      the start (/debug/pprof/, /debug/vars), as
+ *                      gort_debug_serve does - see "Profiling" below
+ *     GORT_CPUPROFILE  a file: a CPU profile of the whole run, written at
+ *                      exit (go test -cpuprofile's, for any program)
+ *     GORT_BLOCKPROFILERATE, GORT_MUTEXPROFILEFRACTION
+ *                      numbers: gort_set_block_profile_rate and
+ *                      gort_set_mutex_profile_fraction at start-up
  *     GOTRACEBACK      how much a fatal error prints, as in Go: none (or 0)
  *                      no goroutines; single (the default) the failing one
  *                      (a fatal error such as a deadlock shows all); all
@@ -1493,6 +1501,97 @@ GORT_API void gort_trace_log(gort_trace_task task, const char *category, const c
 #define GORT_TRACE_REGION(task, name) \
 	__attribute__((cleanup(gort__trace_region_exit), unused)) gort__trace_region \
 	GORT__TRACE_CAT(gort__trace_region_, __COUNTER__) = gort__trace_region_enter((task), (name))
+
+/* ---- Profiling (Go's runtime/pprof, net/http/pprof, expvar) ------------------
+ *
+ * Profiles in pprof's format (profile.proto, gzipped), symbolized inside:
+ * functions, files and lines travel in the profile, so `go tool pprof
+ * -top file` (or google's pprof) reads it without the binary.  Like Go's:
+ *
+ *   goroutine     every goroutine's stack, counted by identical stack (the
+ *                 world is stopped meanwhile, as Go does)
+ *   threadcreate  where each thread (M) was created
+ *   block         time goroutines spent blocked on channels, select and
+ *                 sync (not sleeps or I/O), once gort_set_block_profile_rate
+ *                 turned it on; a wait is timed until the goroutine runs
+ *                 again (Go: until it is woken)
+ *   mutex         contended gort_mutex / gort_rwmutex waits, charged to the
+ *                 stack of the unlock that ended them, once
+ *                 gort_set_mutex_profile_fraction turned it on
+ *   CPU           gort_pprof_start_cpu ... gort_pprof_stop_cpu: SIGPROF at
+ *                 100 Hz of each thread's CPU time (a timer per thread, as
+ *                 Go 1.18+), the running goroutine's stack - or the
+ *                 scheduler's - per sample
+ *
+ * Stacks keep the program's frames and, on top, the gort call it made
+ * (gort_chan_recv; gort__mutex_lockslow for the inline gort_mutex_lock);
+ * the goroutine and CPU profiles keep gort's frames too, as Go's keep the
+ * runtime's.  Build with -g for files and lines.  Call these from a
+ * goroutine; they block its thread while they symbolize.  The goroutine
+ * profile (debug 0 and 1, as debug 2) stops the world while it takes the
+ * stacks: a goroutine that never reaches a preemption point (see
+ * gort_preempt_point) holds it up, as it holds up gort_stack(all).
+ *
+ * The CPU profiler installs a SIGPROF handler at its first start (and keeps
+ * it).  A system call interrupted by it is restarted (SA_RESTART), but, as
+ * in Go, some calls return EINTR regardless (nanosleep, epoll_wait, ...).
+ * Off, the profilers cost one predicted branch per block or unlock.
+ */
+#define GORT_ECPUPROFON (-10020)  /* "cpu profiling already in use" */
+#define GORT_ECPUPROFOFF (-10021) /* "cpu profiling is not enabled" */
+
+/*
+ * pprof.Lookup(name).WriteTo(fd, debug): name is "goroutine",
+ * "threadcreate", "block" or "mutex".  debug 0: the gzipped protobuf;
+ * 1: Go's legacy text ("goroutine profile: total N", then "count @ pcs"
+ * and "#\tpc\tfunction+off\tfile:line" lines); 2, goroutine only: every
+ * goroutine's traceback, as gort_stack(all) and a panic print them.
+ * 0, -ENOENT for an unknown name, or the write's -errno.
+ */
+GORT_API int gort_pprof_lookup_write(const char *name, int fd, int debug);
+
+/* pprof.StartCPUProfile(fd): 0, -EBADF, or GORT_ECPUPROFON if a CPU profile
+ * is being taken already.  stop writes the profile to fd (kept open; the
+ * caller closes it) and returns 0, the write's -errno, or GORT_ECPUPROFOFF. */
+GORT_API int gort_pprof_start_cpu(int fd);
+GORT_API int gort_pprof_stop_cpu(void);
+/* runtime.SetCPUProfileRate(hz), for the next start: 100 by default.
+ * 0, or -EINVAL outside 1..1000000. */
+GORT_API int gort_set_cpu_profile_rate(int hz);
+
+/* runtime.SetBlockProfileRate(rate): a wait of rate ns or more is always
+ * recorded, a shorter one with probability wait/rate (and counted
+ * rate/wait times, Go's unbiasing); 1: every wait; <= 0: off (default). */
+GORT_API void gort_set_block_profile_rate(int rate);
+/* runtime.SetMutexProfileFraction(rate): one contention in rate on average
+ * is recorded (the profile scales them back up); 0: off (default); < 0:
+ * only reads.  Returns the previous rate. */
+GORT_API int gort_set_mutex_profile_fraction(int rate);
+
+/*
+ * Go's debug endpoints, served by gort's own net API on addr ("host:port";
+ * bind a loopback address: anyone who can connect can read every stack and
+ * stall the program for as long as a profile takes):
+ *
+ *   /debug/pprof/                 the index page (net/http/pprof's)
+ *   /debug/pprof/goroutine?debug=0|1|2, /block, /mutex, /threadcreate
+ *   /debug/pprof/profile?seconds=N   a CPU profile of N s (default 30)
+ *   /debug/pprof/trace?seconds=N     an execution trace of N s (default 1)
+ *   /debug/pprof/cmdline          the command line, NUL-separated
+ *   /debug/vars                   expvar's JSON: "cmdline", "memstats"
+ *                                 (the few fields gort has) and "gort",
+ *                                 gort_read_metrics' fields by name
+ *
+ * with Go's content types (application/octet-stream and a
+ * Content-Disposition for profiles; text/plain; charset=utf-8 for debug>0),
+ * so `go tool pprof http://addr/debug/pprof/profile` works unchanged.  One
+ * goroutine accepts, one serves each connection, one request each
+ * (Connection: close); a request head must arrive within 10 s and fit in
+ * 8 KiB, or gets 400 (431 if too long).  Returns 0 once listening, or a
+ * negative error (the listen's).  GORT_DEBUG_ADDR=addr does the same at
+ * start-up without code.  Call it from a goroutine.
+ */
+GORT_API int gort_debug_serve(const char *addr);
 
 /* ---- Private -----------------------------------------------------------------
  *

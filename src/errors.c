@@ -44,6 +44,10 @@ const char *gort_strerror(long err)
 		return "unexpected EOF";
 	case GORT_EBUFFERFULL:
 		return "bufio: buffer full";
+	case GORT_ECPUPROFON:
+		return "cpu profiling already in use";
+	case GORT_ECPUPROFOFF:
+		return "cpu profiling is not enabled";
 	}
 	/* errno values: negative as returned, or positive as errno holds them */
 	long e = err < 0 ? -err : err;

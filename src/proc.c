@@ -567,6 +567,12 @@ static G *findrunnable(M *mp, bool *inheritTime)
  * it is really parked.  If unlockf returns false the G resumes at once.
  * Every blocking primitive is built on this and goready.
  */
+static bool blockprofiled(waitReason r)
+{
+	return r == waitReasonChanReceive || r == waitReasonChanSend || r == waitReasonSelect ||
+	       r == waitReasonSyncCondWait;
+}
+
 void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason)
 {
 	G *gp = gort__getg();
@@ -579,7 +585,12 @@ void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason)
 	gp->waitsince = gort__coarsenow();
 	if (gort__traceon())
 		gort__trace_gopark(gp, reason); /* here, where its stack is */
+	/* the block profile (mprof.c): channels, select and sync.Cond are
+	 * timed here; the semaphores time their whole wait in semacquire */
+	int64_t t0 = gort__blockprofiling() && blockprofiled(reason) ? gort__nanotime() : 0;
 	mcall(park_m, false);
+	if (t0 != 0)
+		gort__blockevent(gort__nanotime() - t0);
 }
 
 static G *park_m(void *arg)

@@ -39,6 +39,8 @@ static void runmain(void *arg)
 	atomic_store(&mainStarted, true);
 	gort__newosproc(sysmon, NULL);
 	gort__trace_startenv();
+	gort__pprof_startenv();
+	gort__debug_serve_env();
 	int code = a.fn(a.argc, a.argv);
 	exit(code);
 }

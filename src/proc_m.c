@@ -255,6 +255,7 @@ static G *mstart1(void *arg)
 	mp->tid = gort__gettid();
 	gort__minit_os();
 	gort__minitsignals(mp, mp != &m0);
+	gort__pprof_minit(mp);
 	if (mp->nextp != NULL) {
 		acquirep(mp, mp->nextp);
 		mp->nextp = NULL;
@@ -296,6 +297,7 @@ static void *mstart_thread(void *arg)
 	M *mp = arg;
 	mstart(mp);
 	/* Back from mexit: this M is gone. */
+	gort__pprof_mexit(mp);
 	gort__setg(NULL);
 	free(mp);
 	return NULL;
@@ -313,6 +315,15 @@ void newm(P *pp, bool spinning)
 	}
 	mcommoninit(mp, sched.mnext++);
 	gort__unlock(&sched.lock);
+	/* the threadcreate profile's stack: who made this thread (from a
+	 * goroutine, unwound; on g0, the scheduler's call alone) */
+	G *gp = gort__getg();
+	if (gp != NULL && gp != &gp->m->g0) {
+		mp->ncreatestk = gort__prof_callers(mp->createstk, 16);
+	} else {
+		mp->createstk[0] = (uintptr_t)__builtin_return_address(0);
+		mp->ncreatestk = 1;
+	}
 	mp->nextp = pp;
 	mp->spinning = spinning;
 	gort__newosproc(mstart_thread, mp);

@@ -183,6 +183,7 @@ struct sudog {
 	sudog *waittail;       /* the list's tail, kept in its head */
 	uint32_t priority;     /* the treap's heap key */
 	uint32_t ticket;       /* sema: 1 = handed off; Cond: the ticket waited for */
+	int64_t acquiretime;   /* sema: when a profiled sync.Mutex wait began (mprof.c), or 0 */
 };
 
 /* ---- The saved context (asm_amd64.S; offsets in asm_amd64.h) ------------ */
@@ -445,6 +446,12 @@ struct M {
 
 	void *sigaltstack;     /* where signal handlers run (signal_unix.c) */
 	_Atomic uint32_t signalpending; /* a preemption SIGURG is on its way (preempt.c) */
+
+	/* profiling (pprof_cpu.c, pprof.c) */
+	void *proftimer;                  /* a timer_t: SIGPROF on this thread's CPU clock */
+	_Atomic uint32_t proftimerstate;  /* none, being made, armed */
+	int ncreatestk;                   /* the threadcreate profile: where newm was called */
+	uintptr_t createstk[16];
 };
 
 /* ---- sched -------------------------------------------------------------- */
@@ -682,6 +689,32 @@ struct ucontext_t;
 void gort__dosigpreempt(G *gp, struct ucontext_t *uc);
 void gort__asyncpreempt_park(G *gp); /* proc_sysmon.c */
 void gort__preemptstats(uint64_t *sent, uint64_t *taken, uint64_t *refused);
+
+/* ---- mprof.c, pprof_cpu.c: the profiles' hooks ---------------------------- */
+
+/*
+ * Block and mutex events (Go's blockevent, mutexevent): each site tests the
+ * rate first, one relaxed load, so profiling off costs a branch.
+ * blockreason: the waits the block profile counts at gopark (channels,
+ * select, sync.Cond; the semaphores count theirs in semacquire).
+ */
+extern _Atomic int64_t gort__blockprofilerate;
+extern _Atomic int64_t gort__mutexprofilerate;
+static inline bool gort__blockprofiling(void)
+{
+	return __builtin_expect(atomic_load_explicit(&gort__blockprofilerate, memory_order_relaxed) > 0, 0);
+}
+static inline bool gort__mutexprofiling(void)
+{
+	return __builtin_expect(atomic_load_explicit(&gort__mutexprofilerate, memory_order_relaxed) > 0, 0);
+}
+void gort__blockevent(int64_t ns);
+void gort__mutexevent(int64_t ns);
+int gort__prof_callers(uintptr_t *stk, int max);
+void gort__pprof_minit(M *mp); /* an M starts: its CPU timer, if profiling */
+void gort__pprof_mexit(M *mp); /* an M ends: its timer deleted */
+void gort__debug_serve_env(void); /* GORT_DEBUG_ADDR (http_debug.c) */
+void gort__pprof_startenv(void);  /* GORT_CPUPROFILE and the rates (pprof_cpu.c) */
 
 /* ---- sema.c ------------------------------------------------------------- */
 

@@ -224,6 +224,35 @@ static sudog *dequeue(semaRoot *root, uint32_t *addr)
 
 /* ---- acquire and release ------------------------------------------------- */
 
+/* The waits the mutex profile counts: sync.Mutex and RWMutex (Go's
+ * semacquireMutex callers); not WaitGroup's. */
+static bool mutexprofiled(waitReason r)
+{
+	return r == waitReasonSyncMutexLock || r == waitReasonSyncRWMutexRLock ||
+	       r == waitReasonSyncRWMutexLock;
+}
+
+/*
+ * charge_waiters: s, dequeued, waited since its acquiretime; the waiters
+ * still queued on addr are charged from now on, so that each stretch of
+ * waiting is charged to one unlock (Go's semaRoot.dequeue).  Returns what
+ * s waited.  Holds root->lock.
+ */
+static int64_t charge_waiters(semaRoot *root, uint32_t *addr, sudog *s)
+{
+	assert_lock_held(&root->lock);
+	int64_t now = gort__nanotime();
+	sudog *t = root->treap;
+	while (t != NULL && t->addr != addr)
+		t = (uintptr_t)addr < (uintptr_t)t->addr ? t->left : t->right;
+	for (; t != NULL; t = t->next)
+		if (t->acquiretime != 0)
+			t->acquiretime = now;
+	int64_t waited = now - s->acquiretime;
+	s->acquiretime = now; /* if s must queue again, from now */
+	return waited;
+}
+
 /*
  * semacquire blocks until it can decrement *addr.  Steps:
  *   1. the fast path: decrement if positive;
@@ -239,6 +268,10 @@ void gort__semacquire(uint32_t *addr, bool lifo, waitReason reason)
 	G *gp = gort__current_goroutine("semacquire");
 	semaRoot *root = semroot(addr);
 	sudog s;
+	/* the profiles (mprof.c): the block profile times the whole wait; the
+	 * mutex profile has the unlock that ends it charge it (semrelease) */
+	int64_t t0 = gort__blockprofiling() ? gort__nanotime() : 0;
+	int64_t acquiretime = gort__mutexprofiling() && mutexprofiled(reason) ? gort__nanotime() : 0;
 	for (;;) {
 		gort__spinlock(&root->lock);
 		atomic_fetch_add(&root->nwait, 1);
@@ -247,14 +280,17 @@ void gort__semacquire(uint32_t *addr, bool lifo, waitReason reason)
 			gort__spinunlock(&root->lock);
 			return;
 		}
-		s = (sudog){.g = gp};
+		s = (sudog){.g = gp, .acquiretime = acquiretime};
 		queue(root, addr, &s, lifo);
 		if (GORT_DEBUG)
 			check_treap(root);
 		gort__gopark(semaunlock, &root->lock, reason);
 		if (s.ticket != 0 || cansemacquire(addr))
-			return;
+			break;
+		acquiretime = s.acquiretime; /* a release charged us up to then */
 	}
+	if (t0 != 0)
+		gort__blockevent(gort__nanotime() - t0);
 }
 
 /*
@@ -276,9 +312,12 @@ void gort__semrelease(uint32_t *addr, bool handoff)
 	sudog *s = dequeue(root, addr);
 	if (s != NULL)
 		atomic_fetch_sub(&root->nwait, 1);
+	int64_t waited = s != NULL && s->acquiretime != 0 ? charge_waiters(root, addr, s) : -1;
 	if (GORT_DEBUG)
 		check_treap(root);
 	gort__spinunlock(&root->lock);
+	if (waited >= 0)
+		gort__mutexevent(waited); /* on our stack: the unlocker's (Go 1.19) */
 	if (s == NULL)
 		return;
 	gort__assert(s->ticket == 0, "corrupted semaphore ticket");

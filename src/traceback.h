@@ -36,6 +36,8 @@ typedef struct unwindfrom {
 	uint64_t regs[NREGS];
 	bool pc_is_return;         /* regs[RIP] is a return address (a parked G): frame 0 is a call */
 	uintptr_t stacklo, stackhi; /* read directly; elsewhere, process_vm_readv */
+	const void *copy;           /* or: [stacklo, stackhi) as copied here, nothing else
+	                             * readable (a CPU profile's sample: pprof_cpu.c) */
 } unwindfrom;
 
 /* ---- The request the reporter serves -------------------------------------- */

@@ -43,6 +43,13 @@ static struct {
 static bool memory_read(Dwfl *d, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
 {
 	const unwindfrom *from = uw.from;
+	if (from != NULL && from->copy != NULL) {
+		/* a copy of a stack that has moved on: only the copy is true */
+		if (addr < from->stacklo || addr + 8 > from->stackhi)
+			return false;
+		memcpy(result, (const char *)from->copy + (addr - from->stacklo), 8);
+		return true;
+	}
 	if (from != NULL && addr >= from->stacklo && addr + 8 <= from->stackhi) {
 		memcpy(result, (void *)(uintptr_t)addr, 8);
 		return true;

@@ -1,0 +1,231 @@
+/*
+ * mprof.c - the block and mutex profiles' records (the blocking half of
+ * Go's runtime/mprof.go): a bucket per (profile, stack) holding a count
+ * and a total delay, and Go's rules for which events are kept.
+ *
+ *   gort_set_block_profile_rate       runtime.SetBlockProfileRate
+ *   gort_set_mutex_profile_fraction   runtime.SetMutexProfileFraction
+ *   gort__blockevent     a goroutine was blocked for ns (gopark for
+ *                        channels, select and sync.Cond; semacquire for the
+ *                        rest of sync): kept with Go's blocksampled rule
+ *   gort__mutexevent     an unlock woke a goroutine that had waited ns:
+ *                        kept once in `fraction` events, on the unlocker's
+ *                        stack (Go 1.19's rule)
+ *   gort__prof_callers   the calling goroutine's stack, as the profiles
+ *                        keep it
+ *   gort__mprof_records  a copy of a profile's buckets, for pprof.c
+ *
+ * gort's clock runs in nanoseconds, so Go's "cycles" are nanoseconds here
+ * and cycles/second is 1e9.  Both rates are 0 (off) by default, as in Go;
+ * off, each event site costs one relaxed load of the rate and a branch.
+ *
+ * Events come from goroutines (never a signal handler): the stack is taken
+ * with libgcc's unwinder on the goroutine's own stack, as the tracer's,
+ * and the buckets are kept under a runtime lock.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unwind.h>
+
+#include "pprof.h"
+
+_Atomic int64_t gort__blockprofilerate; /* ns; 1: every event */
+_Atomic int64_t gort__mutexprofilerate; /* 1 in this many; 0: off */
+
+enum { NBUCKETS = 1024 }; /* hash chains; buckets themselves are unbounded */
+
+typedef struct bucket {
+	struct bucket *next;
+	uint64_t hash;
+	bool block;      /* block profile (else mutex) */
+	double count;    /* Go keeps it as a float: the block profile's unbiasing adds fractions */
+	int64_t cycles;
+	int nstk;
+	uintptr_t stk[];
+} bucket;
+
+static mutex proflock;
+static bucket *buckets[NBUCKETS];
+static int nbuckets[2]; /* [block] */
+
+/* ---- the rates ------------------------------------------------------------- */
+
+void gort_set_block_profile_rate(int rate)
+{
+	/* Go converts ns to CPU ticks; gort's ticks are ns. */
+	atomic_store(&gort__blockprofilerate, rate <= 0 ? 0 : (int64_t)rate);
+}
+
+int gort_set_mutex_profile_fraction(int rate)
+{
+	if (rate < 0)
+		return (int)atomic_load(&gort__mutexprofilerate);
+	return (int)atomic_exchange(&gort__mutexprofilerate, (int64_t)rate);
+}
+
+/* ---- stacks ------------------------------------------------------------------ */
+
+typedef struct unwindbuf {
+	uintptr_t *pcs;
+	int n, max;
+} unwindbuf;
+
+static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
+{
+	unwindbuf *u = arg;
+	uintptr_t pc = _Unwind_GetIP(ctx);
+	if (pc == 0 || u->n == u->max)
+		return _URC_END_OF_STACK;
+	u->pcs[u->n++] = pc;
+	return _URC_NO_REASON;
+}
+
+/*
+ * prof_callers: the caller's return addresses, innermost first, trimmed as
+ * the tracer trims (trace_event.c): of gort's frames on top only the
+ * outermost - the API call the program made, gort_chan_recv, or the slow
+ * path of an inline one, gort__mutex_lockslow - and none of gort's at the
+ * bottom (the goroutine's entry).  A stack of gort's frames only is kept
+ * whole: the runtime acting on its own is still worth seeing.
+ */
+__attribute__((noinline)) int gort__prof_callers(uintptr_t *stk, int max)
+{
+	uintptr_t pcs[PROF_MAXSTACK + 16];
+	unwindbuf u = {pcs, 0, (int)(sizeof pcs / sizeof pcs[0])};
+	_Unwind_Backtrace(collect, &u);
+	/* pcs[0] is in prof_callers itself: never part of a profile */
+	int lo = u.n > 1 ? 1 : 0, n = u.n;
+	int first = lo;
+	while (lo + 1 < n && gort__in_gort_text(pcs[lo]) && gort__in_gort_text(pcs[lo + 1]))
+		lo++;
+	if (lo + 1 < n)
+		while (n > lo + 1 && gort__in_gort_text(pcs[n - 1]))
+			n--;
+	else
+		lo = first;
+	int k = n - lo < max ? n - lo : max;
+	memcpy(stk, pcs + lo, (size_t)k * sizeof *stk);
+	return k;
+}
+
+/* ---- buckets ------------------------------------------------------------------ */
+
+static uint64_t hashstk(bool block, const uintptr_t *stk, int n)
+{
+	uint64_t h = block ? 0x9e3779b97f4a7c15ull : 0x7f4a7c159e3779b9ull;
+	for (int i = 0; i < n; i++) {
+		h ^= stk[i];
+		h *= 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/* stkbucket: the bucket of (block, stk), made if new (holds proflock);
+ * NULL if out of memory: the event is lost, the program goes on. */
+static bucket *stkbucket(bool block, const uintptr_t *stk, int n)
+{
+	assert_lock_held(&proflock);
+	uint64_t h = hashstk(block, stk, n);
+	bucket **head = &buckets[h % NBUCKETS];
+	for (bucket *b = *head; b != NULL; b = b->next)
+		if (b->hash == h && b->block == block && b->nstk == n &&
+		    memcmp(b->stk, stk, (size_t)n * sizeof *stk) == 0)
+			return b;
+	bucket *b = calloc(1, sizeof *b + (size_t)n * sizeof *stk);
+	if (b == NULL)
+		return NULL;
+	b->hash = h;
+	b->block = block;
+	b->nstk = n;
+	memcpy(b->stk, stk, (size_t)n * sizeof *stk);
+	b->next = *head;
+	*head = b;
+	nbuckets[block]++;
+	return b;
+}
+
+/* saveblockevent: Go's, with the block profile's unbiasing (CL 299991): an
+ * event shorter than the rate, kept with probability cycles/rate, counts
+ * rate/cycles times and rate ns. */
+static __attribute__((noinline)) void saveblockevent(int64_t cycles, int64_t rate, bool block)
+{
+	uintptr_t stk[PROF_MAXSTACK];
+	int n = gort__prof_callers(stk, PROF_MAXSTACK);
+	gort__lock(&proflock);
+	bucket *b = stkbucket(block, stk, n);
+	if (b != NULL) {
+		if (block && cycles < rate) {
+			b->count += (double)rate / (double)cycles;
+			b->cycles += rate;
+		} else {
+			b->count++;
+			b->cycles += cycles;
+		}
+	}
+	gort__unlock(&proflock);
+}
+
+/* blocksampled: every event at least rate long; a shorter one with
+ * probability cycles/rate (Go's rule). */
+static bool blocksampled(int64_t cycles, int64_t rate)
+{
+	if (rate <= 0 || (rate > cycles && (int64_t)gort__fastrand(gort__getm()) % rate > cycles))
+		return false;
+	return true;
+}
+
+void gort__blockevent(int64_t cycles)
+{
+	if (cycles <= 0)
+		cycles = 1;
+	int64_t rate = atomic_load_explicit(&gort__blockprofilerate, memory_order_relaxed);
+	if (blocksampled(cycles, rate))
+		saveblockevent(cycles, rate, true);
+}
+
+void gort__mutexevent(int64_t cycles)
+{
+	if (cycles < 0)
+		cycles = 0;
+	int64_t rate = atomic_load_explicit(&gort__mutexprofilerate, memory_order_relaxed);
+	if (rate > 0 && (int64_t)gort__fastrand(gort__getm()) % rate == 0)
+		saveblockevent(cycles, rate, false);
+}
+
+/* ---- reading them out ------------------------------------------------------------ */
+
+int gort__mprof_records(bool block, blockrecord **out)
+{
+	*out = NULL;
+	for (;;) {
+		gort__lock(&proflock);
+		int want = nbuckets[block];
+		gort__unlock(&proflock);
+		blockrecord *r = calloc((size_t)want + 1, sizeof *r);
+		if (r == NULL)
+			return -ENOMEM;
+		int n = 0;
+		gort__lock(&proflock);
+		if (nbuckets[block] > want) { /* grew meanwhile: again, bigger */
+			gort__unlock(&proflock);
+			free(r);
+			continue;
+		}
+		for (int i = 0; i < NBUCKETS; i++)
+			for (bucket *b = buckets[i]; b != NULL; b = b->next) {
+				if (b->block != block)
+					continue;
+				r[n].count = (int64_t)b->count;
+				r[n].cycles = b->cycles;
+				r[n].nstk = b->nstk < PROF_MAXSTACK ? b->nstk : PROF_MAXSTACK;
+				memcpy(r[n].stk, b->stk, (size_t)r[n].nstk * sizeof b->stk[0]);
+				n++;
+			}
+		gort__unlock(&proflock);
+		*out = r;
+		return n;
+	}
+}

@@ -24,6 +24,16 @@
      nobody; otherwise pid 1 if another user's) - exit 1, with messages
      saying so.
 
+    top_check.py --churn GORT-TOP PROG [ARGS...]
+
+  6. churn: gort-top -b -d 0.02 watches PROG (a test that spawns, steals
+     and changes GOMAXPROCS as fast as it can: its allgs array and allp
+     are replaced under gort-top's reads) from start to end: every frame
+     must be whole, the goroutine states must add up, and gort-top must
+     end with "process N exited", exit 0, when PROG does - torn reads
+     tolerated, never a crash (in the sanitized build, ASan watches
+     gort-top too).
+
 Skips (77) when this machine does not let a process read another's memory
 (yama's ptrace_scope, containers without CAP_SYS_PTRACE).
 """
@@ -275,7 +285,47 @@ def errors(tool, prog, tmp):
     print("errors: bad pid, no process, not gort, not allowed")
 
 
+def churn(tool, argv):
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # it may not have started gort's runtime yet, or even exec'd: retry
+    # until gort-top gets a first frame or the program is gone
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            t = subprocess.run([tool, "-b", "-d", "0.02", str(p.pid)], capture_output=True, text=True,
+                               timeout=600)
+            if t.returncode != 0 and "cannot read" in t.stderr:
+                skip("reading another process is not allowed here: " + t.stderr.strip().splitlines()[0])
+            if frames(t.stdout) or p.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        rc = p.wait(timeout=600)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if rc != 0:
+        fail("%s: exit %d: %s" % (argv, rc, p.stderr.read()))
+    fs = frames(t.stdout)
+    if not fs:
+        print("note: %s ended before gort-top could watch it (%s)" % (argv[0], t.stderr.strip()))
+        return
+    if t.returncode != 0 or "process %d exited" % p.pid not in t.stderr:
+        fail("gort-top on %s: exit %d: %s" % (argv, t.returncode, t.stderr))
+    most = 0
+    for f in fs[:-1]:  # the last may be cut short by the exit
+        v = parse(f)
+        if int(v["goroutines"]) != sum(int(v[k]) for k in ("running", "runnable", "syscall", "waiting")):
+            fail("a frame whose states do not add up:\n" + "\n".join(f))
+        most = max(most, int(v["goroutines"]))
+    print("churn: %d frames of %s, up to %d goroutines" % (len(fs), os.path.basename(argv[0]), most))
+    print("PASS %s" % NAME)
+
+
 def main():
+    if len(sys.argv) >= 4 and sys.argv[1] == "--churn":
+        churn(os.path.abspath(sys.argv[2]), [os.path.abspath(sys.argv[3])] + sys.argv[4:])
+        return
     if len(sys.argv) != 4:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

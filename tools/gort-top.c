@@ -442,10 +442,11 @@ static const char *state_name(uint32_t st, uint8_t wr)
 static bool batch;
 static char frame[FRAME];
 static size_t flen;
+static int nlines, maxlines; /* a terminal's frame stops at its last line */
 
 __attribute__((format(printf, 1, 2))) static void out(const char *fmt, ...)
 {
-	if (flen >= sizeof frame - 1)
+	if (flen >= sizeof frame - 1 || (maxlines > 0 && nlines >= maxlines))
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -457,7 +458,11 @@ __attribute__((format(printf, 1, 2))) static void out(const char *fmt, ...)
 
 /* eol: the end of a line; on a terminal, clearing what the last frame
  * left after it */
-static void eol(void) { out(batch ? "\n" : "\033[K\n"); }
+static void eol(void)
+{
+	out(batch ? "\n" : "\033[K\n");
+	nlines++;
+}
 
 static void fmt_dur(char *buf, size_t n, int64_t ns)
 {
@@ -530,9 +535,105 @@ static void rate(const char *name, uint64_t cur, uint64_t prev, double secs)
 		out("  %s %.0f", name, cur >= prev ? (double)(cur - prev) / secs : 0.0);
 }
 
-static void render(const sample *s, const sample *p, int width)
+/* bucket i's lower bound, as a label */
+static void lat_label(char *buf, size_t n, int i)
 {
-	char a[48], b[32];
+	char d[24];
+	if (i == 0) {
+		snprintf(buf, n, "< 256ns");
+		return;
+	}
+	fmt_dur(d, sizeof d, (int64_t)1 << (i + 7));
+	snprintf(buf, n, ">= %s", d);
+}
+
+/* the bucket holding the q-th quantile (q in percent) of n samples, or -1 */
+static int lat_quantile(const sample *s, uint64_t total, int q)
+{
+	uint64_t below = 0;
+	for (int i = 0; i < s->nlat && total > 0; i++) {
+		below += s->lat[i];
+		if (below * 100 >= total * (uint64_t)q)
+			return i;
+	}
+	return -1;
+}
+
+static uint64_t lat_total(const sample *s)
+{
+	uint64_t t = 0;
+	for (int i = 0; i < s->nlat; i++)
+		t += s->lat[i];
+	return t;
+}
+
+/* latency_summary: the histogram in two lines - its quantiles, and a
+ * sparkline of every bucket, < 256ns to >= 1.07s (the terminal's view:
+ * latency_table has the numbers) */
+static void latency_summary(const sample *s, const sample *p)
+{
+	uint64_t total = lat_total(s), itotal = 0, max = 0;
+	for (int i = 0; i < s->nlat; i++) {
+		if (p != NULL && p->ok && s->lat[i] >= p->lat[i])
+			itotal += s->lat[i] - p->lat[i];
+		max = s->lat[i] > max ? s->lat[i] : max;
+	}
+	out("scheduling latency (1 in %" PRIu64 " readies timed): %" PRIu64 " samples, %" PRIu64
+	    " in the last interval",
+	    T.d.schedlat_sample, total, itotal);
+	eol();
+	char l50[24] = "-", l99[24] = "-";
+	int q50 = lat_quantile(s, total, 50), q99 = lat_quantile(s, total, 99);
+	if (q50 >= 0)
+		lat_label(l50, sizeof l50, q50);
+	if (q99 >= 0)
+		lat_label(l99, sizeof l99, q99);
+	out("  <256ns |");
+	for (int i = 0; i < s->nlat; i++) {
+		/* level 1..8 by the bucket's share of the fullest one; 0: empty */
+		int lvl = s->lat[i] == 0 ? 0 : 1 + (int)((s->lat[i] * 7) / max);
+		out("%s", (batch ? ascii : blocks)[lvl]);
+	}
+	out("| >=1.07s   p50 %s, p99 %s", l50, l99);
+	eol();
+}
+
+/* latency_table: the histogram's buckets, from the first to the last
+ * non-empty one, with their counts */
+static void latency_table(const sample *s, int width)
+{
+	uint64_t total = lat_total(s), max = 0;
+	int lo = -1, hi = -1;
+	for (int i = 0; i < s->nlat; i++) {
+		if (s->lat[i] != 0) {
+			lo = lo < 0 ? i : lo;
+			hi = i;
+		}
+		max = s->lat[i] > max ? s->lat[i] : max;
+	}
+	if (lo < 0)
+		return;
+	out("scheduling latency by bucket:");
+	eol();
+	int q50 = lat_quantile(s, total, 50), q99 = lat_quantile(s, total, 99);
+	for (int i = lo; i <= hi; i++) {
+		char a[32];
+		lat_label(a, sizeof a, i);
+		out("  %-10s %10" PRIu64 " ", a, s->lat[i]);
+		bar(s->lat[i], max, width - 36 > 10 ? (width - 36 < 40 ? width - 36 : 40) : 10);
+		if (i == q50)
+			out(" p50");
+		if (i == q99)
+			out(" p99");
+		eol();
+	}
+}
+
+static void render(const sample *s, const sample *p, int width, int height)
+{
+	nlines = 0;
+	maxlines = batch ? 0 : height - 1;
+	char a[48];
 	double secs = p != NULL && p->ok ? (s->when - p->when) / 1e9 : 0;
 	flen = 0;
 	if (!batch)
@@ -602,48 +703,7 @@ static void render(const sample *s, const sample *p, int width)
 		}
 	}
 
-	/* scheduling latency: buckets from the first to the last non-empty */
-	uint64_t total = 0, itotal = 0, max = 0;
-	int lo = -1, hi = -1;
-	for (int i = 0; i < s->nlat; i++) {
-		total += s->lat[i];
-		if (p != NULL && p->ok && s->lat[i] >= p->lat[i])
-			itotal += s->lat[i] - p->lat[i];
-		if (s->lat[i] != 0) {
-			lo = lo < 0 ? i : lo;
-			hi = i;
-		}
-		max = s->lat[i] > max ? s->lat[i] : max;
-	}
-	out("scheduling latency (1 in %" PRIu64 " readies timed): %" PRIu64 " samples, %" PRIu64
-	    " in the last interval",
-	    T.d.schedlat_sample, total, itotal);
-	eol();
-	uint64_t below = 0;
-	int p50 = -1, p99 = -1;
-	for (int i = 0; i < s->nlat; i++) {
-		below += s->lat[i];
-		if (p50 < 0 && below * 2 >= total && total > 0)
-			p50 = i;
-		if (p99 < 0 && below * 100 >= total * 99 && total > 0)
-			p99 = i;
-	}
-	for (int i = lo; i >= 0 && i <= hi; i++) {
-		int64_t from = i == 0 ? 0 : (int64_t)1 << (i + 7);
-		if (i == 0)
-			snprintf(a, sizeof a, "< 256ns");
-		else if (i == s->nlat - 1)
-			fmt_dur(b, sizeof b, from), snprintf(a, sizeof a, ">= %s", b);
-		else
-			fmt_dur(b, sizeof b, from), snprintf(a, sizeof a, ">= %s", b);
-		out("  %-10s %10" PRIu64 " ", a, s->lat[i]);
-		bar(s->lat[i], max, width - 36 > 10 ? (width - 36 < 40 ? width - 36 : 40) : 10);
-		if (i == p50)
-			out(" p50");
-		if (i == p99)
-			out(" p99");
-		eol();
-	}
+	latency_summary(s, p);
 
 	/* the top blocked-on sites: the TOPSITES biggest, by selection */
 	int nf = merge_sites();
@@ -652,7 +712,11 @@ static void render(const sample *s, const sample *p, int width)
 	out("  %8s  %-24s %8s  %s", "COUNT", "STATE", "LONGEST", "CREATED BY");
 	eol();
 	int shown[TOPSITES];
-	for (int nshown = 0; nshown < TOPSITES; nshown++) {
+	int nshown = 0;
+	int64_t listed = 0, blocked = 0;
+	for (int i = 0; i < nf; i++)
+		blocked += fsites[i].count;
+	for (; nshown < TOPSITES; nshown++) {
 		int best = -1;
 		for (int i = 0; i < nf; i++) {
 			bool taken = false;
@@ -671,6 +735,11 @@ static void render(const sample *s, const sample *p, int width)
 			snprintf(a, sizeof a, "%" PRId64 "s", x->maxwait / 1000000000);
 		out("  %8" PRId64 "  %-24s %8s  %s", x->count, state_name(x->status, x->waitreason), a, x->name);
 		eol();
+		listed += x->count;
+	}
+	if (nf > nshown) {
+		out("  %8" PRId64 "  (%d more site%s)", blocked - listed, nf - nshown, nf - nshown == 1 ? "" : "s");
+		eol();
 	}
 	if (s->sites_dropped > 0) {
 		out("  (%" PRId64 " goroutines at sites beyond the first %d)", s->sites_dropped, SITES * 3 / 4);
@@ -678,10 +747,13 @@ static void render(const sample *s, const sample *p, int width)
 	}
 	out("gc: none (gort has no garbage collector; its cycles and pauses will show here)");
 	eol();
-	if (!batch)
+	latency_table(s, width);
+	if (!batch) {
+		maxlines = 0;
 		out("\033[J");
-	else
+	} else {
 		out("\n");
+	}
 }
 
 /* ---- the terminal ------------------------------------------------------------ */
@@ -719,12 +791,13 @@ static void setup_terminal(void)
 	atexit(restore_terminal);
 }
 
-static int term_width(void)
+/* the terminal's size: 80x24 if it will not say (or in batch output) */
+static void term_size(int *width, int *height)
 {
 	struct winsize ws;
-	if (!batch && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
-		return ws.ws_col;
-	return 80;
+	bool ok = !batch && ioctl(1, TIOCGWINSZ, &ws) == 0;
+	*width = ok && ws.ws_col >= 40 ? ws.ws_col : 80;
+	*height = ok && ws.ws_row >= 5 ? ws.ws_row : 24;
 }
 
 /* wait_input: sleep until the next frame is due, or q is pressed. */
@@ -968,7 +1041,9 @@ int main(int argc, char **argv)
 		H.runnable[H.next] = cur->g_runnable;
 		H.next = (H.next + 1) % HIST;
 		H.n += H.n < HIST;
-		render(cur, prev, term_width());
+		int width, height;
+		term_size(&width, &height);
+		render(cur, prev, width, height);
 		if (!write_all(frame, flen))
 			break; /* the reader went away */
 		frames++;

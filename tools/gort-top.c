@@ -663,7 +663,7 @@ static void render(const sample *s, const sample *p, int width, int height)
 	eol();
 
 	/* per second, and totals */
-	uint64_t sys = 0, sysprev = 0;
+	uint64_t sys = 0, sysprev = 0; /* the sum of the Ps' ticks since p */
 	bool sysok = secs > 0;
 	for (int i = 0; i < s->procs && sysok; i++) {
 		if (i >= p->procs || s->paddr[i] == 0 || s->paddr[i] != p->paddr[i])
@@ -676,8 +676,7 @@ static void render(const sample *s, const sample *p, int width, int height)
 	rate("steals", s->nsteal, p != NULL ? p->nsteal : 0, secs);
 	rate("syscalls", sys, sysprev, secs);
 	eol();
-	out("totals: switches %" PRIu64 ", spawns %" PRIu64 ", steals %" PRIu64 " (%" PRIu64
-	    " goroutines stolen)",
+	out("totals: switches %" PRIu64 ", spawns %" PRIu64 ", steals %" PRIu64 ", goroutines stolen %" PRIu64,
 	    s->nswitch, s->nspawn, s->nsteal, s->nstolen);
 	eol();
 
@@ -707,7 +706,7 @@ static void render(const sample *s, const sample *p, int width, int height)
 
 	/* the top blocked-on sites: the TOPSITES biggest, by selection */
 	int nf = merge_sites();
-	out("blocked goroutines by wait reason and creator (%d sites):", nf);
+	out("blocked goroutines by wait reason and creator (%d site%s):", nf, nf == 1 ? "" : "s");
 	eol();
 	out("  %8s  %-24s %8s  %s", "COUNT", "STATE", "LONGEST", "CREATED BY");
 	eol();

@@ -320,8 +320,10 @@ static void take_sample(sample *s)
 	uint64_t allp = rd64(d->allp_at);
 	if (gone_flag)
 		return;
-	if (np < 1 || np > MAXP || allp == 0)
-		np = 0; /* torn, or more Ps than shown: none this frame */
+	if (np > MAXP)
+		np = MAXP; /* the first MAXP are shown and summed */
+	if (np < 1 || allp == 0)
+		np = 0; /* not started, or being replaced: none this frame */
 	s->procs = np;
 	s->procs_idle = rd32(d->npidle_at);
 	if (s->procs_idle < 0 || s->procs_idle > np)
@@ -337,7 +339,11 @@ static void take_sample(sample *s)
 		uint32_t q[2];
 		s->runq[i] = 0;
 		s->syscalltick[i] = 0;
-		if (p == 0 || !rd(p + d->p_runqhead, &q[0], 4) || !rd(p + d->p_runqtail, &q[1], 4)) {
+		/* gomaxprocs and allp are stored one after the other: read
+		 * between the two, np may exceed the array read, and a slot
+		 * past its end is anything - a P is the one whose id is i */
+		if (p == 0 || rd32(p + d->p_id) != i || !rd(p + d->p_runqhead, &q[0], 4) ||
+		    !rd(p + d->p_runqtail, &q[1], 4)) {
 			s->paddr[i] = 0;
 			continue;
 		}

@@ -13,7 +13,7 @@
 #   make test-valgrind  the tests and the showcase under valgrind's memcheck
 #                (tests/valgrind.py; not part of make test: it takes minutes)
 #   make install install the libraries, headers, gort.pc, the CMake
-#                package, gort-peek and gdb's gort-gdb.py (share/gort)
+#                package, gort-peek, gort-top and gdb's gort-gdb.py (share/gort)
 #                under PREFIX (default /usr/local), staged under
 #                DESTDIR if set; make uninstall removes what it installed
 #   make fuzz    build every fuzz/*_fuzz.c with clang's libFuzzer, ASan and

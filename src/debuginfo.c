@@ -5,7 +5,8 @@
  *   gort__debuginfo      the layout descriptor (debuginfo.h says why and
  *                        how), in section gort_debuginfo, filled at
  *                        start-up: tools/gort-peek.c and tools/gort-gdb.py
- *                        read the goroutine list through it
+ *                        read the goroutine list through it,
+ *                        tools/gort-top.c the scheduler's counters
  *   .debug_gdb_scripts   tools/gort-gdb.py itself, inline: gdb loads it
  *                        when it loads the program or libgort.so (if its
  *                        auto-load safe-path allows: README, "Debugging")
@@ -104,6 +105,29 @@ void gort__debuginfo_init(void)
 	d->waitq_first = OFF(waitq, first);
 	d->sudog_g = OFF(sudog, g);
 	d->sudog_next = OFF(sudog, next);
+
+	d->allp_at = (uintptr_t)&gort__allp;
+	d->gomaxprocs_at = (uintptr_t)&gort__gomaxprocs;
+	d->npidle_at = (uintptr_t)&gort__sched.npidle;
+	d->nmspinning_at = (uintptr_t)&gort__sched.nmspinning;
+	d->nmidle_at = (uintptr_t)&gort__sched.nmidle;
+	d->runqsize_at = (uintptr_t)&gort__sched.runqsize;
+	d->starttime_at = (uintptr_t)&gort__sched.starttime;
+	d->retired_at = (uintptr_t)&gort__sched.retired;
+	d->p_id = OFF(P, id);
+	d->p_runqhead = OFF(P, runqhead);
+	d->p_runqtail = OFF(P, runqtail);
+	d->p_runnext = OFF(P, runnext);
+	d->p_syscalltick = OFF(P, syscalltick);
+	d->p_metrics = OFF(P, metrics);
+	d->runq_size = RUNQ_SIZE;
+	d->pm_nswitch = OFF(pmetrics, nswitch);
+	d->pm_nspawn = OFF(pmetrics, nspawn);
+	d->pm_nsteal = OFF(pmetrics, nsteal);
+	d->pm_nstolen = OFF(pmetrics, nstolen);
+	d->pm_schedlat = OFF(pmetrics, schedlat);
+	d->schedlat_buckets = SCHEDLAT_BUCKETS;
+	d->schedlat_sample = SCHEDLAT_SAMPLE;
 
 	/* last, so that a tool seeing ready == 1 sees the rest */
 	atomic_store_explicit((_Atomic uint64_t *)&d->ready, 1, memory_order_release);

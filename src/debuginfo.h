@@ -69,6 +69,21 @@ typedef struct gort_debuginfo {
 	uint64_t c_magic, c_closed, c_elemsize, c_dataqsiz, c_qcount, c_recvq, c_sendq;
 	uint64_t chan_live;     /* c_magic's value while the channel is live */
 	uint64_t waitq_first, sudog_g, sudog_next;
+
+	/* ---- added for gort-top (tools/gort-top.c): the scheduler's counters,
+	 * the ones gort_read_metrics (metrics.c) reads, read racily ---- */
+	/* where: allp is P **, retired a pmetrics, starttime int64, the rest
+	 * int32 */
+	uint64_t allp_at, gomaxprocs_at, npidle_at, nmspinning_at, nmidle_at, runqsize_at;
+	uint64_t starttime_at, retired_at;
+	/* P: id int32, runqhead, runqtail and syscalltick uint32, runnext a
+	 * pointer, metrics a pmetrics; runq_size the ring's length */
+	uint64_t p_id, p_runqhead, p_runqtail, p_runnext, p_syscalltick, p_metrics, runq_size;
+	/* pmetrics: uint64 counters and schedlat_buckets uint64 latency
+	 * buckets (runtime2.h says their bounds); one ready in schedlat_sample
+	 * is timed */
+	uint64_t pm_nswitch, pm_nspawn, pm_nsteal, pm_nstolen, pm_schedlat;
+	uint64_t schedlat_buckets, schedlat_sample;
 } gort_debuginfo;
 
 /* The runtime's own (debuginfo.c). */

@@ -21,7 +21,7 @@ What is checked, in the text outside fenced code blocks:
         next=true)`, `gp->preempt`, `G.syscallctx`, `a_b/c` for a_b and
         a_c, `gort_cond_*` for any name with that prefix, `_at` after
         `foo` for foo_at) must be a word of the code (comments stripped)
-        in src/, include/, tests/, examples/, bench/ or fuzz/;
+        in src/, include/, tests/, examples/, bench/, fuzz/ or tools/;
   - a file name outside backticks (runtime2.h, sync/mutex.c), as a path;
   - where a name is said to be somewhere - `name` (`file.c`) or `name`
     (file.c: ...), or a table row whose column "file" names files - the
@@ -52,7 +52,7 @@ import sys
 EXTERNAL = {
 }
 
-TOP_DIRS = ("src", "include", "tests", "examples", "bench", "fuzz")
+TOP_DIRS = ("src", "include", "tests", "examples", "bench", "fuzz", "tools")
 CODE_EXTS = (".c", ".h", ".S")
 # Extensions that make a word a file name; .go names Go's sources.
 FILE_EXTS = ("c", "h", "S", "py", "sh", "md", "txt", "cmake", "json")

@@ -47,6 +47,9 @@ sysctx_sp
 m_id m_tid m_curg m_alllink
 c_magic c_closed c_elemsize c_dataqsiz c_qcount c_recvq c_sendq
 chan_live waitq_first sudog_g sudog_next
+allp_at gomaxprocs_at npidle_at nmspinning_at nmidle_at runqsize_at starttime_at retired_at
+p_id p_runqhead p_runqtail p_runnext p_syscalltick p_metrics runq_size
+pm_nswitch pm_nspawn pm_nsteal pm_nstolen pm_schedlat schedlat_buckets schedlat_sample
 """.split()
 
 HEADER = 16  # magic[8], version, size

@@ -58,6 +58,7 @@
 #include <gelf.h>
 
 #include "debuginfo.h"
+#include "gort-proc.h"
 #include "traceback.h"
 
 static const char *prog = "gort-peek";
@@ -179,22 +180,7 @@ static int nstopped;
 
 static void why_no_ptrace(int err)
 {
-	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
-	int scope = -1;
-	if (f != NULL) {
-		if (fscanf(f, "%d", &scope) != 1)
-			scope = -1;
-		fclose(f);
-	}
-	fprintf(stderr, "%s: cannot attach to %d: %s.\n", prog, (int)T.pid, strerror(err));
-	fprintf(stderr,
-	        "  Reading another process needs ptrace: the same user as the program and "
-	        "/proc/sys/kernel/yama/ptrace_scope 0");
-	if (scope >= 0)
-		fprintf(stderr, " (it is %d)", scope);
-	fprintf(stderr,
-	        ",\n  or the CAP_SYS_PTRACE capability (run as root; in a container, "
-	        "docker run --cap-add=SYS_PTRACE).\n");
+	gort_proc_explain_access(stderr, prog, "attach to", T.pid, err);
 	exit(1);
 }
 
@@ -277,40 +263,19 @@ static const Dwfl_Callbacks core_callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
-static int find_descriptor(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
-{
-	GElf_Addr bias;
-	Elf *elf = dwfl_module_getelf(mod, &bias);
-	size_t shstrndx;
-	if (elf == NULL || elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return DWARF_CB_OK;
-	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn != NULL; scn = elf_nextscn(elf, scn)) {
-		GElf_Shdr sh;
-		const char *n;
-		if (gelf_getshdr(scn, &sh) != NULL && (n = elf_strptr(elf, shstrndx, sh.sh_name)) != NULL &&
-		    strcmp(n, GORT_DEBUGINFO_SECTION) == 0) {
-			T.daddr = sh.sh_addr + bias;
-			T.dmod = mod;
-			return DWARF_CB_ABORT;
-		}
-	}
-	return DWARF_CB_OK;
-}
-
 static void load_descriptor(void)
 {
-	dwfl_getmodules(T.dwfl, find_descriptor, NULL, 0);
+	T.dmod = gort_proc_find_descriptor(T.dwfl, &T.daddr);
 	if (T.dmod == NULL)
 		die("%s is not a gort program: neither it nor its libraries have gort's "
 		    "descriptor (section %s)", T.name, GORT_DEBUGINFO_SECTION);
 	char head[16];
 	mustread(T.daddr, head, sizeof head, "gort's descriptor");
 	uint32_t version, size;
-	memcpy(&version, head + 8, 4);
-	memcpy(&size, head + 12, 4);
-	if (memcmp(head, GORT_DEBUGINFO_MAGIC, 8) != 0)
+	int bad = gort_proc_check_header(head, sizeof T.d, &version, &size);
+	if (bad == 1)
 		die("%s: section %s holds no gort descriptor", T.name, GORT_DEBUGINFO_SECTION);
-	if (version != GORT_DEBUGINFO_VERSION || size < sizeof T.d)
+	if (bad == 2)
 		die("%s's runtime describes itself in version %u (%u bytes); this gort-peek reads "
 		    "version %d: use the gort-peek of the program's gort",
 		    T.name, version, size, GORT_DEBUGINFO_VERSION);
@@ -717,44 +682,6 @@ static void open_core(const char *path, const char *exe)
 	dwfl_report_end(T.dwfl, NULL, NULL);
 }
 
-/*
- * report_maps: the process's modules from /proc/PID/maps, as
- * dwfl_linux_proc_report reads them, but without the writable mappings of
- * a whole file: the runtime's own libdw maps the images of the program and
- * of libgort.so so (src/symtab.c, find_elf), and taken for the loader's
- * they would place those modules off their code.
- */
-static int report_maps(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-	FILE *in = fopen(path, "r");
-	if (in == NULL)
-		return errno;
-	char *buf = NULL, *line = NULL;
-	size_t size = 0, n = 0;
-	FILE *out = open_memstream(&buf, &size);
-	if (out == NULL)
-		die("out of memory");
-	while (getline(&line, &n, in) > 0) {
-		char perms[8];
-		unsigned long long off;
-		if (sscanf(line, "%*x-%*x %7s %llx", perms, &off) == 2 && off == 0 && perms[1] == 'w' &&
-		    strchr(line, '/') != NULL)
-			continue;
-		fputs(line, out);
-	}
-	fclose(in);
-	fclose(out);
-	free(line);
-	FILE *f = fmemopen(buf, size, "r");
-	int err = f != NULL ? dwfl_linux_proc_maps_report(T.dwfl, f) : errno;
-	if (f != NULL)
-		fclose(f);
-	free(buf);
-	return err;
-}
-
 static void open_pid(pid_t pid)
 {
 	T.pid = pid;
@@ -770,7 +697,7 @@ static void open_pid(pid_t pid)
 	atexit(detach_all);
 	T.dwfl = dwfl_begin(&proc_callbacks);
 	dwfl_report_begin(T.dwfl);
-	int err = report_maps(pid);
+	int err = gort_proc_report_maps(T.dwfl, pid);
 	if (err != 0)
 		die("cannot read the modules of process %d: %s", (int)pid,
 		    err > 0 ? strerror(err) : dwfl_errmsg(-1));

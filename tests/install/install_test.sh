@@ -29,7 +29,8 @@ DESTDIR=$stage cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" |
 	fail "cmake --install failed: $(cat "$tmp/install.log")"
 root=$stage$prefix
 for f in include/gort.h include/gort/impl.h share/gort/gort-gdb.py \
-	$( [ -f "$build/gort.3" ] && echo share/man/man3/gort.3) $( [ -f "$build/gort-peek" ] && echo bin/gort-peek); do
+	$( [ -f "$build/gort.3" ] && echo share/man/man3/gort.3) $( [ -f "$build/gort-peek" ] && echo bin/gort-peek) \
+	$( [ -f "$build/gort-top" ] && echo bin/gort-top); do
 	[ -f "$root/$f" ] || fail "$f was not installed"
 done
 lib=$(cd "$root" && ls -d lib*/libgort.a | head -1)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # soname.sh LIBRARY WANT - the shared library's soname (its DT_SONAME, read
 # with readelf, or objdump) is WANT.  CTest's soname passes WANT as
-# libgort.so.<GORT_VERSION_MAJOR>, from gort.h; exit 77 (CTest: skipped)
+# libgort.so.<GORT_SOVERSION> (MAJOR, or 0.MINOR before 1.0), from gort.h; exit 77 (CTest: skipped)
 # when binutils is missing.
 lib=$1
 want=$2
@@ -14,7 +14,7 @@ else
 	exit 77
 fi
 if [ "$got" != "$want" ]; then
-	echo "soname: $lib has soname '$got'; gort.h's GORT_VERSION_MAJOR says '$want'" >&2
+	echo "soname: $lib has soname '$got'; gort.h's version says '$want'" >&2
 	exit 1
 fi
 echo "PASS soname $got"

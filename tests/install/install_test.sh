@@ -35,7 +35,7 @@ for f in include/gort.h include/gort/impl.h share/gort/gort-gdb.py \
 done
 lib=$(cd "$root" && ls -d lib*/libgort.a | head -1)
 libdir=$root/$(dirname "$lib")
-for f in libgort.a libgort.so libgort.so.0 pkgconfig/gort.pc cmake/gort/gortConfig.cmake; do
+for f in libgort.a libgort.so libgort.so.0.* pkgconfig/gort.pc cmake/gort/gortConfig.cmake; do
 	[ -e "$libdir/$f" ] || fail "$(dirname "$lib")/$f was not installed"
 done
 

@@ -334,6 +334,9 @@ int64_t newproc(M *mp, int64_t parentgoid, uintptr_t pc, gort_func fn, void *arg
 	newg->latsample = false;
 	gort__pcount(&pp->metrics.nspawn, 1);
 	lat_stamp(pp, newg);
+#ifdef GORT_TSAN
+	newg->tsan_fiber = gort__tsan_gocreate(newg->tsan_fiber, newg->goid); /* tsan.h */
+#endif
 	atomic_store_explicit(&newg->atomicstatus, Grunnable, memory_order_release);
 
 	runqput(pp, newg, true);

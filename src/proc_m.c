@@ -288,6 +288,9 @@ __attribute__((noinline)) void mstart(M *mp)
 	mp->g0_sp = (void *)top;
 	mp->g0_lo = thread_stack_lo();
 	mp->g0.stack = (stack){mp->g0_lo, top};
+#ifdef GORT_TSAN
+	mp->g0.tsan_fiber = gort__tsan_curfiber(); /* g0 is the thread itself */
+#endif
 	gort__mcall(&mp->exit_sp, mp->g0_sp, mstart1, mp);
 }
 

@@ -149,8 +149,10 @@ static int retake(int64_t now)
 		}
 		if (now - pp->sysmonwhen < FORCE_PREEMPT_NS)
 			continue;
-		M *mp = pp->m;
-		G *gp = mp != NULL ? mp->curg : NULL; /* racy: a hint, as in Go */
+		/* A hint, as in Go: the P may have moved on since.  Gs are
+		 * never freed, so a stale one is still a G to ask. */
+		M *mp = atomic_load_explicit(&pp->m, memory_order_relaxed);
+		G *gp = mp != NULL ? atomic_load_explicit(&mp->curg, memory_order_relaxed) : NULL;
 		if (gp == NULL)
 			continue;
 		if (atomic_load_explicit(&gp->preempt, memory_order_relaxed) &&

@@ -377,6 +377,8 @@ void syscall_taken(P *pp);
 
 #define sysmon gort__sysmon
 void *sysmon(void *arg); /* the body of its thread, started with goroutine 1 */
+#define freems gort__freems
+void freems(void); /* proc_m.c: free the Ms that exited; sysmon's */
 
 /* ---- the deadlock detector (proc_m.c) -------------------------------------- */
 

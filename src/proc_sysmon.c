@@ -227,6 +227,7 @@ void *sysmon(void *arg)
 		bool kicked = atomic_exchange(&sched.sysmonwake, 0) != 0;
 		int64_t now = gort__nanotime();
 		atomic_store_explicit(&sched.coarsenow, now, memory_order_relaxed);
+		freems(); /* before retake reads Ms as hints */
 		sysmon_netpoll(now); /* does not count as activity, as in Go */
 		if (retake(now) != 0 || kicked)
 			idle = 0;

@@ -280,6 +280,7 @@ struct G {
 	gort__frame *frame;   /* innermost frame with deferred calls pending */
 	struct gpanic *panic; /* innermost panic (or Goexit) under way; older ones follow link */
 	bool paniconfault;    /* gort_set_panic_on_fault */
+	bool tsan_lostframes; /* TSan: frames left its call stack unpopped (tsan.h) */
 	/* the last fault, for sigpanic and the report (signal_unix.c): Go's g.sig* */
 	int32_t sig;
 	uintptr_t sigcode0, sigcode1, sigpc;
@@ -436,9 +437,10 @@ struct M {
 	uint32_t syscalltick;  /* oldp's syscalltick as the call began: a P taken from
 	                        * a call changes it (once the tracer has its events) */
 	int64_t id;
-	int32_t tid;           /* the OS thread id */
+	_Atomic int32_t tid;   /* the OS thread id, once its thread runs; 0 before.  The
+	                        * SIGQUIT dump and sysmon read it with no lock */
 	bool spinning;         /* out of work and looking for some */
-	M *schedlink;          /* next on sched.midle */
+	M *schedlink;          /* next on sched.midle, or on freem once exited (proc_m.c) */
 	M *alllink;            /* next on allm */
 	note park;             /* an idle M sleeps here */
 	G *lockedg;            /* the G locked to this M */

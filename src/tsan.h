@@ -17,8 +17,12 @@
  *            (asm_amd64.S), once the scheduler's frames on g0 have
  *            returned, so that their exits are counted on g0's call stack
  *            and not on the goroutine's.
- *   reuse    a G's fiber is never destroyed: a goroutine made from a
- *            dead G takes it over (gort__tsan_gocreate says why).
+ *   reuse    a goroutine made from a dead G takes over its fiber
+ *            (gort__tsan_gocreate says why).  The fiber's call stack must
+ *            then be empty: goentry pops its own frame before it ends the
+ *            goroutine.  One that ended from deeper (Goexit) or recovered
+ *            a panic (panic.c's longjmp skips frames TSan does not see
+ *            leave) has its fiber destroyed in goexit0.
  *
  * The switches synchronize (TSan's default): what a goroutine did before
  * it parked happens before the scheduler's code on g0, and that before
@@ -82,6 +86,23 @@ static inline void gort__tsan_switch(void *fiber)
  * is where the G's first goroutine was made; the name is the current
  * goroutine's.
  */
+/* Pop the caller's frame off the fiber's TSan call stack (goentry).  gcc
+ * declares the hook as a builtin taking a pointer, which it ignores. */
+static inline __attribute__((always_inline)) void gort__tsan_funcexit(void)
+{
+#ifdef __clang__
+	void __tsan_func_exit(void);
+	__tsan_func_exit();
+#else
+	__tsan_func_exit((void *)0);
+#endif
+}
+
+static inline void gort__tsan_godestroy(void *fiber)
+{
+	__tsan_destroy_fiber(fiber);
+}
+
 static inline void *gort__tsan_gocreate(void *fiber, int64_t goid)
 {
 	if (fiber == NULL)

@@ -3,13 +3,16 @@
 #   make demo    build everything and run the showcase example
 #   make test    build and run the whole test suite, then again under
 #                AddressSanitizer + UndefinedBehaviorSanitizer, with the
-#                runtime's costly checks on (GORT_DEBUG)
+#                runtime's costly checks on (GORT_DEBUG), then under
+#                ThreadSanitizer (test-tsan)
 #   make bench   run every benchmark, gort and (when Go is installed) its Go
 #                twin side by side; W=<workload> PROCS=<n> runs one
 #   make stress  run the concurrency-sensitive tests many times each, at
 #                GOMAXPROCS 1, 2 and 8, plain and sanitized, with every CPU
 #                also busy (tests/stress.py; STRESS_ARGS passes options,
 #                e.g. STRESS_ARGS='--minutes 60 --tests net_')
+#   make test-tsan  the suite again under ThreadSanitizer (./build-tsan): the
+#                third pass of make test
 #   make test-valgrind  the tests and the showcase under valgrind's memcheck
 #                (tests/valgrind.py; not part of make test: it takes minutes)
 #   make install install the libraries, headers, gort.pc, the CMake
@@ -21,13 +24,14 @@
 #                time; crashes land in fuzz-artifacts/ (fuzz/run.sh says how)
 BUILD    ?= build
 SANBUILD ?= build-san
+TSANBUILD ?= build-tsan
 JOBS     ?= $(shell nproc)
 CMAKE    ?= cmake
 
 # cmake's own makefiles otherwise announce every directory they enter.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all sanitize demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall test-valgrind test-deps
+.PHONY: all sanitize tsan test-tsan tsan-deps demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall test-valgrind test-deps
 
 all: deps
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -36,7 +40,7 @@ all: deps
 demo: all
 	./$(BUILD)/examples/showcase
 
-test: test-release test-sanitize
+test: test-release test-sanitize test-tsan
 
 test-release: all test-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -47,6 +51,33 @@ sanitize: deps
 
 test-sanitize: sanitize test-deps
 	cd $(SANBUILD) && ctest --output-on-failure -j $(JOBS)
+
+# ThreadSanitizer: with the compiler of the other builds (gcc's libtsan;
+# TSAN_CC=clang works too, but clang builds panic.c's __builtin_setjmp
+# recoveries and the tracebacks' frames differently from what the tests
+# expect).  The goroutine annotations: src/tsan.h.
+TSAN_CC ?= cc
+tsan: deps tsan-deps
+	@CC=$(TSAN_CC) $(CMAKE) -S . -B $(TSANBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORT_SANITIZE=thread >/dev/null
+	@$(CMAKE) --build $(TSANBUILD) -j $(JOBS)
+
+test-tsan: tsan test-deps
+	cd $(TSANBUILD) && ctest --output-on-failure -j $(JOBS)
+
+# TSan's runtime for gcc is libtsan2 (Debian): as root with apt-get,
+# tsan-deps installs it; otherwise it says what to install.
+tsan-deps:
+	@if ! echo 'int main(void){return 0;}' | $(TSAN_CC) -fsanitize=thread -x c - -o /dev/null 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "gort: installing libtsan2 (make test-tsan)" >&2; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y libtsan2 >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y libtsan2 >/dev/null 2>&1; } || \
+	    { echo "gort: could not install libtsan2 (ThreadSanitizer's runtime)" >&2; exit 1; }; \
+	  else \
+	    echo "gort: make test-tsan needs ThreadSanitizer's runtime: apt-get install libtsan2" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
 
 # Not part of test: it takes as long as it is given (10 rounds by default).
 stress: all sanitize
@@ -140,4 +171,4 @@ uninstall:
 	  $(BUILD)/install_manifest.txt | sort -u | xargs -r rmdir 2>/dev/null || true
 
 clean:
-	rm -rf $(BUILD) $(SANBUILD) build-fuzz
+	rm -rf $(BUILD) $(SANBUILD) $(TSANBUILD) build-fuzz

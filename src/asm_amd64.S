@@ -16,6 +16,7 @@
  * Porting: an arm64 twin saves x19-x29, lr and d8-d15 the same way.
  */
 #include "asm_amd64.h"
+#include "tsan.h"
 
 /* The pushes of SAVE_CONTEXT, last pushed lowest, and the return address
  * of the call above them build exactly this layout. */
@@ -81,6 +82,16 @@ gort__mcall:
 	movq	%rsi, %rsp		/* onto g0: always its top, 16-byte aligned */
 	movq	%rcx, %rdi
 	call	*%rdx			/* rax = fn(arg), the next G */
+#ifdef GORT_TSAN
+	/* Tell ThreadSanitizer the next G's fiber runs from here (tsan.h):
+	 * here, once fn's frames have returned on g0's fiber.  g0's context
+	 * is dead (it restarts from its top), so rbx is free to keep rax. */
+	movq	%rax, %rbx
+	movq	G_TSAN_FIBER(%rax), %rdi
+	xorl	%esi, %esi		/* flags 0: the switch synchronizes */
+	call	__tsan_switch_to_fiber@PLT
+	movq	%rbx, %rax
+#endif
 	movq	G_SCHED_SP(%rax), %rsp	/* its saved context */
 	RESUME_CONTEXT
 	.cfi_endproc

@@ -10,6 +10,8 @@
 
 /* G.sched_sp: where gort__mcall stores the address of the context it saved. */
 #define G_SCHED_SP 0
+/* G.tsan_fiber: the goroutine's ThreadSanitizer fiber (tsan.h). */
+#define G_TSAN_FIBER 136
 
 /* savedctx: the callee-saved registers and the pc to resume at, lowest
  * address first - what gort__mcall pushes and gort__gogo pops. */

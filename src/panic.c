@@ -337,6 +337,11 @@ static void recovery(G *gp, gpanic *p, gort__frame *f)
 /* jump resumes a __builtin_setjmp, discarding the stack below it. */
 static void jump(void **jb)
 {
+#ifdef GORT_TSAN
+	/* The frames skipped stay on ThreadSanitizer's call stack of the G
+	 * (tsan.h): its fiber will not be reused. */
+	gort__getg()->tsan_lostframes = true;
+#endif
 #ifdef GORT_ASAN
 	/* The frames skipped still have poisoned locals in the shadow. */
 	__asan_handle_no_return();

@@ -189,7 +189,7 @@ static __attribute__((noinline, cold)) void trace_execute(P *pp, G *gp)
 G *execute(M *mp, G *gp, bool inheritTime)
 {
 	assert_on_g0(mp);
-	mp->curg = gp;
+	atomic_store_explicit(&mp->curg, gp, memory_order_relaxed);
 	gp->m = mp;
 	casgstatus(gp, Grunnable, Grunning);
 	if (gort__traceon())

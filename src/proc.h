@@ -175,6 +175,9 @@ static inline void mcall(G *(*fn)(void *), bool exiting)
 	M *mp = gp->m;
 	gort__assert(gp != &mp->g0, "mcall called on g0");
 	fiber_leave(exiting ? NULL : &gp->asan_fakestack, mp->g0_lo, (uintptr_t)mp->g0_sp);
+#ifdef GORT_TSAN
+	gort__tsan_switch(mp->g0.tsan_fiber); /* back: in gort__mcall (tsan.h) */
+#endif
 	gort__mcall(&gp->sched_sp, mp->g0_sp, fn, gp);
 	fiber_arrive(gp->asan_fakestack);
 }
@@ -199,7 +202,7 @@ static inline void dropg(M *mp, G *gp, uint32_t status)
 	assert_on_g0(mp);
 	gort__assert(mp->curg == gp, "dropg: not the M's current G");
 	casgstatus(gp, Grunning, status);
-	mp->curg = NULL;
+	atomic_store_explicit(&mp->curg, NULL, memory_order_relaxed);
 	gp->m = NULL;
 }
 
@@ -374,6 +377,8 @@ void syscall_taken(P *pp);
 
 #define sysmon gort__sysmon
 void *sysmon(void *arg); /* the body of its thread, started with goroutine 1 */
+#define freems gort__freems
+void freems(void); /* proc_m.c: free the Ms that exited; sysmon's */
 
 /* ---- the deadlock detector (proc_m.c) -------------------------------------- */
 

@@ -334,6 +334,9 @@ int64_t newproc(M *mp, int64_t parentgoid, uintptr_t pc, gort_func fn, void *arg
 	newg->latsample = false;
 	gort__pcount(&pp->metrics.nspawn, 1);
 	lat_stamp(pp, newg);
+#ifdef GORT_TSAN
+	newg->tsan_fiber = gort__tsan_gocreate(newg->tsan_fiber, newg->goid); /* tsan.h */
+#endif
 	atomic_store_explicit(&newg->atomicstatus, Grunnable, memory_order_release);
 
 	runqput(pp, newg, true);
@@ -348,13 +351,24 @@ int64_t gort__spawn(gort_func fn, void *arg)
 	return newproc(gort__getm(), 0, 0, fn, arg, NULL, 0, 0);
 }
 
+static G *goexit0(void *arg);
+
 /* goentry is the first C frame of every goroutine (from gort__gostart). */
 __attribute__((visibility("hidden"), noreturn)) void gort__goentry(G *gp);
 void gort__goentry(G *gp)
 {
 	fiber_arrive(NULL);
 	gp->fn(gp->arg);
+#ifdef GORT_TSAN
+	/* Pop this frame off the G's TSan call stack, which is then empty,
+	 * and end without goexit1's frame: the next goroutine on this G
+	 * takes the fiber over, call stack and all (gort__tsan_gocreate). */
+	gort__tsan_funcexit();
+	mcall(goexit0, true);
+	__builtin_unreachable();
+#else
 	goexit1();
+#endif
 }
 
 /*
@@ -382,6 +396,13 @@ static G *goexit0(void *arg)
 	gp->panic = NULL;
 	gort__stackfree(pp, gp->stack, gp->stacksize);
 	gp->stack = (stack){0, 0};
+#ifdef GORT_TSAN
+	if (gp->tsan_lostframes) { /* its call stack is not empty: not reusable */
+		gort__tsan_godestroy(gp->tsan_fiber);
+		gp->tsan_fiber = NULL;
+		gp->tsan_lostframes = false;
+	}
+#endif
 	gfput(pp, gp);
 	if (locked)
 		mexit(mp);
@@ -390,6 +411,9 @@ static G *goexit0(void *arg)
 
 void goexit1(void)
 {
+#ifdef GORT_TSAN
+	gort__getg()->tsan_lostframes = true; /* Goexit, from any depth */
+#endif
 	mcall(goexit0, true);
 	gort__throw("goexit1: dead goroutine resumed");
 }

@@ -252,7 +252,7 @@ static G *mstart1(void *arg)
 {
 	M *mp = arg;
 	gort__setg(&mp->g0);
-	mp->tid = gort__gettid();
+	atomic_store_explicit(&mp->tid, gort__gettid(), memory_order_relaxed);
 	gort__minit_os();
 	gort__minitsignals(mp, mp != &m0);
 	gort__pprof_minit(mp);
@@ -289,8 +289,21 @@ __attribute__((noinline)) void mstart(M *mp)
 	mp->g0_sp = (void *)top;
 	mp->g0_lo = thread_stack_lo();
 	mp->g0.stack = (stack){mp->g0_lo, top};
+#ifdef GORT_TSAN
+	mp->g0.tsan_fiber = gort__tsan_curfiber(); /* g0 is the thread itself */
+#endif
 	gort__mcall(&mp->exit_sp, mp->g0_sp, mstart1, mp);
 }
+
+/*
+ * Exited Ms wait on freem for sysmon to free them (freems): retake reads
+ * a P's M and that M's curg as hints, with no lock, and may hold an M
+ * that has just exited.  Freeing it at once made that read a use after
+ * free (ThreadSanitizer saw it); sysmon frees them between its rounds,
+ * when it holds no hint.  (Go's Ms are the collector's, and sched.freem
+ * waits for the thread to be gone.)  Linked through schedlink.
+ */
+static M *_Atomic freem;
 
 static void *mstart_thread(void *arg)
 {
@@ -299,8 +312,27 @@ static void *mstart_thread(void *arg)
 	/* Back from mexit: this M is gone. */
 	gort__pprof_mexit(mp);
 	gort__setg(NULL);
-	free(mp);
+	M *old = atomic_load_explicit(&freem, memory_order_relaxed);
+	do
+		mp->schedlink = old;
+	while (!atomic_compare_exchange_weak_explicit(&freem, &old, mp, memory_order_release,
+	                                              memory_order_relaxed));
 	return NULL;
+}
+
+/* freems frees the Ms that exited (sysmon only, between rounds).  Their
+ * Ps were released before (mexit), so a hint read after this sees no
+ * freed M. */
+void freems(void)
+{
+	if (atomic_load_explicit(&freem, memory_order_relaxed) == NULL)
+		return;
+	M *mp = atomic_exchange_explicit(&freem, NULL, memory_order_acquire);
+	while (mp != NULL) {
+		M *next = mp->schedlink;
+		free(mp);
+		mp = next;
+	}
 }
 
 /* newm creates an M to run pp, on a new OS thread. */

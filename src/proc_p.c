@@ -45,7 +45,7 @@ void acquirep(M *mp, P *pp)
 	gort__assert(mp->p == NULL, "acquirep: already in go");
 	gort__assert(pp->m == NULL && atomic_load(&pp->status) == Pidle, "acquirep: invalid p state");
 	mp->p = pp;
-	pp->m = mp;
+	atomic_store_explicit(&pp->m, mp, memory_order_relaxed);
 	atomic_store(&pp->status, Prunning);
 	if (gort__traceon())
 		gort__trace_procstart(pp, mp);
@@ -59,7 +59,7 @@ P *releasep(M *mp)
 	if (gort__traceon())
 		gort__trace_procstop(pp);
 	mp->p = NULL;
-	pp->m = NULL;
+	atomic_store_explicit(&pp->m, NULL, memory_order_relaxed);
 	atomic_store(&pp->status, Pidle);
 	return pp;
 }
@@ -173,10 +173,10 @@ P *procresize(M *mp, int32_t nprocs)
 			gort__trace_procstop(mp->p);
 		}
 		if (mp->p != NULL)
-			mp->p->m = NULL;
+			atomic_store_explicit(&mp->p->m, NULL, memory_order_relaxed);
 		mp->p = NULL;
 		P *pp = allp[0];
-		pp->m = NULL;
+		atomic_store_explicit(&pp->m, NULL, memory_order_relaxed);
 		atomic_store(&pp->status, Pidle);
 		acquirep(mp, pp);
 		if (traced)
@@ -201,7 +201,7 @@ P *procresize(M *mp, int32_t nprocs)
 				sched.midle = idle->schedlink;
 				sched.nmidle--;
 			}
-			pp->m = idle;
+			atomic_store_explicit(&pp->m, idle, memory_order_relaxed);
 			pp->link = runnable;
 			runnable = pp;
 		}
@@ -292,7 +292,7 @@ void starttheworld(M *mp, int32_t nprocs)
 		p1 = p1->link;
 		M *nmp = pp->m;
 		if (nmp != NULL) {
-			pp->m = NULL;
+			atomic_store_explicit(&pp->m, NULL, memory_order_relaxed);
 			gort__assert(nmp->nextp == NULL, "starttheworld: inconsistent mp->nextp");
 			nmp->nextp = pp;
 			gort__notewakeup(&nmp->park);

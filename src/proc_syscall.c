@@ -42,7 +42,7 @@ void gort__entersyscall(const syscallctx *ctx)
 	atomic_store_explicit(&pp->syscalltick, mp->syscalltick, memory_order_relaxed);
 	mp->oldp = pp;
 	mp->p = NULL;
-	pp->m = NULL;
+	atomic_store_explicit(&pp->m, NULL, memory_order_relaxed);
 	atomic_store(&pp->status, Psyscall);
 	/*
 	 * If the call blocks, sysmon must see it within a short tick to hand
@@ -126,7 +126,7 @@ static G *exitsyscall0(void *arg)
 	G *gp = arg;
 	M *mp = enter_g0(gp);
 	casgstatus(gp, Gsyscall, Grunnable);
-	mp->curg = NULL;
+	atomic_store_explicit(&mp->curg, NULL, memory_order_relaxed);
 	gp->m = NULL;
 	gort__lock(&sched.lock);
 	P *pp = atomic_load(&sched.gcwaiting) ? NULL : pidleget();
@@ -193,7 +193,7 @@ void gort_exitsyscall(void)
 	uint32_t expect = Psyscall;
 	if (oldp != NULL && atomic_compare_exchange_strong(&oldp->status, &expect, Prunning)) {
 		mp->p = oldp;
-		oldp->m = mp;
+		atomic_store_explicit(&oldp->m, mp, memory_order_relaxed);
 		if (gort__traceon())
 			trace_reacquired(mp, oldp, gp);
 		casgstatus(gp, Gsyscall, Grunning);

@@ -155,8 +155,10 @@ static int retake(int64_t now, bool *insyscall)
 		}
 		if (now - pp->sysmonwhen < FORCE_PREEMPT_NS)
 			continue;
-		M *mp = pp->m;
-		G *gp = mp != NULL ? mp->curg : NULL; /* racy: a hint, as in Go */
+		/* A hint, as in Go: the P may have moved on since.  Gs are
+		 * never freed, so a stale one is still a G to ask. */
+		M *mp = atomic_load_explicit(&pp->m, memory_order_relaxed);
+		G *gp = mp != NULL ? atomic_load_explicit(&mp->curg, memory_order_relaxed) : NULL;
 		if (gp == NULL)
 			continue;
 		if (atomic_load_explicit(&gp->preempt, memory_order_relaxed) &&
@@ -244,6 +246,7 @@ void *sysmon(void *arg)
 		bool kicked = atomic_exchange(&sched.sysmonwake, 0) != 0;
 		int64_t now = gort__nanotime();
 		atomic_store_explicit(&sched.coarsenow, now, memory_order_relaxed);
+		freems(); /* before retake reads Ms as hints */
 		sysmon_netpoll(now); /* does not count as activity, as in Go */
 		if (retake(now, &insyscall) != 0 || kicked)
 			idle = 0;

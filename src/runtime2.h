@@ -28,6 +28,7 @@
 
 #include "asm_amd64.h"
 #include "gort.h"
+#include "tsan.h"
 
 /* Built with AddressSanitizer?  Stack switches must then be announced. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -263,7 +264,10 @@ struct G {
 	int64_t parentgoid;   /* the goroutine that created it */
 
 	uintptr_t gopc;       /* where it was created, for "created by" */
-	void *asan_fakestack; /* AddressSanitizer's state while switched out */
+	union {               /* the two sanitizers never build together */
+		void *asan_fakestack; /* AddressSanitizer's state while switched out */
+		void *tsan_fiber;     /* ThreadSanitizer's fiber for it (tsan.h) */
+	};
 	syscallctx syscallctx; /* in a system call: its caller's context at gort_entersyscall */
 	int64_t runnablesince; /* when it was readied, if latsample (metrics.c) */
 
@@ -277,6 +281,7 @@ struct G {
 	gort__frame *frame;   /* innermost frame with deferred calls pending */
 	struct gpanic *panic; /* innermost panic (or Goexit) under way; older ones follow link */
 	bool paniconfault;    /* gort_set_panic_on_fault */
+	bool tsan_lostframes; /* TSan: frames left its call stack unpopped (tsan.h) */
 	/* the last fault, for sigpanic and the report (signal_unix.c): Go's g.sig* */
 	int32_t sig;
 	uintptr_t sigcode0, sigcode1, sigpc;
@@ -286,6 +291,7 @@ struct G {
 };
 
 _Static_assert(offsetof(G, sched_sp) == G_SCHED_SP, "G: sched_sp moved (asm_amd64.h)");
+_Static_assert(offsetof(G, tsan_fiber) == G_TSAN_FIBER, "G: tsan_fiber moved (asm_amd64.h)");
 _Static_assert(offsetof(G, goid) == 64, "G: the fields a switch touches must fill the first cache line");
 _Static_assert(offsetof(G, parentgoid) + 8 == 128, "G: the fields a park touches must fill the second");
 
@@ -385,7 +391,8 @@ struct P {
 	                               * takes the P from one (retake, stop the world) */
 	uint32_t sysmonsyscalltick; /* sysmon: syscalltick when it last looked */
 	int64_t sysmonsyscallwhen;  /* sysmon: when it saw syscalltick change */
-	M *m;                  /* back-link to the M holding it, or NULL */
+	M *_Atomic m;          /* back-link to the M holding it, or NULL; its holder
+	                        * writes it (relaxed), sysmon and schedtrace read it */
 	struct tracebuf *tracebuf; /* its events while tracing (trace.c) */
 	struct tracecache *tracecache; /* the call paths it unwound last (trace_event.c) */
 
@@ -423,16 +430,18 @@ struct M {
 	G g0;                  /* the scheduler's stack: this thread's own */
 	void *g0_sp;           /* top of g0's stack: mcall starts here each time */
 	uintptr_t g0_lo;       /* bottom of g0's stack (sanitizers) */
-	G *curg;               /* the G running on this M, or NULL */
+	G *_Atomic curg;       /* the G running on this M, or NULL; its M writes it
+	                        * (relaxed), sysmon reads it for a hint (retake) */
 	P *p;                  /* the P it holds, or NULL */
 	P *nextp;              /* the P it is handed when woken */
 	P *oldp;               /* the P it held before a system call */
 	uint32_t syscalltick;  /* oldp's syscalltick as the call began: a P taken from
 	                        * a call changes it (once the tracer has its events) */
 	int64_t id;
-	int32_t tid;           /* the OS thread id */
+	_Atomic int32_t tid;   /* the OS thread id, once its thread runs; 0 before.  The
+	                        * SIGQUIT dump and sysmon read it with no lock */
 	bool spinning;         /* out of work and looking for some */
-	M *schedlink;          /* next on sched.midle */
+	M *schedlink;          /* next on sched.midle, or on freem once exited (proc_m.c) */
 	M *alllink;            /* next on allm */
 	note park;             /* an idle M sleeps here */
 	G *lockedg;            /* the G locked to this M */

@@ -191,10 +191,13 @@ static void addtimer(timer *t)
 {
 	P *pp = gort__getm()->p;
 	gort__assert(pp != NULL, "addtimer: no P");
+	/* Read before t is on the heap: from then on it may fire, and a
+	 * sleeper's t, on its stack, be gone (ThreadSanitizer caught it). */
+	int64_t when = t->when;
 	lock_timers(pp);
 	heap_push(pp, t);
 	unlock_timers(pp);
-	gort__wakeNetPoller(t->when);
+	gort__wakeNetPoller(when);
 }
 
 /* deltimer takes t off whatever heap holds it; false if none did.  The P

@@ -29,7 +29,9 @@ static gort_mutex mu = GORT_MUTEX_INIT;
 static gort_cond cond = GORT_COND_INIT(&mu);
 static int ready, arrived;
 static gort_waitgroup wg = GORT_WAITGROUP_INIT;
-static int recv_line; /* the line of worker's blocking receive */
+/* the line of worker's blocking receive: every worker stores it, so atomic
+ * (a plain int was a data race, which ThreadSanitizer reported) */
+static atomic_int recv_line;
 
 static void expect_frame(const char *fn, int line)
 {
@@ -40,7 +42,7 @@ static void expect_frame(const char *fn, int line)
 static void worker(void *arg)
 {
 	long v;
-	recv_line = __LINE__ + 1;
+	atomic_store_explicit(&recv_line, __LINE__ + 1, memory_order_relaxed);
 	gort_chan_recv(pingc, &v);
 	gort_mutex_lock(&mu);
 	arrived++;

@@ -7,8 +7,8 @@
  *              Run at each GOTRACEBACK setting (tests/CMakeLists.txt).
  *              The failing thread must not call malloc once its report
  *              has begun (the fault could have struck inside malloc): it
- *              is checked below, except under AddressSanitizer, which
- *              owns malloc.
+ *              is checked below, except under AddressSanitizer and
+ *              ThreadSanitizer, which own malloc.
  *
  * The expected files name the lines below: keep them in place.
  */
@@ -17,7 +17,7 @@
 
 #include "../harness.h"
 
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 /*
  * The failing thread must not allocate once its report has begun: write
  * and malloc are interposed (the executable's definitions win over libc's,

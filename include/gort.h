@@ -180,14 +180,16 @@ extern "C" {
 /* ---- Version -----------------------------------------------------------------
  *
  * MAJOR.MINOR.PATCH of this header and of the library built with it.
- * MAJOR changes whenever a program built with an earlier gort.h could break
- * with the library: a call removed or changed, or any layout in
- * gort/impl.h; libgort.so's soname is libgort.so.MAJOR, so such a program
- * is refused by the loader instead of running with the wrong layouts.
- * MINOR changes when API is added, PATCH for everything else.  Numbering
- * starts at 0.10.0: 0, because no release has yet promised the API for the
- * long term (1.0 will), and 10, because the nine steps before it (issues 1
- * to 9) came before versions did.  CMakeLists.txt reads the numbers here.
+ * From 1.0 on, MAJOR changes whenever a program built with an earlier
+ * gort.h could break with the library: a call removed or changed, or any
+ * layout in gort/impl.h; MINOR changes when API is added, PATCH for
+ * everything else.  Before 1.0 (now), MINOR may also break: 0.x promises
+ * no API for the long term.  libgort.so's soname names the ABI -
+ * libgort.so.MAJOR, and libgort.so.0.MINOR before 1.0 - so a program built
+ * for another ABI is refused by the loader instead of running with the
+ * wrong calls.  Numbering starts at 0.10.0 (the nine steps before it,
+ * issues 1 to 9, came before versions did).  CMakeLists.txt reads the
+ * numbers here.
  *
  * 0.12: one error convention (see Errors above): gort_read, gort_write,
  * gort_pread, gort_pwrite, gort_open, gort_close, gort_fsync, gort_waitpid
@@ -206,7 +208,7 @@ extern "C" {
 /*
  * The version of the library the program runs with: GORT_VERSION_STRING
  * and GORT_VERSION_NUMBER as it was built.  With libgort.so it may be newer
- * than the header the program was compiled with (the same MAJOR, by the
+ * than the header the program was compiled with (the same ABI, by the
  * soname): gort_version_number() < GORT_VERSION_NUMBER means older, and
  * the API added since is missing.  Any thread, also before gort_main.
  */

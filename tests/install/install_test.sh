@@ -35,9 +35,15 @@ for f in include/gort.h include/gort/impl.h share/gort/gort-gdb.py \
 done
 lib=$(cd "$root" && ls -d lib*/libgort.a | head -1)
 libdir=$root/$(dirname "$lib")
-for f in libgort.a libgort.so libgort.so.0.* pkgconfig/gort.pc cmake/gort/gortConfig.cmake; do
+for f in libgort.a libgort.so pkgconfig/gort.pc cmake/gort/gortConfig.cmake; do
 	[ -e "$libdir/$f" ] || fail "$(dirname "$lib")/$f was not installed"
 done
+# the soname's link: libgort.so.0.MINOR before 1.0, libgort.so.MAJOR after
+soname=$(readlink "$libdir/libgort.so")
+case $soname in
+libgort.so.[0-9]*) [ -e "$libdir/$soname" ] || fail "libgort.so points to $soname, which was not installed" ;;
+*) fail "libgort.so points to '$soname', not to the versioned library" ;;
+esac
 
 check_run() { # program: runs, prints the sum
 	out=$(LD_LIBRARY_PATH=$libdir "$1") || fail "$1 failed: $out"

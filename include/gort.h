@@ -179,6 +179,36 @@ GORT_API int gort_version_number(void);
  */
 GORT_API GORT_NORETURN void gort_main(int (*main_fn)(int argc, char **argv), int argc, char **argv);
 
+/*
+ * gort_start starts the runtime without taking over the calling thread or
+ * main: for a program that keeps its own main and threads and uses gort
+ * for one part of its work, or for a library (call it from the library's
+ * constructor).  GOMAXPROCS, GODEBUG, GOTRACEBACK and the rest of the
+ * environment are read as gort_main reads them.  Goroutines run on the
+ * runtime's own threads, beside the program's.  Returns 0 when this call
+ * started the runtime, 1 when it was running already (an earlier
+ * gort_start from any thread, or gort_main): idempotent and thread-safe;
+ * when it returns, any thread may call gort (see "Calls from any thread").
+ *
+ * As Go's c-shared library: the runtime runs until the process exits.  The
+ * thread that called gort_start may end at any time; exit() (or main
+ * returning) ends the process and every goroutine with it, and no deferred
+ * call runs.  The deadlock detector is off: the program's threads may call
+ * in at any time.  Embedded, gort installs no SIGQUIT handler (a Go
+ * library installs only those of synchronous signals): the program's
+ * SIGQUIT stays its own; faults (SIGSEGV, SIGBUS) are handled as under
+ * gort_main, and passed on to a handler the program installed first when
+ * they are not gort's.
+ *
+ * gort_main after gort_start is a fatal error ("gort: gort_main called
+ * after gort_start ...").  Once the runtime runs, gort_start is one atomic
+ * load, safe in a signal handler; starting the runtime from a signal
+ * handler is not supported, and a handler that interrupts gort_start to
+ * call it on the same thread dies with "fatal error: gort: gort_start
+ * called from a signal handler that interrupted gort_start ...".
+ */
+GORT_API int gort_start(void);
+
 /* ---- Goroutines --------------------------------------------------------- */
 
 /* A goroutine's body: fn(arg). */

@@ -30,6 +30,8 @@
  */
 void gort__entersyscall(const syscallctx *ctx)
 {
+	if (gort__getg() == NULL)
+		return; /* a thread gort did not create is outside gort already (cgocall.c) */
 	G *gp = gort__current_goroutine("gort_entersyscall");
 	M *mp = gp->m;
 	P *pp = mp->p;
@@ -151,6 +153,8 @@ static void trace_exit_idlep(P *pp, G *gp)
  */
 void gort_exitsyscall(void)
 {
+	if (gort__getg() == NULL)
+		return; /* a thread gort did not create: see gort__entersyscall */
 	int saved = errno;
 	G *gp = gort__current_goroutine("gort_exitsyscall");
 	M *mp = gp->m;

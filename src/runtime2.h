@@ -445,6 +445,12 @@ struct M {
 
 	void *sigaltstack;     /* where signal handlers run (signal_unix.c) */
 	_Atomic uint32_t signalpending; /* a preemption SIGURG is on its way (preempt.c) */
+
+	/* an extra M (cgocall.c): it runs the calls of a thread gort did not
+	 * create, on that thread; curg is its one G, locked to it for good */
+	bool isextra;
+	uintptr_t cgoret;      /* in a call: where the foreign caller resumes */
+	M *extralink;          /* next in the pool of extra Ms no thread holds */
 };
 
 /* ---- sched -------------------------------------------------------------- */
@@ -565,6 +571,11 @@ static inline M *gort__getm(void)
  * own (no G), or from the scheduler's own stack (g0).
  */
 __attribute__((noreturn, cold)) void gort__not_a_goroutine(const char *api);
+
+/* Is the runtime running (gort_main or gort_start)?  And embedded: started
+ * by gort_start, the host program owns main and every other thread. */
+extern _Atomic bool gort__runtime_ready;
+extern bool gort__islibrary;
 
 static inline G *gort__current_goroutine(const char *api)
 {

@@ -211,11 +211,11 @@ static __attribute__((noreturn, cold)) void not_started(const char *api)
 
 /*
  * needm begins a foreign call (gort__cgocallback, cgocall_shims.S, calls
- * it before the function; ret is where the caller resumes).  The G comes
+ * it before the function).  The G comes
  * alive in a "system call" and returns from it into gort, taking a P -
  * or parking this thread until one comes (exitsyscall0, stoplockedm).
  */
-void gort__needm(const char *api, uintptr_t ret)
+void gort__needm(const char *api)
 {
 	if (__builtin_expect(!atomic_load_explicit(&gort__runtime_ready, memory_order_acquire), 0))
 		not_started(api);
@@ -223,7 +223,6 @@ void gort__needm(const char *api, uintptr_t ret)
 	if (__builtin_expect(mp == NULL, 0))
 		mp = bindm();
 	G *gp = mp->curg;
-	mp->cgoret = ret;
 	gort__setg(gp);
 	casgstatus(gp, Gdead, Gsyscall);
 	gort_exitsyscall();
@@ -232,10 +231,9 @@ void gort__needm(const char *api, uintptr_t ret)
 /*
  * dropm ends a foreign call: the G "enters a system call" - its P stays
  * in Psyscall for this thread's next call, or for sysmon to hand on - and
- * dies until then; the thread is no goroutine's any more.  Returns where
- * the caller resumes.
+ * dies until then; the thread is no goroutine's any more.
  */
-uintptr_t gort__dropm(void)
+void gort__dropm(void)
 {
 	G *gp = gort__getg();
 	M *mp = gp->m;
@@ -243,10 +241,7 @@ uintptr_t gort__dropm(void)
 	syscallctx none = {0}; /* a dead G needs no traceback */
 	gort__entersyscall(&none);
 	casgstatus(gp, Gsyscall, Gdead);
-	uintptr_t ret = mp->cgoret;
-	mp->cgoret = 0;
 	gort__setg(NULL);
-	return ret;
 }
 
 /* extram_idle: the extra Ms' Gs between calls, dead but on allgs, which

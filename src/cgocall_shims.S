@@ -11,22 +11,24 @@
  *       Otherwise gort__cgocallback, with F's address in r11 and its name
  *       in r10.
  *
- * gort__cgocallback: the argument registers saved, gort__needm(name, ret)
- * binds the thread's extra M and its G and takes a P (it may park this
- * thread meanwhile); then the function is called with the caller's
- * registers and stack arguments as they were - the caller's return address
- * is popped (it waits in the M) and the call pushes ours in its slot, so
- * arguments passed on the stack are where the function looks for them.
- * Back from it, gort__dropm gives the P back to Psyscall, kills the G
- * until the next call and returns the caller's address, where we go with
- * the function's results (rax, rdx, xmm0, xmm1) restored.
+ * gort__cgocallback: the argument registers saved on its frame,
+ * gort__needm(name) binds the thread's extra M and its G and takes a P (it
+ * may park this thread meanwhile); then the function is called with the
+ * caller's registers as they were; back from it, gort__dropm gives the P
+ * back to Psyscall and kills the G until the next call, and we return the
+ * function's results (rax, rdx, xmm0, xmm1) to the caller.
  *
- * The unwinder stops here (.cfi_undefined rip): the frames above are the
- * host program's, not the goroutine's.
+ * The function runs one frame deeper than its caller placed it, so an
+ * argument passed on the stack would be missed: no public function takes
+ * one (at most six integer or pointer arguments, no struct by value -
+ * tests/foreign_api_check.py checks).  In exchange the frame is an
+ * ordinary one, with CFI: a traceback of a foreign call goes on into the
+ * host program's frames that made it.
  */
+
 	.text
 
-/* the argument registers, on our frame; FRAME keeps rsp 16-aligned at the call */
+/* the argument registers, on our frame; FRAME keeps rsp 16-aligned at the calls */
 #define SAVE_RDI 0
 #define SAVE_RSI 8
 #define SAVE_RDX 16
@@ -44,8 +46,8 @@
 	.p2align 4
 gort__cgocallback:
 	.cfi_startproc
-	.cfi_undefined rip
 	subq	$FRAME, %rsp
+	.cfi_adjust_cfa_offset FRAME
 	movq	%rdi, SAVE_RDI(%rsp)
 	movq	%rsi, SAVE_RSI(%rsp)
 	movq	%rdx, SAVE_RDX(%rsp)
@@ -64,7 +66,6 @@ gort__cgocallback:
 	movaps	%xmm7, SAVE_XMM+112(%rsp)
 
 	movq	%r10, %rdi              /* the function's name, for messages */
-	movq	FRAME(%rsp), %rsi       /* where the caller resumes */
 	call	gort__needm
 
 	movq	SAVE_RDI(%rsp), %rdi
@@ -74,7 +75,6 @@ gort__cgocallback:
 	movq	SAVE_R8(%rsp), %r8
 	movq	SAVE_R9(%rsp), %r9
 	movq	SAVE_RAX(%rsp), %rax
-	movq	SAVE_FN(%rsp), %r11
 	movaps	SAVE_XMM+0(%rsp), %xmm0
 	movaps	SAVE_XMM+16(%rsp), %xmm1
 	movaps	SAVE_XMM+32(%rsp), %xmm2
@@ -83,22 +83,20 @@ gort__cgocallback:
 	movaps	SAVE_XMM+80(%rsp), %xmm5
 	movaps	SAVE_XMM+96(%rsp), %xmm6
 	movaps	SAVE_XMM+112(%rsp), %xmm7
-	addq	$FRAME+8, %rsp          /* our frame, and the caller's return address */
-	call	*%r11
+	call	*SAVE_FN(%rsp)
 
-	subq	$48, %rsp               /* the results, across dropm */
-	movq	%rax, 0(%rsp)
-	movq	%rdx, 8(%rsp)
-	movaps	%xmm0, 16(%rsp)
-	movaps	%xmm1, 32(%rsp)
+	movq	%rax, SAVE_RAX(%rsp)    /* the results, across dropm */
+	movq	%rdx, SAVE_RDX(%rsp)
+	movaps	%xmm0, SAVE_XMM+0(%rsp)
+	movaps	%xmm1, SAVE_XMM+16(%rsp)
 	call	gort__dropm
-	movq	%rax, %r11
-	movq	0(%rsp), %rax
-	movq	8(%rsp), %rdx
-	movaps	16(%rsp), %xmm0
-	movaps	32(%rsp), %xmm1
-	addq	$48, %rsp
-	jmp	*%r11
+	movq	SAVE_RAX(%rsp), %rax
+	movq	SAVE_RDX(%rsp), %rdx
+	movaps	SAVE_XMM+0(%rsp), %xmm0
+	movaps	SAVE_XMM+16(%rsp), %xmm1
+	addq	$FRAME, %rsp
+	.cfi_adjust_cfa_offset -FRAME
+	ret
 	.cfi_endproc
 	.size	gort__cgocallback, .-gort__cgocallback
 

@@ -55,12 +55,12 @@ static void runmain(void *arg)
 	exit(code);
 }
 
-/* libmain is goroutine 1 of an embedded runtime: it starts what
- * goroutine 1 starts and ends, as Go's runtime.main does in a c-shared
- * library - the host program's main is main. */
+/* libmain is goroutine 1 of an embedded runtime: it ends at once, as Go's
+ * runtime.main does in a c-shared library - the host program's main is
+ * main.  (start_thread did the rest of mainstart.) */
 static void libmain(void *arg)
 {
-	mainstart();
+	gort__trace_startenv();
 }
 
 /* ready: schedinit is done; whoever waits in gort_start may go on. */
@@ -159,6 +159,11 @@ static void *start_thread(void *arg)
 {
 	schedinit();
 	newproc(&m0, 0, 0, libmain, NULL, NULL, 0, 0);
+	/* Not in goroutine 1, as under gort_main: foreign calls may come
+	 * before it runs, and a P they leave in Psyscall with work queued
+	 * needs sysmon to hand it on. */
+	atomic_store(&mainStarted, true);
+	gort__newosproc(sysmon, NULL);
 	setready();
 	mstart(&m0);
 	gort__throw("mstart returned");

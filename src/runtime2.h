@@ -449,7 +449,6 @@ struct M {
 	/* an extra M (cgocall.c): it runs the calls of a thread gort did not
 	 * create, on that thread; curg is its one G, locked to it for good */
 	bool isextra;
-	uintptr_t cgoret;      /* in a call: where the foreign caller resumes */
 	M *extralink;          /* next in the pool of extra Ms no thread holds */
 };
 

@@ -33,10 +33,11 @@ static gort_chan *to_g, *from_g, *sel_in, *sel_out, *sums;
 static gort_mutex mu = GORT_MUTEX_INIT;
 static long guarded;
 static gort_waitgroup spawned = GORT_WAITGROUP_INIT, threads_wg = GORT_WAITGROUP_INIT;
-static gort_waitgroup gs_wg = GORT_WAITGROUP_INIT;
+static gort_waitgroup gs_wg = GORT_WAITGROUP_INIT, echo_wg = GORT_WAITGROUP_INIT;
 static atomic_long spawned_ran, from_sum, sel_sent, sel_recvd, sel_recv_sum;
 static int port;
 static int64_t goids[NTHREADS];
+static pthread_barrier_t bound;
 
 /* receiver: takes every value the threads send; its sum goes to sums */
 static void receiver(void *arg)
@@ -101,6 +102,7 @@ static void echo_conn(void *arg)
 	while ((n = gort_conn_read(c, buf, sizeof buf)) > 0)
 		CHECK(gort_conn_write(c, buf, (size_t)n) == n, "echo write");
 	gort_conn_close(c);
+	gort_waitgroup_done(&echo_wg);
 }
 
 static void echo_server(void *arg)
@@ -109,6 +111,7 @@ static void echo_server(void *arg)
 	for (int i = 0; i < NTHREADS; i++) {
 		gort_conn *c;
 		CHECK_OK(gort_accept(ln, &c));
+		gort_waitgroup_add(&echo_wg, 1);
 		gort_go(echo_conn, c);
 	}
 	gort_conn_close(ln);
@@ -119,6 +122,9 @@ static void *foreign(void *arg)
 {
 	long t = (long)(intptr_t)arg;
 	goids[t] = gort_goid();
+	/* every thread bound before any exits: an M given back at exit may
+	 * serve a later thread, with its goroutine (see exits) */
+	pthread_barrier_wait(&bound);
 	for (long r = 0; r < ROUNDS; r++) {
 		long v = t * ROUNDS + r;
 		gort_chan_send(to_g, &v);
@@ -192,6 +198,7 @@ static void run(const char *mode)
 	gort_go(echo_server, ln);
 
 	pthread_t th[NTHREADS];
+	pthread_barrier_init(&bound, NULL, NTHREADS);
 	gort_waitgroup_add(&threads_wg, NTHREADS);
 	for (long t = 0; t < NTHREADS; t++)
 		CHECK(pthread_create(&th[t], NULL, foreign, (void *)(intptr_t)t) == 0, "pthread_create");
@@ -208,6 +215,7 @@ static void run(const char *mode)
 	CHECK(atomic_load(&sel_sent) + atomic_load(&sel_recvd) == TOTAL, "select fired %ld + %ld times",
 	      atomic_load(&sel_sent), atomic_load(&sel_recvd));
 	gort_waitgroup_wait(&gs_wg);
+	gort_waitgroup_wait(&echo_wg); /* every connection closed: nothing leaks */
 	CHECK(guarded == TOTAL + 2 * GROUNDS, "guarded %ld, want %ld", guarded, TOTAL + 2 * GROUNDS);
 	CHECK(atomic_load(&spawned_ran) == TOTAL / SPAWN_EVERY, "spawned ran %ld times",
 	      atomic_load(&spawned_ran));

@@ -1001,6 +1001,46 @@ GORT_API void gort_errgroup_set_limit(gort_errgroup *g, int n);
 GORT_API int gort_errgroup_wait(gort_errgroup *g);
 GORT_API void gort_errgroup_free(gort_errgroup *g);
 
+/* ---- Signals as channels (Go's os/signal) ------------------------------------
+ *
+ * gort_signal_notify relays the signals sigs[0..n) to c, a channel of int
+ * (gort_chan_make(sizeof(int), cap)): the signal's number is sent, without
+ * blocking - if c is full, c misses it (Go's rule: give c the buffer it
+ * needs; a cap of 1 is enough for one kind of signal).  n == 0 means every
+ * signal that can be relayed.  Signals of one kind that arrive before the
+ * relay takes them count once.  Works under gort_main and embedded
+ * (gort_start), for signals sent to any thread.
+ *
+ *     gort_chan *c = gort_chan_make(sizeof(int), 1);
+ *     gort_signal_notify(c, (int[]){SIGINT, SIGTERM}, 2);
+ *     int sig;
+ *     gort_chan_recv(c, &sig);          ... shut down cleanly ...
+ *
+ * The program's handlers are never taken silently: a handler installed
+ * before gort_signal_notify still runs, after gort queues the signal.
+ * gort_signal_reset (or gort_signal_stop of the last channel asking for a
+ * signal) puts back the disposition the signal had before - so SIGINT,
+ * once no channel asks for it, kills the program again.  Asking for
+ * SIGQUIT turns off gort's SIGQUIT dump until then, as in Go.
+ *
+ * Panics (Go's words where Go has them): a NULL channel ("os/signal:
+ * Notify using nil channel"), a channel not of int, an invalid number,
+ * SIGKILL and SIGSTOP (they cannot be caught), the faults SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL and SIGTRAP (reported where they happen), SIGURG while
+ * asynchronous preemption uses it.  A relay goroutine, in a system call
+ * while it waits, runs from the first gort_signal_notify on: as in Go, the
+ * deadlock detector cannot fire after that.
+ */
+GORT_API void gort_signal_notify(gort_chan *c, const int *sigs, int n);
+/* signal.Stop: c receives no more signals once it returns. */
+GORT_API void gort_signal_stop(gort_chan *c);
+/* signal.Ignore: the signals are ignored (SIG_IGN) and no channel gets them. */
+GORT_API void gort_signal_ignore(const int *sigs, int n);
+/* signal.Reset: no channel gets them; their disposition from before gort. */
+GORT_API void gort_signal_reset(const int *sigs, int n);
+/* signal.Ignored: is sig ignored now? */
+GORT_API bool gort_signal_ignored(int sig);
+
 /* ---- Metrics (Go's runtime/metrics) -----------------------------------------
  *
  * gort_read_metrics fills *m with the scheduler's state and counters since

@@ -13,6 +13,9 @@
  *                     gort_chan_send; SIGQUIT's dump lists their goroutines
  *                     as "chan send, locked to thread, foreign thread", with
  *                     the program's frames that made the call
+ *   signal_nil        gort_signal_notify(NULL, ...): Go's panic
+ *   signal_kill       gort_signal_notify for SIGKILL: a panic naming it
+ *   signal_int        a channel of bytes, not int: a panic saying so
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -71,6 +74,12 @@ static int test_main(int argc, char **argv)
 		}
 		raise(SIGQUIT);
 	}
+	if (strcmp(mode, "signal_nil") == 0)
+		gort_signal_notify(NULL, (int[]){SIGINT}, 1);
+	if (strcmp(mode, "signal_kill") == 0)
+		gort_signal_notify(gort_chan_make(sizeof(int), 1), (int[]){SIGKILL}, 1);
+	if (strcmp(mode, "signal_int") == 0)
+		gort_signal_notify(gort_chan_make(1, 1), (int[]){SIGINT}, 1);
 	CHECK(0, "unknown mode %s", mode);
 	return 1;
 }

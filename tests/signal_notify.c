@@ -140,6 +140,9 @@ static void shutdown_on_term(void)
 	pthread_join(t, NULL);
 	gort_exitsyscall();
 	gort_signal_reset((int[]){SIGINT, SIGTERM}, 2);
+	gort_signal_stop(c);
+	gort_chan_free(c);
+	gort_chan_free(never);
 }
 
 static void run(void)

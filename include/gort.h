@@ -42,7 +42,7 @@
  * gort/impl.h, which this header includes at its end: not API, but part of
  * the ABI that GORT_VERSION_MAJOR versions.
  *
- * Environment, read once by gort_main:
+ * Environment, read once by gort_main (or gort_start):
  *     GOMAXPROCS       number of Ps (default: the CPUs this process may use,
  *                      counting the affinity mask and the cgroup CPU quota)
  *     GORT_STACK_SIZE  default goroutine stack size, e.g. "64k" or "1m"
@@ -119,12 +119,31 @@
  * deadlock) gort prints "fatal error: <message>" and every goroutine, and
  * exits with status 2; a fatal error cannot be recovered.
  *
+ * Calls from any thread
+ * ---------------------
+ * Any thread may call any gort function - one the program made, a
+ * library's pool thread, the main thread of a program that called
+ * gort_start.  On a thread gort did not create, the call runs as a
+ * goroutine bound to that thread for the call's duration (Go's cgo
+ * callback): a channel send blocks the thread until a goroutine receives,
+ * a mutex parks it, gort_go spawns as usual.  The thread keeps what it
+ * needs for that (an "extra M") from call to call and gives it back when
+ * it exits.  Dumps show such a goroutine as "[..., locked to thread,
+ * foreign thread]"; gort_goid is the same from call to call on one thread.
+ * gort_goexit there is Go's fatal error "runtime.Goexit called in a thread
+ * that was not created by the Go runtime".  gort_entersyscall and
+ * gort_exitsyscall do nothing on such a thread (it is outside gort between
+ * calls already).  No gort function may be called from a signal handler
+ * (gort_signal_notify is the way to handle signals), except gort_start once
+ * the runtime runs.
+ *
  * Misuse
  * ------
- * Calling gort from a thread the runtime does not own (including before
- * gort_main) prints "fatal error: gort: <function> called from a thread the
- * runtime does not own ..." and exits with status 2, as do Go's own fatal
- * errors (for example "go of nil func value").
+ * Calling gort before the runtime started (before gort_main or
+ * gort_start) prints "fatal error: gort: <function> called before the
+ * runtime started: call gort_start first (or run the program under
+ * gort_main)" and exits with status 2, as do Go's own fatal errors (for
+ * example "go of nil func value").
  */
 #ifndef GORT_H
 #define GORT_H

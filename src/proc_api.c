@@ -5,7 +5,9 @@
  *
  * gort_main turns the calling thread into m0, makes goroutine 1 run the
  * program's main function, and runs the scheduler on this thread for good;
- * the program ends when main returns (exit) or dies.  Every other call
+ * the program ends when main returns (exit) or dies.  gort_start does the
+ * same on a thread of its own and returns: the program keeps its main, and
+ * its threads call in through cgocall.c.  Every other call
  * here is one of include/gort.h's, in the order it lists them.
  *
  * It calls every part of the scheduler, and the init of every other part

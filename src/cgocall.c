@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "trace.h"
 
 /* The scheduler's stack of an extra M: park_m, schedule, stoplockedm - and
  * a fatal error's report, if one happens while its G parks. */
@@ -210,6 +211,23 @@ static __attribute__((noreturn, cold)) void not_started(const char *api)
 }
 
 /*
+ * trace_announce: the execution trace has not seen gp - dead when the
+ * trace started, so its state dump skipped it, or made since: a GoCreate
+ * and a GoInSyscall first, with no P (the no-P stream), so that the
+ * GoSysExit of the call makes sense (Go 1.20's needm does the same).
+ */
+static __attribute__((noinline, cold)) void trace_announce(M *mp, G *gp)
+{
+	mp->tracesession = gort__trace_session();
+	gp->tracesys = true;
+	gp->tracesysexit = false;
+	gort__trace_noplock();
+	gort__trace_gocreate(NULL, gp, 0, 0);
+	gort__trace_goinsyscall(NULL, gp);
+	gort__trace_nopunlock();
+}
+
+/*
  * needm begins a foreign call (gort__cgocallback, cgocall_shims.S, calls
  * it before the function).  The G comes
  * alive in a "system call" and returns from it into gort, taking a P -
@@ -225,6 +243,8 @@ void gort__needm(const char *api)
 	G *gp = mp->curg;
 	gort__setg(gp);
 	casgstatus(gp, Gdead, Gsyscall);
+	if (gort__traceon() && mp->tracesession != gort__trace_session())
+		trace_announce(mp, gp);
 	gort_exitsyscall();
 }
 
@@ -241,6 +261,8 @@ void gort__dropm(void)
 	syscallctx none = {0}; /* a dead G needs no traceback */
 	gort__entersyscall(&none);
 	casgstatus(gp, Gsyscall, Gdead);
+	if (gort__traceon()) /* this trace knows gp (it saw the call) */
+		mp->tracesession = gort__trace_session();
 	gort__setg(NULL);
 }
 

@@ -84,6 +84,8 @@ void syscall_taken(P *pp)
  * oldp's syscalltick is no longer the one our call began with. */
 static void sysblock_wait(M *mp, P *oldp)
 {
+	if (oldp == NULL)
+		return; /* a foreign thread's first call (cgocall.c): no P, no taker */
 	while (atomic_load(&oldp->syscalltick) == mp->syscalltick)
 		gort__osyield();
 }

@@ -449,6 +449,7 @@ struct M {
 	/* an extra M (cgocall.c): it runs the calls of a thread gort did not
 	 * create, on that thread; curg is its one G, locked to it for good */
 	bool isextra;
+	uint32_t tracesession; /* the trace that knows its G (cgocall.c) */
 	M *extralink;          /* next in the pool of extra Ms no thread holds */
 };
 

@@ -13,13 +13,15 @@
  *   foreign_calls main    the threads are made by goroutine 1 (gort_main)
  *   foreign_calls start   embedded: plain main calls gort_start, and the
  *                         main thread is itself a foreign thread - it
- *                         starts the goroutines and waits for everyone
+ *                         starts the goroutines and waits for everyone;
+ *                         gort_start twice (0, then 1), SIGQUIT left alone
  *   foreign_calls exits   threads that call once and exit, one after the
  *                         other: each gives its M back, so the next reuses
  *                         it - the count of extra Ms stays 1
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 
 #include "net_util.h"
@@ -272,6 +274,10 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "start") == 0) {
 		CHECK(gort_start() == 0, "gort_start: the first call starts the runtime");
 		CHECK(gort_start() == 1, "gort_start: the second finds it running");
+		struct sigaction quit;
+		sigaction(SIGQUIT, NULL, &quit);
+		CHECK(!(quit.sa_flags & SA_SIGINFO) && quit.sa_handler == SIG_DFL,
+		      "embedded, gort took SIGQUIT (a Go library leaves it to the program)");
 		run("start");
 		return test_pass("start");
 	}

@@ -47,7 +47,7 @@
  * gort/impl.h, which this header includes at its end: not API, but part of
  * the ABI that GORT_VERSION_MAJOR versions.
  *
- * Environment, read once by gort_main:
+ * Environment, read once by gort_main (or gort_start):
  *     GOMAXPROCS       number of Ps (default: the CPUs this process may use,
  *                      counting the affinity mask and the cgroup CPU quota)
  *     GORT_STACK_SIZE  default goroutine stack size, e.g. "64k" or "1m"
@@ -156,12 +156,31 @@
  *     gort_error_wrap(&e, "loading config");  // "loading config: read x: ..."
  *     if (gort_error_is(&e, -ENOENT)) ...
  *
+ * Calls from any thread
+ * ---------------------
+ * Any thread may call any gort function - one the program made, a
+ * library's pool thread, the main thread of a program that called
+ * gort_start.  On a thread gort did not create, the call runs as a
+ * goroutine bound to that thread for the call's duration (Go's cgo
+ * callback): a channel send blocks the thread until a goroutine receives,
+ * a mutex parks it, gort_go spawns as usual.  The thread keeps what it
+ * needs for that (an "extra M") from call to call and gives it back when
+ * it exits.  Dumps show such a goroutine as "[..., locked to thread,
+ * foreign thread]"; gort_goid is the same from call to call on one thread.
+ * gort_goexit there is Go's fatal error "runtime.Goexit called in a thread
+ * that was not created by the Go runtime".  gort_entersyscall and
+ * gort_exitsyscall do nothing on such a thread (it is outside gort between
+ * calls already).  No gort function may be called from a signal handler
+ * (gort_signal_notify is the way to handle signals), except gort_start once
+ * the runtime runs.
+ *
  * Misuse
  * ------
- * Calling gort from a thread the runtime does not own (including before
- * gort_main) prints "fatal error: gort: <function> called from a thread the
- * runtime does not own ..." and exits with status 2, as do Go's own fatal
- * errors (for example "go of nil func value").
+ * Calling gort before the runtime started (before gort_main or
+ * gort_start) prints "fatal error: gort: <function> called before the
+ * runtime started: call gort_start first (or run the program under
+ * gort_main)" and exits with status 2, as do Go's own fatal errors (for
+ * example "go of nil func value").
  */
 #ifndef GORT_H
 #define GORT_H
@@ -224,6 +243,36 @@ GORT_API int gort_version_number(void);
  * from the program's main(); it never returns.
  */
 GORT_API GORT_NORETURN void gort_main(int (*main_fn)(int argc, char **argv), int argc, char **argv);
+
+/*
+ * gort_start starts the runtime without taking over the calling thread or
+ * main: for a program that keeps its own main and threads and uses gort
+ * for one part of its work, or for a library (call it from the library's
+ * constructor).  GOMAXPROCS, GODEBUG, GOTRACEBACK and the rest of the
+ * environment are read as gort_main reads them.  Goroutines run on the
+ * runtime's own threads, beside the program's.  Returns 0 when this call
+ * started the runtime, 1 when it was running already (an earlier
+ * gort_start from any thread, or gort_main): idempotent and thread-safe;
+ * when it returns, any thread may call gort (see "Calls from any thread").
+ *
+ * As Go's c-shared library: the runtime runs until the process exits.  The
+ * thread that called gort_start may end at any time; exit() (or main
+ * returning) ends the process and every goroutine with it, and no deferred
+ * call runs.  The deadlock detector is off: the program's threads may call
+ * in at any time.  Embedded, gort installs no SIGQUIT handler (a Go
+ * library installs only those of synchronous signals): the program's
+ * SIGQUIT stays its own; faults (SIGSEGV, SIGBUS) are handled as under
+ * gort_main, and passed on to a handler the program installed first when
+ * they are not gort's.
+ *
+ * gort_main after gort_start is a fatal error ("gort: gort_main called
+ * after gort_start ...").  Once the runtime runs, gort_start is one atomic
+ * load, safe in a signal handler; starting the runtime from a signal
+ * handler is not supported, and a handler that interrupts gort_start to
+ * call it on the same thread dies with "fatal error: gort: gort_start
+ * called from a signal handler that interrupted gort_start ...".
+ */
+GORT_API int gort_start(void);
 
 /* ---- Goroutines --------------------------------------------------------- */
 
@@ -1371,6 +1420,46 @@ GORT_API int gort_bufio_printf(gort_bufio_writer *w, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 /* w.Flush(): writes out what is buffered; 0 or the (sticky) error. */
 GORT_API int gort_bufio_flush(gort_bufio_writer *w);
+ *
+/* ---- Signals as channels (Go's os/signal) ------------------------------------
+ *
+ * gort_signal_notify relays the signals sigs[0..n) to c, a channel of int
+ * (gort_chan_make(sizeof(int), cap)): the signal's number is sent, without
+ * blocking - if c is full, c misses it (Go's rule: give c the buffer it
+ * needs; a cap of 1 is enough for one kind of signal).  n == 0 means every
+ * signal that can be relayed.  Signals of one kind that arrive before the
+ * relay takes them count once.  Works under gort_main and embedded
+ * (gort_start), for signals sent to any thread.
+ *
+ *     gort_chan *c = gort_chan_make(sizeof(int), 1);
+ *     gort_signal_notify(c, (int[]){SIGINT, SIGTERM}, 2);
+ *     int sig;
+ *     gort_chan_recv(c, &sig);          ... shut down cleanly ...
+ *
+ * The program's handlers are never taken silently: a handler installed
+ * before gort_signal_notify still runs, after gort queues the signal.
+ * gort_signal_reset (or gort_signal_stop of the last channel asking for a
+ * signal) puts back the disposition the signal had before - so SIGINT,
+ * once no channel asks for it, kills the program again.  Asking for
+ * SIGQUIT turns off gort's SIGQUIT dump until then, as in Go.
+ *
+ * Panics (Go's words where Go has them): a NULL channel ("os/signal:
+ * Notify using nil channel"), a channel not of int, an invalid number,
+ * SIGKILL and SIGSTOP (they cannot be caught), the faults SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL and SIGTRAP (reported where they happen), SIGURG while
+ * asynchronous preemption uses it.  A relay goroutine, in a system call
+ * while it waits, runs from the first gort_signal_notify on: as in Go, the
+ * deadlock detector cannot fire after that.
+ */
+GORT_API void gort_signal_notify(gort_chan *c, const int *sigs, int n);
+/* signal.Stop: c receives no more signals once it returns. */
+GORT_API void gort_signal_stop(gort_chan *c);
+/* signal.Ignore: the signals are ignored (SIG_IGN) and no channel gets them. */
+GORT_API void gort_signal_ignore(const int *sigs, int n);
+/* signal.Reset: no channel gets them; their disposition from before gort. */
+GORT_API void gort_signal_reset(const int *sigs, int n);
+/* signal.Ignored: is sig ignored now? */
+GORT_API bool gort_signal_ignored(int sig);
 
 /* ---- Metrics (Go's runtime/metrics) -----------------------------------------
  *

@@ -149,7 +149,8 @@ const char *gort__gstatus_string(uint32_t status, uint8_t waitreason)
  * goroutineheader_put puts Go's header, "goroutine N [state]:\n", into b:
  * the state is the wait reason of a waiting goroutine; ", N minutes" is
  * added when a waiting goroutine or one in a system call has been so for a
- * minute or more, ", locked to thread" when it is.  now is the time to
+ * minute or more, ", locked to thread" when it is, and then ", foreign
+ * thread" for a call from a thread gort did not create (cgocall.c).  now is the time to
  * measure from (nanotime), so tests can fake the clock.
  */
 void gort__goroutineheader_put(printbuf *b, G *gp, int64_t now)
@@ -167,6 +168,8 @@ void gort__goroutineheader_put(printbuf *b, G *gp, int64_t now)
 	}
 	if (gp->lockedm != NULL)
 		gort__printstring(b, ", locked to thread");
+	if (gp->lockedm != NULL && gp->lockedm->isextra) /* a call from a thread gort did not create */
+		gort__printstring(b, ", foreign thread");
 	gort__printstring(b, "]:\n");
 }
 

@@ -380,6 +380,16 @@ void *sysmon(void *arg); /* the body of its thread, started with goroutine 1 */
 #define freems gort__freems
 void freems(void); /* proc_m.c: free the Ms that exited; sysmon's */
 
+/* ---- extra Ms: calls from threads gort did not create (cgocall.c) -------- */
+
+#define mcommoninit gort__mcommoninit
+#define allgadd gort__allgadd
+#define extram_count gort__extram_count
+void mcommoninit(M *mp, int64_t id); /* holds sched.lock */
+void allgadd(G *gs, int n);
+extern _Atomic int32_t extram_count; /* extra Ms ever made */
+int64_t gort__extram_idle(void);     /* their Gs not in a call (Gdead) */
+
 /* ---- the deadlock detector (proc_m.c) -------------------------------------- */
 
 #define checkdead gort__checkdead

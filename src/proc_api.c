@@ -5,7 +5,9 @@
  *
  * gort_main turns the calling thread into m0, makes goroutine 1 run the
  * program's main function, and runs the scheduler on this thread for good;
- * the program ends when main returns (exit) or dies.  Every other call
+ * the program ends when main returns (exit) or dies.  gort_start does the
+ * same on a thread of its own and returns: the program keeps its main, and
+ * its threads call in through cgocall.c.  Every other call
  * here is one of include/gort.h's, in the order it lists them.
  *
  * It calls every part of the scheduler, and the init of every other part
@@ -20,7 +22,13 @@
 #include "debuginfo.h"
 #include "proc.h"
 
+/* runtimeStarted: claimed by gort_main or gort_start, under startlock;
+ * runtime_ready: schedinit is done, calls may come in (startcond). */
 static _Atomic bool runtimeStarted;
+_Atomic bool gort__runtime_ready;
+bool gort__islibrary;
+static pthread_mutex_t startlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t startcond = PTHREAD_COND_INITIALIZER;
 int32_t gort__ncpu;
 
 /* ---- start-up ---------------------------------------------------------------- */
@@ -32,17 +40,49 @@ typedef struct mainArgs {
 } mainArgs;
 
 
+/* startenv: what the environment asks to run from the start - a trace
+ * (GORT_TRACE), profiles (GORT_CPUPROFILE, ...), the debug endpoints
+ * (GORT_DEBUG_ADDR) - begun by goroutine 1, embedded or not. */
+static void startenv(void)
+{
+	gort__trace_startenv();
+	gort__pprof_startenv();
+	gort__debug_serve_env();
+}
+
+/* mainstart: goroutine 1's first steps, under gort_main or gort_start:
+ * from now on new work wakes idle Ps, and sysmon watches. */
+static void mainstart(void)
+{
+	atomic_store(&mainStarted, true);
+	gort__newosproc(sysmon, NULL);
+	startenv();
+}
+
 /* runmain is the body of goroutine 1. */
 static void runmain(void *arg)
 {
 	mainArgs a = *(mainArgs *)arg;
-	atomic_store(&mainStarted, true);
-	gort__newosproc(sysmon, NULL);
-	gort__trace_startenv();
-	gort__pprof_startenv();
-	gort__debug_serve_env();
+	mainstart();
 	int code = a.fn(a.argc, a.argv);
 	exit(code);
+}
+
+/* libmain is goroutine 1 of an embedded runtime: it ends at once, as Go's
+ * runtime.main does in a c-shared library - the host program's main is
+ * main.  (start_thread did the rest of mainstart.) */
+static void libmain(void *arg)
+{
+	startenv();
+}
+
+/* ready: schedinit is done; whoever waits in gort_start may go on. */
+static void setready(void)
+{
+	pthread_mutex_lock(&startlock);
+	atomic_store(&gort__runtime_ready, true);
+	pthread_cond_broadcast(&startcond);
+	pthread_mutex_unlock(&startlock);
 }
 
 /*
@@ -98,15 +138,86 @@ static void schedinit(void)
 
 void gort_main(int (*main_fn)(int, char **), int argc, char **argv)
 {
-	if (atomic_exchange(&runtimeStarted, true))
+	pthread_mutex_lock(&startlock);
+	bool started = atomic_exchange(&runtimeStarted, true);
+	pthread_mutex_unlock(&startlock);
+	if (started && gort__islibrary)
+		gort__fatal("gort: gort_main called after gort_start: the runtime is already running "
+		            "(call main_fn from the program's main instead)");
+	if (started)
 		gort__fatal("gort: gort_main called twice");
 	if (main_fn == NULL)
 		gort__fatal("gort: gort_main called with a NULL main function");
 	schedinit();
 	mainArgs a = {main_fn, argc, argv};
 	newproc(&m0, 0, 0, runmain, NULL, &a, sizeof a, 0);
+	setready();
 	mstart(&m0);
 	gort__throw("mstart returned");
+}
+
+/*
+ * gort_start starts the runtime without taking over the calling thread:
+ * m0 is a thread of its own, which readies the runtime (schedinit, as
+ * gort_main does: GOMAXPROCS, GODEBUG, GOTRACEBACK, the signals), starts
+ * goroutine 1 (libmain) and runs the scheduler.  The caller waits until
+ * calls may come in, so that it - or any thread - may call gort at once.
+ * Go's c-shared library does the same from the library's constructor
+ * (_rt0_amd64_lib starts rt0_go on a new thread).
+ *
+ * m0's thread inherits the caller's signal mask, which initsig then takes
+ * as every M's: the host program's mask, not the all-blocked one threads
+ * are created with.
+ */
+static void *start_thread(void *arg)
+{
+	schedinit();
+	newproc(&m0, 0, 0, libmain, NULL, NULL, 0, 0);
+	/* Not in goroutine 1, as under gort_main: foreign calls may come
+	 * before it runs, and a P they leave in Psyscall with work queued
+	 * needs sysmon to hand it on. */
+	atomic_store(&mainStarted, true);
+	gort__newosproc(sysmon, NULL);
+	setready();
+	mstart(&m0);
+	gort__throw("mstart returned");
+}
+
+/* starting: this thread is inside gort_start, waiting for the runtime: a
+ * signal handler calling gort_start now would wait for itself. */
+static __thread bool starting;
+
+int gort_start(void)
+{
+	if (atomic_load(&gort__runtime_ready))
+		return 1; /* one load: safe from a signal handler, once running */
+	if (starting)
+		gort__fatal("gort: gort_start called from a signal handler that interrupted gort_start "
+		            "on the same thread (start the runtime before handling signals)");
+	starting = true;
+	int ret = 1;
+	pthread_mutex_lock(&startlock);
+	if (!atomic_exchange(&runtimeStarted, true)) {
+		gort__islibrary = true;
+		ret = 0;
+		pthread_attr_t attr;
+		pthread_t tid;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		int err = pthread_create(&tid, &attr, start_thread, NULL);
+		pthread_attr_destroy(&attr);
+		if (err != 0) {
+			gort__printf("runtime: failed to create new OS thread (errno=%d)\n", err);
+			gort__fatal("gort: gort_start could not start the runtime's first thread");
+		}
+	}
+	/* Started by us, by another thread's gort_start, or by gort_main
+	 * still in schedinit: wait until calls may come in. */
+	while (!atomic_load(&gort__runtime_ready))
+		pthread_cond_wait(&startcond, &startlock);
+	pthread_mutex_unlock(&startlock);
+	starting = false;
+	return ret;
 }
 
 /* ---- the public API ---------------------------------------------------------- */
@@ -175,6 +286,8 @@ void gort_gosched(void)
 void gort_goexit(void)
 {
 	G *gp = gort__current_goroutine("gort_goexit");
+	if (gp->m->isextra) /* Go's words (cgocall.go) */
+		gort__fatal("runtime.Goexit called in a thread that was not created by the Go runtime");
 	gort__goexit_defers(gp); /* Go's Goexit runs the deferred calls first */
 	goexit1();
 }
@@ -200,6 +313,7 @@ int gort_numgoroutine(void)
 {
 	gort__current_goroutine("gort_numgoroutine");
 	int64_t n = (int64_t)atomic_load(&allglen) - atomic_load_explicit(&sched.ngfree, memory_order_relaxed);
+	n -= gort__extram_idle(); /* the Gs of extra Ms not in a call (cgocall.c) */
 	P **ps = allp;
 	int32_t np = atomic_load(&gomaxprocs);
 	for (int32_t i = 0; i < np; i++)
@@ -235,7 +349,7 @@ void gort__starttheworld(void)
 
 int gort_numcpu(void)
 {
-	if (!atomic_load(&runtimeStarted))
+	if (!atomic_load(&gort__runtime_ready))
 		return gort__getproccount();
 	return gort__ncpu;
 }
@@ -257,7 +371,7 @@ void gort_unlock_os_thread(void)
 	M *mp = gp->m;
 	if (mp->lockedExt == 0)
 		return;
-	if (--mp->lockedExt == 0) {
+	if (--mp->lockedExt == 0 && !mp->isextra) { /* an extra M's G stays wired to it */
 		mp->lockedg = NULL;
 		gp->lockedm = NULL;
 	}

@@ -37,10 +37,16 @@ _Atomic size_t allglen;
 void gort__not_a_goroutine(const char *api)
 {
 	char msg[256];
-	snprintf(msg, sizeof msg,
-	         "gort: %s called from a thread the runtime does not own "
-	         "(before gort_main, or from a thread gort did not create)",
-	         api);
+	if (!atomic_load(&gort__runtime_ready))
+		snprintf(msg, sizeof msg,
+		         "gort: %s called before the runtime started: call gort_start first "
+		         "(or run the program under gort_main)",
+		         api);
+	else
+		snprintf(msg, sizeof msg,
+		         "gort: %s called on a thread the runtime cannot run it on "
+		         "(the scheduler's own stack)",
+		         api);
 	gort__fatal(msg);
 }
 
@@ -109,7 +115,8 @@ const char *gort__waitreason_string(waitReason r)
 
 /* ---- allgs ------------------------------------------------------------------- */
 
-static void allgadd(G *gs, int n)
+/* allgadd adds n new Gs to allgs (the extra Ms' Gs come one by one). */
+void allgadd(G *gs, int n)
 {
 	gort__lock(&allglock);
 	size_t len = atomic_load_explicit(&allglen, memory_order_relaxed);

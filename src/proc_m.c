@@ -224,7 +224,8 @@ void handoffp(P *pp)
 
 /* ---- thread start and exit --------------------------------------------------- */
 
-static void mcommoninit(M *mp, int64_t id)
+/* mcommoninit numbers a new M and links it on allm (holds sched.lock). */
+void mcommoninit(M *mp, int64_t id)
 {
 	mp->id = id;
 	mp->g0.m = mp;
@@ -443,6 +444,13 @@ void startlockedm(M *mp, G *gp)
 void checkdead(void)
 {
 	assert_lock_held(&sched.lock);
+	/* Go's rule for a library (islibrary): the host program is assumed
+	 * running, and may call in at any time.  And for a program whose
+	 * foreign threads have called in (cgo's): one may call again -
+	 * Go keeps a spare extra M for it, which always counts as running;
+	 * gort counts the extra Ms made (cgocall.c). */
+	if (gort__islibrary || atomic_load(&extram_count) > 0)
+		return;
 	int64_t run = mcount() - sched.nmidle - sched.nmidlelocked;
 	if (run > 0)
 		return;

@@ -30,6 +30,8 @@
  */
 void gort__entersyscall(const syscallctx *ctx)
 {
+	if (gort__getg() == NULL)
+		return; /* a thread gort did not create is outside gort already (cgocall.c) */
 	G *gp = gort__current_goroutine("gort_entersyscall");
 	M *mp = gp->m;
 	P *pp = mp->p;
@@ -96,6 +98,8 @@ void syscall_taken(P *pp)
  * oldp's syscalltick is no longer the one our call began with. */
 static void sysblock_wait(M *mp, P *oldp)
 {
+	if (oldp == NULL)
+		return; /* a foreign thread's first call (cgocall.c): no P, no taker */
 	while (atomic_load(&oldp->syscalltick) == mp->syscalltick)
 		gort__osyield();
 }
@@ -184,6 +188,8 @@ static void set_errno(int e)
  */
 void gort_exitsyscall(void)
 {
+	if (gort__getg() == NULL)
+		return; /* a thread gort did not create: see gort__entersyscall */
 	int saved = errno;
 	G *gp = gort__current_goroutine("gort_exitsyscall");
 	M *mp = gp->m;

@@ -461,6 +461,11 @@ struct M {
 	_Atomic uint32_t proftimerstate;  /* none, being made, armed */
 	int ncreatestk;                   /* the threadcreate profile: where newm was called */
 	uintptr_t createstk[16];
+	/* an extra M (cgocall.c): it runs the calls of a thread gort did not
+	 * create, on that thread; curg is its one G, locked to it for good */
+	bool isextra;
+	uint32_t tracesession; /* the trace that knows its G (cgocall.c) */
+	M *extralink;          /* next in the pool of extra Ms no thread holds */
 };
 
 /* ---- sched -------------------------------------------------------------- */
@@ -584,6 +589,11 @@ static inline M *gort__getm(void)
  * own (no G), or from the scheduler's own stack (g0).
  */
 __attribute__((noreturn, cold)) void gort__not_a_goroutine(const char *api);
+
+/* Is the runtime running (gort_main or gort_start)?  And embedded: started
+ * by gort_start, the host program owns main and every other thread. */
+extern _Atomic bool gort__runtime_ready;
+extern bool gort__islibrary;
 
 static inline G *gort__current_goroutine(const char *api)
 {

@@ -199,7 +199,7 @@ bool gort__sigctx_ordinary_mask(const ucontext_t *uc)
 	return true;
 }
 
-/* initsig installs the handlers, once, from gort_main. */
+/* initsig installs the handlers, once, from gort_main or gort_start. */
 void gort__initsig(void)
 {
 	struct sigaction sa;
@@ -212,7 +212,10 @@ void gort__initsig(void)
 	sigdelset(&ordinarymask, SIGURG);
 	sigaction(SIGSEGV, &sa, &old_segv);
 	sigaction(SIGBUS, &sa, &old_bus);
-	initsigquit();
+	/* Embedded (gort_start), the program's SIGQUIT stays its own, as a
+	 * Go library installs handlers for synchronous signals only. */
+	if (!gort__islibrary)
+		initsigquit();
 
 	if (gort__debug.asyncpreemptoff != 0 || !gort__preemptinit())
 		return;

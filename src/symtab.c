@@ -277,6 +277,11 @@ int gort__symbolize(uintptr_t pc, sym *out, int max)
 	 * f.part.0, f.cold.  C names have no dot: print f. */
 	if (out[n - 1].name == symname && symname != NULL && strchr(symname, '.') != NULL)
 		out[n - 1].name = unclone(symname);
+	/* a public function is compiled as gort__impl_<name>, behind its shim
+	 * (cgocall.c): print its own name */
+	for (int i = 0; i < n; i++)
+		if (out[i].name != NULL && strncmp(out[i].name, "gort__impl_", 11) == 0)
+			out[i].name += 11;
 	return n;
 }
 

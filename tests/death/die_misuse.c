@@ -6,8 +6,6 @@
  *                       value", naming goroutine 2
  *   go_before_main      gort_go from plain main(), before gort_main
  *   gosched_before_main gort_gosched likewise
- *   foreign_thread      gort_go from a pthread the program created itself,
- *                       inside a goroutine
  *   args_too_big        gort_go_args with GORT_GO_ARGS_MAX + 1 bytes
  *   main_twice          gort_main called again from inside main_fn
  *   env                 nothing: the environment CTest sets (GORT_STACK_SIZE,
@@ -33,22 +31,10 @@ static void go_nil(void *arg)
 	gort_go(nil_func, NULL);
 }
 
-static void *foreign(void *arg)
-{
-	gort_go(noop, NULL);
-	return NULL;
-}
-
 static int test_main(int argc, char **argv)
 {
 	if (strcmp(mode, "nil_func") == 0) {
 		CHECK(gort_go(go_nil, NULL) == 2, "the goroutine calling gort_go(NULL) is goroutine 2");
-	} else if (strcmp(mode, "foreign_thread") == 0) {
-		/* Joining keeps this goroutine's thread busy, so the deadlock
-		 * detector cannot fire while the foreign thread dies. */
-		pthread_t t;
-		CHECK(pthread_create(&t, NULL, foreign, NULL) == 0, "pthread_create");
-		pthread_join(t, NULL);
 	} else if (strcmp(mode, "args_too_big") == 0) {
 		char block[GORT_GO_ARGS_MAX + 1] = {0};
 		gort_go_args(noop, block, sizeof block);

@@ -1420,7 +1420,7 @@ GORT_API int gort_bufio_printf(gort_bufio_writer *w, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 /* w.Flush(): writes out what is buffered; 0 or the (sticky) error. */
 GORT_API int gort_bufio_flush(gort_bufio_writer *w);
- *
+
 /* ---- Signals as channels (Go's os/signal) ------------------------------------
  *
  * gort_signal_notify relays the signals sigs[0..n) to c, a channel of int

@@ -15,7 +15,12 @@
  * Sequence numbers: the parser orders the streams of different Ps by the
  * goroutine's traceseq on the events another P may emit about it - GoStart,
  * GoUnblock, GoSysExit increment it; GoWaiting and GoInSyscall count as
- * one; GoCreate starts it at 0.
+ * one; GoCreate starts it at 0.  The flight recorder's traces have none:
+ * what it writes starts where a generation does, not where the numbers
+ * did, so it records GoStartLocal and GoUnblockLocal, which the parser
+ * orders by the goroutine's state and the timestamps alone - and a system
+ * call's return as a GoUnblockLocal (Go 1.19's parser mistakes the
+ * goroutine of a GoSysExitLocal).
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -213,8 +218,18 @@ void gort__trace_gocreate(P *pp, G *newg, uint64_t startstack, uint64_t stack)
 	gort__trace_emit(pp, traceEvGoCreate, 3, a, NULL);
 }
 
+static inline bool flightmode(void)
+{
+	return atomic_load_explicit(&gort__trace_gen, memory_order_relaxed) != 0;
+}
+
 void gort__trace_gostart(P *pp, G *gp)
 {
+	if (flightmode()) {
+		uint64_t a[] = {(uint64_t)gp->goid};
+		gort__trace_emit(pp, traceEvGoStartLocal, 1, a, NULL);
+		return;
+	}
 	gp->traceseq++;
 	uint64_t a[] = {(uint64_t)gp->goid, gp->traceseq};
 	gort__trace_emit(pp, traceEvGoStart, 2, a, NULL);
@@ -274,6 +289,11 @@ void gort__trace_gopark(G *gp, waitReason reason)
  * scheduler (no stack); pp NULL: with no P (netpoll without one). */
 void gort__trace_gounpark(P *pp, G *gp)
 {
+	if (flightmode()) {
+		uint64_t a[] = {(uint64_t)gp->goid, gort__trace_curstack()};
+		gort__trace_emit(pp, traceEvGoUnblockLocal, 2, a, NULL);
+		return;
+	}
 	gp->traceseq++;
 	uint64_t a[] = {(uint64_t)gp->goid, gp->traceseq, gort__trace_curstack()};
 	gort__trace_emit(pp, traceEvGoUnblock, 3, a, NULL);
@@ -293,8 +313,13 @@ void gort__trace_gosyscall(G *gp)
  * returned (0: now).  On the P it runs on next. */
 void gort__trace_gosysexit(P *pp, G *gp, uint64_t ticks)
 {
-	gp->traceseq++;
 	gp->tracesys = false;
+	if (flightmode()) {
+		uint64_t a[] = {(uint64_t)gp->goid, 0};
+		gort__trace_emit(pp, traceEvGoUnblockLocal, 2, a, NULL);
+		return;
+	}
+	gp->traceseq++;
 	uint64_t a[] = {(uint64_t)gp->goid, gp->traceseq, ticks};
 	gort__trace_emit(pp, traceEvGoSysExit, 3, a, NULL);
 }

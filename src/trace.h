@@ -195,7 +195,7 @@ void gort__trace_gocreate(P *pp, G *newg, uint64_t startstack, uint64_t stack);
 void gort__trace_gostart(P *pp, G *gp);
 void gort__trace_goend(P *pp);
 void gort__trace_gosched(G *gp);
-void gort__trace_gopreempt(G *gp, bool withstack);
+void gort__trace_gopreempt(G *gp, bool fromcall);
 void gort__trace_gopark(G *gp, waitReason reason);
 void gort__trace_gounpark(P *pp, G *gp);
 void gort__trace_gosyscall(G *gp);

@@ -20,7 +20,9 @@ note that it wrote the file) and then checks the trace against the
   - stacks: `go tool trace -pprof=sync` (the blocking profile) holds the
     program's own function at its file:line;
   - with --web: go tool trace's web server serves the timeline JSON of the
-    main goroutine (goroutine 1), with the program's frames in it.
+    main goroutine (goroutine 1), with the program's frames in it; and
+    "expect webframe GOID FUNC": goroutine GOID's timeline has a frame of
+    FUNC (the stack of a preemption by signal, say).
 
 Needs Go 1.19 (Debian's golang-1.19): without it, exits 77, which CTest
 reports as skipped.
@@ -191,8 +193,9 @@ def check_frames(go, trace, expects):
             fail("no frame %s %s:%d in the blocking profile (%s has %s)" % (fn, file, line, fn, near))
 
 
-def check_web(go, trace):
-    """The timeline JSON of goroutine 1, from go tool trace's own server."""
+def check_web(go, trace, checks):
+    """Each (goroutine, function) of checks: the goroutine's timeline JSON,
+    from go tool trace's own server, has events and a frame of function."""
     env = dict(os.environ, BROWSER="true")
     # its own process group: `go tool trace` runs the trace tool as a child,
     # which must go too
@@ -209,13 +212,14 @@ def check_web(go, trace):
             m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
             if m:
                 addr = m.group(1)
-        body = urllib.request.urlopen(addr + "/jsontrace?goid=1", timeout=60).read()
-        doc = json.loads(body)
-        if not doc.get("traceEvents"):
-            fail("the timeline of goroutine 1 has no events")
-        names = [f.get("name", "") for f in doc.get("stackFrames", {}).values()]
-        if not any(n.startswith("main_fn:") for n in names):
-            fail("the timeline of goroutine 1 has no main_fn frame (frames: %s)" % names[:20])
+        for goid, fn in checks:
+            body = urllib.request.urlopen(addr + "/jsontrace?goid=%d" % goid, timeout=60).read()
+            doc = json.loads(body)
+            if not doc.get("traceEvents"):
+                fail("the timeline of goroutine %d has no events" % goid)
+            names = [f.get("name", "") for f in doc.get("stackFrames", {}).values()]
+            if not any(n.startswith(fn + ":") for n in names):
+                fail("the timeline of goroutine %d has no %s frame (frames: %s)" % (goid, fn, names[:20]))
     finally:
         os.killpg(srv.pid, signal.SIGKILL)
         srv.wait()
@@ -249,7 +253,7 @@ def run_program(args, trace, env_mode):
             fail("no %r...%r on stderr" % (note, trace))
     elif r.returncode != 0:
         fail("%s exited %d" % (" ".join(cmd), r.returncode))
-    expects = {"count": [], "creates": 0, "named": [], "frame": [], "gevents": []}
+    expects = {"count": [], "creates": 0, "named": [], "frame": [], "gevents": [], "webframe": []}
     for line in r.stdout.splitlines():
         w = line.split(" ")
         if w[0] != "expect":
@@ -262,6 +266,8 @@ def run_program(args, trace, env_mode):
             expects["named"].append((w[1], w[2]))
         elif w[1] == "log":
             expects["named"].append(("log", " ".join(w[2:])))
+        elif w[1] == "webframe":
+            expects["webframe"].append((int(w[2]), w[3]))
         elif w[1] == "gevents":
             expects["gevents"].append((int(w[2]), int(w[3])))
         elif w[1] == "frame":
@@ -294,8 +300,9 @@ def main():
         check_annotations(events, expects)
         check_gevents(events, expects)
         check_frames(go, trace, expects)
-        if args.web:
-            check_web(go, trace)
+        web = ([(1, "main_fn")] if args.web else []) + expects["webframe"]
+        if web:
+            check_web(go, trace, web)
     print("PASS trace_check %s %s" % (os.path.basename(args.program), args.mode))
 
 

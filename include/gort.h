@@ -1101,7 +1101,8 @@ GORT_API bool gort_trace_enabled(void);
  * system call's return shows as an unblock (GoUnblock).
  *
  * A flight recording is a trace: gort_trace_enabled is true and the user
- * annotations are recorded.  One or the other runs, not both:
+ * annotations are recorded (their names - tasks, regions, log categories -
+ * are kept for the whole recording, outside max_bytes: use a fixed set).  One or the other runs, not both:
  * gort_trace_start returns GORT_ETRACEON while the recorder runs, and
  * gort_trace_flight_start while a trace is taken (Go 1.25 allows both).
  * Events cost what they cost in a trace; the writes cost nothing while

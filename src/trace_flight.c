@@ -676,8 +676,8 @@ int64_t gort_trace_flight_write(int fd)
 	/* A new generation, every P cut into it: the ones before are whole. */
 	pthread_mutex_lock(&fl.lock);
 	uint32_t upto = gen_at(fl.n - 1)->no;
-	fl.pins++;
 	advance(gort__nanotime());
+	fl.pins++; /* what is written stays until it is written */
 	pthread_mutex_unlock(&fl.lock);
 	gort__trace_cut_all();
 	pthread_mutex_lock(&fl.lock);

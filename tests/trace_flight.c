@@ -4,7 +4,10 @@
  *   trace_flight api           misuse, write errors, and the memory bound
  *                              over a long run (no Go needed)
  *   trace_flight FILE demand   a run with small generations, written on
- *                              demand to FILE (twice: recording goes on)
+ *                              demand to FILE; recording goes on
+ *   trace_flight FILE many N   N goroutines parked when the recorder starts
+ *                              (it visits none: the writer infers them
+ *                              waiting from their first event), woken
  *   trace_flight FILE panic    under GORT_TRACE_FLIGHT=FILE: work, then a
  *   trace_flight FILE deadlock goroutine panics / every goroutine blocks /
  *   trace_flight FILE quit     SIGQUIT - the recorder writes FILE as the
@@ -154,6 +157,48 @@ static void demand(const char *path)
 	       "expect log phase worked\n");
 }
 
+/* ---- many ------------------------------------------------------------------------ */
+
+static gort_chan *manyc;
+static gort_waitgroup manywg = GORT_WAITGROUP_INIT;
+static atomic_long nparked;
+
+static void parked(void *arg)
+{
+	long v;
+	atomic_fetch_add(&nparked, 1);
+	gort_chan_recv(manyc, &v);
+	(void)arg;
+	gort_waitgroup_done(&manywg);
+}
+
+static void many(const char *path, long n)
+{
+	manyc = gort_chan_make(sizeof(long), 0);
+	gort_waitgroup_add(&manywg, n);
+	for (long i = 0; i < n; i++)
+		gort_go(parked, NULL);
+	test_wait(&nparked, n, "the goroutines to park");
+	double t0 = test_seconds();
+	CHECK(gort_trace_flight_start(NULL) == 0, "start");
+	double t1 = test_seconds();
+	for (long i = 0; i < n; i++)
+		gort_chan_send(manyc, &i);
+	gort_waitgroup_wait(&manywg);
+	gort_chan_free(manyc);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0, "open %s", path);
+	double t2 = test_seconds();
+	int64_t bytes = gort_trace_flight_write(fd);
+	double t3 = test_seconds();
+	CHECK(bytes > 0, "write: %lld", (long long)bytes);
+	close(fd);
+	CHECK(gort_trace_flight_stop() == 0, "stop");
+	fprintf(stderr, "trace_flight: %ld goroutines parked: start %.2f ms, write %.1f ms (%lld bytes)\n",
+	        n, (t1 - t0) * 1e3, (t3 - t2) * 1e3, (long long)bytes);
+	printf("expect count GoWaiting %ld\nexpect count GoUnblock %ld\n", n / 2, n);
+}
+
 /* ---- dying ------------------------------------------------------------------------ */
 
 static gort_chan *stuck;
@@ -200,6 +245,10 @@ static int main_fn(int argc, char **argv)
 		return test_pass("trace_flight api");
 	}
 	CHECK(argc >= 3, "usage: trace_flight api | FILE demand|panic|deadlock|quit");
+	if (strcmp(argv[2], "many") == 0 && argc > 3) {
+		many(argv[1], atol(argv[3]));
+		return test_pass("trace_flight many");
+	}
 	if (strcmp(argv[2], "demand") == 0) {
 		demand(argv[1]);
 		return test_pass("trace_flight demand");

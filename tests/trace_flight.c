@@ -141,8 +141,13 @@ static void demand(const char *path)
 {
 	gort_trace_flight_config cfg = {.min_age_ns = 200 * 1000000LL, .max_bytes = 4 << 20};
 	CHECK(gort_trace_flight_start(&cfg) == 0, "start");
-	/* goroutines that block before the recorder's window and wake in it */
+	/* goroutines that block before the recorder's window and wake in it,
+	 * across GOMAXPROCS changes */
 	work(800);
+	int procs = gort_gomaxprocs(3); /* just before the write: in it */
+	churn(1000);
+	gort_gomaxprocs(procs);
+	churn(1000);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	CHECK(fd >= 0, "open %s", path);
 	int64_t n = gort_trace_flight_write(fd);
@@ -154,7 +159,7 @@ static void demand(const char *path)
 	work(100); /* and on */
 	CHECK(gort_trace_flight_stop() == 0, "stop");
 	printf("expect count GoUnblock 100\nexpect count GoCreate 8\nexpect count GoSleep 10\n"
-	       "expect log phase worked\n");
+	       "expect log phase worked\nexpect count Gomaxprocs 2\n");
 }
 
 /* ---- many ------------------------------------------------------------------------ */

@@ -149,6 +149,8 @@ uint32_t gort__flight_gen(void)
 
 void gort__flight_queue(tracebuf *b)
 {
+	gort__assert(b->gen != 0 && b->gen <= atomic_load(&gort__trace_gen),
+	             "trace: a flight buffer of no generation, or of one to come");
 	b->link = NULL;
 	pthread_mutex_lock(&fl.lock);
 	generation *g = NULL;
@@ -478,17 +480,12 @@ static size_t scan(writer *w, bool fill)
 /* dump: the state each goroutine must have been in before its first event. */
 static void dump(writer *w)
 {
-	uint64_t hdr[] = {0, w->t0};
+	uint64_t hdr[] = {0, w->t0}; /* one batch, at the earliest time written */
 	out_event(w, traceEvBatch, 2, hdr);
-	size_t inbatch = 0;
 	for (size_t i = 0; i < w->gcap; i++) {
 		gslot *s = &w->gs[i];
 		if (s->goid == 0 || s->kind == G_CREATED)
 			continue;
-		if (++inbatch == 2000) { /* batches of a size the parser likes */
-			out_event(w, traceEvBatch, 2, hdr);
-			inbatch = 0;
-		}
 		uint64_t create[] = {0, s->goid, 0, 0};
 		out_event(w, traceEvGoCreate, 4, create);
 		if (s->kind == G_WAITING) {

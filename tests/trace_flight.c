@@ -108,18 +108,19 @@ static void test_bound(void)
 	CHECK(gort_trace_flight_stop() == 0, "stop");
 }
 
-/* test_age: generations older than min_age go, one at least in a second
- * with min_age 0.1 s; the window still covers min_age. */
+/* test_age: generations older than min_age (0.1 s) go, while the window
+ * still covers min_age - however slowly the machine fills buffers. */
 static void test_age(void)
 {
 	gort_trace_flight_config cfg = {.min_age_ns = 100 * 1000000LL};
 	CHECK(gort_trace_flight_start(&cfg) == 0, "start");
 	double start = test_seconds();
-	while (test_seconds() - start < 1.0)
-		churn(2000);
 	gort_trace_flight_info st;
-	gort_trace_flight_stats(&st);
-	CHECK(st.dropped >= 1, "no generation dropped in 1 s with min_age 0.1 s");
+	do {
+		churn(2000);
+		gort_trace_flight_stats(&st);
+		CHECK(test_seconds() - start < TEST_WATCHDOG_SECONDS, "no generation dropped by age");
+	} while (st.dropped == 0);
 	CHECK(st.window_ns >= 100 * 1000000LL, "a window of %lld ns, min_age 0.1 s",
 	      (long long)st.window_ns);
 	CHECK(gort_trace_flight_stop() == 0, "stop");

@@ -79,6 +79,10 @@
  *     GORT_BLOCKPROFILERATE, GORT_MUTEXPROFILEFRACTION
  *                      numbers: gort_set_block_profile_rate and
  *                      gort_set_mutex_profile_fraction at start-up
+ *     GORT_TRACE_FLIGHT a file: the flight recorder runs for the whole run,
+ *                      and writes the last seconds of trace there if the
+ *                      program dies (panic, fatal error, SIGQUIT) - see
+ *                      "Execution tracer" below
  *     GOTRACEBACK      how much a fatal error prints, as in Go: none (or 0)
  *                      no goroutines; single (the default) the failing one
  *                      (a fatal error such as a deadlock shows all); all
@@ -1548,7 +1552,8 @@ GORT_API int64_t gort_metrics_sched_latency_ns(int i);
  * (bench/trace.sh; Go 1.19's tracer: 1.6 to 11 times): an event is a few
  * dozen ns, its stack is unwound once per call path and then found again
  * by checking the return addresses on the stack.  A run that dies (fatal
- * error, unrecovered panic, signal) leaves only the buffers written so far.
+ * error, unrecovered panic, signal) leaves only the buffers written so far
+ * (the flight recorder, below, writes its last seconds instead).
  */
 #define GORT_ETRACEON (-10006)  /* "tracing is already enabled" */
 #define GORT_ETRACEOFF (-10007) /* "tracing is not enabled" */
@@ -1562,6 +1567,66 @@ GORT_API int gort_trace_start(int fd);
 GORT_API int gort_trace_stop(void);
 /* Is a trace being taken? (Go's trace.IsEnabled) */
 GORT_API bool gort_trace_enabled(void);
+
+/*
+ * The flight recorder (Go 1.25's trace.FlightRecorder): the last seconds
+ * of the trace, kept in memory and written out on demand - when a request
+ * was slow, when a check failed - or, with GORT_TRACE_FLIGHT=file, into
+ * file when the program dies of an unrecovered panic, a fatal error or
+ * SIGQUIT: the seconds before the crash, crashing goroutine included.
+ *
+ *     GORT_TRACE_FLIGHT=/tmp/crash.trace ./prog   written only if it dies
+ *
+ * Events go to generations in memory: each covers at most min_age / 2 and
+ * max_bytes / 2 of the run; the oldest are dropped while the others still
+ * cover min_age, or while they all hold more than max_bytes (max_bytes
+ * wins).  So the recorder keeps at least min_age of the run if max_bytes
+ * allows, and at most max_bytes (and the one 64 KiB buffer each P is
+ * filling) - while no write is under way, which keeps what it writes.  A
+ * written trace is Go 1.19's, for `go tool trace`, from the start of its
+ * oldest generation: what each goroutine was doing then is inferred from
+ * its first event, so starting the recorder, and each generation, visits
+ * no goroutine (no stop of the world that grows with their number).  In
+ * its traces goroutines started before it have no start function, and a
+ * system call's return shows as an unblock (GoUnblock).
+ *
+ * A flight recording is a trace: gort_trace_enabled is true and the user
+ * annotations are recorded (their names - tasks, regions, log categories -
+ * are kept for the whole recording, outside max_bytes: use a fixed set).  One or the other runs, not both:
+ * gort_trace_start returns GORT_ETRACEON while the recorder runs, and
+ * gort_trace_flight_start while a trace is taken (Go 1.25 allows both).
+ * Events cost what they cost in a trace; the writes cost nothing while
+ * the program runs.  Call these from a goroutine.
+ */
+typedef struct gort_trace_flight_config {
+	int64_t min_age_ns; /* keep at least this much of the run (0: 10 s) */
+	uint64_t max_bytes; /* keep at most this much (0: 10 MiB; 256 KiB to 256 MiB) */
+} gort_trace_flight_config;
+
+/* Start recording (cfg NULL: the defaults).  0, or GORT_ETRACEON if the
+ * recorder or a trace runs already. */
+GORT_API int gort_trace_flight_start(const gort_trace_flight_config *cfg);
+/* Write what the recorder holds to fd as one trace (Go's WriteTo) - the
+ * world stops a moment to cut every P's events at one point, the writing
+ * is done while it runs.  Recording goes on.  The bytes written, or
+ * GORT_ETRACEOFF (not recording), -EBUSY (another write is under way),
+ * -EBADF, or the write error (-errno). */
+GORT_API int64_t gort_trace_flight_write(int fd);
+/* Stop recording and drop what it holds.  0, GORT_ETRACEOFF if it was not
+ * recording, -EBUSY while a write is under way. */
+GORT_API int gort_trace_flight_stop(void);
+GORT_API bool gort_trace_flight_enabled(void);
+
+/* What the recorder holds (all 0 when it does not run). */
+typedef struct gort_trace_flight_stats {
+	uint64_t bytes;       /* events held, in full buffers */
+	uint64_t peak_bytes;  /* the most held at once (outside writes) */
+	uint64_t max_bytes;   /* the limit in force */
+	uint32_t generations; /* held, the one being filled included */
+	uint64_t dropped;     /* generations dropped so far */
+	int64_t window_ns;    /* from the start of the oldest held to now */
+} gort_trace_flight_info;
+GORT_API void gort_trace_flight_stats(gort_trace_flight_info *st);
 
 /*
  * User annotations, as in runtime/trace, shown on go tool trace's "User-

@@ -21,6 +21,7 @@
 
 #include "print.h"
 #include "runtime2.h"
+#include "trace.h" /* the flight recorder's crash write */
 
 /* write_stderr writes all of p to fd 2 (short writes retried; errors end it). */
 static void write_stderr(const char *p, size_t n)
@@ -229,6 +230,8 @@ void gort__printgoroutines(G *cur)
  */
 void gort__exit(int code)
 {
+	if (code == 2)
+		gort__trace_flight_crash(); /* GORT_TRACE_FLIGHT: the trace of the last seconds */
 	bool crash = false;
 	gort__gotraceback(NULL, &crash);
 	if (code == 2 && crash) {

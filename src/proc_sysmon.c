@@ -70,7 +70,7 @@ void gort__asyncpreempt_park(G *gp)
 	gp->lockedm = mp;
 	atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
 	if (gort__traceon())
-		gort__trace_gopreempt(gp, false); /* no unwinding in a signal handler */
+		gort__trace_gopreempt(gp, false); /* its stack from the signal's context */
 	mcall(gosched_m, false);
 	gort__assert(gort__getg() == gp && gp->m == mp && mp->lockedg == gp,
 	             "asyncpreempt: resumed on another thread");

@@ -39,7 +39,6 @@
 #include "trace.h"
 
 enum {
-	TRACEBUF_SIZE = 64 << 10,
 	MAX_EVENT = 2 + 10 * 8,     /* type, length, timestamp and up to 6 varints */
 	STACK_BUCKETS = 1 << 13,
 	STRING_BUCKETS = 1 << 10,
@@ -51,21 +50,6 @@ enum {
 
 static const char trace_header[16] = "go 1.19 trace\0\0\0";
 
-struct tracebuf {
-	tracebuf *link;      /* in the full queue, or the empty list */
-	uint64_t lastticks;  /* the timestamp of the last event written */
-	size_t pos;
-	unsigned char arr[TRACEBUF_SIZE];
-};
-
-typedef struct tracestack {
-	struct tracestack *_Atomic link;
-	uint64_t hash;
-	uint32_t id;
-	int n;
-	uintptr_t pcs[];
-} tracestack;
-
 typedef struct tracestring {
 	struct tracestring *link;
 	uint64_t id;
@@ -76,6 +60,7 @@ enum { TRACE_OFF, TRACE_ON, TRACE_STOPPING }; /* trace.state */
 
 _Atomic bool gort__tracing;
 _Atomic uint32_t gort__trace_sessionno;
+_Atomic uint32_t gort__trace_gen;
 
 static struct {
 	/* start and stop change state with the world stopped */
@@ -97,11 +82,14 @@ static struct {
 	bool nopok;           /* events with no P are recorded (under noplock) */
 	tracebuf *nopbuf;
 
-	/* the string table; its EvString records go to strbuf */
+	/* the string table; its EvString records go to strbuf (and, full,
+	 * to the writer - or, for the flight recorder, to strfull) */
 	mutex strlock;
 	tracestring *strings[STRING_BUCKETS];
 	uint64_t stringseq;
 	tracebuf *strbuf;
+	tracebuf *strfull, *strfulltail;
+	bool flight;          /* a flight recording, not a trace to a file */
 
 	/* the stack table: found without the lock, added under it */
 	mutex stacklock;
@@ -126,7 +114,7 @@ uint64_t gort__trace_ticks(void)
 
 /* ---- encoding ------------------------------------------------------------ */
 
-static size_t put_varint(unsigned char *p, uint64_t v)
+size_t gort__trace_put_varint(unsigned char *p, uint64_t v)
 {
 	size_t n = 0;
 	for (; v >= 0x80; v >>= 7)
@@ -134,6 +122,8 @@ static size_t put_varint(unsigned char *p, uint64_t v)
 	p[n++] = (unsigned char)v;
 	return n;
 }
+
+#define put_varint gort__trace_put_varint
 
 static void buf_byte(tracebuf *b, unsigned char c)
 {
@@ -153,7 +143,7 @@ static void buf_bytes(tracebuf *b, const void *p, size_t n)
 
 /* ---- buffers --------------------------------------------------------------- */
 
-static tracebuf *getbuf(void)
+tracebuf *gort__trace_getbuf(void)
 {
 	pthread_mutex_lock(&trace.qlock);
 	tracebuf *b = trace.empty;
@@ -166,17 +156,38 @@ static tracebuf *getbuf(void)
 	}
 	b->link = NULL;
 	b->pos = 0;
+	b->gen = 0;
+	b->hdrlen = b->prelen = 0;
+	b->procon = false;
+	b->mid = b->curg = 0;
 	return b;
+}
+
+/* putbuf: b to the empty list (a few of them: the rest are freed). */
+void gort__trace_putbuf(tracebuf *b)
+{
+	pthread_mutex_lock(&trace.qlock);
+	int n = 0;
+	for (tracebuf *e = trace.empty; e != NULL && n < 16; e = e->link)
+		n++;
+	if (n < 16) {
+		b->link = trace.empty;
+		trace.empty = b;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&trace.qlock);
+	free(b);
 }
 
 /* newbatch: a fresh buffer that opens a batch of pid's events. */
 static tracebuf *newbatch(int64_t pid)
 {
-	tracebuf *b = getbuf();
+	tracebuf *b = gort__trace_getbuf();
 	b->lastticks = gort__trace_ticks();
 	buf_byte(b, traceEvBatch | 1 << 6);
 	buf_varint(b, (uint64_t)pid);
 	buf_varint(b, b->lastticks);
+	b->hdrlen = (uint32_t)b->pos;
 	return b;
 }
 
@@ -191,6 +202,91 @@ static tracebuf *room(tracebuf **bp, int64_t pid, size_t need)
 	return *bp = newbatch(pid);
 }
 
+/*
+ * The flight recorder's streams: a P's buffer belongs to a generation, and
+ * the P's first buffer of a generation opens with a prelude - ProcStart if
+ * its stream has the P started, GoStartLocal of the goroutine it runs - at
+ * the batch's own time (deltas of 0), so that the generation can be
+ * written without the ones before it (trace_flight.c drops the prelude
+ * where they are written too).  emit keeps the state the prelude needs.
+ */
+static void put_event0(tracebuf *b, uint8_t ev, uint64_t arg)
+{
+	buf_byte(b, ev | 1 << 6);
+	buf_varint(b, 0);
+	buf_varint(b, arg);
+}
+
+static __attribute__((noinline, cold)) tracebuf *refill(tracebuf **bp, int64_t pid, bool pstream)
+{
+	tracebuf *old = *bp;
+	uint32_t gen = gort__flight_gen(); /* may start a generation */
+	if (old != NULL)
+		queue_full(old);
+	tracebuf *b = *bp = newbatch(pid);
+	b->gen = gen;
+	if (!pstream || old == NULL)
+		return b;
+	b->procon = old->procon;
+	b->mid = old->mid;
+	b->curg = old->curg;
+	if (old->gen != gen) { /* a cut: the prelude */
+		if (b->procon)
+			put_event0(b, traceEvProcStart, b->mid);
+		if (b->curg != 0)
+			put_event0(b, traceEvGoStartLocal, b->curg);
+		b->prelen = (uint32_t)(b->pos - b->hdrlen);
+	}
+	return b;
+}
+
+/* stream_room: room, for a P's stream (pstream) or the no-P one: cut, in
+ * a flight recording, when the generation changed. */
+static inline tracebuf *stream_room(tracebuf **bp, int64_t pid, bool pstream, size_t need)
+{
+	tracebuf *b = *bp;
+	uint32_t gen = atomic_load_explicit(&gort__trace_gen, memory_order_relaxed);
+	if (gen == 0)
+		return room(bp, pid, need);
+	if (b != NULL && b->gen == gen && TRACEBUF_SIZE - b->pos >= need)
+		return b;
+	return refill(bp, pid, pstream);
+}
+
+/* track: what the prelude of the P's next generation must say. */
+static void track(tracebuf *b, uint8_t ev, const uint64_t *args)
+{
+	switch (ev) {
+	case traceEvProcStart:
+		b->procon = true;
+		b->mid = args[0];
+		break;
+	case traceEvProcStop:
+		b->procon = false;
+		b->curg = 0;
+		break;
+	case traceEvGoStart:
+	case traceEvGoStartLocal:
+		b->curg = args[0];
+		break;
+	case traceEvGoEnd:
+	case traceEvGoStop:
+	case traceEvGoSched:
+	case traceEvGoPreempt:
+	case traceEvGoSleep:
+	case traceEvGoBlock:
+	case traceEvGoBlockSend:
+	case traceEvGoBlockRecv:
+	case traceEvGoBlockSelect:
+	case traceEvGoBlockSync:
+	case traceEvGoBlockCond:
+	case traceEvGoBlockNet:
+	case traceEvGoSysBlock:
+		b->curg = 0;
+		break;
+	}
+}
+
 void gort__trace_emit(P *pp, uint8_t ev, int n, const uint64_t *args, const char *msg)
 {
 	gort__assert(n >= 0 && n <= 6, "trace: too many arguments");
@@ -201,7 +297,8 @@ void gort__trace_emit(P *pp, uint8_t ev, int n, const uint64_t *args, const char
 			return; /* tracing stopped: the stream was flushed */
 	}
 	size_t msglen = msg != NULL ? strnlen(msg, TRACEBUF_SIZE / 2) : 0;
-	tracebuf *b = room(bp, pp != NULL ? pp->id : -1, MAX_EVENT + (msg != NULL ? 10 + msglen : 0));
+	tracebuf *b = stream_room(bp, pp != NULL ? pp->id : -1, pp != NULL,
+	                          MAX_EVENT + (msg != NULL ? 10 + msglen : 0));
 	/* The TSC of another CPU may lag a little: never step back. */
 	uint64_t ticks = gort__trace_ticks();
 	if (ticks < b->lastticks)
@@ -211,14 +308,24 @@ void gort__trace_emit(P *pp, uint8_t ev, int n, const uint64_t *args, const char
 	b->lastticks = ticks;
 	for (int i = 0; i < n; i++)
 		len += put_varint(body + len, args[i]);
-	buf_byte(b, ev | (n < 3 ? n : 3) << 6);
+	/* The event is whole before pos covers it: a dying program's flight
+	 * recorder reads a P's buffer up to pos while the P may still write. */
+	size_t pos = b->pos;
+	unsigned char *p = &b->arr[pos];
+	*p++ = (unsigned char)(ev | (n < 3 ? n : 3) << 6);
 	if (n >= 3)
-		buf_varint(b, len); /* three arguments or more: the length first */
-	buf_bytes(b, body, len);
+		p += put_varint(p, len); /* three arguments or more: the length first */
+	memcpy(p, body, len);
+	p += len;
 	if (msg != NULL) {
-		buf_varint(b, msglen);
-		buf_bytes(b, msg, msglen);
+		p += put_varint(p, msglen);
+		memcpy(p, msg, msglen);
+		p += msglen;
 	}
+	atomic_signal_fence(memory_order_release);
+	b->pos = (size_t)(p - b->arr);
+	if (b->gen != 0)
+		track(b, ev, args);
 }
 
 void gort__trace_noplock(void)
@@ -242,6 +349,10 @@ void gort__trace_procfree(P *pp)
 
 static void queue_full(tracebuf *b)
 {
+	if (b->gen != 0) {
+		gort__flight_queue(b);
+		return;
+	}
 	b->link = NULL;
 	pthread_mutex_lock(&trace.qlock);
 	if (trace.fulltail != NULL)
@@ -380,13 +491,43 @@ uint64_t gort__trace_stringid(const char *s)
 	t->id = ++trace.stringseq;
 	t->link = *bucket;
 	*bucket = t;
-	tracebuf *b = room(&trace.strbuf, 0, 1 + 20 + len);
+	tracebuf *b = trace.strbuf;
+	if (trace.flight && (b == NULL || TRACEBUF_SIZE - b->pos < 1 + 20 + len)) {
+		/* the flight recorder keeps every string for the whole recording */
+		if (b != NULL) {
+			if (trace.strfulltail != NULL)
+				trace.strfulltail->link = b;
+			else
+				trace.strfull = b;
+			trace.strfulltail = b;
+		}
+		b = trace.strbuf = newbatch(0);
+	} else {
+		b = room(&trace.strbuf, 0, 1 + 20 + len);
+	}
 	buf_byte(b, traceEvString);
 	buf_varint(b, t->id);
 	buf_varint(b, len);
 	buf_bytes(b, s, len);
 	gort__unlock(&trace.strlock);
 	return t->id;
+}
+
+void gort__trace_strlock(void)
+{
+	gort__lock(&trace.strlock);
+}
+
+void gort__trace_strunlock(void)
+{
+	gort__unlock(&trace.strlock);
+}
+
+tracebuf *gort__trace_strings(tracebuf **cur, size_t *len)
+{
+	*cur = trace.strbuf;
+	*len = trace.strbuf != NULL ? trace.strbuf->pos : 0;
+	return trace.strfull;
 }
 
 static void strings_free(void)
@@ -493,6 +634,16 @@ static void stacks_dump(tracebuf **bp)
 	trace.stackseq = 0;
 }
 
+tracestack *gort__trace_stack_bucket(int i)
+{
+	return atomic_load_explicit(&trace.stacks[i], memory_order_acquire);
+}
+
+int gort__trace_stack_buckets(void)
+{
+	return STACK_BUCKETS;
+}
+
 /* ---- start ------------------------------------------------------------------------ */
 
 typedef struct dumpctx {
@@ -572,6 +723,95 @@ int gort_trace_start(int fd)
 	return 0;
 }
 
+/*
+ * A flight recording (trace_flight.c) is a trace with no writer: its
+ * buffers go to generations in memory.  It has no state dump either - the
+ * writer infers each goroutine's state from its first event in what it
+ * writes - so it starts without visiting every goroutine: only the
+ * caller's P and goroutine start.  Both with the world stopped.
+ */
+int gort__trace_flight_begin(G *self)
+{
+	if (atomic_load(&trace.state) != TRACE_OFF)
+		return GORT_ETRACEON;
+	trace.flight = true;
+	atomic_fetch_add(&gort__trace_sessionno, 1);
+	gort__lock(&trace.noplock);
+	gort__trace_procstart(self->m->p, self->m);
+	gort__trace_gostart(self->m->p, self);
+	trace.nopok = true;
+	trace.ticksstart = gort__trace_ticks();
+	trace.nsstart = gort__nanotime();
+	atomic_store(&gort__tracing, true);
+	gort__unlock(&trace.noplock);
+	atomic_store(&trace.state, TRACE_ON);
+	return 0;
+}
+
+static void flush_all(void);
+
+/* flight_end: off, every buffer to its generation; the tables emptied. */
+void gort__trace_flight_end(void)
+{
+	atomic_store(&gort__tracing, false);
+	flush_all();
+	for (int i = 0; i < STACK_BUCKETS; i++) {
+		tracestack *st = atomic_load(&trace.stacks[i]);
+		atomic_store(&trace.stacks[i], NULL);
+		while (st != NULL) {
+			tracestack *next = atomic_load(&st->link);
+			free(st);
+			st = next;
+		}
+	}
+	trace.stackseq = 0;
+	gort__lock(&trace.strlock);
+	strings_free();
+	while (trace.strfull != NULL) {
+		tracebuf *b = trace.strfull;
+		trace.strfull = b->link;
+		free(b);
+	}
+	trace.strfulltail = NULL;
+	free(trace.strbuf);
+	trace.strbuf = NULL;
+	gort__unlock(&trace.strlock);
+	trace.flight = false;
+	atomic_store(&trace.state, TRACE_OFF);
+}
+
+/* cut_all: with the world stopped, a new generation begun: every P's
+ * buffer to its generation, each P going on in a buffer of the new one
+ * (with its prelude); the no-P stream's buffer to its generation too. */
+void gort__trace_cut_all(void)
+{
+	gort__lock(&trace.noplock);
+	if (trace.nopbuf != NULL)
+		queue_full(trace.nopbuf);
+	trace.nopbuf = NULL;
+	gort__unlock(&trace.noplock);
+	P **ps = gort__allp;
+	int32_t n = atomic_load(&gort__gomaxprocs);
+	for (int32_t i = 0; i < n; i++)
+		if (ps[i]->tracebuf != NULL)
+			refill(&ps[i]->tracebuf, ps[i]->id, true);
+}
+
+tracebuf *gort__trace_nopbuf(void)
+{
+	return trace.nopbuf;
+}
+
+int64_t gort__trace_nsstart(void)
+{
+	return trace.nsstart;
+}
+
+uint64_t gort__trace_ticksstart(void)
+{
+	return trace.ticksstart;
+}
+
 /* ---- stop -------------------------------------------------------------------------- */
 
 /* flush_all: with the world stopped and tracing off, every buffer to the
@@ -616,7 +856,7 @@ int gort_trace_stop(void)
 {
 	gort__current_goroutine("gort_trace_stop");
 	gort__stoptheworld();
-	if (atomic_load(&trace.state) != TRACE_ON) {
+	if (atomic_load(&trace.state) != TRACE_ON || trace.flight) {
 		gort__starttheworld();
 		return GORT_ETRACEOFF;
 	}
@@ -664,9 +904,16 @@ static void trace_atexit(void)
 
 void gort__trace_startenv(void)
 {
+	const char *flight = getenv("GORT_TRACE_FLIGHT");
 	const char *path = getenv("GORT_TRACE");
-	if (path == NULL || path[0] == '\0')
+	if (path == NULL || path[0] == '\0') {
+		if (flight != NULL && flight[0] != '\0')
+			gort__trace_flight_startenv(flight);
 		return;
+	}
+	if (flight != NULL && flight[0] != '\0')
+		gort__printf("gort: GORT_TRACE_FLIGHT=%s: %s (GORT_TRACE); not recording\n", flight,
+		             gort_strerror(GORT_ETRACEON));
 	envfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (envfd < 0) {
 		gort__printf("gort: GORT_TRACE=%s: %s; not tracing\n", path, strerror(errno));

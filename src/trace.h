@@ -55,6 +55,8 @@ enum {
 	traceEvGoWaiting = 31,     /* [ts, goid]: blocked when tracing started */
 	traceEvGoInSyscall = 32,   /* [ts, goid]: in a system call when tracing started */
 	traceEvString = 37,        /* [id, length, bytes] */
+	traceEvGoStartLocal = 38,  /* [ts, goid]: no seq (the flight recorder's) */
+	traceEvGoUnblockLocal = 39, /* [ts, goid, stack]: no seq (the flight recorder's) */
 	traceEvUserTaskCreate = 45, /* [ts, task, parent, name string, stack] */
 	traceEvUserTaskEnd = 46,   /* [ts, task, stack] */
 	traceEvUserRegion = 47,    /* [ts, task, mode (0 begin, 1 end), name string, stack] */
@@ -85,8 +87,26 @@ static inline uint32_t gort__trace_session(void)
 /* ---- trace.c: buffers and tables ------------------------------------------- */
 
 /* A buffer of one P's events (or of the events with no P), 64 KiB like
- * Go's; full ones queue for the writer thread in the order they filled. */
+ * Go's; full ones queue for the writer thread in the order they filled -
+ * or, for the flight recorder, in their generation (trace_flight.c). */
+enum { TRACEBUF_SIZE = 64 << 10 };
+
 typedef struct tracebuf tracebuf;
+struct tracebuf {
+	tracebuf *link;      /* in the full queue, a generation, or the empty list */
+	uint64_t lastticks;  /* the timestamp of the last event written */
+	size_t pos;          /* bytes written: only whole events before it */
+	/* the flight recorder's (0 and unused in a plain trace) */
+	uint32_t gen;        /* the generation the buffer belongs to */
+	uint32_t hdrlen;     /* the EvBatch header's bytes */
+	uint32_t prelen;     /* then the prelude's: the P's state at the cut */
+	bool procon;         /* the P's stream so far: started (ProcStart), */
+	uint64_t mid;        /* on which thread, */
+	uint64_t curg;       /* running which goroutine (0: none) */
+	size_t wlen;         /* the flight writer's: whole events up to here, */
+	bool wprelude;       /* and whether it writes the prelude */
+	unsigned char arr[TRACEBUF_SIZE];
+};
 
 /*
  * emit appends one event to pp's stream - pp is held by the caller, or was
@@ -109,8 +129,61 @@ void gort__trace_procfree(P *pp);
  * G either still waiting (then its GoUnblock follows) or already runnable. */
 void gort__trace_noplock(void);
 void gort__trace_nopunlock(void);
-/* GORT_TRACE=file: trace the whole run (from runmain, on goroutine 1). */
+/* GORT_TRACE=file: trace the whole run (from runmain, on goroutine 1);
+ * GORT_TRACE_FLIGHT=file: run the flight recorder (trace_flight.c). */
 void gort__trace_startenv(void);
+
+/* ---- trace.c for trace_flight.c ------------------------------------------------ */
+
+/* The flight recorder's generation, 0 in a plain trace: a P's buffer of
+ * another generation is cut (trace.c's room) before the next event. */
+extern _Atomic uint32_t gort__trace_gen __attribute__((visibility("hidden")));
+
+size_t gort__trace_put_varint(unsigned char *p, uint64_t v);
+tracebuf *gort__trace_getbuf(void);
+void gort__trace_putbuf(tracebuf *b);
+/* With the world stopped, or once dying: the stacks table, for a walk
+ * (stack_first/next), and the strings' buffers (the table's EvString
+ * records) - the full ones and the one being filled, with its length. */
+typedef struct tracestack tracestack;
+struct tracestack {
+	tracestack *_Atomic link;
+	uint64_t hash;
+	uint32_t id;
+	int n;
+	uintptr_t pcs[];
+};
+tracestack *gort__trace_stack_bucket(int i);
+int gort__trace_stack_buckets(void);
+/* Start and stop a recording with no writer, for trace_flight.c: with the
+ * world stopped.  on_start: the caller's P and goroutine start. */
+int gort__trace_flight_begin(G *self);
+void gort__trace_flight_end(void);
+/* flush_all: every P's buffer and the no-P one to queue_full; with cut,
+ * each P goes on in a new buffer (of the new generation) with its state. */
+void gort__trace_cut_all(void);
+/* The strings written so far: the full buffers (a list, oldest first) and
+ * the one being filled (its length in *len). */
+tracebuf *gort__trace_strings(tracebuf **cur, size_t *len);
+void gort__trace_strlock(void);
+void gort__trace_strunlock(void);
+/* The buffer of the events with no P (read by a dying program). */
+tracebuf *gort__trace_nopbuf(void);
+int64_t gort__trace_nsstart(void);
+uint64_t gort__trace_ticksstart(void);
+
+/* ---- trace_flight.c ------------------------------------------------------------ */
+
+/* flight_queue: a full buffer of a generation goes to it (or, the
+ * generation dropped, back to the empty list). */
+void gort__flight_queue(tracebuf *b);
+/* flight_gen: the generation a new buffer joins (a new one if the
+ * current one is old or big enough). */
+uint32_t gort__flight_gen(void);
+/* The crash write (print.c's exit, status 2): GORT_TRACE_FLIGHT's file. */
+void gort__trace_flight_crash(void);
+/* GORT_TRACE_FLIGHT=path: record the whole run (trace.c's startenv). */
+void gort__trace_flight_startenv(const char *path);
 
 /* ---- trace_event.c: one function per event --------------------------------- */
 
@@ -122,7 +195,7 @@ void gort__trace_gocreate(P *pp, G *newg, uint64_t startstack, uint64_t stack);
 void gort__trace_gostart(P *pp, G *gp);
 void gort__trace_goend(P *pp);
 void gort__trace_gosched(G *gp);
-void gort__trace_gopreempt(G *gp, bool withstack);
+void gort__trace_gopreempt(G *gp, bool fromcall);
 void gort__trace_gopark(G *gp, waitReason reason);
 void gort__trace_gounpark(P *pp, G *gp);
 void gort__trace_gosyscall(G *gp);

@@ -15,7 +15,12 @@
  * Sequence numbers: the parser orders the streams of different Ps by the
  * goroutine's traceseq on the events another P may emit about it - GoStart,
  * GoUnblock, GoSysExit increment it; GoWaiting and GoInSyscall count as
- * one; GoCreate starts it at 0.
+ * one; GoCreate starts it at 0.  The flight recorder's traces have none:
+ * what it writes starts where a generation does, not where the numbers
+ * did, so it records GoStartLocal and GoUnblockLocal, which the parser
+ * orders by the goroutine's state and the timestamps alone - and a system
+ * call's return as a GoUnblockLocal (Go 1.19's parser mistakes the
+ * goroutine of a GoSysExitLocal).
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -203,6 +208,43 @@ __attribute__((noinline)) uint64_t gort__trace_curstack(void)
 	return id;
 }
 
+/*
+ * sigstack: the stack of a goroutine stopped by a signal, from the
+ * handler (asynchronous preemption): from the instruction it was stopped
+ * at, as Go's GoPreempt records it (asyncPreempt, then the function it
+ * stopped).  libgcc steps through the signal frame, whose caller is marked
+ * ip_before_insn: the stopped frame, where the stack starts.  Unwound
+ * every time (a preemption is rare); the handler runs only where the
+ * goroutine holds no lock of libc's or the loader's (preempt.c), so the
+ * unwinder, which may take them, can.
+ */
+typedef struct sigunwind {
+	uintptr_t pcs[MAX_UNWIND];
+	int n, from;
+} sigunwind;
+
+static _Unwind_Reason_Code collect_sig(struct _Unwind_Context *ctx, void *arg)
+{
+	sigunwind *u = arg;
+	int before = 0;
+	uintptr_t pc = _Unwind_GetIPInfo(ctx, &before);
+	if (pc == 0 || u->n == MAX_UNWIND)
+		return _URC_END_OF_STACK;
+	if (before && u->from < 0)
+		u->from = u->n;
+	u->pcs[u->n++] = before ? pc + 1 : pc; /* stacks hold return addresses */
+	return _URC_NO_REASON;
+}
+
+static uint64_t sigstack(void)
+{
+	sigunwind u = {.n = 0, .from = -1};
+	_Unwind_Backtrace(collect_sig, &u);
+	if (u.from < 0)
+		return 0;
+	return stackid_of(u.pcs + u.from, u.n - u.from);
+}
+
 /* ---- goroutines ------------------------------------------------------------- */
 
 /* gocreate: newg is made; startstack is its function's, stack its creator's. */
@@ -213,8 +255,18 @@ void gort__trace_gocreate(P *pp, G *newg, uint64_t startstack, uint64_t stack)
 	gort__trace_emit(pp, traceEvGoCreate, 3, a, NULL);
 }
 
+static inline bool flightmode(void)
+{
+	return atomic_load_explicit(&gort__trace_gen, memory_order_relaxed) != 0;
+}
+
 void gort__trace_gostart(P *pp, G *gp)
 {
+	if (flightmode()) {
+		uint64_t a[] = {(uint64_t)gp->goid};
+		gort__trace_emit(pp, traceEvGoStartLocal, 1, a, NULL);
+		return;
+	}
 	gp->traceseq++;
 	uint64_t a[] = {(uint64_t)gp->goid, gp->traceseq};
 	gort__trace_emit(pp, traceEvGoStart, 2, a, NULL);
@@ -232,11 +284,12 @@ void gort__trace_gosched(G *gp)
 	gort__trace_emit(gp->m->p, traceEvGoSched, 1, a, NULL);
 }
 
-/* gopreempt: gp yields because it was asked to; withstack is false in a
- * signal handler (asynchronous preemption), where no unwinder may run. */
-void gort__trace_gopreempt(G *gp, bool withstack)
+/* gopreempt: gp yields because it was asked to: from a call (fromcall),
+ * or in the handler of the signal that stopped it (asynchronous
+ * preemption), where its stack starts at the instruction it was stopped at. */
+void gort__trace_gopreempt(G *gp, bool fromcall)
 {
-	uint64_t a[] = {withstack ? gort__trace_curstack() : 0};
+	uint64_t a[] = {fromcall ? gort__trace_curstack() : sigstack()};
 	gort__trace_emit(gp->m->p, traceEvGoPreempt, 1, a, NULL);
 }
 
@@ -274,6 +327,11 @@ void gort__trace_gopark(G *gp, waitReason reason)
  * scheduler (no stack); pp NULL: with no P (netpoll without one). */
 void gort__trace_gounpark(P *pp, G *gp)
 {
+	if (flightmode()) {
+		uint64_t a[] = {(uint64_t)gp->goid, gort__trace_curstack()};
+		gort__trace_emit(pp, traceEvGoUnblockLocal, 2, a, NULL);
+		return;
+	}
 	gp->traceseq++;
 	uint64_t a[] = {(uint64_t)gp->goid, gp->traceseq, gort__trace_curstack()};
 	gort__trace_emit(pp, traceEvGoUnblock, 3, a, NULL);
@@ -293,8 +351,13 @@ void gort__trace_gosyscall(G *gp)
  * returned (0: now).  On the P it runs on next. */
 void gort__trace_gosysexit(P *pp, G *gp, uint64_t ticks)
 {
-	gp->traceseq++;
 	gp->tracesys = false;
+	if (flightmode()) {
+		uint64_t a[] = {(uint64_t)gp->goid, 0};
+		gort__trace_emit(pp, traceEvGoUnblockLocal, 2, a, NULL);
+		return;
+	}
+	gp->traceseq++;
 	uint64_t a[] = {(uint64_t)gp->goid, gp->traceseq, ticks};
 	gort__trace_emit(pp, traceEvGoSysExit, 3, a, NULL);
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """trace_check.py - a trace gort wrote, read back with Go 1.19's own tools.
 
-    trace_check.py [--go GO] [--env] [--web] PROGRAM MODE [ARGS...]
+    trace_check.py [--go GO] [--env] [--crash] [--web] PROGRAM MODE [ARGS...]
 
-Runs PROGRAM TRACEFILE MODE ARGS... (with --env: under GORT_TRACE=TRACEFILE)
-and then checks the trace against the "expect" lines the program printed
-(tests/trace_workload.c lists them):
+Runs PROGRAM TRACEFILE MODE ARGS... (with --env: under GORT_TRACE=TRACEFILE;
+with --crash: under GORT_TRACE_FLIGHT=TRACEFILE, and the program must die
+as Go's do - status 2, its report on stderr - with the flight recorder's
+note that it wrote the file) and then checks the trace against the
+"expect" lines the program printed (tests/trace_workload.c lists them):
 
   - `go tool trace -d` parses it without error (its parser checks the
     format, the ordering of every P's stream by sequence numbers and
@@ -13,11 +15,14 @@ and then checks the trace against the "expect" lines the program printed
   - event counts: GoCreate for each goroutine made, at least so many events
     of each type, and every goroutine that blocked (GoBlock*, GoSleep) has
     its GoUnblock later;
-  - user tasks, regions and logs by name;
+  - user tasks, regions and logs by name; "expect gevents GOID N": at
+    least N events of goroutine GOID (the one that crashed);
   - stacks: `go tool trace -pprof=sync` (the blocking profile) holds the
     program's own function at its file:line;
   - with --web: go tool trace's web server serves the timeline JSON of the
-    main goroutine (goroutine 1), with the program's frames in it.
+    main goroutine (goroutine 1), with the program's frames in it; and
+    "expect webframe GOID FUNC": goroutine GOID's timeline has a frame of
+    FUNC (the stack of a preemption by signal, say).
 
 Needs Go 1.19 (Debian's golang-1.19): without it, exits 77, which CTest
 reports as skipped.
@@ -82,7 +87,7 @@ def parse_events(text):
     return events
 
 
-def check_counts(events, expects):
+def check_counts(events, expects, dying=False):
     count = collections.Counter(e["name"] for e in events)
     for kind, want in expects["count"]:
         if count[kind] < want:
@@ -95,9 +100,16 @@ def check_counts(events, expects):
             pending[e["g"]] = e
         elif e["name"] == "GoUnblock":
             pending.pop(e["args"][0], None)
-    if pending:
+    if pending and not dying:  # a program that dies leaves goroutines blocked
         g, e = next(iter(pending.items()))
         fail("%d goroutines blocked without an unblock, e.g. g%d after %s" % (len(pending), g, e["name"]))
+
+
+def check_gevents(events, expects):
+    for goid, want in expects["gevents"]:
+        got = [e["name"] for e in events if e["g"] == goid]
+        if len(got) < want:
+            fail("goroutine %d has %d events, want at least %d (%s)" % (goid, len(got), want, got))
 
 
 def check_annotations(events, expects):
@@ -181,8 +193,9 @@ def check_frames(go, trace, expects):
             fail("no frame %s %s:%d in the blocking profile (%s has %s)" % (fn, file, line, fn, near))
 
 
-def check_web(go, trace):
-    """The timeline JSON of goroutine 1, from go tool trace's own server."""
+def check_web(go, trace, checks):
+    """Each (goroutine, function) of checks: the goroutine's timeline JSON,
+    from go tool trace's own server, has events and a frame of function."""
     env = dict(os.environ, BROWSER="true")
     # its own process group: `go tool trace` runs the trace tool as a child,
     # which must go too
@@ -199,16 +212,22 @@ def check_web(go, trace):
             m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
             if m:
                 addr = m.group(1)
-        body = urllib.request.urlopen(addr + "/jsontrace?goid=1", timeout=60).read()
-        doc = json.loads(body)
-        if not doc.get("traceEvents"):
-            fail("the timeline of goroutine 1 has no events")
-        names = [f.get("name", "") for f in doc.get("stackFrames", {}).values()]
-        if not any(n.startswith("main_fn:") for n in names):
-            fail("the timeline of goroutine 1 has no main_fn frame (frames: %s)" % names[:20])
+        for goid, fn in checks:
+            body = urllib.request.urlopen(addr + "/jsontrace?goid=%d" % goid, timeout=60).read()
+            doc = json.loads(body)
+            if not doc.get("traceEvents"):
+                fail("the timeline of goroutine %d has no events" % goid)
+            names = [f.get("name", "") for f in doc.get("stackFrames", {}).values()]
+            if not any(n.startswith(fn + ":") for n in names):
+                fail("the timeline of goroutine %d has no %s frame (frames: %s)" % (goid, fn, names[:20]))
     finally:
         os.killpg(srv.pid, signal.SIGKILL)
         srv.wait()
+
+
+DEATHS = {"panic": "panic: flight recorder test",
+          "deadlock": "fatal error: all goroutines are asleep - deadlock!",
+          "quit": "SIGQUIT: quit"}
 
 
 def run_program(args, trace, env_mode):
@@ -216,11 +235,25 @@ def run_program(args, trace, env_mode):
     env = dict(os.environ)
     if env_mode:
         env["GORT_TRACE"] = trace
+    if args.crash:
+        env["GORT_TRACE_FLIGHT"] = trace
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     sys.stderr.write(r.stderr)
-    if r.returncode != 0:
+    if args.crash:
+        lines = r.stderr.splitlines()
+        if r.returncode != 2:
+            fail("%s exited %d, want 2" % (" ".join(cmd), r.returncode))
+        if DEATHS[args.mode] not in lines:
+            fail("no %r on stderr" % DEATHS[args.mode])
+        if not any(re.match(r"goroutine \d+ \[", ln) for ln in lines):
+            fail("no goroutine in the report")
+        note = "gort: GORT_TRACE_FLIGHT: the last "
+        if not any(ln.startswith(note) and ln.endswith(" ms of the trace are in " + trace)
+                   for ln in lines):
+            fail("no %r...%r on stderr" % (note, trace))
+    elif r.returncode != 0:
         fail("%s exited %d" % (" ".join(cmd), r.returncode))
-    expects = {"count": [], "creates": 0, "named": [], "frame": []}
+    expects = {"count": [], "creates": 0, "named": [], "frame": [], "gevents": [], "webframe": []}
     for line in r.stdout.splitlines():
         w = line.split(" ")
         if w[0] != "expect":
@@ -233,6 +266,10 @@ def run_program(args, trace, env_mode):
             expects["named"].append((w[1], w[2]))
         elif w[1] == "log":
             expects["named"].append(("log", " ".join(w[2:])))
+        elif w[1] == "webframe":
+            expects["webframe"].append((int(w[2]), w[3]))
+        elif w[1] == "gevents":
+            expects["gevents"].append((int(w[2]), int(w[3])))
         elif w[1] == "frame":
             expects["frame"].append((w[2], w[3], int(w[4])))
     return expects
@@ -242,6 +279,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--go")
     ap.add_argument("--env", action="store_true", help="trace with GORT_TRACE")
+    ap.add_argument("--crash", action="store_true",
+                    help="the program dies; GORT_TRACE_FLIGHT writes the trace")
     ap.add_argument("--web", action="store_true", help="also fetch the timeline JSON")
     ap.add_argument("program")
     ap.add_argument("mode")
@@ -257,11 +296,13 @@ def main():
         events = parse_events(r.stdout)
         if not events:
             fail("go tool trace -d printed no events")
-        check_counts(events, expects)
+        check_counts(events, expects, args.crash)
         check_annotations(events, expects)
+        check_gevents(events, expects)
         check_frames(go, trace, expects)
-        if args.web:
-            check_web(go, trace)
+        web = ([(1, "main_fn")] if args.web else []) + expects["webframe"]
+        if web:
+            check_web(go, trace, web)
     print("PASS trace_check %s %s" % (os.path.basename(args.program), args.mode))
 
 

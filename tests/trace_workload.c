@@ -9,12 +9,16 @@
  *   trace_workload FILE many N  N goroutines parked before the trace starts
  *                               (the state dump), woken while it runs
  *   trace_workload FILE env     GORT_TRACE=FILE traces the run; main returns
+ *   trace_workload FILE preempt a goroutine in a loop with no calls, stopped
+ *                               by signal (GODEBUG=asyncpreemptoff=0, one P):
+ *                               its GoPreempt has the loop's stack, as Go's
  *
  * Expect lines (one per line on stdout):
  *   expect count EVENT N        at least N events of that type
  *   expect creates N            at least N GoCreate (N goroutines made)
  *   expect task NAME / region NAME / log CATEGORY MESSAGE
  *   expect frame FUNC FILE LINE a blocking stack holds FUNC at FILE:LINE
+ *   expect webframe GOID FUNC   goroutine GOID's timeline has a FUNC frame
  */
 #include <fcntl.h>
 #include <string.h>
@@ -185,9 +189,40 @@ static void wake_many(long n)
 	printf("expect count GoWaiting 1\nexpect count GoUnblock %ld\n", n);
 }
 
+/* preempt: spin has no call in its loop; only a signal stops it, and
+ * main, which sets the flag, runs only when it does (one P). */
+static atomic_bool spinstop;
+
+static __attribute__((noinline)) long spin(void)
+{
+	volatile long n = 0;
+	while (!atomic_load_explicit(&spinstop, memory_order_relaxed))
+		n++;
+	return n;
+}
+
+static void spinner(void *arg)
+{
+	printf("expect webframe %lld spin\n", (long long)gort_goid());
+	spin();
+	gort_chan_send(arg, &(long){0});
+}
+
+static void preempt(void)
+{
+	gort_chan *done = gort_chan_make(sizeof(long), 0);
+	gort_go(spinner, done);
+	gort_sleep(50 * 1000000);
+	atomic_store(&spinstop, true);
+	long v;
+	gort_chan_recv(done, &v);
+	gort_chan_free(done);
+	printf("expect count GoPreempt 1\n");
+}
+
 static int main_fn(int argc, char **argv)
 {
-	CHECK(argc >= 3, "usage: trace_workload FILE work|procs|many N|env");
+	CHECK(argc >= 3, "usage: trace_workload FILE work|procs|many N|env|preempt");
 	const char *mode = argv[2];
 	if (strcmp(mode, "env") == 0) {
 		CHECK(gort_trace_enabled(), "GORT_TRACE did not start a trace");
@@ -206,7 +241,10 @@ static int main_fn(int argc, char **argv)
 		        n, (test_seconds() - t0) * 1e3);
 		wake_many(n);
 	}
-	workload(strcmp(mode, "procs") == 0);
+	if (strcmp(mode, "preempt") == 0)
+		preempt();
+	else
+		workload(strcmp(mode, "procs") == 0);
 	CHECK(gort_trace_stop() == 0, "gort_trace_stop");
 	close(fd);
 	return test_pass("trace_workload");

@@ -425,6 +425,11 @@ long gort_bufio_write_string(gort_bufio_writer *w, const char *s)
 	return gort_bufio_write(w, s, strlen(s));
 }
 
+static long write_any_thread(gort_bufio_writer *w, const void *p, size_t n);
+
+/* gort_bufio_printf is variadic, which no shim can forward (cgocall_api.list):
+ * it is called directly on any thread, formats without a goroutine, and
+ * writes through gort_bufio_write's shim (write_any_thread). */
 int gort_bufio_printf(gort_bufio_writer *w, const char *format, ...)
 {
 	if (w == NULL)
@@ -448,7 +453,17 @@ int gort_bufio_printf(gort_bufio_writer *w, const char *format, ...)
 	va_start(ap, format);
 	vsnprintf(tmp, (size_t)len + 1, format, ap);
 	va_end(ap);
-	long r = gort_bufio_write(w, tmp, (size_t)len);
+	long r = write_any_thread(w, tmp, (size_t)len);
 	free(tmp);
 	return r < 0 ? (int)r : len;
+}
+
+/* Last in the file: from here on gort_bufio_write names its shim, not the
+ * function itself (cgocall_rename.h), so a foreign thread's call runs as a
+ * goroutine as every other public call does. */
+#undef gort_bufio_write
+long gort_bufio_write(gort_bufio_writer *w, const void *p, size_t n); /* the shim */
+static long write_any_thread(gort_bufio_writer *w, const void *p, size_t n)
+{
+	return gort_bufio_write(w, p, n);
 }

@@ -162,6 +162,7 @@ void gort__chan_bufsend(hchan *c, const void *ep)
 	if (++c->sendx == c->dataqsiz)
 		c->sendx = 0;
 	__atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+	gort__chan_receivable(c);
 }
 
 /* chan_bufrecv takes the oldest value from the non-empty buffer into ep
@@ -239,6 +240,7 @@ gort_chan *gort_chan_make(size_t elem_size, size_t cap)
 	}
 	c->elemsize = elem_size;
 	c->dataqsiz = cap;
+	c->notifyfd = -1;
 	atomic_store_explicit(&c->magic, CHAN_LIVE, memory_order_release);
 	return c;
 }
@@ -255,6 +257,7 @@ void gort_chan_free(gort_chan *c)
 	}
 	atomic_store_explicit(&c->magic, CHAN_FREED, memory_order_relaxed);
 	gort__spinunlock(&c->lock);
+	gort__chan_notify_close(c);
 	free(c->buf);
 	c->buf = NULL;
 	gort__quarantine(c);
@@ -342,6 +345,7 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 	sudog mysg = {.g = gp, .elem = (void *)ep, .c = c};
 	gp->param = NULL;
 	gort__waitq_enqueue(&c->sendq, &mysg);
+	gort__chan_receivable(c);
 	gort__gopark(chanparkcommit, &c->lock, waitReasonChanSend);
 	chan_woken(gp, &mysg);
 	if (!mysg.success)
@@ -358,8 +362,9 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 	if (c == NULL)
 		return nilchan(block, waitReasonChanReceiveNilChan);
 	gort__chan_check(c);
-	if (!block && empty(c)) {
-		/* Closed is read after empty: a channel seen empty and then
+	if (!block && empty(c) && __atomic_load_n(&c->notify, __ATOMIC_RELAXED) != NOTIFY_SIGNALLED) {
+		/* (A signalled notify fd is reset under the lock, below.)
+		 * Closed is read after empty: a channel seen empty and then
 		 * closed was both at the moment closed was read, since a closed
 		 * channel never fills again. */
 		if (!peek_closed(c))
@@ -395,6 +400,8 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 		return true;
 	}
 	if (!block) {
+		if (c->notify == NOTIFY_SIGNALLED)
+			gort__chan_unnotify(c); /* nothing receivable: see chanfd.c */
 		gort__spinunlock(&c->lock);
 		return false;
 	}
@@ -427,6 +434,7 @@ static void closechan(hchan *c)
 		gort__panic("close of closed channel");
 	}
 	__atomic_store_n(&c->closed, true, __ATOMIC_RELEASE);
+	gort__chan_receivable(c);
 
 	sudog *wake = NULL, *sg;
 	while ((sg = gort__waitq_dequeue(&c->recvq)) != NULL) {

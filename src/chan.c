@@ -45,13 +45,15 @@ enum {
 
 /*
  * chan_locked checks chan.h's rules about the whole channel (holds
- * c->lock; three loads from the line the lock brought in): the buffer
+ * c->lock; four loads from the line the lock brought in): the buffer
  * holds at most dataqsiz values, a closed channel has nobody waiting
  * (close woke them all, and nobody queues on it after), and only one queue
  * holds waiters - except for one select waiting both to send and to
  * receive on the same unbuffered channel, whose sudogs then head both.
  * (A select's sudog left in a queue after another case won is dropped by
- * the next dequeue, which every operation does before it queues.)
+ * the next dequeue, which every operation does before it queues.)  And
+ * chanfd.c's promise: a channel a receive could take from (closed, a
+ * value, a sender) has its notify fd, if any, signalled.
  */
 static void chan_locked(hchan *c)
 {
@@ -60,6 +62,8 @@ static void chan_locked(hchan *c)
 	gort__assert(!c->closed || (r == NULL && s == NULL), "chan: a closed channel has waiters");
 	gort__assert(r == NULL || s == NULL || (c->dataqsiz == 0 && r->g == s->g),
 	             "chan: recvq and sendq both non-empty");
+	gort__assert(c->notify != NOTIFY_ARMED || (!c->closed && c->qcount == 0 && s == NULL),
+	             "chan: receivable, yet the notify fd is not signalled");
 }
 
 /* ---- helpers shared with select.c ------------------------------------------ */

@@ -747,6 +747,43 @@ GORT_API void gort_chan_close(gort_chan *c);
 GORT_API int gort_chan_len(gort_chan *c);
 GORT_API int gort_chan_cap(gort_chan *c);
 
+/*
+ * gort_chan_notify_fd: a descriptor a host's own event loop (epoll, poll,
+ * libuv, libevent) waits on to learn that c has something to receive,
+ * without a thread parked per wait.  Whenever a receive from c would not
+ * block - a value buffered, a sender waiting, c closed - the descriptor
+ * is readable.  The host then calls gort_chan_poll(c, &v) (from any
+ * thread) until it returns GORT_RECV_EMPTY, which also resets the
+ * descriptor; GORT_RECV_CLOSED means no value will ever come.  The host
+ * never reads the descriptor itself.  No wake-up is lost: the reset and
+ * the "empty" answer are one step under the channel's lock.  The
+ * descriptor may be readable while c is empty (a goroutine received the
+ * value first): the next poll finds it empty and resets it.
+ *
+ * Level-triggered waits (epoll's default, poll) need nothing more.  With
+ * EPOLLET, the host must poll until GORT_RECV_EMPTY (or CLOSED) on every
+ * wake-up: a channel not drained to empty raises no new edge.
+ *
+ * To wait for one of several channels (a select), register each one's
+ * descriptor.  The descriptor (an eventfd, close-on-exec) is made on the
+ * first call and owned by c: later calls return the same one, and
+ * gort_chan_free closes it (remove it from the host's loop first).
+ * Returns -1 with errno set if it cannot be made (EMFILE); a nil c is a
+ * fatal error.  Channels without a notify fd pay one test per buffered
+ * send or blocked sender.  Needs no goroutine: any thread calls it
+ * directly.
+ *
+ *     int fd = gort_chan_notify_fd(results);
+ *     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){.events = EPOLLIN, .data.ptr = results});
+ *     ...                             // in the loop, when fd is readable:
+ *     long v;
+ *     gort_recv_status st;
+ *     while ((st = gort_chan_poll(results, &v)) == GORT_RECV_VALUE)
+ *             handle(v);
+ *     if (st == GORT_RECV_CLOSED) ...  // the producers are done
+ */
+GORT_API int gort_chan_notify_fd(gort_chan *c);
+
 /* ---- Typed channels (Go's chan T) --------------------------------------------
  *
  * A gort_chan * carries bytes: C cannot tell a channel of ints from one of

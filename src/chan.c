@@ -45,13 +45,15 @@ enum {
 
 /*
  * chan_locked checks chan.h's rules about the whole channel (holds
- * c->lock; three loads from the line the lock brought in): the buffer
+ * c->lock; four loads from the line the lock brought in): the buffer
  * holds at most dataqsiz values, a closed channel has nobody waiting
  * (close woke them all, and nobody queues on it after), and only one queue
  * holds waiters - except for one select waiting both to send and to
  * receive on the same unbuffered channel, whose sudogs then head both.
  * (A select's sudog left in a queue after another case won is dropped by
- * the next dequeue, which every operation does before it queues.)
+ * the next dequeue, which every operation does before it queues.)  And
+ * chanfd.c's promise: a channel a receive could take from (closed, a
+ * value, a sender) has its notify fd, if any, signalled.
  */
 static void chan_locked(hchan *c)
 {
@@ -60,6 +62,8 @@ static void chan_locked(hchan *c)
 	gort__assert(!c->closed || (r == NULL && s == NULL), "chan: a closed channel has waiters");
 	gort__assert(r == NULL || s == NULL || (c->dataqsiz == 0 && r->g == s->g),
 	             "chan: recvq and sendq both non-empty");
+	gort__assert(c->notify != NOTIFY_ARMED || (!c->closed && c->qcount == 0 && s == NULL),
+	             "chan: receivable, yet the notify fd is not signalled");
 }
 
 /* ---- helpers shared with select.c ------------------------------------------ */
@@ -162,6 +166,7 @@ void gort__chan_bufsend(hchan *c, const void *ep)
 	if (++c->sendx == c->dataqsiz)
 		c->sendx = 0;
 	__atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELAXED);
+	gort__chan_receivable(c);
 }
 
 /* chan_bufrecv takes the oldest value from the non-empty buffer into ep
@@ -239,6 +244,7 @@ gort_chan *gort_chan_make(size_t elem_size, size_t cap)
 	}
 	c->elemsize = elem_size;
 	c->dataqsiz = cap;
+	c->notifyfd = -1;
 	atomic_store_explicit(&c->magic, CHAN_LIVE, memory_order_release);
 	return c;
 }
@@ -255,6 +261,7 @@ void gort_chan_free(gort_chan *c)
 	}
 	atomic_store_explicit(&c->magic, CHAN_FREED, memory_order_relaxed);
 	gort__spinunlock(&c->lock);
+	gort__chan_notify_close(c);
 	free(c->buf);
 	c->buf = NULL;
 	gort__quarantine(c);
@@ -342,6 +349,7 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 	sudog mysg = {.g = gp, .elem = (void *)ep, .c = c};
 	gp->param = NULL;
 	gort__waitq_enqueue(&c->sendq, &mysg);
+	gort__chan_receivable(c);
 	gort__gopark(chanparkcommit, &c->lock, waitReasonChanSend);
 	chan_woken(gp, &mysg);
 	if (!mysg.success)
@@ -358,8 +366,9 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 	if (c == NULL)
 		return nilchan(block, waitReasonChanReceiveNilChan);
 	gort__chan_check(c);
-	if (!block && empty(c)) {
-		/* Closed is read after empty: a channel seen empty and then
+	if (!block && empty(c) && __atomic_load_n(&c->notify, __ATOMIC_RELAXED) != NOTIFY_SIGNALLED) {
+		/* (A signalled notify fd is reset under the lock, below.)
+		 * Closed is read after empty: a channel seen empty and then
 		 * closed was both at the moment closed was read, since a closed
 		 * channel never fills again. */
 		if (!peek_closed(c))
@@ -395,6 +404,8 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 		return true;
 	}
 	if (!block) {
+		if (c->notify == NOTIFY_SIGNALLED)
+			gort__chan_unnotify(c); /* nothing receivable: see chanfd.c */
 		gort__spinunlock(&c->lock);
 		return false;
 	}
@@ -427,6 +438,7 @@ static void closechan(hchan *c)
 		gort__panic("close of closed channel");
 	}
 	__atomic_store_n(&c->closed, true, __ATOMIC_RELEASE);
+	gort__chan_receivable(c);
 
 	sudog *wake = NULL, *sg;
 	while ((sg = gort__waitq_dequeue(&c->recvq)) != NULL) {

@@ -26,12 +26,14 @@ struct gort_chan {
 	_Alignas(64) spinlock lock;
 	_Atomic uint32_t magic; /* CHAN_LIVE, or CHAN_FREED after gort_chan_free */
 	bool closed;
+	uint8_t notify; /* NOTIFY_NONE, _ARMED, _SIGNALLED (chanfd.c) */
 	size_t elemsize;
 	size_t dataqsiz;
 	size_t qcount;
 	size_t sendx, recvx;
 	char *buf;
 	waitq recvq, sendq;
+	int notifyfd; /* gort_chan_notify_fd's eventfd, or -1 */
 };
 typedef struct gort_chan hchan;
 
@@ -39,6 +41,30 @@ enum {
 	CHAN_LIVE = 0x6368616e,  /* "chan" */
 	CHAN_FREED = 0x64656164, /* "dead" */
 };
+
+/* The notify fd's states (chanfd.c): none made; made and reset (nothing
+ * receivable was seen since the last failed poll); made and signalled. */
+enum {
+	NOTIFY_NONE = 0,
+	NOTIFY_ARMED = 1,
+	NOTIFY_SIGNALLED = 2,
+};
+
+void gort__chan_notify(hchan *c);
+void gort__chan_unnotify(hchan *c);
+void gort__chan_notify_close(hchan *c);
+
+/*
+ * chan_receivable: a receive from c would now not block (a value was
+ * buffered, a sender queued, or c closed; holds c->lock).  Signals the
+ * notify fd if the channel has one that is not signalled yet: for every
+ * other channel, one predictable branch on a byte of the lock's line.
+ */
+static inline void gort__chan_receivable(hchan *c)
+{
+	if (__builtin_expect(c->notify == NOTIFY_ARMED, 0))
+		gort__chan_notify(c);
+}
 
 void gort__chan_check(hchan *c);
 void gort__memclr(void *p, size_t size);

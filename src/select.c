@@ -355,6 +355,8 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, timer *deadline_
 		gort__assert(opp->first == NULL || opp->first->g == gp,
 		             "select: a channel has waiters to match, yet pass 1 found none");
 		gort__waitq_enqueue(q, sg);
+		if (cases[i].dir == GORT_SEND)
+			gort__chan_receivable(c);
 	}
 	*link = NULL;
 	if (GORT_DEBUG)

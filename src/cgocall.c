@@ -108,6 +108,10 @@ static M *oneNewExtraM(void)
 	mp->g0_sp = (void *)((uintptr_t)s + len);
 	mp->g0.stack = (stack){mp->g0_lo, (uintptr_t)mp->g0_sp};
 	mp->isextra = true;
+#ifdef GORT_TSAN
+	/* g0 runs on a stack of its own: a TSan fiber of its own (tsan.h) */
+	mp->g0.tsan_fiber = gort__tsan_gocreate(NULL, 0);
+#endif
 
 	atomic_store_explicit(&gp->atomicstatus, Gdead, memory_order_relaxed);
 	gp->goid = atomic_fetch_add(&sched.goidgen, 1) + 1;
@@ -162,6 +166,10 @@ static __attribute__((noinline, cold)) M *bindm(void)
 	mp->extralink = NULL;
 	mp->tid = gort__gettid();
 	mp->curg->stack = thread_stack();
+#ifdef GORT_TSAN
+	/* The G runs on this thread's own stack: to TSan, it is the thread. */
+	mp->curg->tsan_fiber = gort__tsan_curfiber();
+#endif
 	if (pthread_setspecific(extram_key, mp) != 0)
 		gort__throw("cgocall: pthread_setspecific failed");
 	extram_mine = mp;

@@ -652,16 +652,6 @@ static void usage(void)
 	exit(2);
 }
 
-static bool all_digits(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 static void open_core(const char *path, const char *exe)
 {
 	int fd = open(path, O_RDONLY);
@@ -709,7 +699,7 @@ int main(int argc, char **argv)
 	if (argc < 2 || argc > 3 || argv[1][0] == '-')
 		usage();
 	char name[64];
-	if (all_digits(argv[1]) && argc == 2) {
+	if (gort_proc_all_digits(argv[1]) && argc == 2) {
 		snprintf(name, sizeof name, "process %s", argv[1]);
 		T.name = name;
 		open_pid((pid_t)atol(argv[1]));

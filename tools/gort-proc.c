@@ -115,3 +115,13 @@ void gort_proc_explain_access(FILE *out, const char *prog, const char *verb, pid
 	        ",\n  or the CAP_SYS_PTRACE capability (run as root; in a container, "
 	        "docker run --cap-add=SYS_PTRACE).\n");
 }
+
+bool gort_proc_all_digits(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}

@@ -8,6 +8,7 @@
 #ifndef GORT_PROC_H
 #define GORT_PROC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -31,5 +32,8 @@ int gort_proc_check_header(const char head[16], uint32_t want, uint32_t *version
 /* Why reading pid failed with err (EPERM, EACCES): the same user, yama's
  * ptrace_scope, CAP_SYS_PTRACE.  verb: "attach to", "read". */
 void gort_proc_explain_access(FILE *out, const char *prog, const char *verb, pid_t pid, int err);
+
+/* A non-empty string of decimal digits: a PID on the command line. */
+bool gort_proc_all_digits(const char *s);
 
 #endif /* GORT_PROC_H */

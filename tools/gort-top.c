@@ -976,16 +976,6 @@ static void usage(void)
 	exit(2);
 }
 
-static bool all_digits(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 int main(int argc, char **argv)
 {
 	long iterations = -1;
@@ -1013,7 +1003,7 @@ int main(int argc, char **argv)
 	}
 	if (pidarg == NULL)
 		usage();
-	if (!all_digits(pidarg) || strlen(pidarg) > 9 || atol(pidarg) <= 0)
+	if (!gort_proc_all_digits(pidarg) || strlen(pidarg) > 9 || atol(pidarg) <= 0)
 		die("%s is not a process id", pidarg);
 	if (!isatty(1))
 		batch = true;

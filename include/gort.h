@@ -609,13 +609,17 @@ GORT_API bool gort_set_panic_on_fault(bool on);
  * branches to the recovery statement, on a result that is always false but
  * that the compiler cannot know: the statement is then reachable from
  * after the call that received &err, and must read err from memory.  That
- * costs a test per gort_defer.
+ * costs a test per gort_defer.  Clang needs one thing more: it merges the
+ * two edges and keeps, for the setjmp's, err's value from before the
+ * frame began; the empty asm that clobbers memory at the recovery makes
+ * both read err again.
  */
 #define GORT_FRAME(...) \
 	__attribute__((cleanup(gort__frame_exit))) gort__frame gort__frame_; \
 	gort__frame_.n = 0; \
 	if (__builtin_expect(__builtin_setjmp(gort__frame_.jb) != 0, 0)) { \
 	gort__recovered_: __attribute__((unused)); \
+		__asm__ volatile("" ::: "memory"); \
 		__VA_ARGS__; \
 		gort__frame_fellthrough(); \
 	}

@@ -202,17 +202,41 @@ static const char *die_name(Dwarf_Die *die)
 }
 
 /*
+ * cu_at: the compile unit holding pc, and its bias.  libdw finds it through
+ * .debug_aranges, which GCC writes and Clang does not (unless
+ * -gdwarf-aranges): for a unit without one, ask each unit of the module
+ * whether its ranges hold pc.
+ */
+static Dwarf_Die *cu_at(Dwfl_Module *mod, uintptr_t pc, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, bias);
+	if (cu != NULL)
+		return cu;
+	while ((cu = dwfl_module_nextcu(mod, cu, bias)) != NULL)
+		if (dwarf_haspc(cu, pc - *bias) > 0)
+			return cu;
+	return NULL;
+}
+
+/* line_at: pc's source file and line in cu (*file NULL, *line 0: none). */
+static void line_at(Dwarf_Die *cu, Dwarf_Addr bias, uintptr_t pc, const char **file, int *line)
+{
+	Dwarf_Line *l = cu != NULL ? dwarf_getsrc_die(cu, pc - bias) : NULL;
+	if (l == NULL || dwarf_lineno(l, line) != 0)
+		return;
+	*file = dwarf_linesrc(l, NULL, NULL);
+}
+
+/*
  * scopes_frames puts into out the frames DWARF's scopes at pc give,
  * innermost first: each inlined call, at the location of the code (*file,
  * *line) or of the call inlined into it, up to the function that holds
  * them.  Returns how many (0: no DWARF for pc), leaving in *file and *line
  * the location of the outermost inlined call.
  */
-static int scopes_frames(Dwfl_Module *mod, uintptr_t pc, const char **file, int *line,
-                         uintptr_t entry, sym *out, int max)
+static int scopes_frames(Dwarf_Die *cudie, Dwarf_Addr bias, uintptr_t pc, const char **file,
+                         int *line, uintptr_t entry, sym *out, int max)
 {
-	Dwarf_Addr bias;
-	Dwarf_Die *cudie = dwfl_module_addrdie(mod, pc, &bias);
 	if (cudie == NULL)
 		return 0;
 	Dwarf_Die *scopes = NULL;
@@ -257,11 +281,11 @@ int gort__symbolize(uintptr_t pc, sym *out, int max)
 	uintptr_t entry = symname != NULL ? pc - off : 0;
 	const char *file = NULL;
 	int line = 0;
-	Dwfl_Line *l = dwfl_module_getsrc(mod, pc);
-	if (l != NULL)
-		file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = cu_at(mod, pc, &bias);
+	line_at(cu, bias, pc, &file, &line);
 
-	int n = scopes_frames(mod, pc, &file, &line, entry, out, max);
+	int n = scopes_frames(cu, bias, pc, &file, &line, entry, out, max);
 	if (n == 0) { /* no DWARF: the symbol table's name */
 		out[0] = (sym){symname, file, line, entry, false};
 		n = 1;

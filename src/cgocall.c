@@ -274,6 +274,23 @@ void gort__dropm(void)
 	gort__setg(NULL);
 }
 
+/*
+ * as_goroutine runs fn(arg) on a goroutine: the caller's own, or - on a
+ * thread gort does not run, as an embedding program's exit handlers are -
+ * this thread's for the call, as a foreign call to api would.  The exit
+ * handlers of GORT_TRACE and GORT_CPUPROFILE need one to stop the world.
+ */
+void gort__as_goroutine(void (*fn)(void *), void *arg, const char *api)
+{
+	if (gort__getg() != NULL) {
+		fn(arg);
+		return;
+	}
+	gort__needm(api);
+	fn(arg);
+	gort__dropm();
+}
+
 /* extram_idle: the extra Ms' Gs between calls, dead but on allgs, which
  * gort_numgoroutine must not count (Go's sched.ngsys does this). */
 int64_t gort__extram_idle(void)

@@ -453,12 +453,24 @@ int gort_pprof_stop_cpu(void)
 
 static int envfd = -1;
 
-static void cpuprofile_atexit(void)
+static void cpuprofile_stopenv(void *unused)
 {
+	(void)unused;
 	int err = gort_pprof_stop_cpu();
 	if (err != 0)
 		gort__printf("gort: GORT_CPUPROFILE: %s\n", gort_strerror(err));
 	close(envfd);
+}
+
+/* cpuprofile_atexit: as trace.c's trace_atexit, for the profile. */
+static void cpuprofile_atexit(void)
+{
+	G *gp = gort__getg();
+	if (gp != NULL && gp == &gp->m->g0) {
+		gort__printf("gort: GORT_CPUPROFILE: exit on the scheduler's stack: profile not written\n");
+		return;
+	}
+	gort__as_goroutine(cpuprofile_stopenv, NULL, "GORT_CPUPROFILE's exit handler");
 }
 
 /* startenv: from the main goroutine before main (runmain).  GORT_CPUPROFILE

@@ -603,6 +603,10 @@ static inline G *gort__current_goroutine(const char *api)
 	return gp;
 }
 
+/* as_goroutine (cgocall.c): fn(arg) on the calling goroutine, or on this
+ * thread's own for the call if it runs none - as a foreign call to api. */
+void gort__as_goroutine(void (*fn)(void *), void *arg, const char *api);
+
 /* ---- Spinlocks (lock_futex.c has the slow path) --------------------------- */
 
 /*

@@ -887,19 +887,27 @@ bool gort_trace_enabled(void)
 
 static int envfd = -1;
 
-/* trace_atexit: exit() (main returned, or any goroutine called it) writes
- * the trace - from a goroutine: stopping the world needs one. */
-static void trace_atexit(void)
+static void trace_stopenv(void *unused)
 {
-	G *gp = gort__getg();
-	if (gp == NULL || gp == &gp->m->g0) {
-		gort__printf("gort: GORT_TRACE: exit from a thread gort does not run: trace not written\n");
-		return;
-	}
+	(void)unused;
 	int err = gort_trace_stop();
 	if (err != 0 && err != GORT_ETRACEOFF)
 		gort__printf("gort: GORT_TRACE: the trace is incomplete: %s\n", gort_strerror(err));
 	close(envfd);
+}
+
+/* trace_atexit: exit() - main returned, a goroutine called it, or an
+ * embedding program's thread did (gort_start) - writes the trace, from a
+ * goroutine: stopping the world needs one.  Not from the scheduler's
+ * stack, where a fatal error's exit may come from. */
+static void trace_atexit(void)
+{
+	G *gp = gort__getg();
+	if (gp != NULL && gp == &gp->m->g0) {
+		gort__printf("gort: GORT_TRACE: exit on the scheduler's stack: trace not written\n");
+		return;
+	}
+	gort__as_goroutine(trace_stopenv, NULL, "GORT_TRACE's exit handler");
 }
 
 void gort__trace_startenv(void)

@@ -150,7 +150,7 @@ bool gort__loadmodules(void)
 	dwfl_report_begin(dwfl);
 	if (dwfl_linux_proc_report(dwfl, getpid()) != 0 || dwfl_report_end(dwfl, NULL, NULL) != 0)
 		return false;
-	if (!gort__unwind_attach(dwfl))
+	if (!gort__unwind_attach(dwfl, getpid(), NULL))
 		return false;
 	dwfl_getmodules(dwfl, warm_module, NULL, 0);
 	return true;

@@ -141,7 +141,11 @@ void gort__serve_frames(frames_req *r);
 /* traceback_unwind.c: fn is called with each frame's pc as shown and as
  * looked up (a call's return address minus one); false stops the walk. */
 typedef bool (*unwindfn)(uintptr_t pc, uintptr_t lookup, void *arg);
-bool gort__unwind_attach(struct Dwfl *dwfl);
+/* attach: walks read the memory of pid (this process: gort__loadmodules)
+ * through read, which is NULL for this process's own memory (gort-peek
+ * reads another's, or a core file, through its own). */
+typedef bool (*unwindread)(uint64_t addr, void *buf, size_t n);
+bool gort__unwind_attach(struct Dwfl *dwfl, int pid, unwindread read);
 void gort__unwind(const unwindfrom *from, unwindfn fn, void *arg);
 void gort__serve_callers(callers_req *r);
 

@@ -15,7 +15,8 @@
  *                        SIGQUIT dump's summary ask for (Go's callers)
  *
  * Reporter thread only.  Calls libdw; nothing else of gort's.  Built only
- * with libdw.
+ * with libdw.  gort-peek walks another process's goroutines with it too,
+ * reading that process's memory (gort__unwind_attach's read).
  */
 #define _GNU_SOURCE
 #include <string.h>
@@ -31,6 +32,7 @@ enum { MAX_UNWIND = 100000 }; /* frames: a corrupt stack may loop */
 /* the walk under way (reporter thread only) */
 static struct {
 	Dwfl *dwfl;
+	unwindread read;        /* another process's memory (NULL: ours) */
 	const unwindfrom *from; /* NULL between walks */
 	bool first;             /* the next frame is the innermost */
 	int nunwound;
@@ -42,6 +44,8 @@ static struct {
  * fault.  The stack being walked is read directly. */
 static bool memory_read(Dwfl *d, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
 {
+	if (uw.read != NULL)
+		return uw.read(addr, result, sizeof *result);
 	const unwindfrom *from = uw.from;
 	if (from != NULL && from->copy != NULL) {
 		/* a copy of a stack that has moved on: only the copy is true */
@@ -93,10 +97,11 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 	.set_initial_registers = set_initial_registers,
 };
 
-bool gort__unwind_attach(Dwfl *dwfl)
+bool gort__unwind_attach(Dwfl *dwfl, int pid, unwindread read)
 {
 	uw.dwfl = dwfl;
-	return dwfl_attach_state(dwfl, NULL, getpid(), &thread_callbacks, NULL);
+	uw.read = read;
+	return dwfl_attach_state(dwfl, NULL, pid, &thread_callbacks, NULL);
 }
 
 /* frame_pcs: the pc a frame shows, and the one to look up (a call: one before). */

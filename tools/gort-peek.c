@@ -304,99 +304,9 @@ static bool stripped(void)
 	return true;
 }
 
-/* ---- unwinding, through the target's memory -------------------------------------
- * src/traceback_unwind.c's walk, with memory_read reading the target. */
-
-static struct {
-	const unwindfrom *from;
-	bool first;
-	int n;
-} uw;
-
-static bool memory_read(Dwfl *d, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
-{
-	return readmem(addr, result, sizeof *result);
-}
-
-enum { FAKE_TID = 1, MAX_UNWIND = 100000 };
-
-static pid_t next_thread(Dwfl *d, void *arg, void **thread_argp)
-{
-	if (*thread_argp != NULL)
-		return 0;
-	*thread_argp = (void *)1;
-	return FAKE_TID;
-}
-
-static bool get_thread(Dwfl *d, pid_t tid, void *arg, void **thread_argp)
-{
-	*thread_argp = (void *)1;
-	return tid == FAKE_TID;
-}
-
-static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
-{
-	Dwarf_Word regs[NREGS];
-	for (int i = 0; i < NREGS; i++)
-		regs[i] = uw.from->regs[i];
-	if (!dwfl_thread_state_registers(thread, 0, NREGS, regs))
-		return false;
-	dwfl_thread_state_register_pc(thread, uw.from->regs[REG_DW_RIP]);
-	return true;
-}
-
-static const Dwfl_Thread_Callbacks thread_callbacks = {
-	.next_thread = next_thread,
-	.get_thread = get_thread,
-	.memory_read = memory_read,
-	.set_initial_registers = set_initial_registers,
-};
-
-typedef struct walkfn {
-	unwindfn fn;
-	void *arg;
-} walkfn;
-
-static int each_frame(Dwfl_Frame *state, void *arg)
-{
-	walkfn *w = arg;
-	Dwarf_Addr pc;
-	bool activation;
-	if (!dwfl_frame_pc(state, &pc, &activation))
-		return DWARF_CB_ABORT;
-	uintptr_t shown, lookup;
-	if (uw.first && uw.from->pc_is_return) {
-		shown = pc + 1; /* regs[RIP] was the return address minus one */
-		lookup = pc;
-	} else {
-		shown = pc;
-		lookup = activation ? pc : pc - 1;
-	}
-	uw.first = false;
-	if (shown == 0 || ++uw.n > MAX_UNWIND)
-		return DWARF_CB_ABORT;
-	return w->fn(shown, lookup, w->arg) ? DWARF_CB_OK : DWARF_CB_ABORT;
-}
-
-/* what traceback_print.c calls */
-void gort__unwind(const unwindfrom *from, unwindfn fn, void *arg)
-{
-	walkfn w = {fn, arg};
-	uw.from = from;
-	uw.first = true;
-	uw.n = 0;
-	dwfl_getthread_frames(T.dwfl, FAKE_TID, each_frame, &w);
-	uw.from = NULL;
-}
-
 bool gort__in_gort_text(uintptr_t pc)
 {
 	return pc >= T.d.textlo && pc < T.d.texthi;
-}
-
-bool gort__unwind_attach(Dwfl *dwfl)
-{
-	return false; /* symtab.c's loadmodules, for the runtime only: unused here */
 }
 
 /* printbuf (src/print.h), writing to stdout: the dump goes to the
@@ -710,7 +620,8 @@ int main(int argc, char **argv)
 	if (T.dwfl == NULL)
 		die("libdw: %s", dwfl_errmsg(-1));
 	load_descriptor();
-	if (!dwfl_attach_state(T.dwfl, NULL, T.pid != 0 ? T.pid : 1, &thread_callbacks, NULL))
+	/* src/traceback_unwind.c's walk, reading the target's memory */
+	if (!gort__unwind_attach(T.dwfl, T.pid != 0 ? T.pid : 1, readmem))
 		die("libdw cannot unwind here: %s", dwfl_errmsg(-1));
 	gort__symtab_use(T.dwfl);
 	dump();

@@ -385,10 +385,10 @@ static int run(int argc, char **argv)
 	if (!loadmode)
 		gort_signal_stop(sig);
 	gort_chan_free(sig);
-	int want = loadmode ? 1 : 2; /* main, and the signal relay if it was asked for */
-	for (int tries = 0; tries < 1000 && gort_numgoroutine() > want; tries++)
+	int want = loadmode ? 1 : 2, left = gort_numgoroutine(); /* main, and the signal relay if asked for */
+	for (int tries = 0; tries < 1000 && left > want; tries++, left = gort_numgoroutine())
 		gort_sleep(GORT_MILLISECOND); /* one that returned may still be on its way out */
-	printf("broker: shut down cleanly, %d goroutine(s) left\n", gort_numgoroutine());
+	printf("broker: shut down cleanly, %d goroutine(s) left\n", left);
 	return status;
 }
 

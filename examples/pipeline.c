@@ -146,9 +146,10 @@ static int run(int argc, char **argv)
 	       (unsigned long long)sum);
 	/* A goroutine that has returned from its function may still be on its
 	 * way out: give them a moment, as goleak does, before counting. */
-	for (int tries = 0; tries < 1000 && gort_numgoroutine() > 1; tries++)
+	int left = gort_numgoroutine();
+	for (int tries = 0; tries < 1000 && left > 1; tries++, left = gort_numgoroutine())
 		gort_sleep(GORT_MILLISECOND);
-	printf("goroutines left: %d\n", gort_numgoroutine());
+	printf("goroutines left: %d\n", left);
 	return 0;
 }
 

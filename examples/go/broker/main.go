@@ -348,9 +348,10 @@ func main() {
 	if !*loadMode {
 		want = 2
 	}
-	for tries := 0; tries < 1000 && runtime.NumGoroutine() > want; tries++ {
+	left := runtime.NumGoroutine()
+	for tries := 0; tries < 1000 && left > want; tries, left = tries+1, runtime.NumGoroutine() {
 		time.Sleep(time.Millisecond) // one that returned may still be on its way out
 	}
-	fmt.Printf("broker: shut down cleanly, %d goroutine(s) left\n", runtime.NumGoroutine())
+	fmt.Printf("broker: shut down cleanly, %d goroutine(s) left\n", left)
 	os.Exit(status)
 }

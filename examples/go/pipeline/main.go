@@ -117,8 +117,9 @@ func main() {
 	fmt.Printf("merged %d records, %d hits, checksum 0x%016x\n", next, hits, sum)
 	// A goroutine that has returned from its function may still be on its
 	// way out: give them a moment, as goleak does, before counting.
-	for tries := 0; tries < 1000 && runtime.NumGoroutine() > 1; tries++ {
+	left := runtime.NumGoroutine()
+	for tries := 0; tries < 1000 && left > 1; tries, left = tries+1, runtime.NumGoroutine() {
 		time.Sleep(time.Millisecond)
 	}
-	fmt.Printf("goroutines left: %d\n", runtime.NumGoroutine())
+	fmt.Printf("goroutines left: %d\n", left)
 }

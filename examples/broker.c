@@ -134,10 +134,11 @@ static void unsubscribe(struct client *cl)
 /* publish: "topic text" to every subscriber of topic. */
 static void publish(const char *line, int len)
 {
-	int tlen = (int)strcspn(line, " ");
+	const char *space = memchr(line, ' ', (size_t)len);
+	int tlen = space != NULL ? (int)(space - line) : len;
 	msg m;
 	m.len = snprintf(m.line, sizeof m.line, "MSG %.*s\n", len, line);
-	if (tlen > len || m.len >= (int)sizeof m.line)
+	if (m.len >= (int)sizeof m.line)
 		return; /* a line too long for a msg is not passed on */
 	gort_rwmutex_rlock(&broker.mu);
 	for (struct sub *s = broker.subs; s != NULL; s = s->next)

@@ -75,6 +75,8 @@ static void site_conn(void *arg)
 			id = strtoll(line + 7, NULL, 10);
 		while ((n = gort_bufio_read_line(r, &line)) > 0)
 			; /* the headers: nothing in them matters here */
+		if (n < 0)
+			break;
 		if (id == site.slow)
 			gort_sleep(site.slowfor);
 		int status = id < 0 || id >= site.pages ? 404 : id == site.fail ? 500 : 200;
@@ -83,7 +85,7 @@ static void site_conn(void *arg)
 		gort_bufio_printf(w, "HTTP/1.1 %d %s\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%.*s",
 		                  status, status == 200 ? "OK" : status == 404 ? "Not Found" : "Internal Server Error",
 		                  len, len, body);
-		if (n < 0 || gort_bufio_flush(w) != 0)
+		if (gort_bufio_flush(w) != 0)
 			break;
 	}
 	gort_bufio_reader_free(r);

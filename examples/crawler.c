@@ -38,6 +38,8 @@ enum { MAX_LINKS = 16, PAGE_MAX = 4096 };
 
 static struct {
 	int64_t pages, links, fail, slow, slowfor;
+	gort_context *ctx;  /* canceled to shut the site down */
+	gort_waitgroup wg;  /* its accept loop and connections */
 } site;
 
 /* page i's k'th link: the next page first, so that every page is reachable */
@@ -63,9 +65,12 @@ static void site_conn(void *arg)
 {
 	gort_conn *c = arg;
 	GORT_FRAME_VOID;
+	gort_defer_done(&site.wg);
 	gort_defer_close(c);
 	gort_bufio_reader *r = gort_bufio_reader_new(c, 0);
 	gort_bufio_writer *w = gort_bufio_writer_new(c, 0);
+	gort_bufio_reader_set_context(r, site.ctx);
+	gort_bufio_writer_set_context(w, site.ctx);
 	const char *line;
 	char body[PAGE_MAX];
 	long n;
@@ -77,8 +82,8 @@ static void site_conn(void *arg)
 			; /* the headers: nothing in them matters here */
 		if (n < 0)
 			break;
-		if (id == site.slow)
-			gort_sleep(site.slowfor);
+		if (id == site.slow && gort_sleep_ctx(site.ctx, site.slowfor) != 0)
+			break;
 		int status = id < 0 || id >= site.pages ? 404 : id == site.fail ? 500 : 200;
 		int len = status == 200 ? site_page(id, body, sizeof body)
 		                        : snprintf(body, sizeof body, "%s\n", status == 404 ? "404 page not found" : "boom");
@@ -95,8 +100,12 @@ static void site_conn(void *arg)
 static void site_serve(void *arg)
 {
 	gort_conn *ln = arg, *c;
-	while (gort_accept(ln, &c) == 0) /* until main closes ln */
+	GORT_FRAME_VOID;
+	gort_defer_done(&site.wg);
+	while (gort_accept_ctx(site.ctx, ln, &c) == 0) { /* until the site shuts down */
+		gort_waitgroup_add(&site.wg, 1);
 		gort_go(site_conn, c);
+	}
 }
 
 /* ---- the crawler ---- */
@@ -251,9 +260,12 @@ static int run(int argc, char **argv)
 	char addr[64];
 	gort_conn_local_addr(ln, addr, sizeof addr);
 	crawl.addr = addr;
+	GORT_FRAME_NORECOVER;
+	site.ctx = gort_context_with_cancel(gort_context_background());
+	gort_defer_close(site.ctx);
+	gort_waitgroup_add(&site.wg, 1);
 	gort_go(site_serve, ln);
 
-	GORT_FRAME_NORECOVER;
 	gort_context *root = gort_context_with_timeout(gort_context_background(), deadline);
 	gort_defer_close(root);
 	gort_errgroup *g = gort_errgroup_with_context(root, &crawl.ctx);
@@ -279,8 +291,15 @@ static int run(int argc, char **argv)
 			visit(p.links[k]);
 	}
 	err = gort_errgroup_wait(g);
+	gort_errgroup_free(g);
 	if (err == 0 && (inflight > 0 || frontier.head < frontier.tail))
 		err = gort_context_err(root); /* the deadline passed with no fetch in flight */
+	gort_context_cancel(site.ctx); /* srv.Close(), and wait for its goroutines */
+	gort_waitgroup_wait(&site.wg);
+	gort_conn_close(ln);
+	struct client *cl;
+	while (gort_chan_poll_t(crawl.idle, &cl) == GORT_RECV_VALUE)
+		client_drop(cl);
 	if (err != 0) {
 		fprintf(stderr, "crawl: %s (after %lld pages)\n", crawl.err.code ? crawl.err.msg : gort_strerror(err),
 		        (long long)fetched);
@@ -288,11 +307,6 @@ static int run(int argc, char **argv)
 	}
 	printf("crawled %lld pages, %lld links, checksum 0x%016llx\n", (long long)fetched, (long long)links,
 	       (unsigned long long)sum);
-	struct client *cl;
-	while (gort_chan_poll_t(crawl.idle, &cl) == GORT_RECV_VALUE)
-		client_drop(cl); /* the site's goroutines read EOF and end */
-	gort_conn_close(ln);
-	gort_errgroup_free(g);
 	return 0;
 }
 

@@ -50,7 +50,11 @@ func link(i, k int) int {
 func page(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/p/"))
 	if id == *slow {
-		time.Sleep(*slowFor)
+		select {
+		case <-time.After(*slowFor):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	switch {
 	case err != nil || id < 0 || id >= *pages:
@@ -168,10 +172,10 @@ crawl:
 	if err == nil && (inflight > 0 || len(queue) > 0) {
 		err = root.Err() // the deadline passed with no fetch in flight
 	}
+	srv.Close()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "crawl: %v (after %d pages)\n", err, fetched)
 		os.Exit(1)
 	}
 	fmt.Printf("crawled %d pages, %d links, checksum 0x%016x\n", fetched, nlinks, sum)
-	srv.Close()
 }

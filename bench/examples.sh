@@ -8,8 +8,9 @@
 # examples/flags.h, the C counterpart of Go's flag package that all three
 # include, is counted apart.  Speed: wall time of the whole program, the
 # median of RUNS runs (default 3) at each GOMAXPROCS in PROCS (default
-# "1 2"), the twins alternating which goes first; every run's deterministic
-# lines must agree between the twins.  The workloads (ARGS_<name> overrides):
+# "1 2"), the twins alternating which goes first, and the CPU time (user +
+# system) of the same runs, steadier than wall time on a shared machine;
+# every run's deterministic lines must agree between the twins.  The workloads (ARGS_<name> overrides):
 #   crawler   -pages 50000 -links 5 -workers 8
 #   broker    -load -pubs 4 -subs 4 -msgs 200000
 #   pipeline  -n 200000 -workers 4 -size 4096
@@ -50,7 +51,7 @@ export ARGS_crawler=${ARGS_crawler:--pages 50000 -links 5 -workers 8}
 export ARGS_broker=${ARGS_broker:--load -pubs 4 -subs 4 -msgs 200000}
 export ARGS_pipeline=${ARGS_pipeline:--n 200000 -workers 4 -size 4096}
 python3 - "$root" "$build/examples" "$godir" "$procs" <<'PY'
-import os, re, shlex, statistics, subprocess, sys, time
+import os, shlex, statistics, subprocess, sys, tempfile, time
 
 root, cdir, godir, procs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
 runs = int(os.environ["RUNS"])
@@ -83,13 +84,19 @@ def code_lines(path):
 def timed(label, exe, args, p):
     env = dict(os.environ, GOMAXPROCS=str(p))
     t0 = time.monotonic()
-    r = subprocess.run([exe] + args, env=env, capture_output=True, text=True, timeout=600)
-    ms = (time.monotonic() - t0) * 1000
-    if r.returncode != 0:
-        sys.exit(f"examples.sh: {exe} {' '.join(args)} exited {r.returncode}:\n{r.stdout}{r.stderr}")
-    print(f"{label} GOMAXPROCS={p}: {ms:.0f} ms: {r.stdout.strip().splitlines()[-1]}", file=sys.stderr)
-    keep = [l for l in r.stdout.splitlines() if not l.startswith(("rate:", "broker delivered"))]
-    return ms, keep
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([exe] + args, env=env, stdout=out, stderr=err, text=True)
+        _, status, ru = os.wait4(proc.pid, 0)  # the child's own CPU time
+        ms, cpu = (time.monotonic() - t0) * 1000, (ru.ru_utime + ru.ru_stime) * 1000
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
+        sys.exit(f"examples.sh: {exe} {' '.join(args)} exited {proc.returncode}:\n{stdout}{stderr}")
+    print(f"{label} GOMAXPROCS={p}: {ms:.0f} ms, CPU {cpu:.0f} ms: {stdout.strip().splitlines()[-1]}",
+          file=sys.stderr)
+    keep = [l for l in stdout.splitlines() if not l.startswith(("rate:", "broker delivered"))]
+    return ms, cpu, keep
 
 lines = {p: (code_lines(f"{root}/examples/{p}.c"), code_lines(f"{root}/examples/go/{p}/main.go")) for p in progs}
 ms = {}
@@ -103,8 +110,9 @@ for p in progs:
                 if k == "go" and not godir:
                     continue
                 exe = f"{cdir}/{p}" if k == "c" else f"{godir}/{p}"
-                t, outs[k] = timed(f"{p} ({'C' if k == 'c' else 'Go'})", exe, args, n)
+                t, cpu, outs[k] = timed(f"{p} ({'C' if k == 'c' else 'Go'})", exe, args, n)
                 ms.setdefault((p, n, k), []).append(t)
+                ms.setdefault((p, n, k + "cpu"), []).append(cpu)
             if len(outs) == 2 and outs["c"] != outs["go"]:
                 sys.exit(f"examples.sh: the twins of {p} disagree:\n{outs['c']}\n{outs['go']}")
 
@@ -122,6 +130,15 @@ for p in progs:
     row = f"| {p} | {c} | {g} | {c / g:.2f} |"
     for n in procs:
         a, b = med(p, n, "c"), med(p, n, "go")
+        row += f" {f(a)} | {f(b)} | {'-' if b is None else f'{a / b:.2f}'} |"
+    print(row)
+print("\nCPU time (user + system), medians, ms:\n")
+print("| program |" + "".join(f" C, P={n} | Go, P={n} | C/Go, P={n} |" for n in procs))
+print("|---|" + "---|---|---|" * len(procs))
+for p in progs:
+    row = f"| {p} |"
+    for n in procs:
+        a, b = med(p, n, "ccpu"), med(p, n, "gocpu")
         row += f" {f(a)} | {f(b)} | {'-' if b is None else f'{a / b:.2f}'} |"
     print(row)
 print(f"\nexamples/flags.h (the flag package's part, shared by the three): {code_lines(root + '/examples/flags.h')} lines")

@@ -172,6 +172,8 @@ static long get(gort_context *ctx, int64_t id, char *body, size_t size, gort_err
 		client_drop(cl); /* a request cut short leaves the stream out of step */
 		return gort_errorf(e, (int)n, "GET /p/%lld", (long long)id);
 	}
+	gort_bufio_reader_set_context(cl->r, NULL); /* ctx ends with this request */
+	gort_bufio_writer_set_context(cl->w, NULL);
 	if (!gort_chan_trysend_t(crawl.idle, &cl))
 		client_drop(cl);
 	if (status != 200) {

@@ -109,8 +109,10 @@ deps:
 	fi
 
 # The tests also read traces with Go 1.19's go tool trace (Debian:
-# golang-1.19): as root with apt-get, test-deps installs it; without it the
-# trace_* tests are skipped, with a note.  (make demo needs none of it.)
+# golang-1.19), and example_twins builds the examples' Go twins, which use
+# golang.org/x/sync's errgroup (golang-golang-x-sync-dev): as root with
+# apt-get, test-deps installs them; without them those tests are skipped,
+# with a note.  (make demo needs none of it.)
 test-deps:
 	@if [ ! -x /usr/lib/go-1.19/bin/go ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -120,6 +122,16 @@ test-deps:
 	    echo "gort: could not install golang-1.19: the trace_* tests will be skipped" >&2; \
 	  else \
 	    echo "gort: Go 1.19 is missing: the trace_* tests will be skipped (apt-get install golang-1.19)" >&2; \
+	  fi; \
+	fi
+	@if [ ! -d /usr/share/gocode/src/golang.org/x/sync/errgroup ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "gort: installing golang-golang-x-sync-dev (the Go twins of the examples use errgroup)" >&2; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y golang-golang-x-sync-dev >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y golang-golang-x-sync-dev >/dev/null 2>&1; } || \
+	    echo "gort: could not install golang-golang-x-sync-dev: example_twins will be skipped" >&2; \
+	  else \
+	    echo "gort: golang.org/x/sync is missing: example_twins will be skipped (apt-get install golang-golang-x-sync-dev)" >&2; \
 	  fi; \
 	fi
 

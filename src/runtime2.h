@@ -424,6 +424,16 @@ struct P {
 	_Alignas(64) pmetrics metrics;
 };
 
+/* runqlen: pp's local run queue, runnext included, read racily by
+ * another thread (metrics, the console): head and tail may be read at
+ * different moments, and a length no queue can have counts as 0. */
+static inline int64_t gort__runqlen(P *pp)
+{
+	uint32_t h = atomic_load(&pp->runqhead), t = atomic_load(&pp->runqtail);
+	int64_t n = (int64_t)(uint32_t)(t - h) + (atomic_load(&pp->runnext) != NULL);
+	return n > RUNQ_SIZE + 1 ? 0 : n;
+}
+
 /* ---- M ------------------------------------------------------------------ */
 
 struct M {

@@ -109,8 +109,10 @@ deps:
 	fi
 
 # The tests also read traces with Go 1.19's go tool trace (Debian:
-# golang-1.19): as root with apt-get, test-deps installs it; without it the
-# trace_* tests are skipped, with a note.  (make demo needs none of it.)
+# golang-1.19), and load the live console in headless Chromium (Debian:
+# chromium): as root with apt-get, test-deps installs them; without them
+# the trace_* tests and console_browser are skipped, with a note.  (make
+# demo needs none of it.)
 test-deps:
 	@if [ ! -x /usr/lib/go-1.19/bin/go ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -120,6 +122,17 @@ test-deps:
 	    echo "gort: could not install golang-1.19: the trace_* tests will be skipped" >&2; \
 	  else \
 	    echo "gort: Go 1.19 is missing: the trace_* tests will be skipped (apt-get install golang-1.19)" >&2; \
+	  fi; \
+	fi
+	@# the console's browser test (console_browser) loads /debug/gort/ in headless Chromium
+	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "gort: installing chromium (console_browser loads the live console in it)" >&2; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null 2>&1; } || \
+	    echo "gort: could not install chromium: console_browser will be skipped" >&2; \
+	  else \
+	    echo "gort: Chromium is missing: console_browser will be skipped (apt-get install chromium)" >&2; \
 	  fi; \
 	fi
 

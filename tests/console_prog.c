@@ -18,7 +18,10 @@
  *     1           the server's accept loop (gort_debug_serve), and one
  *                 more for each connection being served
  *
- *     console_prog ADDR SNAPSHOT
+ *     console_prog ADDR SNAPSHOT [demo]
+ *
+ * With demo, after READY, a wave of 1500 more goroutines every 8 s: each
+ * sleeps 0.5 to 6 s, then queues for one mutex (docs/console.png shows it).
  *
  * Once the fixed groups are blocked (its own dump says so), main serves
  * the endpoints on ADDR, writes its gort_read_metrics to SNAPSHOT ("name
@@ -110,9 +113,43 @@ static bool settled(void)
 	return recv == 40 && sleep == 6 && sys == 2;
 }
 
+/* ---- demo: waves of work, for docs/console.png ------------------------------ */
+
+static gort_mutex wavemu = GORT_MUTEX_INIT;
+
+/* console_worker: sleeps a while (0.5 to 6 s, by its number), then takes a
+ * lock everyone wants for 50 us of work, and ends. */
+__attribute__((noinline)) static void console_worker(void *arg)
+{
+	uint64_t x = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ull;
+	x ^= x >> 29;
+	gort_sleep((int64_t)(500 + x % 5500) * GORT_MILLISECOND);
+	gort_mutex_lock(&wavemu);
+	int64_t end = gort_nanotime() + 50 * GORT_MICROSECOND;
+	while (gort_nanotime() < end)
+		;
+	gort_mutex_unlock(&wavemu);
+}
+
+__attribute__((noinline)) static void start_wave(int n, int base)
+{
+	for (int i = 0; i < n; i++)
+		gort_go(console_worker, (void *)(uintptr_t)(base + i));
+}
+
+/* console_waves: a wave of 1500 workers every 8 s. */
+__attribute__((noinline)) static void console_waves(void *arg)
+{
+	for (int w = 0;; w++) {
+		start_wave(1500, w * 1500);
+		gort_sleep(8 * GORT_SECOND);
+	}
+}
+
 static int main_fn(int argc, char **argv)
 {
-	CHECK(argc == 3, "usage: console_prog ADDR SNAPSHOT");
+	CHECK(argc == 3 || (argc == 4 && strcmp(argv[3], "demo") == 0),
+	      "usage: console_prog ADDR SNAPSHOT [demo]");
 	ch = gort_chan_make(sizeof(int), 0);
 	CHECK(pipe(syspipe) == 0, "pipe");
 	start_receivers();
@@ -136,6 +173,8 @@ static int main_fn(int argc, char **argv)
 	for (int i = 0; i < GORT_METRICS_SCHEDLAT_BUCKETS; i++)
 		fprintf(f, "sched_latency_%d %llu\n", i, (unsigned long long)m.sched_latency[i]);
 	CHECK(fclose(f) == 0 && rename(tmp, argv[2]) == 0, "cannot write %s", argv[2]);
+	if (argc == 4)
+		gort_go(console_waves, NULL);
 	printf("READY\n");
 	fflush(stdout);
 	char c;

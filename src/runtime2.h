@@ -395,6 +395,7 @@ struct P {
 	                        * writes it (relaxed), sysmon and schedtrace read it */
 	struct tracebuf *tracebuf; /* its events while tracing (trace.c) */
 	struct tracecache *tracecache; /* the call paths it unwound last (trace_event.c) */
+	struct profcache *profcache;   /* ... and for the block and mutex profiles (mprof.c) */
 
 	/*
 	 * The local run queue: lock-free for the owner, which alone writes

@@ -201,6 +201,9 @@ static void jsonname(pbuf *b, const char *s)
 int gort__console_data(pbuf *b)
 {
 	gort__current_goroutine("the console's data"); /* holds a P: allp is stable */
+	/* the waits are measured to a moment before the metrics' own, so that
+	 * no wait is longer than the uptime beside it */
+	int64_t now = gort__nanotime();
 	gort_metrics m = {.size = sizeof m};
 	gort_read_metrics(&m);
 
@@ -252,7 +255,7 @@ int gort__console_data(pbuf *b)
 	sites *s = calloc(1, sizeof *s);
 	if (s == NULL)
 		return -ENOMEM;
-	s->now = gort__nanotime();
+	s->now = now;
 	walk(s);
 	int n = merge(s);
 	int64_t blocked = s->dropped;

@@ -169,7 +169,8 @@ static void htmlescape(pbuf *b, const char *s)
 }
 
 /* index: net/http/pprof's Index page, byte for byte but for the profiles
- * gort has (no heap, no allocs: gort does not own the program's malloc). */
+ * gort has (no heap, no allocs: gort does not own the program's malloc)
+ * and one line more, the link to gort's console. */
 static void indexpage(answer *a)
 {
 	static const char *const extra[][2] = {

@@ -109,10 +109,11 @@ deps:
 	fi
 
 # The tests also read traces with Go 1.19's go tool trace (Debian:
-# golang-1.19), and example_twins builds the examples' Go twins, which use
-# golang.org/x/sync's errgroup (golang-golang-x-sync-dev): as root with
-# apt-get, test-deps installs them; without them those tests are skipped,
-# with a note.  (make demo needs none of it.)
+# golang-1.19), example_twins builds the examples' Go twins, which use
+# golang.org/x/sync's errgroup (golang-golang-x-sync-dev), and
+# console_browser loads the live console in headless Chromium (Debian:
+# chromium): as root with apt-get, test-deps installs them; without them
+# those tests are skipped, with a note.  (make demo needs none of it.)
 test-deps:
 	@if [ ! -x /usr/lib/go-1.19/bin/go ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -132,6 +133,17 @@ test-deps:
 	    echo "gort: could not install golang-golang-x-sync-dev: example_twins will be skipped" >&2; \
 	  else \
 	    echo "gort: golang.org/x/sync is missing: example_twins will be skipped (apt-get install golang-golang-x-sync-dev)" >&2; \
+	  fi; \
+	fi
+	@# the console's browser test (console_browser) loads /debug/gort/ in headless Chromium
+	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "gort: installing chromium (console_browser loads the live console in it)" >&2; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null 2>&1; } || \
+	    echo "gort: could not install chromium: console_browser will be skipped" >&2; \
+	  else \
+	    echo "gort: Chromium is missing: console_browser will be skipped (apt-get install chromium)" >&2; \
 	  fi; \
 	fi
 

@@ -6,18 +6,23 @@
 # (BUILD_DIR/bench/<w>) and Go's (../shared/anchors/go/<w>/main.go, built
 # with bench/go_pprof/pprofstart.go beside it) - four ways: plain; under a
 # CPU profile at 100 Hz (GORT_CPUPROFILE / GO_CPUPROFILE); with the block
-# profile at rate 1 and with the mutex profile at fraction 1 (go test's
-# defaults for -blockprofile and -mutexprofile: every event).  RUNS=k
-# rounds (default 3) alternate the order; the table shows medians of each
-# workload's own metric and each mode's slowdown against plain.
+# profile at rate BLOCKRATE (default 1: go test -blockprofile's, every
+# event) and with the mutex profile at fraction MUTEXFRAC (default 5: 1 in
+# 5 events, the fraction services usually run with; go test's is 1).
+# RUNS=k rounds (default 5) alternate the order; the table shows medians
+# of each workload's own metric and each mode's slowdown against plain,
+# and the load average before and after.
 #
-# Environment: RUNS, GO (default /usr/lib/go-1.19/bin/go), ANCHORS,
-# ARGS_<w> (flags for both twins, as bench/run.sh).
+# Environment: RUNS, BLOCKRATE, MUTEXFRAC, GO (default
+# /usr/lib/go-1.19/bin/go), ANCHORS, ARGS_<w> (flags for both twins, as
+# bench/run.sh).
 set -euo pipefail
 build=${1:?usage: bench/pprof.sh BUILD_DIR [W] [PROCS]}
 workloads=${2:-pingpong mutex fanout_cpu}
 procs=${3:-1 2}
-runs=${RUNS:-3}
+runs=${RUNS:-5}
+blockrate=${BLOCKRATE:-1}
+mutexfrac=${MUTEXFRAC:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 ANCHORS=${ANCHORS:-$root/../shared/anchors/go}
 GO=${GO:-/usr/lib/go-1.19/bin/go}
@@ -39,8 +44,8 @@ run_one() { # impl mode w p -> value
 	local args=${!args_var:-} cpu="" block="" mutex=""
 	case $mode in
 	cpu) cpu=$tmp/cpu.prof ;;
-	block) block=1 ;;
-	mutex) mutex=1 ;;
+	block) block=$blockrate ;;
+	mutex) mutex=$mutexfrac ;;
 	esac
 	# shellcheck disable=SC2086 # ARGS_<w> is a list of flags
 	if [ "$impl" = gort ]; then
@@ -53,7 +58,8 @@ run_one() { # impl mode w p -> value
 }
 
 modes="plain cpu block mutex"
-printf '| workload | procs | twin | plain | cpu 100 Hz | block rate 1 | mutex fraction 1 |\n'
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+printf '| workload | procs | twin | plain | cpu 100 Hz | block rate %s | mutex fraction %s |\n' "$blockrate" "$mutexfrac"
 printf '|---|---|---|---|---|---|---|\n'
 for w in $workloads; do
 	for p in $procs; do
@@ -82,3 +88,4 @@ for w in $workloads; do
 		unset vals
 	done
 done
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2

@@ -1772,12 +1772,19 @@ GORT_API int gort_set_mutex_profile_fraction(int rate);
  *
  *   /debug/pprof/                 the index page (net/http/pprof's)
  *   /debug/pprof/goroutine?debug=0|1|2, /block, /mutex, /threadcreate
+ *                                 (?seconds=N: the delta over N s, as Go's)
  *   /debug/pprof/profile?seconds=N   a CPU profile of N s (default 30)
  *   /debug/pprof/trace?seconds=N     an execution trace of N s (default 1)
  *   /debug/pprof/cmdline          the command line, NUL-separated
  *   /debug/vars                   expvar's JSON: "cmdline", "memstats"
  *                                 (the few fields gort has) and "gort",
  *                                 gort_read_metrics' fields by name
+ *   /debug/gort/                  gort's live console: one page (no
+ *                                 external assets) that redraws once a
+ *                                 second from /debug/gort/data (JSON): the
+ *                                 goroutines by state over 2 minutes, the
+ *                                 scheduling latency, the run queues, the
+ *                                 threads, rates, the blocked-on sites
  *
  * with Go's content types (application/octet-stream and a
  * Content-Disposition for profiles; text/plain; charset=utf-8 for debug>0),

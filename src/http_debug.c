@@ -7,11 +7,14 @@
  *   gort__debug_serve_env   GORT_DEBUG_ADDR at start-up (runmain)
  *
  *   /debug/pprof/             Index: the table of profiles and their counts
- *   /debug/pprof/<name>       Handler(name): ?debug=N, the text forms
+ *   /debug/pprof/<name>       Handler(name): ?debug=N, the text forms;
+ *                             ?seconds=N, the delta over N seconds
  *   /debug/pprof/profile      Profile: ?seconds=N (30) of CPU profile
  *   /debug/pprof/trace        Trace: ?seconds=N (1) of execution trace
  *   /debug/pprof/cmdline      Cmdline
  *   /debug/vars               expvar.Handler: cmdline, memstats, gort's metrics
+ *   /debug/gort/              gort's live console (console.c): the page
+ *   /debug/gort/data          ... and the JSON it reads once a second
  *
  * The server is built to be left running where anyone on the host may poke
  * it: one goroutine per connection, one request per connection (every
@@ -53,6 +56,7 @@ typedef struct answer {
 	int status;               /* 200, 400, 404, 500 */
 	const char *type;         /* Content-Type */
 	const char *disposition;  /* the profile's file name, or NULL */
+	char dispbuf[32];         /* a file name made for the answer */
 	pbuf body;
 } answer;
 
@@ -127,7 +131,9 @@ static long atoi_go(const char *s, long dflt, bool *ok)
 
 /* ---- the handlers ---------------------------------------------------------------- */
 
-static void readfile(const char *path, pbuf *out)
+/* readfile: the whole of a (/proc) file appended to out; nothing if it
+ * cannot be opened. */
+void gort__readfile(const char *path, pbuf *out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -143,7 +149,7 @@ static void readfile(const char *path, pbuf *out)
 static void cmdline(answer *a)
 {
 	a->type = TEXT;
-	readfile("/proc/self/cmdline", &a->body);
+	gort__readfile("/proc/self/cmdline", &a->body);
 	if (a->body.len > 0 && a->body.p[a->body.len - 1] == '\0')
 		a->body.len--;
 }
@@ -163,7 +169,8 @@ static void htmlescape(pbuf *b, const char *s)
 }
 
 /* index: net/http/pprof's Index page, byte for byte but for the profiles
- * gort has (no heap, no allocs: gort does not own the program's malloc). */
+ * gort has (no heap, no allocs: gort does not own the program's malloc)
+ * and one line more, the link to gort's console. */
 static void indexpage(answer *a)
 {
 	static const char *const extra[][2] = {
@@ -188,7 +195,9 @@ static void indexpage(answer *a)
 	for (int i = 0; i < 3; i++)
 		gort__pbuf_printf(b, "<tr><td>0</td><td><a href='%s?debug=1'>%s</a></td></tr>\n",
 		                  extra[i][0], extra[i][0]);
+	/* Go's page, and a link to gort's console after the dump's */
 	gort__pbuf_puts(b, "</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>\n"
+	                   "<br>\n<a href=\"/debug/gort/\">live console of the runtime (gort)</a>\n"
 	                   "<br>\n<p>\nProfile Descriptions:\n<ul>\n");
 	for (int i = 0; gort__pprof_names[i] != NULL; i++) {
 		gort__pbuf_printf(b, "<li><div class=profile-name>%s: </div> ", gort__pprof_names[i]);
@@ -281,8 +290,35 @@ static void traceprofile(answer *a, const char *query)
 	a->disposition = "trace";
 }
 
-/* namedprofile: Handler(name).  ?seconds asks Go for a delta profile,
- * which gort does not make: said so, as Go says a bad value. */
+/* deltaprofile: Go's serveDeltaProfile - ?seconds=N (a whole positive
+ * number; every profile gort has supports it, as all of Go's but the CPU
+ * one, which is /profile) without ?debug: the change over N seconds, as
+ * "NAME-delta". */
+static void deltaprofile(answer *a, const char *name, const char *query, const char *sec)
+{
+	bool ok;
+	long n = atoi_go(sec, 0, &ok);
+	if (!ok || n <= 0) {
+		serveerror(a, 400, "invalid value for \"seconds\" - must be a positive integer");
+		return;
+	}
+	char v[32];
+	if (formvalue(query, "debug", v, sizeof v) && atoi_go(v, 0, &ok) != 0) {
+		serveerror(a, 400, "seconds and debug params are incompatible");
+		return;
+	}
+	int err = gort__pprof_delta(name, n > MAX_SECONDS ? MAX_SECONDS : n, &a->body);
+	if (err != 0) {
+		a->body.len = 0;
+		serveerror(a, 500, "failed to collect profile");
+		return;
+	}
+	a->type = BINARY;
+	snprintf(a->dispbuf, sizeof a->dispbuf, "%s-delta", name);
+	a->disposition = a->dispbuf;
+}
+
+/* namedprofile: Handler(name). */
 static void namedprofile(answer *a, const char *name, const char *query)
 {
 	bool known = false;
@@ -294,7 +330,7 @@ static void namedprofile(answer *a, const char *name, const char *query)
 	}
 	char v[32];
 	if (formvalue(query, "seconds", v, sizeof v) && *v != '\0') {
-		serveerror(a, 400, "delta profiles (the seconds parameter) are not supported by gort");
+		deltaprofile(a, name, query, v);
 		return;
 	}
 	bool ok;
@@ -316,7 +352,7 @@ static void namedprofile(answer *a, const char *name, const char *query)
  * writes them: "cmdline" (os.Args), "memstats" (what gort can say of
  * Go's MemStats: malloc's heap from mallinfo2, no collections) and
  * "gort", gort_read_metrics' fields by name. */
-static void jsonstring(pbuf *b, const char *s, size_t n)
+void gort__jsonstring(pbuf *b, const char *s, size_t n)
 {
 	gort__pbuf_put(b, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
@@ -336,13 +372,13 @@ static void vars(answer *a)
 	pbuf *b = &a->body;
 	a->type = "application/json; charset=utf-8";
 	pbuf cmd = {0};
-	readfile("/proc/self/cmdline", &cmd);
+	gort__readfile("/proc/self/cmdline", &cmd);
 	gort__pbuf_puts(b, "{\n\"cmdline\": [");
 	for (size_t i = 0, start = 0; i < cmd.len; i++)
 		if (cmd.p[i] == '\0') {
 			if (start > 0)
 				gort__pbuf_puts(b, ",");
-			jsonstring(b, (const char *)cmd.p + start, i - start);
+			gort__jsonstring(b, (const char *)cmd.p + start, i - start);
 			start = i + 1;
 		}
 	gort__pbuf_puts(b, "],\n");
@@ -374,6 +410,22 @@ static void vars(answer *a)
 	                  heap, heap, sys, sys);
 }
 
+/* the console (console.c): its page, and the JSON it asks for each second */
+static void consolepage(answer *a)
+{
+	a->type = "text/html; charset=utf-8";
+	gort__console_page(&a->body);
+}
+
+static void consoledata(answer *a)
+{
+	a->type = "application/json";
+	if (gort__console_data(&a->body) != 0) {
+		a->body.len = 0;
+		serveerror(a, 500, "out of memory");
+	}
+}
+
 /* ---- the server ----------------------------------------------------------------- */
 
 /* route: the answer to a GET (or HEAD) of target. */
@@ -387,6 +439,10 @@ static void route(answer *a, char *target)
 	a->status = 200;
 	if (strcmp(target, "/debug/vars") == 0)
 		vars(a);
+	else if (strcmp(target, "/debug/gort/") == 0 || strcmp(target, "/debug/gort") == 0)
+		consolepage(a);
+	else if (strcmp(target, "/debug/gort/data") == 0)
+		consoledata(a);
 	else if (strcmp(target, "/debug/pprof/") == 0 || strcmp(target, "/debug/pprof") == 0)
 		indexpage(a);
 	else if (strcmp(target, "/debug/pprof/cmdline") == 0)

@@ -50,11 +50,7 @@ int gort_read_metrics(gort_metrics *out)
 	m.procs_idle = atomic_load(&gort__sched.npidle);
 	m.runqueue_global = atomic_load(&gort__sched.runqsize);
 	for (int32_t i = 0; i < np; i++) {
-		P *pp = ps[i];
-		uint32_t h = atomic_load(&pp->runqhead), t = atomic_load(&pp->runqtail);
-		int64_t n = (int64_t)(uint32_t)(t - h) + (atomic_load(&pp->runnext) != NULL);
-		if (n > RUNQ_SIZE + 1)
-			n = 0; /* read h and t at different moments */
+		int64_t n = gort__runqlen(ps[i]);
 		m.runqueue_local += n;
 		if (n > m.runqueue_local_max)
 			m.runqueue_local_max = n;

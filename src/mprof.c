@@ -20,8 +20,9 @@
  * off, each event site costs one relaxed load of the rate and a branch.
  *
  * Events come from goroutines (never a signal handler): the stack is taken
- * with libgcc's unwinder on the goroutine's own stack, as the tracer's,
- * and the buckets are kept under a runtime lock.
+ * with libgcc's unwinder on the goroutine's own stack, or from the P's
+ * cache of the paths it unwound last, as the tracer's, and the buckets
+ * are kept under a runtime lock.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -67,45 +68,165 @@ int gort_set_mutex_profile_fraction(int rate)
 
 /* ---- stacks ------------------------------------------------------------------ */
 
+/*
+ * At block profile rate 1 every wait takes a stack, and libgcc's unwinder
+ * costs ~150 ns a frame.  But a program blocks from a handful of call
+ * paths, so each P keeps the paths it unwound last - the tracer's trick
+ * (trace_event.c, gort__trace_curstack): a path is the return addresses
+ * from prof_callers' own (slot0) up to the goroutine's entry, each with the
+ * offset from slot0 at which it was found, and it is reused while every
+ * return address is still there at its offset (each names its caller's
+ * call site, whose frame size is fixed at that site; a frame sized at run
+ * time breaks the chain and fails the check).  Every event comes through
+ * the one call in saveblockevent, so the innermost return address tells
+ * paths apart no better than nothing: paths are filed by depth (stack.hi -
+ * slot0), a few ways a set.  GORT_DEBUG unwinds anyway and checks that
+ * both agree.
+ */
+enum {
+	MAX_UNWIND = PROF_MAXSTACK + 16,
+	PATH_FRAMES = 24, /* a longer path is unwound every time */
+	PATH_SETS = 32,
+	PATH_WAYS = 4,
+};
+
+typedef struct profpath {
+	int n;                       /* return addresses: pcs[0] at slot0; 0: empty */
+	int lo, k;                   /* the stack kept: pcs[lo .. lo+k) (trimmed) */
+	uintptr_t pcs[PATH_FRAMES];
+	uint32_t offs[PATH_FRAMES];  /* where pcs[i] is, from slot0 */
+} profpath;
+
+struct profcache {
+	profpath set[PATH_SETS][PATH_WAYS];
+	uint8_t next[PATH_SETS];     /* the way to replace next */
+};
+
 typedef struct unwindbuf {
-	uintptr_t *pcs;
-	int n, max;
+	uintptr_t pcs[MAX_UNWIND];
+	uintptr_t cfa[MAX_UNWIND];
+	int n;
 } unwindbuf;
 
+/* collect: frame 0 is unwind's own; _Unwind_GetCFA in frame i gives the
+ * CFA of the frame it called (i-1), just above which that call pushed
+ * frame i's pc (trace_event.c's collect says the same). */
 static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
 {
 	unwindbuf *u = arg;
 	uintptr_t pc = _Unwind_GetIP(ctx);
-	if (pc == 0 || u->n == u->max)
+	if (pc == 0 || u->n == MAX_UNWIND)
 		return _URC_END_OF_STACK;
-	u->pcs[u->n++] = pc;
+	u->pcs[u->n] = pc;
+	u->cfa[u->n] = _Unwind_GetCFA(ctx);
+	u->n++;
 	return _URC_NO_REASON;
 }
 
+/* unwind: prof_callers' caller's path, from slot0 (prof_callers' return
+ * address), as pcs and offsets into p (PATH_FRAMES at most) and pcs
+ * (every one); how many; *cacheable if p holds the whole path. */
+static __attribute__((noinline)) int unwind(uintptr_t slot0, uintptr_t *pcs, profpath *p,
+                                            bool *cacheable)
+{
+	unwindbuf u;
+	u.n = 0;
+	_Unwind_Backtrace(collect, &u);
+	/* u.pcs[0] is in unwind, u.pcs[1] in prof_callers: the path starts
+	 * at u.pcs[2], held just below prof_callers' CFA (u.cfa[2]) */
+	int n = 0;
+	for (int i = 2; i < u.n; i++, n++) {
+		pcs[n] = u.pcs[i];
+		if (n < PATH_FRAMES) {
+			p->pcs[n] = u.pcs[i];
+			p->offs[n] = (uint32_t)(u.cfa[i] - 8 - slot0);
+		}
+	}
+	p->n = n < PATH_FRAMES ? n : PATH_FRAMES;
+	*cacheable = u.n > 2 && u.cfa[2] - 8 == slot0 && u.n < MAX_UNWIND && n <= PATH_FRAMES;
+	return n;
+}
+
+/* cached: is the path at slot0 still p's?  Reads only the goroutine's own
+ * stack, above its innermost frame. */
+static __attribute__((no_sanitize_address)) bool cached(const profpath *p, uintptr_t slot0,
+                                                         uintptr_t hi)
+{
+	for (int i = 0; i < p->n; i++) {
+		uintptr_t at = slot0 + p->offs[i];
+		if (at + sizeof(uintptr_t) > hi || *(const uintptr_t *)at != p->pcs[i])
+			return false;
+	}
+	return true;
+}
+
+/* trim: of gort's frames on top only the outermost - the API call the
+ * program made, gort_chan_recv, or the slow path of an inline one,
+ * gort__mutex_lockslow - and none of gort's at the bottom (the
+ * goroutine's entry), as the tracer trims (trace_event.c).  A stack of
+ * gort's frames only is kept whole: the runtime acting on its own is
+ * still worth seeing.  The kept frames: pcs[*lo .. *lo + return). */
+static int trim(const uintptr_t *pcs, int n, int *lo)
+{
+	int l = 0;
+	while (l + 1 < n && gort__in_gort_text(pcs[l]) && gort__in_gort_text(pcs[l + 1]))
+		l++;
+	if (l + 1 < n)
+		while (n > l + 1 && gort__in_gort_text(pcs[n - 1]))
+			n--;
+	else
+		l = 0;
+	*lo = l;
+	return n - l;
+}
+
 /*
- * prof_callers: the caller's return addresses, innermost first, trimmed as
- * the tracer trims (trace_event.c): of gort's frames on top only the
- * outermost - the API call the program made, gort_chan_recv, or the slow
- * path of an inline one, gort__mutex_lockslow - and none of gort's at the
- * bottom (the goroutine's entry).  A stack of gort's frames only is kept
- * whole: the runtime acting on its own is still worth seeing.
+ * prof_callers: the caller's return addresses, innermost first, trimmed
+ * (trim); from the P's cache of paths when the path is one it has seen.
  */
 __attribute__((noinline)) int gort__prof_callers(uintptr_t *stk, int max)
 {
-	uintptr_t pcs[PROF_MAXSTACK + 16];
-	unwindbuf u = {pcs, 0, (int)(sizeof pcs / sizeof pcs[0])};
-	_Unwind_Backtrace(collect, &u);
-	/* pcs[0] is in prof_callers itself: never part of a profile */
-	int lo = u.n > 1 ? 1 : 0, n = u.n;
-	int first = lo;
-	while (lo + 1 < n && gort__in_gort_text(pcs[lo]) && gort__in_gort_text(pcs[lo + 1]))
-		lo++;
-	if (lo + 1 < n)
-		while (n > lo + 1 && gort__in_gort_text(pcs[n - 1]))
-			n--;
-	else
-		lo = first;
-	int k = n - lo < max ? n - lo : max;
+	uintptr_t slot0 = (uintptr_t)__builtin_frame_address(0) + sizeof(uintptr_t);
+	G *gp = gort__getg();
+	P *pp = gp != NULL && gp != &gp->m->g0 ? gp->m->p : NULL;
+	profpath *set = NULL;
+	if (pp != NULL) {
+		if (pp->profcache == NULL)
+			pp->profcache = calloc(1, sizeof *pp->profcache); /* NULL: no cache */
+		if (pp->profcache != NULL) {
+			int s = (int)(((gp->stack.hi - slot0) >> 3) % PATH_SETS);
+			set = pp->profcache->set[s];
+			for (int w = 0; w < PATH_WAYS; w++) {
+				profpath *p = &set[w];
+				if (p->n == 0 || !cached(p, slot0, gp->stack.hi))
+					continue;
+				int k = p->k < max ? p->k : max;
+				memcpy(stk, p->pcs + p->lo, (size_t)k * sizeof *stk);
+				if (GORT_DEBUG) {
+					uintptr_t pcs[MAX_UNWIND];
+					profpath check;
+					bool ok;
+					int n = unwind(slot0, pcs, &check, &ok), lo;
+					int kk = trim(pcs, n, &lo);
+					gort__assert(kk == p->k && memcmp(pcs + lo, stk, (size_t)k * sizeof *stk) == 0,
+					             "pprof: a cached stack is not the stack unwound");
+				}
+				return k;
+			}
+		}
+	}
+	uintptr_t pcs[MAX_UNWIND];
+	profpath fresh;
+	bool cacheable;
+	int n = unwind(slot0, pcs, &fresh, &cacheable), lo;
+	int k = trim(pcs, n, &lo);
+	if (set != NULL && cacheable) {
+		fresh.lo = lo;
+		fresh.k = k;
+		int s = (int)(set - pp->profcache->set[0]) / PATH_WAYS;
+		pp->profcache->set[s][pp->profcache->next[s]++ % PATH_WAYS] = fresh;
+	}
+	k = k < max ? k : max;
 	memcpy(stk, pcs + lo, (size_t)k * sizeof *stk);
 	return k;
 }

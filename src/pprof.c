@@ -352,6 +352,8 @@ int gort__prof_finish(profbuilder *b, pbuf *out)
 {
 	pbuf *p = &b->pb;
 	gort__pb_uint64opt(p, tagProfile_TimeNanos, (uint64_t)b->start_unix_ns);
+	if (b->kind != PROF_CPU) /* a delta profile's: the window (omitted when 0) */
+		gort__pb_uint64opt(p, tagProfile_DurationNanos, (uint64_t)b->duration_ns);
 	if (b->kind == PROF_CPU) {
 		gort__pb_uint64opt(p, tagProfile_DurationNanos, (uint64_t)b->duration_ns);
 		valuetype(b, tagProfile_PeriodType, "cpu", "nanoseconds");
@@ -626,6 +628,23 @@ static void gstack(G *gp, void *arg)
 	stackset_add(&c->set, stk, n);
 }
 
+/* goroutinestacks: every goroutine's stack into s, the caller's (self's)
+ * first, from where it asked. */
+static void goroutinestacks(G *self, stackset *s)
+{
+	gcollect c = {.self = self};
+	uintptr_t mine[PROF_MAXSTACK];
+	int nmine = gort__prof_callers(mine, PROF_MAXSTACK);
+	stackset_add(&c.set, mine, nmine);
+	/* the world stops while the stacks are taken, as Go's goroutine
+	 * profile stops it: no goroutine changes its stack meanwhile */
+	gort__stoptheworld();
+	while (!gort__forEachG(gstack, &c))
+		gort__osyield();
+	gort__starttheworld();
+	*s = c.set;
+}
+
 static int goroutineprofile(int debug, pbuf *out)
 {
 	G *self = gort__current_goroutine("gort_pprof_lookup_write(\"goroutine\")");
@@ -643,17 +662,9 @@ static int goroutineprofile(int debug, pbuf *out)
 			free(buf);
 		}
 	}
-	gcollect c = {.self = self};
-	uintptr_t mine[PROF_MAXSTACK];
-	int nmine = gort__prof_callers(mine, PROF_MAXSTACK);
-	stackset_add(&c.set, mine, nmine);
-	/* the world stops while the stacks are taken, as Go's goroutine
-	 * profile stops it: no goroutine changes its stack meanwhile */
-	gort__stoptheworld();
-	while (!gort__forEachG(gstack, &c))
-		gort__osyield();
-	gort__starttheworld();
-	return printcountprofile(&c.set, "goroutine", debug, out);
+	stackset s = {0};
+	goroutinestacks(self, &s);
+	return printcountprofile(&s, "goroutine", debug, out);
 }
 
 /* ---- threadcreate --------------------------------------------------------------- */
@@ -664,11 +675,16 @@ static void mstack(M *mp, void *arg)
 	stackset_add(s, mp->createstk, mp->ncreatestk);
 }
 
+static void threadstacks(stackset *s)
+{
+	while (!gort__mforeach_trylock(mstack, s))
+		gort__osyield();
+}
+
 static int threadcreateprofile(int debug, pbuf *out)
 {
 	stackset s = {0};
-	while (!gort__mforeach_trylock(mstack, &s))
-		gort__osyield();
+	threadstacks(&s);
 	return printcountprofile(&s, "threadcreate", debug, out);
 }
 
@@ -717,6 +733,141 @@ static int cycleprofile(bool block, int debug, pbuf *out)
 	}
 	free(r);
 	return err != 0 ? err : out->oom ? -ENOMEM : 0;
+}
+
+/* ---- delta profiles ------------------------------------------------------------------
+ *
+ * net/http/pprof's serveDeltaProfile answers /debug/pprof/NAME?seconds=N
+ * with what changed in N seconds: it writes the profile, waits, writes it
+ * again, and merges the first scaled by -1 with the second
+ * (internal/profile's Merge), which adds up the values of samples with
+ * the same stack and drops the samples that come to zero.  Here the two
+ * snapshots are kept as stacks and values, before any symbolization, and
+ * subtracted stack by stack - the same samples in the same order as
+ * Merge's: the first snapshot's stacks that changed, then the ones new in
+ * the second.  Block and mutex counts only grow, so their deltas are the
+ * events of the window; a goroutine or threadcreate delta may be
+ * negative (goroutines that ended), as Go's is.
+ */
+typedef struct snaprec {
+	int n;
+	uintptr_t stk[PROF_MAXSTACK];
+	int64_t v[2];
+} snaprec;
+
+typedef struct snapshot {
+	snaprec *r;
+	int n;
+	int64_t unix_ns; /* when it was taken: collectProfile's time.Now */
+} snapshot;
+
+static int64_t unixnow(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* take: name's samples now, with the values the profile would hold (the
+ * mutex profile's scaled by its fraction, as cycleprofile writes them). */
+static int take(const char *name, G *self, snapshot *s)
+{
+	*s = (snapshot){0};
+	if (strcmp(name, "goroutine") == 0 || strcmp(name, "threadcreate") == 0) {
+		stackset set = {0};
+		if (strcmp(name, "goroutine") == 0)
+			goroutinestacks(self, &set);
+		else
+			threadstacks(&set);
+		s->unix_ns = unixnow();
+		if (set.oom || (set.n > 0 && (s->r = calloc((size_t)set.n, sizeof *s->r)) == NULL)) {
+			free(set.r);
+			return -ENOMEM;
+		}
+		for (int i = 0; i < set.n; i++) {
+			s->r[i].n = set.r[i].n;
+			memcpy(s->r[i].stk, set.r[i].stk, (size_t)set.r[i].n * sizeof set.r[i].stk[0]);
+			s->r[i].v[0] = set.r[i].count;
+		}
+		s->n = set.n;
+		free(set.r);
+		return 0;
+	}
+	bool block = strcmp(name, "block") == 0;
+	blockrecord *r;
+	int n = gort__mprof_records(block, &r);
+	s->unix_ns = unixnow();
+	if (n < 0)
+		return n;
+	int64_t period = block ? 1 : gort_set_mutex_profile_fraction(-1);
+	if (n > 0 && (s->r = calloc((size_t)n, sizeof *s->r)) == NULL) {
+		free(r);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++) {
+		s->r[i].n = r[i].nstk;
+		memcpy(s->r[i].stk, r[i].stk, (size_t)r[i].nstk * sizeof r[i].stk[0]);
+		s->r[i].v[0] = r[i].count * period;
+		s->r[i].v[1] = r[i].cycles * period;
+	}
+	s->n = n;
+	free(r);
+	return 0;
+}
+
+static int findrec(const snapshot *s, const snaprec *x)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->r[i].n == x->n && memcmp(s->r[i].stk, x->stk, (size_t)x->n * sizeof x->stk[0]) == 0)
+			return i;
+	return -1;
+}
+
+int gort__pprof_delta(const char *name, int64_t seconds, pbuf *out)
+{
+	G *self = gort__current_goroutine("a delta profile");
+	bool count = strcmp(name, "goroutine") == 0 || strcmp(name, "threadcreate") == 0;
+	bool block = strcmp(name, "block") == 0;
+	if (!count && !block && strcmp(name, "mutex") != 0)
+		return -ENOENT;
+	snapshot a, b;
+	int err = take(name, self, &a);
+	if (err != 0)
+		return err;
+	gort_sleep(seconds * GORT_SECOND);
+	err = take(name, self, &b);
+	bool *matched = err == 0 ? calloc((size_t)b.n + 1, sizeof *matched) : NULL;
+	profbuilder *pb = NULL;
+	if (err == 0 && matched == NULL)
+		err = -ENOMEM;
+	if (err == 0) {
+		int64_t period = count || block ? 1 : gort_set_mutex_profile_fraction(-1);
+		pb = count ? gort__prof_new(PROF_COUNT, name, 1) : gort__prof_new(PROF_CYCLES, NULL, period);
+		if (pb == NULL)
+			err = -ENOMEM;
+	}
+	if (err == 0) {
+		gort__prof_times(pb, b.unix_ns, b.unix_ns - a.unix_ns);
+		for (int i = 0; i < a.n; i++) {
+			int j = findrec(&b, &a.r[i]);
+			int64_t v[2] = {-a.r[i].v[0], -a.r[i].v[1]};
+			if (j >= 0) {
+				matched[j] = true;
+				v[0] += b.r[j].v[0];
+				v[1] += b.r[j].v[1];
+			}
+			if (v[0] != 0 || (!count && v[1] != 0))
+				gort__prof_sample(pb, a.r[i].stk, a.r[i].n, v);
+		}
+		for (int j = 0; j < b.n; j++)
+			if (!matched[j] && (b.r[j].v[0] != 0 || (!count && b.r[j].v[1] != 0)))
+				gort__prof_sample(pb, b.r[j].stk, b.r[j].n, b.r[j].v);
+		err = gort__prof_finish(pb, out);
+	}
+	free(matched);
+	free(a.r);
+	free(b.r);
+	return err;
 }
 
 /* ---- Lookup ---------------------------------------------------------------------- */

@@ -14,6 +14,7 @@
  *   pprof_cpu.c   the CPU profiler: a per-thread CPU timer per M, the
  *                 SIGPROF handler, and the thread that unwinds its samples
  *   http_debug.c  net/http/pprof and expvar's endpoints
+ *   console.c     /debug/gort/: the live console's page and its data
  *
  * Internal: the rest of the runtime calls only the hooks declared in
  * runtime2.h (gort__blockprofiling, gort__mutexprofiling, ...).
@@ -87,6 +88,9 @@ int gort__prof_finish(profbuilder *b, pbuf *out);
 /* The profiles by name, into a buffer (gort_pprof_lookup_write's body,
  * and the endpoints'): 0, or a negative error (unknown name: -ENOENT). */
 int gort__pprof_lookup(const char *name, int debug, pbuf *out);
+/* A delta profile (net/http/pprof's ?seconds=N): what changed in name's
+ * profile over seconds, as Go's serveDeltaProfile writes it. */
+int gort__pprof_delta(const char *name, int64_t seconds, pbuf *out);
 extern const char *const gort__pprof_names[];      /* "goroutine", ..., NULL */
 extern const char *const gort__pprof_help[];       /* Go's descriptions, same order */
 int gort__pprof_count(const char *name);           /* the index page's counts */
@@ -106,6 +110,16 @@ int gort__mprof_records(bool block, blockrecord **out);
 /* The stack of the calling goroutine, from its caller's caller, trimmed to
  * the program's frames and the API call it made (as the tracer's). */
 int gort__prof_callers(uintptr_t *stk, int max);
+
+/* ---- http_debug.c, console.c ------------------------------------------------ */
+
+/* A JSON string of s[0..n) (escaped as Go's encoding/json escapes). */
+void gort__jsonstring(pbuf *b, const char *s, size_t n);
+/* All of a file (under /proc) appended to out. */
+void gort__readfile(const char *path, pbuf *out);
+/* /debug/gort/'s page, and its data (0, or -ENOMEM). */
+void gort__console_page(pbuf *out);
+int gort__console_data(pbuf *out);
 
 /* ---- pprof_cpu.c ---------------------------------------------------------- */
 

@@ -341,15 +341,9 @@ void newm(P *pp, bool spinning)
 {
 	M *mp = calloc(1, sizeof(M));
 	gort__assert(mp != NULL, "out of memory");
-	gort__lock(&sched.lock);
-	if (mcount() >= sched.maxmcount) {
-		gort__printf("runtime: program exceeds %d-thread limit\n", sched.maxmcount);
-		gort__throw("thread exhaustion");
-	}
-	mcommoninit(mp, sched.mnext++);
-	gort__unlock(&sched.lock);
 	/* the threadcreate profile's stack: who made this thread (from a
-	 * goroutine, unwound; on g0, the scheduler's call alone) */
+	 * goroutine, unwound; on g0, the scheduler's call alone) - before
+	 * mcommoninit puts the M on allm, where the profile reads it */
 	G *gp = gort__getg();
 	if (gp != NULL && gp != &gp->m->g0) {
 		mp->ncreatestk = gort__prof_callers(mp->createstk, 16);
@@ -357,6 +351,13 @@ void newm(P *pp, bool spinning)
 		mp->createstk[0] = (uintptr_t)__builtin_return_address(0);
 		mp->ncreatestk = 1;
 	}
+	gort__lock(&sched.lock);
+	if (mcount() >= sched.maxmcount) {
+		gort__printf("runtime: program exceeds %d-thread limit\n", sched.maxmcount);
+		gort__throw("thread exhaustion");
+	}
+	mcommoninit(mp, sched.mnext++);
+	gort__unlock(&sched.lock);
 	mp->nextp = pp;
 	mp->spinning = spinning;
 	gort__newosproc(mstart_thread, mp);

@@ -395,6 +395,7 @@ struct P {
 	                        * writes it (relaxed), sysmon and schedtrace read it */
 	struct tracebuf *tracebuf; /* its events while tracing (trace.c) */
 	struct tracecache *tracecache; /* the call paths it unwound last (trace_event.c) */
+	struct profcache *profcache;   /* ... and for the block and mutex profiles (mprof.c) */
 
 	/*
 	 * The local run queue: lock-free for the owner, which alone writes
@@ -423,6 +424,16 @@ struct P {
 	/* counters for gort_read_metrics, on lines of their own */
 	_Alignas(64) pmetrics metrics;
 };
+
+/* runqlen: pp's local run queue, runnext included, read racily by
+ * another thread (metrics, the console): head and tail may be read at
+ * different moments, and a length no queue can have counts as 0. */
+static inline int64_t gort__runqlen(P *pp)
+{
+	uint32_t h = atomic_load(&pp->runqhead), t = atomic_load(&pp->runqtail);
+	int64_t n = (int64_t)(uint32_t)(t - h) + (atomic_load(&pp->runnext) != NULL);
+	return n > RUNQ_SIZE + 1 ? 0 : n;
+}
 
 /* ---- M ------------------------------------------------------------------ */
 

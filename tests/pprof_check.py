@@ -18,6 +18,11 @@ then checks FILE against the "expect" lines PROGRAM printed
   - goroutine: the debug=1 text (Go's format, "N @ pcs" and tab-separated
     frame lines) and the debug=2 dump (every goroutine) agree.
 
+MODE delta: runs PROGRAM delta 127.0.0.1:PORT and asks for delta profiles
+(?seconds=6) of block, mutex and goroutine while the program makes a known
+number of events inside the window after others before it: the delta has
+the inside ones alone, exactly; and Go's 400s for a bad seconds value.
+
 MODE serve: runs PROGRAM serve 127.0.0.1:PORT N and fetches Go's endpoints
 over HTTP: content types, Content-Disposition, bodies; `go tool pprof` on
 the live URLs (goroutine counts, a CPU profile holding the spinning
@@ -325,6 +330,97 @@ def run_serve(go, program, tmp):
     print("PASS pprof_serve")
 
 
+# ---- delta ---------------------------------------------------------------------
+
+def run_delta(go, program, tmp):
+    """Delta profiles (?seconds=N): 5 events of each kind before the window,
+    3 inside it; the delta holds the 3 alone, the cumulative profile both."""
+    port = free_port()
+    base = "http://127.0.0.1:%d" % port
+    p = subprocess.Popen([program, "delta", "127.0.0.1:%d" % port],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        if p.stdout.readline().strip() != "ready":
+            fail("delta: no ready line")
+        # Go's refusals first
+        for q, want in (("block?seconds=x", b'invalid value for "seconds" - must be a positive integer\n'),
+                        ("mutex?seconds=0", b'invalid value for "seconds" - must be a positive integer\n'),
+                        ("goroutine?seconds=1.5", b'invalid value for "seconds" - must be a positive integer\n'),
+                        ("block?seconds=1&debug=1", b"seconds and debug params are incompatible\n")):
+            st, h, body = get(base, "/debug/pprof/" + q)
+            if st != 400 or body != want or h["Content-Type"] != "text/plain; charset=utf-8":
+                fail("delta: %s: %d %r" % (q, st, body))
+        # three windows of 6 s at once; the events come 2 s into them
+        WINDOW = 6
+        results = {}
+        def fetch(name):
+            results[name] = get(base, "/debug/pprof/%s?seconds=%d" % (name, WINDOW), timeout=120)
+        names = ("block", "mutex", "goroutine")
+        threads = [threading.Thread(target=fetch, args=(n,)) for n in names]
+        t0 = time.time()
+        for t in threads:
+            t.start()
+        time.sleep(2)
+        p.stdin.write("inside\n")
+        p.stdin.flush()
+        if p.stdout.readline().strip() != "done":
+            fail("delta: no done line")
+        took = time.time() - t0
+        for t in threads:
+            t.join()
+        if took > WINDOW - 1:
+            fail("delta: the events took until %.1f s of the %d s window: the machine is too slow "
+                 "to tell inside from outside" % (took, WINDOW))
+        want = {"block": ("delta_block_inside", "delta_block_before", 3),
+                "mutex": ("delta_unlock_inside", "delta_unlock_before", 3),
+                "goroutine": ("delta_parked_inside", "delta_parked_before", 4)}
+        for name in names:
+            st, h, body = results[name]
+            if (st != 200 or h["Content-Type"] != "application/octet-stream" or
+                    h["Content-Disposition"] != 'attachment; filename="%s-delta"' % name):
+                fail("%s delta: %d %s %s %r" % (name, st, h["Content-Type"], h["Content-Disposition"], body[:200]))
+            path = os.path.join(tmp, name + "-delta.pb")
+            with open(path, "wb") as f:
+                f.write(body)
+            gzip.decompress(body)
+            raw = pprof(go, tmp, "-raw", path)
+            m = re.search(r"^Duration: ([\d.]+)s?", raw, re.M)
+            if not m or not WINDOW - 0.5 <= float(m.group(1)) <= WINDOW + 30:
+                fail("%s delta: duration %s, want about %d s:\n%s" % (name, m and m.group(1), WINDOW, raw[:500]))
+            samples = parse_raw(raw)
+            inside, before, n = want[name]
+            got = [v for v, fns in samples if inside in fns]
+            if [v[0] for v in got] != [n]:
+                fail("%s delta: want one sample of %d in %s, got %r:\n%s" % (name, n, inside, got, raw))
+            if name != "goroutine" and got[0][1] <= 0:
+                fail("%s delta: no delay in %r" % (name, got))
+            stale = [v for v, fns in samples if before in fns]
+            if stale:
+                fail("%s delta: %s's events were before the window, yet: %r" % (name, before, stale))
+            # the whole profile has both
+            st, h, body = get(base, "/debug/pprof/" + name)
+            path = os.path.join(tmp, name + ".pb")
+            with open(path, "wb") as f:
+                f.write(body)
+            whole = parse_raw(pprof(go, tmp, "-raw", path))
+            counts = sorted(v[0] for v, fns in whole if inside in fns or before in fns)
+            if counts != sorted([n, 5]):
+                fail("%s: the whole profile wants %d and 5 in %s and %s, got %r" % (name, n, inside, before, counts))
+        st, h, body = get(base, "/debug/pprof/threadcreate?seconds=1")
+        if st != 200 or h["Content-Disposition"] != 'attachment; filename="threadcreate-delta"':
+            fail("threadcreate delta: %d %r" % (st, body[:200]))
+    finally:
+        p.stdin.close()
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            fail("delta: the program did not exit")
+    if p.returncode != 0:
+        fail("delta: exit %d" % p.returncode)
+    print("PASS pprof_delta")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--go")
@@ -335,6 +431,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         if a.mode == "serve":
             run_serve(go, a.program, tmp)
+        elif a.mode == "delta":
+            run_delta(go, a.program, tmp)
         else:
             run_file_mode(go, a.program, a.mode, tmp)
 

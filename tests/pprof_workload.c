@@ -20,6 +20,11 @@
  *                                     parked in pprof_parked, one spinning
  *                                     in pprof_spin; "ready" on stdout;
  *                                     runs until stdin closes
+ *   pprof_workload delta ADDR         gort_debug_serve(ADDR); block and mutex
+ *                                     events and parked goroutines, known
+ *                                     numbers of each before "ready" and
+ *                                     after each "inside" line on stdin
+ *                                     (then "done"): for the delta profiles
  *   pprof_workload api                the API's misuse answers (no Go needed)
  *
  * Expect lines (stdout):
@@ -282,6 +287,127 @@ static void serve(const char *addr, long n)
 		;
 }
 
+/* ---- delta ------------------------------------------------------------------------------
+ *
+ * Events whose count is known, before and inside a delta profile's window:
+ * each round of block_round is one blocking receive in FN's frame (the
+ * sender waits until the dump shows the receiver parked, so it always
+ * blocks); each round of mutex_round one contended unlock in FN's frame
+ * (a waiter is parked on the lock when FN unlocks it).  noipa: the two
+ * functions of a pair have the same code, which gcc would otherwise fold
+ * into one. */
+
+static gort_chan *dc;
+static gort_mutex dmu = GORT_MUTEX_INIT;
+static gort_waitgroup dwg = GORT_WAITGROUP_INIT;
+
+/* parked: how many goroutines the dump shows in state (e.g. "[chan
+ * receive") with fn among their frames. */
+static int parked_in(const char *state, const char *fn)
+{
+	static char buf[1 << 18];
+	int n = gort_stack(buf, sizeof buf - 1, true), k = 0;
+	buf[n < (int)sizeof buf - 1 ? n : (int)sizeof buf - 1] = '\0';
+	for (char *g = buf; *g != '\0';) {
+		char *end = strstr(g, "\n\n");
+		size_t len = end != NULL ? (size_t)(end - g) : strlen(g);
+		char save = g[len];
+		g[len] = '\0';
+		k += strstr(g, state) != NULL && strstr(g, fn) != NULL;
+		g[len] = save;
+		g += len + (end != NULL ? 2 : 0);
+	}
+	return k;
+}
+
+static void wait_parked(const char *state, const char *fn)
+{
+	while (parked_in(state, fn) == 0)
+		gort_sleep(GORT_MILLISECOND);
+}
+
+static void delta_sender(void *arg)
+{
+	wait_parked("[chan receive", arg);
+	int v = 1;
+	gort_chan_send(dc, &v);
+}
+
+NOINLINE __attribute__((noipa)) static void delta_block_before(void) { gort_chan_recv(dc, NULL); __asm__ volatile(""); }
+NOINLINE __attribute__((noipa)) static void delta_block_inside(void) { gort_chan_recv(dc, NULL); __asm__ volatile(""); }
+
+static void block_round(void (*fn)(void), const char *name)
+{
+	gort_go(delta_sender, (void *)name);
+	fn();
+}
+
+static void delta_waiter(void *arg)
+{
+	gort_mutex_lock(&dmu);
+	gort_mutex_unlock(&dmu);
+	gort_waitgroup_done(&dwg);
+}
+
+NOINLINE __attribute__((noipa)) static void delta_unlock_before(void) { gort_mutex_unlock(&dmu); __asm__ volatile(""); }
+NOINLINE __attribute__((noipa)) static void delta_unlock_inside(void) { gort_mutex_unlock(&dmu); __asm__ volatile(""); }
+
+static void mutex_round(void (*fn)(void))
+{
+	gort_mutex_lock(&dmu);
+	gort_waitgroup_add(&dwg, 1);
+	gort_go(delta_waiter, NULL);
+	wait_parked("[sync.Mutex.Lock", "delta_waiter");
+	fn();
+	gort_waitgroup_wait(&dwg);
+}
+
+NOINLINE __attribute__((noipa)) static void delta_parked_before(void *arg) { gort_chan_recv(never, NULL); __asm__ volatile(""); }
+NOINLINE __attribute__((noipa)) static void delta_parked_inside(void *arg) { gort_chan_recv(never, NULL); __asm__ volatile(""); }
+
+/* delta ADDR: serve; 5 of each event and 5 goroutines parked before
+ * "ready"; then, for each "inside" line on stdin, 3 of each event and 4
+ * goroutines more, then "done".  Ends when stdin closes. */
+static void delta(const char *addr)
+{
+	gort_set_block_profile_rate(1);
+	gort_set_mutex_profile_fraction(1);
+	never = gort_chan_make(sizeof(int), 0);
+	dc = gort_chan_make(sizeof(int), 0);
+	int err = gort_debug_serve(addr);
+	CHECK(err == 0, "gort_debug_serve(%s): %s", addr, gort_strerror(err));
+	for (int i = 0; i < 5; i++) {
+		block_round(delta_block_before, "delta_block_before");
+		mutex_round(delta_unlock_before);
+		gort_go(delta_parked_before, NULL);
+	}
+	printf("ready\n");
+	fflush(stdout);
+	char line[64];
+	size_t n = 0;
+	char c;
+	while (GORT_SYSCALL(read(0, &c, 1)) > 0) {
+		if (c != '\n') {
+			if (n + 1 < sizeof line)
+				line[n++] = c;
+			continue;
+		}
+		line[n] = '\0';
+		n = 0;
+		CHECK(strcmp(line, "inside") == 0, "unknown command %s", line);
+		for (int i = 0; i < 3; i++) {
+			block_round(delta_block_inside, "delta_block_inside");
+			mutex_round(delta_unlock_inside);
+		}
+		for (int i = 0; i < 4; i++)
+			gort_go(delta_parked_inside, NULL);
+		while (parked_in("[chan receive", "delta_parked_inside") < 4)
+			gort_sleep(GORT_MILLISECOND);
+		printf("done\n");
+		fflush(stdout);
+	}
+}
+
 /* ---- api ------------------------------------------------------------------------------- */
 
 static void api(void)
@@ -331,6 +457,8 @@ static int realmain(int argc, char **argv)
 		spin_alone();
 	else if (strcmp(argv[1], "serve") == 0)
 		serve(argv[2], n);
+	else if (strcmp(argv[1], "delta") == 0)
+		delta(argv[2]);
 	else
 		CHECK(false, "unknown mode %s", argv[1]);
 	fflush(stdout);

@@ -117,6 +117,7 @@ static void schedinit(void)
 	gort__stackinit();
 	gort__parsedebugvars();
 	gort__traceback_init();
+	gort__mallocinit(); /* before the Ps: each has an mcache */
 	gort__initsig();
 	gort__netpollinit();
 	atomic_store(&sched.lastpoll, gort__nanotime());

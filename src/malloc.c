@@ -146,14 +146,14 @@ void *gort_new_noscan(size_t size)
 void *gort_new_array(size_t n, size_t size)
 {
 	if (size != 0 && n > MAX_ALLOC / size)
-		gort__panic("makeslice: len out of range");
+		gort__panic("runtime error: makeslice: len out of range");
 	return mallocgc(n * size, false, "gort_new_array");
 }
 
 void *gort_new_array_noscan(size_t n, size_t size)
 {
 	if (size != 0 && n > MAX_ALLOC / size)
-		gort__panic("makeslice: len out of range");
+		gort__panic("runtime error: makeslice: len out of range");
 	return mallocgc(n * size, true, "gort_new_array_noscan");
 }
 

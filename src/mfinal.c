@@ -230,9 +230,35 @@ uint64_t gort__finalizer_count(void)
 	return atomic_load(&fin.nrun);
 }
 
-/* runfinq: the finalizer goroutine's body (Go's runfinq).  One entry at a
- * time, kept on this stack while its function runs, so that the queue
- * never holds an object the collector cannot see. */
+/*
+ * runone runs the finalizer at the head of the queue (the lock held on
+ * entry, released); the object's address lives only in this frame and the
+ * finalizer's, below runfinq's.
+ */
+static __attribute__((noinline)) void runone(void)
+{
+	finalizer f = fin.q[fin.qhead];
+	fin.q[fin.qhead] = (finalizer){0, NULL};
+	fin.qhead++;
+	gort__unlock(&fin.lock);
+	f.fn((void *)f.p);
+	atomic_fetch_add(&fin.nrun, 1);
+}
+
+/*
+ * scrubstack clears the stack runone and the finalizer used: the frames
+ * of the next park would otherwise lie over stale copies of the object's
+ * address, and a conservative scan of the parked goroutine would keep the
+ * object - and everything it points to - alive until the next finalizer.
+ */
+static __attribute__((noinline)) void scrubstack(void)
+{
+	volatile char buf[4096];
+	memset((char *)buf, 0, sizeof buf);
+}
+
+/* runfinq: the finalizer goroutine's body (Go's runfinq), one finalizer at
+ * a time, so that the queue never holds an object the collector cannot see. */
 static void runfinq(void *arg)
 {
 	(void)arg;
@@ -247,12 +273,7 @@ static void runfinq(void *arg)
 			gort__gopark(finunlock, &fin.lock, waitReasonFinalizerWait);
 			continue;
 		}
-		finalizer f = fin.q[fin.qhead];
-		fin.q[fin.qhead] = (finalizer){0, NULL};
-		fin.qhead++;
-		gort__unlock(&fin.lock);
-		f.fn((void *)f.p);
-		atomic_fetch_add(&fin.nrun, 1);
-		f.p = 0;
+		runone();
+		scrubstack();
 	}
 }

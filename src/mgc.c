@@ -303,7 +303,8 @@ void gort__gc_start(bool forced)
 		int64_t elapsed = tEnd - sched.starttime;
 		int util = elapsed > 0 ? (int)(gcstat.gccpu * 100 / (elapsed * (int64_t)procs)) : 0;
 		uint64_t since = (uint64_t)(tSweepTerm - sched.starttime) / 1000000;
-		gort__printf("gc %u @%llu.%03llus %d%%: %s+%s+%s ms clock, %s+%s/%s/%s+%s ms cpu, "
+		char line[512];
+		snprintf(line, sizeof line, "gc %u @%llu.%03llus %d%%: %s+%s+%s ms clock, %s+%s/%s/%s+%s ms cpu, "
 		             "%llu->%llu->%llu MB, %llu MB goal, %llu MB stacks, %llu MB globals, %d P%s\n",
 		             n, (unsigned long long)(since / 1000), (unsigned long long)(since % 1000), util,
 		             fmtms(b[0], 32, (uint64_t)(tMark - tSweepTerm)), "0",
@@ -316,6 +317,7 @@ void gort__gc_start(bool forced)
 		             (unsigned long long)(goal == UINT64_MAX ? 0 : goal >> 20),
 		             (unsigned long long)(st.stackbytes >> 20),
 		             (unsigned long long)(st.globalbytes >> 20), procs, forced ? " (forced)" : "");
+		gort__printf("%s", line);
 	}
 }
 

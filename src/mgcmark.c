@@ -275,6 +275,24 @@ static void addroot(uintptr_t b, uintptr_t n, uint8_t kind)
 	}
 }
 
+/*
+ * A global range, less the heap's own bookkeeping: gort__mheap holds the
+ * arenas' bounds, and the lowest bound is the address of the first object
+ * ever allocated - as a root it would keep that object for ever.
+ */
+static void addglobal(uintptr_t b, uintptr_t n)
+{
+	uintptr_t xlo = (uintptr_t)&gort__mheap, xhi = xlo + sizeof gort__mheap;
+	if (xhi <= b || xlo >= b + n) {
+		addroot(b, n, 2);
+		return;
+	}
+	if (xlo > b)
+		addroot(b, xlo - b, 2);
+	if (xhi < b + n)
+		addroot(xhi, b + n - xhi, 2);
+}
+
 static int globals_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
@@ -282,7 +300,7 @@ static int globals_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W))
-			addroot(info->dlpi_addr + ph->p_vaddr, ph->p_memsz, 2);
+			addglobal(info->dlpi_addr + ph->p_vaddr, ph->p_memsz);
 	}
 	return 0;
 }

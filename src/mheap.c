@@ -166,8 +166,11 @@ static bool grow(uintptr_t npages)
 		return false;
 	}
 	for (uintptr_t a = base; a < base + size; a += ARENA_SIZE) {
-		heapArena *ha = calloc(1, sizeof *ha);
-		if (ha == NULL)
+		/* mapped, not malloc'd: the index that points to it is mapped too,
+		 * where LeakSanitizer does not look */
+		heapArena *ha = mmap(NULL, sizeof *ha, PROT_READ | PROT_WRITE,
+		                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (ha == MAP_FAILED)
 			gort__throw("runtime: out of memory allocating arena metadata");
 		h.metadata += sizeof *ha;
 		h.arenas[a >> ARENA_SHIFT] = ha;

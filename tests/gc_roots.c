@@ -85,6 +85,33 @@ static void globals(void)
 	global_list = NULL;
 }
 
+/*
+ * in_goroutine runs fn(arg) on a goroutine of its own and waits for it to
+ * end.  Objects a check expects collected are made there: a conservative
+ * scan may find a stale copy of an address in a dead slot of a live stack
+ * (README: the heap), never on the stack of a goroutine that is gone.
+ */
+static atomic_long g_done;
+typedef struct call {
+	void (*fn)(void *);
+	void *arg;
+} call;
+
+static void call_body(void *arg)
+{
+	call *c = arg;
+	c->fn(c->arg);
+	test_done(&g_done);
+}
+
+static void in_goroutine(void (*fn)(void *), void *arg)
+{
+	long want = atomic_load(&g_done) + 1;
+	call c = {fn, arg};
+	gort_go(call_body, &c);
+	test_wait(&g_done, want, "the allocating goroutine");
+}
+
 /* ---- a finalizer counter ---- */
 
 static atomic_long finalized;
@@ -105,24 +132,28 @@ static long wait_finalized(long want)
 	return atomic_load(&finalized);
 }
 
+static node **box;
+
+static void roots_drop(void *arg)
+{
+	(void)arg;
+	/* unregistered, the list is garbage: watch a finalizer on its head */
+	gort_set_finalizer(*box, count_final);
+	*box = NULL;
+	gort_gc_remove_roots(box);
+}
+
 static void roots(void)
 {
-	node **box = malloc(sizeof *box);
-	uintptr_t key = 0x5555555555555555u;
+	box = malloc(sizeof *box);
 	*box = makelist(N);
 	gort_gc_add_roots(box, sizeof *box);
 	churn();
 	checklist(*box, N, "roots");
-	/* unregistered: the list is garbage.  Hide the pointer from the collector
-	 * (it is in libc memory anyway) and watch a finalizer on the head. */
 	atomic_store(&finalized, 0);
-	gort_set_finalizer(*box, count_final);
-	uintptr_t hidden = (uintptr_t)*box ^ key;
-	*box = NULL;
-	gort_gc_remove_roots(box);
+	in_goroutine(roots_drop, NULL);
 	CHECK(wait_finalized(1) == 1, "roots: the list's head was not collected once unregistered");
 	free(box);
-	(void)hidden;
 }
 
 /* ---- a parked goroutine's stack ---- */
@@ -207,11 +238,15 @@ __asm__(".text\n"
 
 #define KEY ((uintptr_t)0x3c3c3c3c3c3c3c3cu)
 
-static __attribute__((noinline)) uintptr_t make_hidden(void)
+static uintptr_t hidden_list; /* the list's address ^ KEY: not a pointer */
+
+/* made on a goroutine that then ends, so no stack holds a stale copy */
+static void make_hidden(void *arg)
 {
+	(void)arg;
 	node *l = makelist(N);
 	gort_set_finalizer(l, count_final);
-	return (uintptr_t)l ^ KEY;
+	hidden_list = (uintptr_t)l ^ KEY;
 }
 
 static void block_on_wake(void)
@@ -223,8 +258,7 @@ static void block_on_wake(void)
 static void register_body(void *arg)
 {
 	(void)arg;
-	uintptr_t hidden = make_hidden();
-	node *l = hold_r12(hidden, KEY, block_on_wake);
+	node *l = hold_r12(hidden_list, KEY, block_on_wake);
 	checklist(l, N, "register");
 	gort_set_finalizer(l, NULL);
 	int v = 1;
@@ -234,6 +268,7 @@ static void register_body(void *arg)
 static void in_register(void)
 {
 	atomic_store(&finalized, 0);
+	in_goroutine(make_hidden, NULL);
 	gort_go(register_body, NULL);
 	gort_sleep(10000000);
 	churn();
@@ -274,8 +309,9 @@ static void channel_buf(void)
 
 enum { NGARBAGE = 10000 };
 
-static __attribute__((noinline)) void make_garbage(void)
+static void make_garbage(void *arg)
 {
+	(void)arg;
 	for (int i = 0; i < NGARBAGE; i++) {
 		node *x = gort_new(sizeof *x);
 		gort_set_finalizer(x, count_final);
@@ -285,7 +321,7 @@ static __attribute__((noinline)) void make_garbage(void)
 static void unreachable(void)
 {
 	atomic_store(&finalized, 0);
-	make_garbage();
+	in_goroutine(make_garbage, NULL);
 	/*
 	 * Conservative scanning may retain a few: a stale copy of a pointer in
 	 * a dead stack slot or a register's saved value.  A handful at most,
@@ -302,35 +338,27 @@ static void unreachable(void)
 
 /* ---- noscan ---- */
 
-static __attribute__((noinline)) uintptr_t **make_noscan(void)
+static uintptr_t **holder;
+
+static void make_noscan(void *arg)
 {
-	uintptr_t **holder = gort_new_noscan(sizeof *holder);
+	(void)arg;
+	holder = gort_new_noscan(sizeof *holder);
 	for (int i = 0; i < 8; i++) {
 		uintptr_t *x = gort_new(64);
 		gort_set_finalizer(x, count_final);
 		if (i == 0)
 			*holder = x; /* not scanned: does not keep x */
 	}
-	return holder;
-}
-
-/* scrub: overwrite the dead stack below us, where make_noscan's frames held
- * the objects' addresses (a later call's frame would otherwise leave a stale
- * copy live: the conservative retention README describes). */
-static __attribute__((noinline)) void scrub(void)
-{
-	volatile char buf[16384];
-	memset((char *)buf, 0, sizeof buf);
 }
 
 static void noscan(void)
 {
 	atomic_store(&finalized, 0);
-	uintptr_t **holder = make_noscan();
-	scrub();
+	in_goroutine(make_noscan, NULL);
 	long got = wait_finalized(8);
 	CHECK(got == 8, "noscan: %ld of 8 finalized", got);
-	gort_keepalive(holder);
+	holder = NULL;
 }
 
 static int test_main(int argc, char **argv)

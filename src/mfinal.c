@@ -230,12 +230,10 @@ uint64_t gort__finalizer_count(void)
 	return atomic_load(&fin.nrun);
 }
 
-/*
- * runone runs the finalizer at the head of the queue (the lock held on
- * entry, released); the object's address lives only in this frame and the
- * finalizer's, below runfinq's.
- */
-static __attribute__((noinline)) void runone(void)
+/* callfin runs the finalizer at the head of the queue (the lock held on
+ * entry, released); the object's address lives only in this frame, the
+ * finalizer's, and the registers. */
+static __attribute__((noinline)) void callfin(void)
 {
 	finalizer f = fin.q[fin.qhead];
 	fin.q[fin.qhead] = (finalizer){0, NULL};
@@ -246,15 +244,22 @@ static __attribute__((noinline)) void runone(void)
 }
 
 /*
- * scrubstack clears the stack runone and the finalizer used: the frames
- * of the next park would otherwise lie over stale copies of the object's
- * address, and a conservative scan of the parked goroutine would keep the
- * object - and everything it points to - alive until the next finalizer.
+ * runone runs callfin FINPAD bytes further down the stack than runfinq's
+ * frame.  When fing parks, the collector scans its stack from the park's
+ * frames up - frames that lie where callee frames of runfinq lay before.
+ * Were the finalizer's frames there, a stale copy of the object's address
+ * in a slot the park's frames leave unwritten would keep the object (and
+ * all it points to) alive until the next finalizer: FINPAD keeps the
+ * finalizer's frames below anything the park writes or the scan reads.
  */
-static __attribute__((noinline)) void scrubstack(void)
+enum { FINPAD = 4096 };
+
+static __attribute__((noinline)) void runone(void)
 {
-	volatile char buf[4096];
-	memset((char *)buf, 0, sizeof buf);
+	volatile char pad[FINPAD];
+	pad[0] = 0;
+	callfin();
+	__asm__ volatile("" : : "r"(pad) : "memory");
 }
 
 /* runfinq: the finalizer goroutine's body (Go's runfinq), one finalizer at
@@ -274,6 +279,5 @@ static void runfinq(void *arg)
 			continue;
 		}
 		runone();
-		scrubstack();
 	}
 }

@@ -1617,7 +1617,7 @@ GORT_API void gort_read_mem_stats(gort_mem_stats *m);
  *     gort_metrics m = {.size = sizeof m};
  *     gort_read_metrics(&m);
  */
-#define GORT_METRICS_VERSION 1
+#define GORT_METRICS_VERSION 2
 #define GORT_METRICS_SCHEDLAT_BUCKETS 24
 
 typedef struct gort_metrics {
@@ -1651,6 +1651,13 @@ typedef struct gort_metrics {
 	 */
 	uint64_t sched_latency_sample_period;
 	uint64_t sched_latency[GORT_METRICS_SCHEDLAT_BUCKETS];
+	/* ---- version 2: the garbage-collected heap (gort_read_mem_stats has more) ---- */
+	uint64_t heap_live_bytes;         /* marked by the last collection, plus allocated since */
+	uint64_t heap_goal_bytes;         /* the next collection starts here (0: none) */
+	uint64_t heap_sys_bytes;          /* mapped for the heap */
+	uint64_t heap_released_bytes;     /* ... of which given back to the OS */
+	uint64_t gc_cycles;
+	uint64_t gc_pause_total_ns;
 } gort_metrics;
 
 GORT_API int gort_read_metrics(gort_metrics *m);

@@ -125,8 +125,21 @@ static void *mallocgc(size_t size, bool noscan, const char *api)
 			s->allocCount++;
 			v = (void *)(s->startAddr + (uintptr_t)idx * s->elemsize);
 		}
-		if (s->needzero)
-			memset(v, 0, s->elemsize);
+		if (s->needzero) {
+			if (s->elemsize <= 32) { /* the common small nodes: no call */
+				uint64_t *w = v;
+				uintptr_t n = s->elemsize / 8; /* 1 to 4 words */
+				w[0] = 0;
+				if (n > 1)
+					w[1] = 0;
+				if (n > 2)
+					w[2] = 0;
+				if (n > 3)
+					w[3] = 0;
+			} else {
+				memset(v, 0, s->elemsize);
+			}
+		}
 		c->nmalloc++;
 		c->smallbytes += s->elemsize;
 		return v;

@@ -44,7 +44,8 @@ static _Atomic int32_t gcpercent = 100;
 static _Atomic int64_t memlimit = INT64_MAX;
 
 static struct {
-	uint64_t heap_marked, heap_goal;
+	uint64_t heap_marked;
+	_Atomic uint64_t heap_goal; /* read by gort_read_metrics without the world stopped */
 	_Atomic uint32_t numgc, numforced;
 	int64_t pausetotal, lastgc_unix;
 	int64_t gccpu; /* CPU time of all collections (ns) */

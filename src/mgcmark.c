@@ -70,6 +70,7 @@ typedef struct gcWork {
 	markRange *v;
 	size_t n, cap;
 	uint64_t marked, objects, stackbytes, globalbytes;
+	bool alone; /* no helper marks this cycle: bits need no atomic OR */
 } gcWork;
 
 /* the shared state of one mark */
@@ -123,9 +124,12 @@ NOSANITIZE_INLINE static inline void greyobject(gcWork *w, uintptr_t v)
 		return;
 	_Atomic uint64_t *word = (_Atomic uint64_t *)&s->gcmarkBits[idx >> 6];
 	uint64_t bit = (uint64_t)1 << (idx & 63);
-	if (atomic_load_explicit(word, memory_order_relaxed) & bit)
+	uint64_t old = atomic_load_explicit(word, memory_order_relaxed);
+	if (old & bit)
 		return;
-	if (atomic_fetch_or_explicit(word, bit, memory_order_relaxed) & bit)
+	if (w->alone) /* the only marker: a plain store (no locked instruction) */
+		atomic_store_explicit(word, old | bit, memory_order_relaxed);
+	else if (atomic_fetch_or_explicit(word, bit, memory_order_relaxed) & bit)
 		return;
 	w->marked += s->elemsize;
 	w->objects++;
@@ -382,6 +386,7 @@ void gort__gcmark(G *self, uintptr_t selfsp, markStats *st)
 	pthread_cond_broadcast(&work.startcond);
 	pthread_mutex_unlock(&work.lock);
 
+	serialw.alone = helpers == 0;
 	int64_t t0 = threadcputime();
 	drain(&serialw);
 	int64_t ns = threadcputime() - t0;
@@ -418,6 +423,7 @@ void gort__scanblock_serial(uintptr_t b, uintptr_t n)
 
 void gort__markdrain_serial(void)
 {
+	serialw.alone = true; /* the helpers are done */
 	while (serialw.n > 0) {
 		markRange r = serialw.v[--serialw.n];
 		scanblock(&serialw, r.b, r.n);

@@ -87,8 +87,6 @@ bool gort__sweepone(void)
 	uint32_t start = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed);
 	for (uint32_t i = 0; i < NUM_SPAN_CLASSES; i++) {
 		mcentral *c = &gort__mcentral[(start + i) % NUM_SPAN_CLASSES];
-		if (c->partial_unswept.n + c->full_unswept.n == 0) /* racy peek: a hint */
-			continue;
 		if (sweepcentral(c, 8) > 0)
 			return true;
 	}
@@ -114,6 +112,7 @@ static void *bgsweep(void *arg)
 		seen = atomic_load(&bgsweep_gen);
 		while (gort__sweepone())
 			sched_yield(); /* background work: let mutators have the CPU */
+		gort__limit_scavenge(); /* the spans it freed, if over GOMEMLIMIT */
 	}
 	return NULL;
 }

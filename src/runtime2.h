@@ -791,6 +791,8 @@ void gort__mcache_retire(P *pp);
 void gort__scavenge_tick(int64_t now);
 void gort__gc_addroots(const void *p, size_t n);
 void gort__gc_removeroots(const void *p);
+void gort__gc_metrics(uint64_t *live, uint64_t *goal, uint64_t *sys, uint64_t *released,
+                      uint64_t *numgc, uint64_t *pausetotal);
 
 /* ---- runtime1.c: GODEBUG ------------------------------------------------ */
 

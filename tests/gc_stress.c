@@ -87,6 +87,12 @@ static int test_main(int argc, char **argv)
 	gort_read_mem_stats(&ms);
 	CHECK(ms.num_gc > ms.num_forced_gc, "no collection started by allocation (%u, %u forced)",
 	      ms.num_gc, ms.num_forced_gc);
+	gort_metrics mt = {.size = sizeof mt};
+	CHECK(gort_read_metrics(&mt) == 0 && mt.version >= 2, "metrics version %u", mt.version);
+	CHECK(mt.gc_cycles >= ms.num_gc && mt.heap_sys_bytes >= ms.heap_inuse && mt.heap_goal_bytes > 0 &&
+	          mt.gc_pause_total_ns >= ms.pause_total_ns,
+	      "metrics: cycles %llu sys %llu goal %llu", (unsigned long long)mt.gc_cycles,
+	      (unsigned long long)mt.heap_sys_bytes, (unsigned long long)mt.heap_goal_bytes);
 	printf("gc_stress: %u collections (%u forced), %llu objects allocated, %llu freed\n", ms.num_gc,
 	       ms.num_forced_gc, (unsigned long long)ms.mallocs, (unsigned long long)ms.frees);
 	return test_pass("gc_stress");

@@ -81,13 +81,13 @@ static struct {
 	pthread_cond_t donecond;  /* a helper finished */
 	markRange *pool;
 	size_t npool, poolcap;
-	int nworkers;             /* in this mark, the collector included */
+	int nworkers;             /* in this mark so far, the collector included */
 	_Atomic int nidle;
 	bool done;
 	uint32_t gen;             /* marks started: helpers wait for the next */
 	int nhelpers;             /* helper threads made */
-	int helpersrunning;       /* helpers in this mark not yet finished */
-	int helperswanted;        /* helpers that take part in this mark */
+	int helpersrunning;       /* helpers that joined this mark, not yet finished */
+	int helperswanted;        /* helpers that may still join this mark */
 	markRange *roots;
 	size_t nroots, rootscap;
 	_Atomic size_t rootnext;
@@ -240,7 +240,13 @@ static void addstats(gcWork *w, int64_t ns)
 	w->marked = w->objects = w->stackbytes = w->globalbytes = 0;
 }
 
-/* a helper thread: one per stopped P's worth of CPU, kept between marks */
+/*
+ * a helper thread: one per stopped P's worth of CPU, kept between marks.
+ * A helper joins a mark only if it wakes before the mark is over, and is
+ * counted among the workers only from then on: on a machine busier than
+ * GOMAXPROCS says, a helper the kernel has not scheduled yet must not hold
+ * the mark's end (and the world) for a time slice.
+ */
 static void *markhelper(void *arg)
 {
 	(void)arg;
@@ -248,10 +254,14 @@ static void *markhelper(void *arg)
 	uint32_t seen = 0;
 	pthread_mutex_lock(&work.lock);
 	for (;;) {
-		while (work.gen == seen || work.helperswanted == 0)
+		while (work.gen == seen)
 			pthread_cond_wait(&work.startcond, &work.lock);
 		seen = work.gen;
+		if (work.done || work.helperswanted == 0)
+			continue; /* too late for this mark, or not wanted in it */
 		work.helperswanted--;
+		work.nworkers++;
+		work.helpersrunning++;
 		pthread_mutex_unlock(&work.lock);
 		int64_t t0 = threadcputime();
 		drain(&w);
@@ -376,17 +386,19 @@ void gort__gcmark(G *self, uintptr_t selfsp, markStats *st)
 		gort__newosproc(markhelper, NULL);
 		work.nhelpers++;
 	}
-	work.nworkers = helpers + 1;
+	work.nworkers = 1; /* the helpers count themselves in as they join */
 	atomic_store(&work.nidle, 0);
 	work.done = false;
 	work.npool = 0;
 	work.helperswanted = helpers;
-	work.helpersrunning = helpers;
+	work.helpersrunning = 0;
 	work.gen++;
 	pthread_cond_broadcast(&work.startcond);
 	pthread_mutex_unlock(&work.lock);
 
-	serialw.alone = helpers == 0;
+	serialw.alone = false; /* a helper may join at any time */
+	if (helpers == 0)
+		serialw.alone = true;
 	int64_t t0 = threadcputime();
 	drain(&serialw);
 	int64_t ns = threadcputime() - t0;

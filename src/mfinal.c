@@ -110,6 +110,14 @@ extern uint64_t gort__zerobase;
 
 static void runfinq(void *arg);
 
+_Atomic int32_t gort__nsystemg;
+static G *_Atomic fingp; /* fin.fing, for readers without fin.lock */
+
+bool gort__issystemg(G *gp)
+{
+	return gp == atomic_load_explicit(&fingp, memory_order_relaxed);
+}
+
 /* unlockf for fing's park */
 static bool finunlock(G *gp, void *lock)
 {
@@ -159,8 +167,10 @@ void gort_set_finalizer(void *obj, gort_finalizer_func fn)
 	bool make = !fin.fingmade;
 	fin.fingmade = true;
 	gort__unlock(&fin.lock);
-	if (make)
+	if (make) {
+		atomic_fetch_add(&gort__nsystemg, 1);
 		gort_go(runfinq, NULL);
+	}
 }
 
 /*
@@ -269,6 +279,7 @@ static void runfinq(void *arg)
 	(void)arg;
 	gort__lock(&fin.lock);
 	fin.fing = gort__getg();
+	atomic_store(&fingp, fin.fing);
 	gort__unlock(&fin.lock);
 	for (;;) {
 		gort__lock(&fin.lock);

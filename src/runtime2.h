@@ -789,6 +789,10 @@ void gort__mallocinit(void);
 struct mcache *gort__allocmcache(void);
 void gort__mcache_retire(P *pp);
 void gort__scavenge_tick(int64_t now);
+/* the finalizer goroutine is a system goroutine, as Go's fing: not counted
+ * by gort_numgoroutine nor by the deadlock check (mfinal.c) */
+extern _Atomic int32_t gort__nsystemg;
+bool gort__issystemg(G *gp);
 void gort__gc_addroots(const void *p, size_t n);
 void gort__gc_removeroots(const void *p);
 void gort__gc_metrics(uint64_t *live, uint64_t *goal, uint64_t *sys, uint64_t *released,

@@ -128,6 +128,8 @@ static void once(void)
 	make_one(fin_count, 1);
 	CHECK(wait_for(&nrun, 1) == 1, "once: finalizer did not run");
 	CHECK(rungoid != gort_goid(), "once: finalizer ran on the caller's goroutine");
+	/* Go's NumGoroutine does not count the finalizer goroutine */
+	CHECK(gort_numgoroutine() == 1, "once: gort_numgoroutine() = %d, want 1", gort_numgoroutine());
 	for (int i = 0; i < 5; i++) {
 		gort_gc();
 		gort_sleep(1000000);

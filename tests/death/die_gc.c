@@ -9,6 +9,11 @@
  *   new_array_huge     gort_new_array overflowing: Go's makeslice panic
  *   new_in_syscall     gort_new between gort_entersyscall and gort_exitsyscall
  *   gomemlimit_bad     GOMEMLIMIT=12XB: Go's fatal error at start-up
+ *   deadlock_fing      main blocks for ever on a channel after setting a
+ *                      finalizer: the finalizer goroutine, waiting, does not
+ *                      hide the deadlock (Go's)
+ *   goexit_fing        main calls gort_goexit with the finalizer goroutine
+ *                      waiting: Go's "no goroutines" deadlock, not "asleep"
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -44,6 +49,15 @@ static int test_main(int argc, char **argv)
 		gort_entersyscall();
 		gort_new(8);
 		gort_exitsyscall();
+	} else if (strcmp(mode, "deadlock_fing") == 0 || strcmp(mode, "goexit_fing") == 0) {
+		gort_set_finalizer(gort_new(16), fin);
+		for (int i = 0; i < 10; i++)
+			gort_gosched(); /* let the finalizer goroutine start and park */
+		if (mode[0] == 'g')
+			gort_goexit();
+		gort_chan *c = gort_chan_make(sizeof(int), 0);
+		int v;
+		gort_chan_recv(c, &v);
 	} else if (strcmp(mode, "gomemlimit_bad") == 0) {
 		/* dies before main runs */
 	}

@@ -31,7 +31,7 @@ CMAKE    ?= cmake
 # cmake's own makefiles otherwise announce every directory they enter.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all sanitize tsan test-tsan tsan-deps demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall test-valgrind test-deps
+.PHONY: bench-deps all sanitize tsan test-tsan tsan-deps demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall test-valgrind test-deps
 
 all: deps
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -87,9 +87,24 @@ stress: all sanitize
 # Three rounds by default, alternating which twin goes first: single runs on
 # a shared VM swing with the cost of first-touching memory.
 RUNS ?= 3
-bench:
+bench: bench-deps
 	@$(MAKE) all >&2   # build messages to stderr: stdout carries the JSON lines
 	@RUNS=$(RUNS) bench/run.sh "$(BUILD)" "$(W)" "$(PROCS)"
+
+# binary_trees' third twin runs on the Boehm collector (Debian: libgc-dev):
+# as root with apt-get, bench-deps installs it; otherwise it says what the
+# benchmark run leaves out.
+bench-deps:
+	@if [ ! -f /usr/include/gc.h ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "gort: installing libgc-dev (binary_trees' Boehm twin)" >&2; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y libgc-dev >/dev/null 2>&1 || \
+	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y libgc-dev >/dev/null 2>&1; } || \
+	    echo "gort: could not install libgc-dev: binary_trees runs without its Boehm twin" >&2; \
+	  else \
+	    echo "gort: libgc-dev is missing: binary_trees runs without its Boehm twin (apt-get install libgc-dev)" >&2; \
+	  fi; \
+	fi
 
 # The core needs only a C compiler, make, cmake and pthreads.  Tracebacks
 # with frames and file:line need elfutils' libdw (Debian: libdw-dev): as

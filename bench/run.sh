@@ -47,7 +47,7 @@ set -uo pipefail
 # Every workload, in run order (the anchors' run.sh order); each has
 # bench/<w>.c and, ideally, a Go twin (in the anchors, or in bench/go_<w>:
 # pipeline_read's; bench/pipeline_read.sh adds plain read(2) beside it).
-WORKLOADS="spawn pingpong chan_spsc chan_mpmc select4 mutex ring timers parked_mem fanout_cpu tcp_echo http_hello pipeline_read"
+WORKLOADS="spawn pingpong chan_spsc chan_mpmc select4 mutex ring timers parked_mem fanout_cpu tcp_echo http_hello pipeline_read binary_trees"
 
 usage() {
 	echo "usage: $0 BUILD_DIR [WORKLOADS] [PROCS]   (workloads: $WORKLOADS)" >&2
@@ -276,6 +276,9 @@ for p in $procs; do
 			[ "$gort_first" -eq 1 ] && run_one gort "$w" "$p" "$(gort_bin "$w")"
 			[ -x "$tmp/go/$w" ] && run_one go "$w" "$p" "$tmp/go/$w"
 			[ "$gort_first" -eq 0 ] && run_one gort "$w" "$p" "$(gort_bin "$w")"
+			# binary_trees has a third twin, on the Boehm collector (impl "boehm")
+			[ "$w" = binary_trees ] && [ -x "$build/bench/binary_trees_boehm" ] &&
+				run_one boehm "$w" "$p" "$build/bench/binary_trees_boehm"
 		done
 	done
 done
@@ -302,7 +305,7 @@ for line in open(results_path):
     except ValueError:
         print("bench: not JSON, left out of the table: " + line.strip(), file=sys.stderr)
         continue
-    side = "gort" if r["impl"] == "gort" else "go"
+    side = r["impl"] if r["impl"] in ("gort", "boehm") else "go"
     if side == "go":
         go_impl = r["impl"]
     vals[(side, r["bench"], r["procs"])].append(r["value"])
@@ -354,6 +357,27 @@ for w in workloads:
             g, o = med("gort", w, p), med("go", w, p)
             row += [cell("go", w, p), f"{g / o:.2f}" if g is not None and o else "-"]
         print("| " + " | ".join(row) + " |")
+
+# binary_trees: the three collectors side by side, wall time and peak RSS.
+if "binary_trees" in workloads:
+    rows = []
+    for p in procs:
+        for side, name in (("gort", "gort"), ("go", go_name), ("boehm", "boehm (libgc)")):
+            if vals.get((side, "binary_trees", p)):
+                ck = extras.get((side, "binary_trees", p, "checks"))
+                rss = extras.get((side, "binary_trees", p, "rss"))
+                gcs = extras.get((side, "binary_trees", p, "gc_cycles"))
+                rows.append([str(p), name, num(med(side, "binary_trees", p)),
+                             num(statistics.median(rss) / 1024) if rss else "-",
+                             num(statistics.median(gcs)) if gcs else "-", num(ck[0]) if ck else "-"])
+    if rows:
+        print()
+        print(f"binary_trees{many}: wall time and peak RSS of gort's heap, Go's and the Boehm collector's")
+        print()
+        print("| procs | impl | wall_ms | peak RSS MiB | collections | checks |")
+        print("|---|---|---|---|---|---|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
 
 # fanout_cpu is pure CPU work: its wall time should shrink with GOMAXPROCS.
 if "fanout_cpu" in workloads and 1 in procs:

@@ -1506,6 +1506,101 @@ GORT_API void gort_signal_reset(const int *sigs, int n);
 /* signal.Ignored: is sig ignored now? */
 GORT_API bool gort_signal_ignored(int sig);
 
+/* ---- The garbage-collected heap (Go's new, runtime.GC, SetFinalizer) ---------
+ *
+ * gort_new(size) returns size zeroed bytes from a heap the collector
+ * frees once nothing reachable points into them - as Go's new and make.
+ * No free: drop the last pointer.  Small objects (up to 32 KiB) come from
+ * per-P caches with no lock, a few ns; 8-byte aligned, 16 when the size
+ * class is a multiple of 16 (every size above 24).  Call these from a
+ * goroutine (or a foreign thread: it becomes one for the call), never
+ * between gort_entersyscall and gort_exitsyscall.
+ *
+ * What the collector sees (README: "The heap"): it stops the world and
+ * marks conservatively from every goroutine's stack and saved registers,
+ * the data and bss of the executable and its libraries, channel buffers
+ * and the roots registered below - any word that points into an object,
+ * interior pointers included, keeps it.  It does NOT see: pointers stored
+ * only in malloc'd memory (register it with gort_gc_add_roots), in
+ * thread-local variables, on the stacks of threads gort does not run,
+ * or disguised (xor'd, tagged beyond the object, stored as a smaller int).
+ *
+ * gort_new_noscan: the object is never scanned - for bytes, numbers,
+ * buffers: cheaper to collect, and no false retention from its contents.
+ * gort_new_array(n, size): n * size bytes, or Go's panic "makeslice: len
+ * out of range" if that overflows.
+ */
+GORT_API void *gort_new(size_t size);
+GORT_API void *gort_new_noscan(size_t size);
+GORT_API void *gort_new_array(size_t n, size_t size);
+GORT_API void *gort_new_array_noscan(size_t n, size_t size);
+
+/* runtime.GC: a full collection now, returning when it is swept; the
+ * finalizers of what it found unreachable are queued. */
+GORT_API void gort_gc(void);
+
+/*
+ * gort_set_finalizer(p, fn): runtime.SetFinalizer.  When the object at p
+ * (the start of a gort_new block) becomes unreachable, fn(p) runs on the
+ * finalizer goroutine, once; the object survives the collection that
+ * queued it, and fn may store it somewhere reachable again
+ * (resurrection).  fn NULL removes the finalizer.  An object reachable
+ * from another finalized object waits for that one's finalizer first; a
+ * cycle of finalized objects is never collected (as in Go).  Go's fatal
+ * errors: "runtime.SetFinalizer: first argument is nil", "... pointer not
+ * in allocated block", "... pointer not at beginning of allocated block",
+ * "... finalizer already set".  A pointer into the program's globals is
+ * accepted and ignored, as Go does.
+ */
+typedef void (*gort_finalizer_func)(void *obj);
+GORT_API void gort_set_finalizer(void *p, gort_finalizer_func fn);
+/* runtime.KeepAlive: p stays reachable at least until this call. */
+GORT_API void gort_keepalive(const void *p);
+
+/* Roots: [p, p+n) is scanned at every collection until removed (memory
+ * from malloc, mmap, a foreign library, that holds gort pointers).
+ * Registering p again replaces its length. */
+GORT_API void gort_gc_add_roots(const void *p, size_t n);
+GORT_API void gort_gc_remove_roots(const void *p);
+
+/*
+ * Pacing.  GOGC (a percentage; "off") and GOMEMLIMIT (bytes, Go's
+ * syntax: 512MiB, 2GiB, 1000000; "off") are read at start-up.
+ * debug.SetGCPercent: a negative percent turns collection off (except
+ * under a memory limit); returns the previous setting.
+ * debug.SetMemoryLimit: a soft limit on the heap's memory; a negative
+ * limit only reads it; returns the previous one (INT64_MAX: none).
+ * debug.FreeOSMemory: collect, then give every free page back to the OS.
+ * GODEBUG=gctrace=1 prints Go's line per collection on stderr.
+ */
+GORT_API int gort_set_gc_percent(int percent);
+GORT_API int64_t gort_set_memory_limit(int64_t limit);
+GORT_API void gort_free_os_memory(void);
+
+/* runtime.MemStats' main fields (bytes unless said); read with the world
+ * stopped, as Go's ReadMemStats. */
+typedef struct gort_mem_stats {
+	uint64_t alloc;          /* bytes of allocated heap objects (= heap_alloc) */
+	uint64_t total_alloc;    /* cumulative bytes allocated */
+	uint64_t sys;            /* obtained from the OS: heap and its metadata */
+	uint64_t mallocs;        /* cumulative objects allocated */
+	uint64_t frees;          /* cumulative objects freed */
+	uint64_t heap_alloc;
+	uint64_t heap_sys;
+	uint64_t heap_idle;      /* in free spans */
+	uint64_t heap_inuse;     /* in spans with objects */
+	uint64_t heap_released;  /* given back to the OS */
+	uint64_t heap_objects;
+	uint64_t next_gc;        /* the heap goal (0: none) */
+	uint64_t last_gc;        /* when the last collection ended, ns since 1970 */
+	uint64_t pause_total_ns;
+	uint64_t pause_ns[256];  /* recent pauses, pause_ns[(num_gc+255)%256] the last */
+	uint32_t num_gc;
+	uint32_t num_forced_gc;  /* by gort_gc */
+	double gc_cpu_fraction;  /* of the CPU time available since start-up */
+} gort_mem_stats;
+GORT_API void gort_read_mem_stats(gort_mem_stats *m);
+
 /* ---- Metrics (Go's runtime/metrics) -----------------------------------------
  *
  * gort_read_metrics fills *m with the scheduler's state and counters since
@@ -1526,7 +1621,7 @@ GORT_API bool gort_signal_ignored(int sig);
  *     gort_metrics m = {.size = sizeof m};
  *     gort_read_metrics(&m);
  */
-#define GORT_METRICS_VERSION 1
+#define GORT_METRICS_VERSION 2
 #define GORT_METRICS_SCHEDLAT_BUCKETS 24
 
 typedef struct gort_metrics {
@@ -1560,6 +1655,13 @@ typedef struct gort_metrics {
 	 */
 	uint64_t sched_latency_sample_period;
 	uint64_t sched_latency[GORT_METRICS_SCHEDLAT_BUCKETS];
+	/* ---- version 2: the garbage-collected heap (gort_read_mem_stats has more) ---- */
+	uint64_t heap_live_bytes;         /* marked by the last collection, plus allocated since */
+	uint64_t heap_goal_bytes;         /* the next collection starts here (0: none) */
+	uint64_t heap_sys_bytes;          /* mapped for the heap */
+	uint64_t heap_released_bytes;     /* ... of which given back to the OS */
+	uint64_t gc_cycles;
+	uint64_t gc_pause_total_ns;
 } gort_metrics;
 
 GORT_API int gort_read_metrics(gort_metrics *m);

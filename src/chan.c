@@ -241,6 +241,7 @@ gort_chan *gort_chan_make(size_t elem_size, size_t cap)
 		c->buf = calloc(cap, elem_size);
 		if (c->buf == NULL)
 			gort__throw("out of memory allocating a channel buffer");
+		gort__gc_addroots(c->buf, cap * elem_size); /* its values may be heap pointers (mgcmark.c) */
 	}
 	c->elemsize = elem_size;
 	c->dataqsiz = cap;
@@ -262,6 +263,8 @@ void gort_chan_free(gort_chan *c)
 	atomic_store_explicit(&c->magic, CHAN_FREED, memory_order_relaxed);
 	gort__spinunlock(&c->lock);
 	gort__chan_notify_close(c);
+	if (c->buf != NULL)
+		gort__gc_removeroots(c->buf);
 	free(c->buf);
 	c->buf = NULL;
 	gort__quarantine(c);

@@ -66,6 +66,10 @@ int gort_read_metrics(gort_metrics *out)
 	for (int i = 0; i < SCHEDLAT_BUCKETS; i++)
 		m.sched_latency[i] = atomic_load_explicit(&sum.schedlat[i], memory_order_relaxed);
 
+	/* version 2: the heap (mgc.c) */
+	gort__gc_metrics(&m.heap_live_bytes, &m.heap_goal_bytes, &m.heap_sys_bytes,
+	                 &m.heap_released_bytes, &m.gc_cycles, &m.gc_pause_total_ns);
+
 	/* Copy what both sides know; zero what only the caller knows. */
 	size_t size = out->size;
 	size_t n = size < sizeof m ? size : sizeof m;

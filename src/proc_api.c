@@ -117,6 +117,7 @@ static void schedinit(void)
 	gort__stackinit();
 	gort__parsedebugvars();
 	gort__traceback_init();
+	gort__mallocinit(); /* before the Ps: each has an mcache */
 	gort__initsig();
 	gort__netpollinit();
 	atomic_store(&sched.lastpoll, gort__nanotime());
@@ -314,6 +315,7 @@ int gort_numgoroutine(void)
 	gort__current_goroutine("gort_numgoroutine");
 	int64_t n = (int64_t)atomic_load(&allglen) - atomic_load_explicit(&sched.ngfree, memory_order_relaxed);
 	n -= gort__extram_idle(); /* the Gs of extra Ms not in a call (cgocall.c) */
+	n -= atomic_load(&gort__nsystemg); /* the finalizer goroutine (mfinal.c), as Go counts */
 	P **ps = allp;
 	int32_t np = atomic_load(&gomaxprocs);
 	for (int32_t i = 0; i < np; i++)

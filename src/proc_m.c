@@ -467,7 +467,9 @@ void checkdead(void)
 	for (size_t i = 0; i < n; i++) {
 		G *gp = allgs[i];
 		uint32_t s = gort__readgstatus(gp);
-		if (s == Gwaiting) {
+		if (s == Gwaiting && gort__issystemg(gp)) {
+			continue; /* waiting for finalizers: not one the program waits on (Go) */
+		} else if (s == Gwaiting) {
 			waiting++;
 		} else if (s == Grunnable || s == Grunning || s == Gsyscall) {
 			gort__printf("runtime: checkdead: find g %lld in status %u\n", (long long)gp->goid, s);

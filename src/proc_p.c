@@ -103,6 +103,7 @@ static P *newP(int32_t id)
 	gort__assert(pp != NULL, "out of memory");
 	memset(pp, 0, sizeof *pp);
 	pp->id = id;
+	pp->mcache = gort__allocmcache();
 	atomic_store(&pp->status, Pgcstop);
 	return pp;
 }
@@ -117,6 +118,7 @@ static void pdestroy(P *pp, P *heir)
 	runqflush(pp);
 	gfpurge(pp);
 	gort__stackcache_flush(pp);
+	gort__mcache_retire(pp);
 	gort__trace_procfree(pp);
 	pmetrics_fold(&sched.retired, &pp->metrics);
 	memset(&pp->metrics, 0, sizeof pp->metrics);

@@ -248,6 +248,7 @@ void *sysmon(void *arg)
 		atomic_store_explicit(&sched.coarsenow, now, memory_order_relaxed);
 		freems(); /* before retake reads Ms as hints */
 		sysmon_netpoll(now); /* does not count as activity, as in Go */
+		gort__scavenge_tick(now); /* free heap pages back to the OS (mheap.c) */
 		if (retake(now, &insyscall) != 0 || kicked)
 			idle = 0;
 		else

@@ -40,6 +40,7 @@ static const dbgVar dbgvars[] = {
 	{"schedtrace", &gort__debug.schedtrace, 0},
 	{"scheddetail", &gort__debug.scheddetail, 0},
 	{"dumpsummary", &gort__debug.dumpsummary, 0},
+	{"gctrace", &gort__debug.gctrace, 0},
 };
 
 /*

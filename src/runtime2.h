@@ -421,6 +421,8 @@ struct P {
 	int32_t ntimers, timerscap;
 	_Atomic int64_t timer0when; /* the earliest when, or 0: read without the lock */
 
+	struct mcache *mcache; /* its allocation cache (mcache.c) */
+
 	/* counters for gort_read_metrics, on lines of their own */
 	_Alignas(64) pmetrics metrics;
 };
@@ -796,6 +798,21 @@ void gort__quarantine(void *p);
 __attribute__((noreturn, cold)) void gort__badmagic(bool freed, const char *how, const char *what,
                                                     const char *type);
 
+/* ---- the heap (mheap.h has the rest) ------------------------------------ */
+
+void gort__mallocinit(void);
+struct mcache *gort__allocmcache(void);
+void gort__mcache_retire(P *pp);
+void gort__scavenge_tick(int64_t now);
+/* the finalizer goroutine is a system goroutine, as Go's fing: not counted
+ * by gort_numgoroutine nor by the deadlock check (mfinal.c) */
+extern _Atomic int32_t gort__nsystemg;
+bool gort__issystemg(G *gp);
+void gort__gc_addroots(const void *p, size_t n);
+void gort__gc_removeroots(const void *p);
+void gort__gc_metrics(uint64_t *live, uint64_t *goal, uint64_t *sys, uint64_t *released,
+                      uint64_t *numgc, uint64_t *pausetotal);
+
 /* ---- runtime1.c: GODEBUG ------------------------------------------------ */
 
 struct gort__debugvars {
@@ -803,6 +820,7 @@ struct gort__debugvars {
 	int32_t schedtrace;      /* > 0: sysmon prints a SCHED line every schedtrace ms */
 	int32_t scheddetail;     /* 1: ... and every P, M and G */
 	int32_t dumpsummary;     /* 1: the SIGQUIT dump buckets goroutines (dump.c) */
+	int32_t gctrace;         /* 1: a line per collection (mgc.c) */
 };
 extern struct gort__debugvars gort__debug;
 void gort__parsedebugvars(void);

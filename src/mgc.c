@@ -1,0 +1,407 @@
+/*
+ * mgc.c - a collection, the pacer, and the heap's statistics (Go's mgc.go,
+ * mgcpacer.go, mstats.go).
+ *
+ * gort's collector stops the world for the whole cycle - a deliberate
+ * first landing; Go marks concurrently, with write barriers, and stops
+ * the world only twice, briefly.  gc_start:
+ *   1. stop the world, as GOMAXPROCS does (proc_p.c): every other
+ *      goroutine is then parked at a scheduling point, queued, or in a
+ *      system call (whose stack is frozen from its saved stack pointer:
+ *      it holds no P and may not touch the heap until it has one back);
+ *   2. sweep termination: every P's mcache hands its spans back, and
+ *      whatever the last cycle left unswept is swept (a mark needs exact
+ *      allocation bits);
+ *   3. mark, in parallel (mgcmark.c), then queue the finalizers of
+ *      objects found unreachable and mark those (mfinal.c);
+ *   4. mark termination: every span becomes "to sweep", heap_live
+ *      becomes the bytes marked, the pacer sets the next goal;
+ *   5. start the world; the background sweeper and the finalizer
+ *      goroutine are woken; gctrace prints its line.
+ *
+ * Pacing (Go's rules): the next collection starts when the heap reaches
+ *   goal = marked + marked * GOGC / 100   (at least 4 MiB * GOGC / 100)
+ * lowered to GOMEMLIMIT minus the heap's metadata when a limit is set.
+ * GOGC=off leaves only the limit.  Over the limit with a live heap that
+ * does not fit, the goal stays 1/32 above what was marked (collecting all
+ * the time instead of failing, as Go's limiter lets it, but not without
+ * end: Go caps the collector's CPU at 50% there, gort does not yet).
+ * After a collection, and after each background sweep, free pages are
+ * given back to the OS until the heap's resident memory is under the limit.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+#include <time.h>
+
+#include "mheap.h"
+#include "proc.h"
+
+_Atomic uint64_t gort__heap_live;
+_Atomic uint64_t gort__gc_trigger;
+_Atomic uint32_t gort__gc_running;
+
+static _Atomic int32_t gcpercent = 100;
+static _Atomic int64_t memlimit = INT64_MAX;
+
+static struct {
+	uint64_t heap_marked;
+	_Atomic uint64_t heap_goal; /* read by gort_read_metrics without the world stopped */
+	_Atomic uint32_t numgc, numforced;
+	int64_t pausetotal, lastgc_unix;
+	int64_t gccpu; /* CPU time of all collections (ns) */
+	uint64_t pauses[256]; /* circular, as MemStats.PauseNs */
+	/* counters of retired Ps' mcaches */
+	uint64_t nmalloc, smallbytes, nlargealloc, largebytes;
+} gcstat;
+
+/* ---- the pacer ------------------------------------------------------------------ */
+
+static uint64_t limit_overhead(void)
+{
+	return gort__mheap.metadata;
+}
+
+static void pacer_update(void)
+{
+	uint64_t marked = gcstat.heap_marked;
+	uint64_t goal = UINT64_MAX;
+	int32_t pct = atomic_load(&gcpercent);
+	if (pct >= 0) {
+		goal = marked + marked * (uint64_t)pct / 100;
+		uint64_t min = ((uint64_t)4 << 20) * (uint64_t)pct / 100;
+		if (goal < min)
+			goal = min;
+	}
+	int64_t lim = atomic_load(&memlimit);
+	if (lim != INT64_MAX) {
+		uint64_t over = limit_overhead();
+		uint64_t lgoal = (uint64_t)lim > over ? (uint64_t)lim - over : 0;
+		uint64_t floor = marked + (marked >> 5) + PAGE_SIZE;
+		if (lgoal < floor)
+			lgoal = floor;
+		if (lgoal < goal)
+			goal = lgoal;
+	}
+	gcstat.heap_goal = goal;
+	atomic_store(&gort__gc_trigger, goal);
+}
+
+/* limit_scavenge: give free pages back until the heap's resident memory
+ * (mapped, less released, plus metadata) is under GOMEMLIMIT. */
+void gort__limit_scavenge(void)
+{
+	int64_t lim = atomic_load(&memlimit);
+	if (lim == INT64_MAX)
+		return;
+	gort__lock(&gort__mheap.lock);
+	uint64_t resident = gort__mheap.sys - gort__mheap.released + gort__mheap.metadata;
+	gort__unlock(&gort__mheap.lock);
+	if (resident > (uint64_t)lim)
+		gort__mheap_scavenge(resident - (uint64_t)lim, INT64_MAX);
+}
+
+/* ---- environment: GOGC, GOMEMLIMIT ------------------------------------------------ */
+
+/* parsebytecount: Go's syntax for GOMEMLIMIT - an integer, with an
+ * optional unit B, KiB, MiB, GiB or TiB. */
+static bool parsebytecount(const char *s, int64_t *out)
+{
+	size_t len = strlen(s);
+	if (len == 0)
+		return false;
+	uint64_t unit = 1;
+	static const struct { const char *sfx; int shift; } units[] = {
+		{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}, {"B", 0}};
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		size_t n = strlen(units[i].sfx);
+		if (len > n && strcmp(s + len - n, units[i].sfx) == 0) {
+			unit = (uint64_t)1 << units[i].shift;
+			len -= n;
+			break;
+		}
+	}
+	uint64_t v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > (uint64_t)INT64_MAX / unit)
+		return false;
+	*out = (int64_t)(v * unit);
+	return true;
+}
+
+static void readenv(void)
+{
+	const char *p = getenv("GOGC");
+	if (p != NULL && *p != '\0') {
+		if (strcmp(p, "off") == 0) {
+			atomic_store(&gcpercent, -1);
+		} else {
+			char *end;
+			long v = strtol(p, &end, 10);
+			if (*end == '\0' && v >= INT32_MIN && v <= INT32_MAX)
+				atomic_store(&gcpercent, (int32_t)(v < 0 ? -1 : v));
+		}
+	}
+	p = getenv("GOMEMLIMIT");
+	if (p != NULL && *p != '\0' && strcmp(p, "off") != 0) {
+		int64_t v;
+		if (!parsebytecount(p, &v)) {
+			gort__printf("GOMEMLIMIT=%s\n", p);
+			gort__fatal("malformed GOMEMLIMIT; see `go doc runtime/debug.SetMemoryLimit`");
+		}
+		atomic_store(&memlimit, v);
+	}
+}
+
+/* mallocinit: the heap, before the first P is made (schedinit). */
+void gort__mallocinit(void)
+{
+	gort__sizeclasses_init();
+	gort__mheap_init();
+	gort__mcentral_init();
+	readenv();
+	pacer_update();
+}
+
+/* ---- a collection ------------------------------------------------------------------ */
+
+static void list_moveall(mspanList *to, mspanList *from)
+{
+	mspan *s;
+	while ((s = list_pop(from)) != NULL)
+		list_insert(to, s);
+}
+
+static void fold_mcache(mcache *c, uint64_t *nmalloc, uint64_t *bytes, uint64_t *nlarge)
+{
+	*nmalloc += c->nmalloc + c->nlargealloc;
+	*bytes += c->smallbytes + c->largebytes;
+	*nlarge += c->nlargealloc;
+}
+
+/* A P retired by GOMAXPROCS: its spans go back, its counters to the totals. */
+void gort__mcache_retire(P *pp)
+{
+	mcache *c = pp->mcache;
+	gort__mcache_releaseAll(c);
+	gcstat.nmalloc += c->nmalloc;
+	gcstat.smallbytes += c->smallbytes;
+	gcstat.nlargealloc += c->nlargealloc;
+	gcstat.largebytes += c->largebytes;
+	c->nmalloc = c->smallbytes = c->nlargealloc = c->largebytes = 0;
+}
+
+/* mark_here: the mark, from a frame whose registers are spilled on the
+ * stack, so that everything above regs is the goroutine's live stack. */
+static __attribute__((noinline)) void mark_here(G *gp, markStats *st)
+{
+	uintptr_t regs[6];
+	__asm__ volatile("movq %%rbx, 0(%0)\n\tmovq %%rbp, 8(%0)\n\tmovq %%r12, 16(%0)\n\t"
+	                 "movq %%r13, 24(%0)\n\tmovq %%r14, 32(%0)\n\tmovq %%r15, 40(%0)"
+	                 :
+	                 : "r"(regs)
+	                 : "memory");
+	gort__gcmark(gp, (uintptr_t)regs, st);
+	__asm__ volatile("" : : "r"(regs) : "memory");
+}
+
+/* Go's fmtNSAsMS: ns as milliseconds, two significant digits below 10 ms. */
+static const char *fmtms(char *buf, size_t size, uint64_t ns)
+{
+	if (ns >= 10000000) {
+		snprintf(buf, size, "%llu", (unsigned long long)(ns / 1000000));
+		return buf;
+	}
+	uint64_t x = ns / 1000; /* microseconds */
+	if (x == 0)
+		return "0";
+	int dec = 3;
+	while (x >= 100) {
+		x /= 10;
+		dec--;
+	}
+	/* x has at most two digits; print x / 10^dec */
+	uint64_t p10 = 1;
+	for (int i = 0; i < dec; i++)
+		p10 *= 10;
+	if (dec == 0)
+		snprintf(buf, size, "%llu", (unsigned long long)x);
+	else
+		snprintf(buf, size, "%llu.%0*llu", (unsigned long long)(x / p10), dec,
+		         (unsigned long long)(x % p10));
+	return buf;
+}
+
+void gort__gc_start(bool forced)
+{
+	G *gp = gort__current_goroutine(forced ? "gort_gc" : "gort_new");
+	uint32_t n0 = atomic_load(&gcstat.numgc);
+	int64_t tSweepTerm = gort__nanotime();
+	gort__stoptheworld();
+	if (!forced && (atomic_load(&gcstat.numgc) != n0 ||
+	                atomic_load(&gort__heap_live) < atomic_load(&gort__gc_trigger))) {
+		gort__starttheworld(); /* another goroutine collected while we waited */
+		return;
+	}
+	atomic_store(&gort__gc_running, 1);
+	gp = gort__getg();
+	int32_t procs = atomic_load(&gomaxprocs);
+
+	/* sweep termination */
+	for (int32_t i = 0; i < procs; i++)
+		gort__mcache_releaseAll(allp[i]->mcache);
+	gort__finishsweep();
+	uint64_t heap0 = atomic_load(&gort__heap_live);
+	uint64_t goal = gcstat.heap_goal;
+	int64_t tMark = gort__nanotime();
+
+	markStats st;
+	mark_here(gp, &st);
+	int64_t tMarkTerm = gort__nanotime();
+	int queued = gort__finalizer_queue_unmarked();
+	uint64_t marked = gort__marked_bytes();
+
+	/* mark termination: everything is to be swept again */
+	gort__mheap.sweepgen += 2;
+	for (int i = 0; i < NUM_SPAN_CLASSES; i++) {
+		mcentral *c = &gort__mcentral[i];
+		gort__lock(&c->lock);
+		list_moveall(&c->partial_unswept, &c->partial_swept);
+		list_moveall(&c->full_unswept, &c->full_swept);
+		gort__unlock(&c->lock);
+	}
+	atomic_store(&gort__heap_live, marked);
+	gcstat.heap_marked = marked;
+	pacer_update();
+	int64_t tEnd = gort__nanotime();
+	int64_t pause = tEnd - tSweepTerm;
+	uint32_t n = atomic_load(&gcstat.numgc) + 1;
+	gcstat.pausetotal += pause;
+	gcstat.pauses[(n - 1) % 256] = (uint64_t)pause;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gcstat.lastgc_unix = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	int64_t cpuSweepTerm = tMark - tSweepTerm, cpuMarkTerm = tEnd - tMarkTerm;
+	gcstat.gccpu += cpuSweepTerm + st.workerns + cpuMarkTerm;
+	if (forced)
+		atomic_fetch_add(&gcstat.numforced, 1);
+	atomic_store(&gcstat.numgc, n);
+	atomic_store(&gort__gc_running, 0);
+	gort__starttheworld();
+
+	gort__bgsweep_wake();
+	if (queued > 0)
+		gort__finalizer_wake();
+	gort__limit_scavenge();
+
+	if (gort__debug.gctrace > 0) {
+		char b[6][32];
+		int64_t elapsed = tEnd - sched.starttime;
+		int util = elapsed > 0 ? (int)(gcstat.gccpu * 100 / (elapsed * (int64_t)procs)) : 0;
+		uint64_t since = (uint64_t)(tSweepTerm - sched.starttime) / 1000000;
+		char line[512];
+		snprintf(line, sizeof line, "gc %u @%llu.%03llus %d%%: %s+%s+%s ms clock, %s+%s/%s/%s+%s ms cpu, "
+		             "%llu->%llu->%llu MB, %llu MB goal, %llu MB stacks, %llu MB globals, %d P%s\n",
+		             n, (unsigned long long)(since / 1000), (unsigned long long)(since % 1000), util,
+		             fmtms(b[0], 32, (uint64_t)(tMark - tSweepTerm)), "0",
+		             fmtms(b[1], 32, (uint64_t)(tEnd - tMark)),
+		             fmtms(b[2], 32, (uint64_t)cpuSweepTerm), "0",
+		             fmtms(b[3], 32, (uint64_t)st.workerns), "0",
+		             fmtms(b[4], 32, (uint64_t)cpuMarkTerm),
+		             (unsigned long long)(heap0 >> 20), (unsigned long long)(heap0 >> 20),
+		             (unsigned long long)(marked >> 20),
+		             (unsigned long long)(goal == UINT64_MAX ? 0 : goal >> 20),
+		             (unsigned long long)(st.stackbytes >> 20),
+		             (unsigned long long)(st.globalbytes >> 20), procs, forced ? " (forced)" : "");
+		gort__printf("%s", line);
+	}
+}
+
+/* ---- the API ---------------------------------------------------------------------- */
+
+void gort_gc(void)
+{
+	gort__gc_start(true);
+	/* Go's GC returns once the cycle is swept too. */
+	while (gort__sweepone())
+		;
+}
+
+int gort_set_gc_percent(int percent)
+{
+	gort__current_goroutine("gort_set_gc_percent");
+	int32_t old = atomic_exchange(&gcpercent, percent < 0 ? -1 : percent);
+	pacer_update();
+	return old;
+}
+
+int64_t gort_set_memory_limit(int64_t limit)
+{
+	gort__current_goroutine("gort_set_memory_limit");
+	if (limit < 0)
+		return atomic_load(&memlimit);
+	int64_t old = atomic_exchange(&memlimit, limit);
+	pacer_update();
+	return old;
+}
+
+void gort_free_os_memory(void)
+{
+	gort_gc();
+	gort__mheap_scavenge(UINT64_MAX, INT64_MAX);
+}
+
+void gort_read_mem_stats(gort_mem_stats *m)
+{
+	gort__current_goroutine("gort_read_mem_stats");
+	memset(m, 0, sizeof *m);
+	gort__stoptheworld();
+	uint64_t nmalloc = gcstat.nmalloc + gcstat.nlargealloc;
+	uint64_t bytes = gcstat.smallbytes + gcstat.largebytes, nlarge = gcstat.nlargealloc;
+	int32_t procs = atomic_load(&gomaxprocs);
+	for (int32_t i = 0; i < procs; i++)
+		fold_mcache(allp[i]->mcache, &nmalloc, &bytes, &nlarge);
+	uint64_t nfreed = atomic_load(&gort__nfreed), freedbytes = atomic_load(&gort__nfreedbytes);
+	gort__lock(&gort__mheap.lock);
+	m->heap_sys = gort__mheap.sys;
+	m->heap_inuse = gort__mheap.inuse;
+	m->heap_idle = gort__mheap.sys - gort__mheap.inuse;
+	m->heap_released = gort__mheap.released;
+	uint64_t meta = gort__mheap.metadata;
+	gort__unlock(&gort__mheap.lock);
+	m->mallocs = nmalloc;
+	m->frees = nfreed;
+	m->total_alloc = bytes;
+	m->heap_alloc = bytes - freedbytes;
+	m->alloc = m->heap_alloc;
+	m->heap_objects = nmalloc - nfreed;
+	m->sys = m->heap_sys + meta;
+	m->next_gc = gcstat.heap_goal == UINT64_MAX ? 0 : gcstat.heap_goal;
+	m->last_gc = (uint64_t)gcstat.lastgc_unix;
+	m->pause_total_ns = (uint64_t)gcstat.pausetotal;
+	memcpy(m->pause_ns, gcstat.pauses, sizeof m->pause_ns);
+	m->num_gc = atomic_load(&gcstat.numgc);
+	m->num_forced_gc = atomic_load(&gcstat.numforced);
+	int64_t elapsed = gort__nanotime() - sched.starttime;
+	m->gc_cpu_fraction = elapsed > 0 ? (double)gcstat.gccpu / ((double)elapsed * procs) : 0;
+	gort__starttheworld();
+}
+
+/* heap numbers for gort_read_metrics (racy: no world stopped) */
+void gort__gc_metrics(uint64_t *live, uint64_t *goal, uint64_t *sys, uint64_t *released,
+                      uint64_t *numgc, uint64_t *pausetotal)
+{
+	*live = atomic_load(&gort__heap_live);
+	*goal = gcstat.heap_goal == UINT64_MAX ? 0 : gcstat.heap_goal;
+	gort__lock(&gort__mheap.lock);
+	*sys = gort__mheap.sys;
+	*released = gort__mheap.released;
+	gort__unlock(&gort__mheap.lock);
+	*numgc = atomic_load(&gcstat.numgc);
+	*pausetotal = (uint64_t)gcstat.pausetotal;
+}

@@ -223,19 +223,10 @@ static int peer_dial(struct peer *p)
 	return err;
 }
 
-static void peer_close(void *arg)
-{
-	struct peer *p = arg;
-	gort_bufio_reader_free(p->r);
-	gort_bufio_writer_free(p->w);
-	gort_conn_close(p->c);
-}
-
 /* subscribe to every topic; the reading ones count what they receive and
  * hand a credit back for each message, the other one never reads again. */
-static int subscriber(void *arg)
+static int subscriber(intptr_t i, gort_error *err)
 {
-	int64_t i = (intptr_t)arg;
 	GORT_FRAME_NORECOVER;
 	if (i < load.subs)
 		gort_defer_done(&load.fast);
@@ -245,7 +236,9 @@ static int subscriber(void *arg)
 		gort_waitgroup_done(&load.ready);
 		return (int)n;
 	}
-	gort_defer(peer_close, &p);
+	gort_defer_close(p.c);
+	gort_defer_free(p.r);
+	gort_defer_free(p.w);
 	const char *line;
 	for (int64_t t = 0; t < load.pubs && n >= 0; t++)
 		n = gort_bufio_printf(p.w, "SUB t%lld\n", (long long)t);
@@ -266,15 +259,16 @@ static int subscriber(void *arg)
 	return n < 0 ? (int)n : 0;
 }
 
-static int publisher(void *arg)
+static int publisher(intptr_t i, gort_error *err)
 {
-	int64_t i = (intptr_t)arg;
 	GORT_FRAME_NORECOVER;
 	struct peer p;
 	long n = peer_dial(&p);
 	if (n != 0)
 		return (int)n;
-	gort_defer(peer_close, &p);
+	gort_defer_close(p.c);
+	gort_defer_free(p.r);
+	gort_defer_free(p.w);
 	gort_waitgroup_wait(&load.ready);
 	for (int64_t m = 0; m < load.msgs && n >= 0; m++) {
 		for (int64_t s = 0; s < load.subs && n >= 0; s++)
@@ -289,7 +283,7 @@ static int publisher(void *arg)
 	return n < 0 ? (int)n : gort_bufio_flush(p.w);
 }
 
-static int finish(void *arg)
+static int finish(void *arg, gort_error *err)
 {
 	gort_waitgroup_wait(&load.fast);
 	gort_chan_close(load.finished);
@@ -307,21 +301,21 @@ static int run_load(int64_t window)
 	gort_waitgroup_add(&load.ready, (int)load.subs + 1);
 	gort_waitgroup_add(&load.fast, (int)load.subs);
 	for (int64_t s = 0; s <= load.subs; s++)
-		gort_errgroup_go(g, subscriber, (void *)(intptr_t)s);
+		gort_errgroup_go_int(g, subscriber, s);
 	for (int64_t p = 0; p < load.pubs; p++)
-		gort_errgroup_go(g, publisher, (void *)(intptr_t)p);
+		gort_errgroup_go_int(g, publisher, p);
 	gort_errgroup_go(g, finish, NULL);
 	int err = gort_errgroup_wait(g);
 	double secs = (double)(gort_nanotime() - t0) / 1e9;
+	if (err != 0)
+		fprintf(stderr, "load: %s\n", gort_errgroup_error(g)->msg);
 	gort_errgroup_free(g);
 	for (int64_t s = 0; s < load.subs; s++)
 		gort_chan_free(load.credits[s]);
 	free(load.credits);
 	gort_chan_free(load.finished);
-	if (err != 0) {
-		fprintf(stderr, "load: %s\n", gort_strerror(err));
+	if (err != 0)
 		return 1;
-	}
 	printf("subscribers received %lld of %lld messages\n", (long long)load.received,
 	       (long long)(load.subs * load.pubs * load.msgs));
 	printf("broker delivered %lld, dropped %lld messages and %lld slow subscriber(s)\n",

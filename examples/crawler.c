@@ -69,13 +69,15 @@ static void site_conn(void *arg)
 	gort_defer_close(c);
 	gort_bufio_reader *r = gort_bufio_reader_new(c, 0);
 	gort_bufio_writer *w = gort_bufio_writer_new(c, 0);
+	gort_defer_free(r);
+	gort_defer_free(w);
 	gort_bufio_reader_set_context(r, site.ctx);
 	gort_bufio_writer_set_context(w, site.ctx);
 	const char *line;
 	char body[PAGE_MAX];
 	long n;
 	while ((n = gort_bufio_read_line(r, &line)) > 0) {
-		long long id = -1; /* the line goes on in the buffer: strtoll stops at the space */
+		long long id = -1;
 		if (n > 7 && strncmp(line, "GET /p/", 7) == 0)
 			id = strtoll(line + 7, NULL, 10);
 		while ((n = gort_bufio_read_line(r, &line)) > 0)
@@ -93,8 +95,6 @@ static void site_conn(void *arg)
 		if (gort_bufio_flush(w) != 0)
 			break;
 	}
-	gort_bufio_reader_free(r);
-	gort_bufio_writer_free(w);
 }
 
 static void site_serve(void *arg)
@@ -130,8 +130,6 @@ static struct {
 	gort_context *ctx; /* the group's: done at the first error or the deadline */
 	client_chan idle;  /* connections between requests */
 	page_chan found;
-	gort_mutex mu;
-	gort_error err; /* the first error, with what was being done */
 } crawl;
 
 static void client_drop(struct client *cl)
@@ -163,7 +161,7 @@ static long get(gort_context *ctx, int64_t id, char *body, size_t size, gort_err
 		status = strtol(line + 9, NULL, 10); /* "HTTP/1.1 200 OK" */
 	while (n >= 0 && (n = gort_bufio_read_line(cl->r, &line)) > 0)
 		if (strncasecmp(line, "Content-Length:", 15) == 0)
-			length = strtol(line + 15, NULL, 10); /* stops at the "\r\n" still in the buffer */
+			length = strtol(line + 15, NULL, 10);
 	if (n >= 0 && (length < 0 || (size_t)length >= size))
 		n = -EPROTO;
 	if (n >= 0)
@@ -176,30 +174,21 @@ static long get(gort_context *ctx, int64_t id, char *body, size_t size, gort_err
 	gort_bufio_writer_set_context(cl->w, NULL);
 	if (!gort_chan_trysend_t(crawl.idle, &cl))
 		client_drop(cl);
-	if (status != 200) {
-		gort_errorf(e, 0, "GET /p/%lld: status %ld", (long long)id, status);
-		return e->code = -EPROTO; /* an error of our own: gort has no errors.New */
-	}
+	if (status != 200)
+		return gort_error_new(e, "GET /p/%lld: status %ld", (long long)id, status);
 	return n;
 }
 
 /* fetch is a goroutine of the group: one page, its hash and links to main. */
-static int fetch(void *arg)
+static int fetch(intptr_t id, gort_error *err)
 {
-	int64_t id = (intptr_t)arg;
 	GORT_FRAME_NORECOVER;
 	gort_context *ctx = gort_context_with_timeout(crawl.ctx, crawl.timeout);
 	gort_defer_close(ctx); /* defer cancel() */
 	char body[PAGE_MAX];
-	gort_error e;
-	long n = get(ctx, id, body, sizeof body, &e);
-	if (n < 0) {
-		gort_mutex_lock(&crawl.mu);
-		if (crawl.err.code == 0)
-			crawl.err = e;
-		gort_mutex_unlock(&crawl.mu);
+	long n = get(ctx, id, body, sizeof body, err);
+	if (n < 0)
 		return (int)n;
-	}
 	page p = {.hash = 14695981039346656037ull};
 	for (long k = 0; k < n; k++)
 		p.hash = (p.hash ^ (unsigned char)body[k]) * 1099511628211ull;
@@ -271,6 +260,7 @@ static int run(int argc, char **argv)
 	gort_context *root = gort_context_with_timeout(gort_context_background(), deadline);
 	gort_defer_close(root);
 	gort_errgroup *g = gort_errgroup_with_context(root, &crawl.ctx);
+	gort_defer_free(g);
 	gort_errgroup_set_limit(g, (int)workers);
 	crawl.idle = gort_chan_make_t(client_chan, workers);
 	crawl.found = gort_chan_make_t(page_chan, 0);
@@ -279,7 +269,7 @@ static int run(int argc, char **argv)
 	visit(0);
 	while (inflight > 0 || frontier.head < frontier.tail) {
 		if (frontier.head < frontier.tail && inflight < workers) {
-			gort_errgroup_go(g, fetch, (void *)(intptr_t)frontier.queue[frontier.head++]);
+			gort_errgroup_go_int(g, fetch, frontier.queue[frontier.head++]);
 			inflight++;
 			continue;
 		}
@@ -293,7 +283,6 @@ static int run(int argc, char **argv)
 			visit(p.links[k]);
 	}
 	err = gort_errgroup_wait(g);
-	gort_errgroup_free(g);
 	if (err == 0 && (inflight > 0 || frontier.head < frontier.tail))
 		err = gort_context_err(root); /* the deadline passed with no fetch in flight */
 	gort_context_cancel(site.ctx); /* srv.Close(), and wait for its goroutines */
@@ -303,7 +292,8 @@ static int run(int argc, char **argv)
 	while (gort_chan_poll_t(crawl.idle, &cl) == GORT_RECV_VALUE)
 		client_drop(cl);
 	if (err != 0) {
-		fprintf(stderr, "crawl: %s (after %lld pages)\n", crawl.err.code ? crawl.err.msg : gort_strerror(err),
+		const gort_error *e = gort_errgroup_error(g);
+		fprintf(stderr, "crawl: %s (after %lld pages)\n", e != NULL ? e->msg : gort_strerror(err),
 		        (long long)fetched);
 		return 1;
 	}

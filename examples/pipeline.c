@@ -53,7 +53,7 @@ static uint64_t hash_record(int64_t i, unsigned char *buf, int64_t size)
 	return h;
 }
 
-static int generate(void *arg)
+static int generate(void *arg, gort_error *err)
 {
 	struct pipeline *p = arg;
 	GORT_FRAME_NORECOVER;
@@ -65,7 +65,7 @@ static int generate(void *arg)
 	return 0;
 }
 
-static int work(void *arg)
+static int work(void *arg, gort_error *err)
 {
 	struct pipeline *p = arg;
 	GORT_FRAME_NORECOVER;
@@ -83,7 +83,7 @@ static int work(void *arg)
 }
 
 /* results is closed once no worker can send on it any more. */
-static int close_results(void *arg)
+static int close_results(void *arg, gort_error *err)
 {
 	struct pipeline *p = arg;
 	gort_waitgroup_wait(&p->workers);
@@ -114,6 +114,7 @@ static int run(int argc, char **argv)
 	gort_defer_free(gort_chan_of(p.jobs));
 	gort_defer_free(gort_chan_of(p.results));
 	gort_errgroup *g = gort_errgroup_with_context(ctx, &p.ctx);
+	gort_defer_free(g);
 	gort_errgroup_go(g, generate, &p);
 	gort_waitgroup_add(&p.workers, (int)workers);
 	for (int64_t w = 0; w < workers; w++)
@@ -135,11 +136,10 @@ static int run(int argc, char **argv)
 		}
 	}
 	int err = gort_errgroup_wait(g);
-	gort_errgroup_free(g);
 	free(hashes);
 	free(have);
 	if (err != 0) {
-		fprintf(stderr, "pipeline: %s\n", gort_strerror(err));
+		fprintf(stderr, "pipeline: %s\n", gort_errgroup_error(g)->msg);
 		return 1;
 	}
 	printf("merged %lld records, %lld hits, checksum 0x%016llx\n", (long long)next, (long long)hits,

@@ -654,7 +654,9 @@ GORT_API bool gort_set_panic_on_fault(bool on);
  *                         gort_conn * (gort_conn_close, its result dropped),
  *                         gort_chan * (gort_chan_close: panics if closed),
  *                         gort_context * (gort_context_end)
- *   gort_defer_free(x)    gort_chan *, gort_timer * (what Go's collector does)
+ *   gort_defer_free(x)    gort_chan *, gort_timer *, gort_bufio_reader *,
+ *                         gort_bufio_writer * (not flushed: flush before
+ *                         returning), gort_errgroup * (what Go's collector does)
  *   gort_defer_unlock(m)  defer m.Unlock(): gort_mutex *, gort_rwmutex *
  *   gort_defer_runlock(m) defer m.RUnlock(): gort_rwmutex *
  *   gort_defer_done(wg)   defer wg.Done(): gort_waitgroup *
@@ -665,7 +667,10 @@ GORT_API bool gort_set_panic_on_fault(bool on);
 	gort_defer(_Generic((x), gort_conn *: gort__defer_conn_close, gort_chan *: gort__defer_chan_close, \
 	                    gort_context *: gort_context_end), (void *)(x))
 #define gort_defer_free(x) \
-	gort_defer(_Generic((x), gort_chan *: gort__defer_chan_free, gort_timer *: gort__defer_timer_free), \
+	gort_defer(_Generic((x), gort_chan *: gort__defer_chan_free, gort_timer *: gort__defer_timer_free, \
+	                    struct gort_bufio_reader *: gort__defer_bufio_reader_free, \
+	                    struct gort_bufio_writer *: gort__defer_bufio_writer_free, \
+	                    struct gort_errgroup *: gort__defer_errgroup_free), \
 	           (void *)(x))
 #define gort_defer_unlock(m) \
 	gort_defer(_Generic((m), gort_mutex *: gort__defer_mutex_unlock, \
@@ -1128,6 +1133,8 @@ GORT_API int gort_getaddrinfo(const char *node, const char *service, const struc
 #define GORT_EOF (-10010)            /* "EOF": io.EOF, the end of a stream (bufio) */
 #define GORT_EUNEXPECTEDEOF (-10011) /* "unexpected EOF": it came in the middle of a read */
 #define GORT_EBUFFERFULL (-10012)    /* "bufio: buffer full": a line longer than the buffer */
+#define GORT_EERROR (-10013)         /* "error": an error with a message and no other
+                                        cause (gort_error_new, gort_errorf with code 0) */
 
 /* err.Error(): the text of an error code, never NULL - Go's text for
  * gort's own codes and Go's errors, strerror's for -errno (a positive
@@ -1147,11 +1154,27 @@ typedef struct gort_error {
 } gort_error;
 
 /* fmt.Errorf(format + ": %w", code): e's code is code, its message the
- * formatted text, then ": " and gort_strerror(code) (no cause if code is
- * 0).  Returns code, so that `return gort_errorf(&e, err, "...")` passes
- * it up. */
+ * formatted text, then ": " and gort_strerror(code).  Returns code, so
+ * that `return gort_errorf(&e, err, "...")` passes it up.  With code 0
+ * (no cause), it is gort_error_new: an error all the same, as Go's
+ * fmt.Errorf without %w. */
 GORT_API int gort_errorf(gort_error *e, int code, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * errors.New(text), fmt.Errorf(format) without %w: an error that is only
+ * its message.  Its code is GORT_EERROR - never 0, so it counts as a
+ * failure wherever gort's convention looks at the code (an errgroup's fn
+ * returning it fails the group) - and returned:
+ *
+ *     if (status != 200)
+ *         return gort_error_new(err, "GET %s: status %d", url, status);
+ *
+ * gort_error_is(e, GORT_EERROR) tells such an error from a system or
+ * gort error; Go's sentinel errors (`var ErrX = errors.New(...)`, matched
+ * by errors.Is) are codes in C: compare the code the call returned.
+ */
+GORT_API int gort_error_new(gort_error *e, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
 /* fmt.Errorf(format + ": %w", e): the formatted text goes in front of e's
  * message; the code stays.  Returns e->code. */
 GORT_API int gort_error_wrap(gort_error *e, const char *format, ...)
@@ -1332,29 +1355,63 @@ GORT_API long gort_conn_write_ctx(gort_context *ctx, gort_conn *c, const void *b
 
 /*
  * golang.org/x/sync/errgroup: goroutines working on parts of one task.
- * gort_errgroup_go runs fn(arg) in a goroutine; fn returns 0 for success
- * or an error (a negative code, by gort's convention).  gort_errgroup_wait
- * waits for them all and returns the first error, or 0.  A group made by
- * gort_errgroup_with_context also derives a context from parent, canceled
- * when the first fn fails or Wait returns; the group owns that context
- * (do not release it): it lives until gort_errgroup_free, which frees
- * the group after its Wait.
+ * gort_errgroup_go runs fn(arg, err) in a goroutine; fn returns 0 for
+ * success or an error (a negative code, by gort's convention), which it
+ * may describe in *err (its own, zeroed, on its stack) - Go's `return
+ * fmt.Errorf(...)` is one line, as gort_errorf and gort_error_new return
+ * the code:
+ *
+ *     static int fetch(intptr_t id, gort_error *err)
+ *     {
+ *         long n = get(id);
+ *         if (n < 0)
+ *             return gort_errorf(err, n, "fetch %ld", (long)id);
+ *         return 0;
+ *     }
+ *     ...
+ *     for (int i = 0; i < n; i++)
+ *         gort_errgroup_go_int(g, fetch, i);
+ *     if (gort_errgroup_wait(g) != 0)                     // err := g.Wait()
+ *         fprintf(stderr, "%s\n", gort_errgroup_error(g)->msg);
+ *
+ * gort_errgroup_wait waits for them all and returns the first error's
+ * code, or 0; gort_errgroup_error then gives that error whole (its
+ * message chain; an fn that left *err empty has its code's text).  A
+ * group made by gort_errgroup_with_context also derives a context from
+ * parent, canceled when the first fn fails or Wait returns; the group
+ * owns that context (do not release it): it lives until
+ * gort_errgroup_free, which frees the group after its Wait.
  */
 typedef struct gort_errgroup gort_errgroup;
-typedef int (*gort_errgroup_func)(void *arg);
+typedef int (*gort_errgroup_func)(void *arg, gort_error *err);
+typedef int (*gort_errgroup_func_int)(intptr_t arg, gort_error *err);
 
 GORT_API gort_errgroup *gort_errgroup_new(void);
 /* errgroup.WithContext(parent): the group, and its context in *ctx. */
 GORT_API gort_errgroup *gort_errgroup_with_context(gort_context *parent, gort_context **ctx);
-/* g.Go(f): at the limit, waits for a goroutine of the group to finish. */
+/* g.Go(f): at the limit, waits for a goroutine of the group to finish.
+ * A NULL fn is Go's fatal error "go of nil func value". */
 GORT_API void gort_errgroup_go(gort_errgroup *g, gort_errgroup_func fn, void *arg);
+/* g.Go with an argument block, as gort_go_args: size bytes of args are
+ * copied (any size), fn gets a pointer to the copy, valid until it returns. */
+GORT_API void gort_errgroup_go_args(gort_errgroup *g, gort_errgroup_func fn, const void *args, size_t size);
+/* g.Go with an integer argument, as gort_go_int: fn(id, err). */
+GORT_API void gort_errgroup_go_int(gort_errgroup *g, gort_errgroup_func_int fn, intptr_t id);
+/* gort_errgroup_go_with(g, fn, type, initializers...): as gort_go_with,
+ *     gort_errgroup_go_with(g, fetch, struct job, .id = i, .url = u); */
+#define gort_errgroup_go_with(g, fn, type, ...) \
+	gort_errgroup_go_args((g), (fn), &(type){__VA_ARGS__}, sizeof(type))
 /* g.TryGo(f): as Go, but false (and fn not run) at the limit. */
 GORT_API bool gort_errgroup_trygo(gort_errgroup *g, gort_errgroup_func fn, void *arg);
 /* g.SetLimit(n): at most n goroutines at once; n < 0: no limit.  Panics
  * "errgroup: modify limit while N goroutines in the group are still active". */
 GORT_API void gort_errgroup_set_limit(gort_errgroup *g, int n);
-/* g.Wait(): waits for every fn, cancels the group's context, returns the first error. */
+/* g.Wait(): waits for every fn, cancels the group's context, returns the
+ * first error's code (0: none failed). */
 GORT_API int gort_errgroup_wait(gort_errgroup *g);
+/* The first error, whole, once Wait has returned it: NULL if none failed.
+ * Valid until gort_errgroup_free. */
+GORT_API const gort_error *gort_errgroup_error(const gort_errgroup *g);
 GORT_API void gort_errgroup_free(gort_errgroup *g);
 
 /* ---- Buffered I/O (Go's bufio) -------------------------------------------------
@@ -1423,7 +1480,11 @@ GORT_API int gort_bufio_read_byte(gort_bufio_reader *r);
 GORT_API long gort_bufio_read_slice(gort_bufio_reader *r, int delim, const char **line);
 /* ReadSlice('\n') without the "\n" or "\r\n": the count may be 0 (an
  * empty line).  Go's ReadLine, except that a line longer than the buffer
- * is GORT_EBUFFERFULL, as for read_slice, rather than a prefix flag. */
+ * is GORT_EBUFFERFULL, as for read_slice, rather than a prefix flag.
+ * The line is a C string: a NUL follows its n bytes (written where the
+ * "\n" or "\r" was, or in a byte the buffer keeps spare past its size),
+ * so strtol, strcspn and printf("%s") may read it - up to a NUL inside
+ * the line, if the stream holds one: n is the line's true length. */
 GORT_API long gort_bufio_read_line(gort_bufio_reader *r, const char **line);
 /*
  * io.ReadFull(r, p): exactly n bytes; returns n, or GORT_EOF if the stream

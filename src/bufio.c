@@ -111,7 +111,9 @@ static gort_bufio_reader *reader_new(endpoint src, size_t size)
 		size = DEFAULT_SIZE;
 	if (size < MIN_READ_SIZE)
 		size = MIN_READ_SIZE;
-	gort_bufio_reader *r = malloc(sizeof *r + size);
+	/* one byte spare past size: read_line's NUL after a line that fills
+	 * the buffer, or ends the stream at its end */
+	gort_bufio_reader *r = malloc(sizeof *r + size + 1);
 	if (r == NULL)
 		return NULL;
 	*r = (gort_bufio_reader){.src = src, .size = size};
@@ -257,6 +259,17 @@ long gort_bufio_read_line(gort_bufio_reader *r, const char **line)
 		if (n > 0 && (*line)[n - 1] == '\r')
 			n--;
 	}
+	/*
+	 * A C string: the NUL goes where the "\r" or "\n" was (consumed), or,
+	 * for a last line without one and a line filling the buffer
+	 * (GORT_EBUFFERFULL, n bytes at buf[0:size]), in the first byte past
+	 * the data: buffered bytes end at w, and w is at most size, whose
+	 * byte is the spare one.
+	 */
+	if (n >= 0)
+		((char *)*line)[n] = '\0';
+	else if (n == GORT_EBUFFERFULL)
+		((char *)*line)[r->size] = '\0';
 	return n;
 }
 
@@ -466,4 +479,15 @@ long gort_bufio_write(gort_bufio_writer *w, const void *p, size_t n); /* the shi
 static long write_any_thread(gort_bufio_writer *w, const void *p, size_t n)
 {
 	return gort_bufio_write(w, p, n);
+}
+
+/* What gort_defer_free(r) and gort_defer_free(w) defer. */
+void gort__defer_bufio_reader_free(void *r)
+{
+	gort_bufio_reader_free(r);
+}
+
+void gort__defer_bufio_writer_free(void *w)
+{
+	gort_bufio_writer_free(w);
 }

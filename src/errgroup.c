@@ -7,11 +7,14 @@
  *   wg    counts the goroutines started and not yet finished
  *   sem   SetLimit's semaphore, a channel of limit empty slots: Go sends to
  *         start a goroutine and its end receives (NULL: no limit)
- *   err   the first error, set once by compare-and-swap (Go's errOnce)
+ *   err   the first error's code, set once by compare-and-swap (Go's
+ *         errOnce); its winner copies its message into first before it
+ *         counts itself done, so Wait's caller reads a whole gort_error
  *   ctx   WithContext's context, canceled at the first error and by Wait
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "runtime2.h"
 
@@ -19,14 +22,23 @@ struct gort_errgroup {
 	gort_waitgroup wg;
 	gort_chan *sem;
 	_Atomic int err;
+	gort_error first; /* the first error, whole; written by err's winner */
 	gort_context *ctx;
 };
 
-/* What a goroutine of the group runs: fn(arg), for g. */
+/*
+ * What a goroutine of the group runs, for g: fn(arg), fn(&args) or
+ * fni(id).  One allocation per goroutine, as a Go closure's; the argument
+ * block (args form) follows the job, copied, so the caller's may be
+ * reused at once.
+ */
 typedef struct job {
 	gort_errgroup *g;
 	gort_errgroup_func fn;
+	gort_errgroup_func_int fni; /* the integer form, else NULL */
 	void *arg;
+	intptr_t id;
+	_Alignas(max_align_t) unsigned char args[];
 } job;
 
 gort_errgroup *gort_errgroup_new(void)
@@ -51,35 +63,84 @@ static void run(void *arg)
 {
 	job *j = arg;
 	gort_errgroup *g = j->g;
-	int err = j->fn(j->arg);
+	gort_error e = {0}; /* what fn fills with gort_errorf, if it fails */
+	int err = j->fni != NULL ? j->fni(j->id, &e) : j->fn(j->arg, &e);
+	free(j);
 	int none = 0;
-	if (err != 0 && atomic_compare_exchange_strong(&g->err, &none, err) && g->ctx != NULL)
-		gort_context_cancel(g->ctx);
+	if (err != 0 && atomic_compare_exchange_strong(&g->err, &none, err)) {
+		/* A failure fn did not describe is named by its code alone. */
+		if (e.msg[0] == '\0')
+			gort_errorf(&e, err, "%s", "");
+		e.code = err;
+		g->first = e;
+		if (g->ctx != NULL)
+			gort_context_cancel(g->ctx);
+	}
 	if (g->sem != NULL)
 		gort_chan_recv(g->sem, NULL);
 	gort_waitgroup_done(&g->wg);
 }
 
-static void start(gort_errgroup *g, gort_errgroup_func fn, void *arg)
+/* newjob: a job with room for size bytes of arguments. */
+static job *newjob(gort_errgroup *g, bool nilfn, size_t size)
 {
-	if (fn == NULL)
+	if (nilfn)
 		gort__fatal("go of nil func value");
-	gort_waitgroup_add(&g->wg, 1);
-	gort_go_with(run, job, .g = g, .fn = fn, .arg = arg);
+	job *j = malloc(sizeof *j + size);
+	if (j == NULL)
+		gort__throw("out of memory starting a goroutine of an errgroup");
+	*j = (job){.g = g};
+	return j;
+}
+
+static void start(job *j)
+{
+	gort_waitgroup_add(&j->g->wg, 1);
+	gort_go(run, j);
 }
 
 void gort_errgroup_go(gort_errgroup *g, gort_errgroup_func fn, void *arg)
 {
+	job *j = newjob(g, fn == NULL, 0);
+	j->fn = fn;
+	j->arg = arg;
 	if (g->sem != NULL)
 		gort_chan_send(g->sem, NULL);
-	start(g, fn, arg);
+	start(j);
+}
+
+void gort_errgroup_go_args(gort_errgroup *g, gort_errgroup_func fn, const void *args, size_t size)
+{
+	job *j = newjob(g, fn == NULL, size);
+	j->fn = fn;
+	j->arg = j->args;
+	if (size > 0)
+		memcpy(j->args, args, size);
+	if (g->sem != NULL)
+		gort_chan_send(g->sem, NULL);
+	start(j);
+}
+
+void gort_errgroup_go_int(gort_errgroup *g, gort_errgroup_func_int fn, intptr_t id)
+{
+	job *j = newjob(g, fn == NULL, 0);
+	j->fni = fn;
+	j->id = id;
+	if (g->sem != NULL)
+		gort_chan_send(g->sem, NULL);
+	start(j);
 }
 
 bool gort_errgroup_trygo(gort_errgroup *g, gort_errgroup_func fn, void *arg)
 {
+	if (fn == NULL)
+		gort__fatal("go of nil func value");
 	if (g->sem != NULL && !gort_chan_trysend(g->sem, NULL))
 		return false;
-	start(g, fn, arg);
+	job *j = newjob(g, false, 0);
+	j->fn = fn;
+	j->arg = arg;
+	start(j);
 	return true;
 }
 
@@ -102,6 +163,17 @@ int gort_errgroup_wait(gort_errgroup *g)
 	if (g->ctx != NULL)
 		gort_context_cancel(g->ctx);
 	return atomic_load(&g->err);
+}
+
+const gort_error *gort_errgroup_error(const gort_errgroup *g)
+{
+	return atomic_load(&((gort_errgroup *)g)->err) != 0 ? &g->first : NULL;
+}
+
+/* What gort_defer_free(g) defers. */
+void gort__defer_errgroup_free(void *g)
+{
+	gort_errgroup_free(g);
 }
 
 void gort_errgroup_free(gort_errgroup *g)

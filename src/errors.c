@@ -44,6 +44,8 @@ const char *gort_strerror(long err)
 		return "unexpected EOF";
 	case GORT_EBUFFERFULL:
 		return "bufio: buffer full";
+	case GORT_EERROR:
+		return "error";
 	case GORT_ECPUPROFON:
 		return "cpu profiling already in use";
 	case GORT_ECPUPROFOFF:
@@ -83,10 +85,16 @@ static void putf(gort_error *e, size_t *len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * An error without a cause (code 0: Go's errors.New, or fmt.Errorf without
+ * %w) is an error all the same: it takes GORT_EERROR, so that 0 keeps
+ * meaning success wherever the code is looked at, and its message is the
+ * text alone.
+ */
 int gort_errorf(gort_error *e, int code, const char *fmt, ...)
 {
 	size_t len = 0;
-	e->code = code;
+	e->code = code != 0 ? code : GORT_EERROR;
 	e->msg[0] = '\0';
 	va_list ap;
 	va_start(ap, fmt);
@@ -94,7 +102,19 @@ int gort_errorf(gort_error *e, int code, const char *fmt, ...)
 	va_end(ap);
 	if (code != 0)
 		putf(e, &len, "%s%s", len > 0 ? ": " : "", gort_strerror(code));
-	return code;
+	return e->code;
+}
+
+int gort_error_new(gort_error *e, const char *fmt, ...)
+{
+	size_t len = 0;
+	e->code = GORT_EERROR;
+	e->msg[0] = '\0';
+	va_list ap;
+	va_start(ap, fmt);
+	put(e, &len, fmt, ap);
+	va_end(ap);
+	return e->code;
 }
 
 int gort_error_wrap(gort_error *e, const char *fmt, ...)

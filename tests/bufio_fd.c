@@ -2,8 +2,9 @@
  * bufio_fd.c - Go's bufio over descriptors (issue 17, item 4): lines from
  * a pipe that a goroutine fills one byte per write, a file written through
  * a writer and read back through a reader (EOF in the middle of its last
- * line), and a context, looked at before each read or write below.  Exact
- * outcomes: every byte and code.
+ * line), and a context, looked at before each read or write below; a
+ * line from read_line is a C string, also when it fills the buffer or
+ * ends the stream.  Exact outcomes: every byte and code.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -93,6 +94,41 @@ static void TestFileRoundTrip(void)
 	close(fd);
 }
 
+/* read_line's line ends in a NUL where its "\r\n" or "\n" was, past a
+ * line that fills the buffer, and past the last line at EOF: strtol and
+ * strcmp may read it (under ASan, a byte past the buffer would fault). */
+static void TestLineIsCString(void)
+{
+	int fds[2];
+	CHECK(pipe(fds) == 0, "pipe");
+	const char *in = "12 apples\r\n\n0123456789abcdef0123\ntail";
+	CHECK(write(fds[1], in, strlen(in)) == (ssize_t)strlen(in), "write");
+	close(fds[1]);
+	gort_bufio_reader *r = gort_bufio_reader_new_fd(fds[0], 16);
+	const char *line;
+	CHECK(gort_bufio_read_line(r, &line) == 9 && strcmp(line, "12 apples") == 0, "\"%s\"", line);
+	CHECK(strtol(line, NULL, 10) == 12 && strcspn(line, "\r\n") == 9, "strtol/strcspn");
+	CHECK(gort_bufio_read_line(r, &line) == 0 && line[0] == '\0', "the empty line");
+	CHECK_ERR(gort_bufio_read_line(r, &line), GORT_EBUFFERFULL);
+	CHECK(strcmp(line, "0123456789abcdef") == 0, "the full buffer: \"%s\"", line);
+	CHECK(gort_bufio_read_line(r, &line) == 4 && strcmp(line, "0123") == 0, "the rest: \"%s\"", line);
+	CHECK(gort_bufio_read_line(r, &line) == 4 && strcmp(line, "tail") == 0, "the last line: \"%s\"", line);
+	CHECK_ERR(gort_bufio_read_line(r, &line), GORT_EOF);
+	gort_bufio_reader_free(r);
+	close(fds[0]);
+}
+
+/* gort_defer_free takes bufio's reader and writer. */
+static void deferred_bufio(int fd)
+{
+	GORT_FRAME_VOID;
+	gort_bufio_reader *r = gort_bufio_reader_new_fd(fd, 0);
+	gort_defer_free(r);
+	gort_bufio_writer *w = gort_bufio_writer_new_fd(fd, 0);
+	gort_defer_free(w);
+	CHECK(gort_bufio_reader_size(r) == 4096 && gort_bufio_writer_available(w) == 4096, "sizes");
+}
+
 /* A descriptor cannot be interrupted, but a done context stops the next
  * read or write below - and not what is already buffered. */
 static void TestContextBeforeEachCall(void)
@@ -140,6 +176,8 @@ static void TestBadDescriptor(void)
 static int test_main(int argc, char **argv)
 {
 	TEST_RUN(TestPipeLines);
+	TEST_RUN(TestLineIsCString);
+	deferred_bufio(0); /* leaks nothing: ASan's leak check at exit */
 	TEST_RUN(TestFileRoundTrip);
 	TEST_RUN(TestContextBeforeEachCall);
 	TEST_RUN(TestBadDescriptor);

@@ -1,15 +1,18 @@
 /*
  * ctx_errgroup - errgroup (errgroup.c): Wait waits for all; the first error
  * wins and cancels the group's context; SetLimit's bound, counted exactly;
- * TryGo at the limit; SetLimit with goroutines active panics.
+ * TryGo at the limit; SetLimit with goroutines active panics; the
+ * argument-block and integer forms; the first error whole (its message)
+ * through Wait; errors.New's error fails the group.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "harness.h"
 
 static atomic_long finished;
 
-static int ok_job(void *arg)
+static int ok_job(void *arg, gort_error *err)
 {
 	gort_gosched();
 	test_done(&finished);
@@ -35,14 +38,14 @@ typedef struct firsterr {
 	gort_chan *go; /* closed to let the failing job fail */
 } firsterr;
 
-static int fail_first(void *arg)
+static int fail_first(void *arg, gort_error *err)
 {
 	firsterr *f = arg;
 	gort_chan_recv(f->go, NULL);
 	return -1;
 }
 
-static int wait_ctx(void *arg)
+static int wait_ctx(void *arg, gort_error *err)
 {
 	firsterr *f = arg;
 	gort_chan_recv(gort_context_done(f->ctx), NULL);
@@ -88,7 +91,7 @@ enum { LIMIT = 3, JOBS = 60 };
 static atomic_long running, peak, launched;
 static gort_chan *gate;
 
-static int limited(void *arg)
+static int limited(void *arg, gort_error *err)
 {
 	long now = atomic_fetch_add(&running, 1) + 1;
 	CHECK(now <= LIMIT, "%ld goroutines at once, limit %d", now, LIMIT);
@@ -129,7 +132,7 @@ static void test_limit(void)
 }
 
 /* TryGo: refused at the limit, accepted once a slot frees. */
-static int hold(void *arg)
+static int hold(void *arg, gort_error *err)
 {
 	gort_chan_recv(arg, NULL);
 	return 0;
@@ -180,6 +183,122 @@ static void test_limit_active(void)
 	gort_chan_free(release);
 }
 
+/* The integer form: each id arrives once; the argument-block form: the
+ * block is a copy, the caller's reused at once. */
+enum { FORMS = 200 };
+static atomic_long seen[FORMS];
+
+static int by_id(intptr_t id, gort_error *err)
+{
+	CHECK(id >= 0 && id < FORMS, "id %ld", (long)id);
+	atomic_fetch_add(&seen[id], 1);
+	return 0;
+}
+
+typedef struct block {
+	long id;
+	char name[40]; /* a block larger than a pointer */
+	double scale;
+} block;
+
+static int by_block(void *arg, gort_error *err)
+{
+	block *b = arg;
+	char want[40];
+	snprintf(want, sizeof want, "job-%ld", b->id);
+	CHECK((strcmp(b->name, want) == 0 || strcmp(b->name, "with") == 0) && b->scale == 0.5 * (double)b->id, "block %ld: %s %g", b->id, b->name,
+	      b->scale);
+	atomic_fetch_add(&seen[b->id], 1);
+	return 0;
+}
+
+static void test_forms(void)
+{
+	for (int i = 0; i < FORMS; i++)
+		atomic_store(&seen[i], 0);
+	gort_errgroup *g = gort_errgroup_new();
+	gort_errgroup_set_limit(g, 7);
+	for (int i = 0; i < FORMS; i++)
+		gort_errgroup_go_int(g, by_id, i);
+	CHECK(gort_errgroup_wait(g) == 0 && gort_errgroup_error(g) == NULL, "error");
+	block b;
+	for (int i = 0; i < FORMS; i++) {
+		b = (block){.id = i, .scale = 0.5 * i};
+		snprintf(b.name, sizeof b.name, "job-%d", i);
+		gort_errgroup_go_args(g, by_block, &b, sizeof b);
+		memset(&b, 0xff, sizeof b); /* the group copied it */
+	}
+	for (int i = 0; i < FORMS; i++)
+		gort_errgroup_go_with(g, by_block, block, .id = i, .name = "with", .scale = 0.5 * i);
+	CHECK(gort_errgroup_wait(g) == 0, "error");
+	for (int i = 0; i < FORMS; i++)
+		CHECK(atomic_load(&seen[i]) == 3, "job %d ran %ld times", i, atomic_load(&seen[i]));
+	gort_errgroup_free(g);
+}
+
+/* The first error, whole: its message chain comes out of Wait; an fn that
+ * fails without a message is named by its code; errors.New fails. */
+static int fail_with_message(intptr_t id, gort_error *err)
+{
+	if (id != 3)
+		return 0;
+	gort_errorf(err, -ECONNREFUSED, "dial 10.0.0.%ld:80", (long)id);
+	return gort_error_wrap(err, "fetch job %ld", (long)id);
+}
+
+static int fail_bare(intptr_t id, gort_error *err)
+{
+	return id == 1 ? GORT_ETIMEOUT : 0;
+}
+
+static int fail_new(intptr_t id, gort_error *err)
+{
+	return gort_error_new(err, "status %ld", (long)id);
+}
+
+static void test_error_message(void)
+{
+	gort_errgroup *g = gort_errgroup_new();
+	for (int i = 0; i < 8; i++)
+		gort_errgroup_go_int(g, fail_with_message, i);
+	CHECK(gort_errgroup_wait(g) == -ECONNREFUSED, "code");
+	const gort_error *e = gort_errgroup_error(g);
+	CHECK(e != NULL && e->code == -ECONNREFUSED && gort_error_is(e, -ECONNREFUSED), "error");
+	CHECK(strcmp(e->msg, "fetch job 3: dial 10.0.0.3:80: Connection refused") == 0, "msg: %s", e->msg);
+	gort_errgroup_free(g);
+
+	g = gort_errgroup_new();
+	gort_errgroup_go_int(g, fail_bare, 1);
+	CHECK(gort_errgroup_wait(g) == GORT_ETIMEOUT, "bare code");
+	CHECK(strcmp(gort_errgroup_error(g)->msg, "i/o timeout") == 0, "msg: %s", gort_errgroup_error(g)->msg);
+	gort_errgroup_free(g);
+
+	gort_context *ctx;
+	g = gort_errgroup_with_context(gort_context_background(), &ctx);
+	gort_errgroup_go_int(g, fail_new, 404);
+	CHECK(gort_errgroup_wait(g) == GORT_EERROR, "errors.New did not fail the group");
+	CHECK(strcmp(gort_errgroup_error(g)->msg, "status 404") == 0, "msg: %s", gort_errgroup_error(g)->msg);
+	CHECK(gort_context_err(ctx) == GORT_ECANCELED, "ctx");
+	gort_errgroup_free(g);
+}
+
+/* gort_defer_free(g): the group freed when the frame returns. */
+static void deferred_group(void)
+{
+	GORT_FRAME_VOID;
+	gort_errgroup *g = gort_errgroup_new();
+	gort_defer_free(g);
+	gort_errgroup_go_int(g, by_id, 0);
+	gort_errgroup_wait(g);
+}
+
+static void test_defer_free(void)
+{
+	atomic_store(&seen[0], 0);
+	deferred_group();
+	CHECK(atomic_load(&seen[0]) == 1, "ran %ld", atomic_load(&seen[0]));
+}
+
 static int test_main(int argc, char **argv)
 {
 	TEST_RUN(test_wait_all);
@@ -188,6 +307,9 @@ static int test_main(int argc, char **argv)
 	TEST_RUN(test_limit);
 	TEST_RUN(test_trygo);
 	TEST_RUN(test_limit_active);
+	TEST_RUN(test_forms);
+	TEST_RUN(test_error_message);
+	TEST_RUN(test_defer_free);
 	return test_pass("ctx_errgroup");
 }
 

@@ -69,8 +69,18 @@ static void test_chain(void)
 
 	CHECK(gort_errorf(&e, GORT_ETIMEOUT, "%s", "") == GORT_ETIMEOUT, "errorf's result");
 	CHECK_STR(e.msg, "i/o timeout");
-	CHECK(gort_errorf(&e, 0, "bad header %d", 7) == 0, "no cause");
+	CHECK(gort_errorf(&e, 0, "bad header %d", 7) == GORT_EERROR, "no cause: still an error");
 	CHECK_STR(e.msg, "bad header 7");
+	CHECK(gort_error_is(&e, GORT_EERROR) && e.code != 0, "fmt.Errorf without %%w is an error");
+
+	/* errors.New: an error whatever its text; wrapping keeps it one */
+	CHECK(gort_error_new(&e, "status %d", 404) == GORT_EERROR, "errors.New's code");
+	CHECK_STR(e.msg, "status 404");
+	CHECK(gort_error_wrap(&e, "GET %s", "/p/1") == GORT_EERROR, "wrapped");
+	CHECK_STR(e.msg, "GET /p/1: status 404");
+	CHECK(gort_error_is(&e, GORT_EERROR) && !gort_error_is(&e, 0), "errors.Is");
+	CHECK(gort_error_new(&e, "%s", "") == GORT_EERROR, "an empty message is an error too");
+	CHECK(strcmp(gort_strerror(GORT_EERROR), "error") == 0, "strerror: %s", gort_strerror(GORT_EERROR));
 	gort_errorf(&e, GORT_EOF, "%s", "");
 	gort_error_wrap(&e, "%s", "");
 	CHECK_STR(e.msg, "EOF");

@@ -60,6 +60,9 @@ GORT_API void gort__defer_mutex_unlock(void *m);
 GORT_API void gort__defer_rwmutex_unlock(void *rw);
 GORT_API void gort__defer_rwmutex_runlock(void *rw);
 GORT_API void gort__defer_waitgroup_done(void *wg);
+GORT_API void gort__defer_bufio_reader_free(void *r);
+GORT_API void gort__defer_bufio_writer_free(void *w);
+GORT_API void gort__defer_errgroup_free(void *g);
 GORT_API const void *gort__recover(void *callerfp, const gort_panic_type **type);
 
 /* GORT_FRAME's cleanup: the deferred calls run on every way out of the frame. */

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "det.h"
 #include "runtime2.h"
 
 /* ---- futexes ------------------------------------------------------------ */
@@ -220,6 +221,8 @@ int32_t gort__getproccount(void)
  */
 int64_t gort__nanotime(void)
 {
+	if (gort__det()) /* virtual time (proc_det.c) */
+		return gort__det_nanotime();
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "det.h"
 #include "runtime2.h"
 
 struct gort__debugvars gort__debug;
@@ -97,6 +98,8 @@ void gort__parsedebugvars(void)
 	const char *k, *v;
 	size_t klen, vlen;
 	while (p != NULL && godebug_next(&p, &k, &klen, &v, &vlen)) {
+		if (klen > 3 && memcmp(k, "det", 3) == 0) /* deterministic mode: det.h */
+			gort__det_setting(k, klen, v, vlen);
 		for (size_t i = 0; i < n; i++) {
 			if (klen == strlen(dbgvars[i].name) && memcmp(k, dbgvars[i].name, klen) == 0)
 				atoi32(v, vlen, dbgvars[i].value); /* malformed: keep what it was */

@@ -277,6 +277,8 @@ struct G {
 	bool tracesys;        /* the trace has it in a system call (GoSysCall, GoInSyscall) */
 	bool tracesysexit;    /* it returned without a P: execute records GoSysExit */
 
+	uint64_t detprio;     /* deterministic mode, PCT: its priority (proc_det.c) */
+
 	/* defer, panic, recover (panic.c) */
 	gort__frame *frame;   /* innermost frame with deferred calls pending */
 	struct gpanic *panic; /* innermost panic (or Goexit) under way; older ones follow link */

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "chan.h"
+#include "det.h"
 #include "timer.h"
 
 enum { STACK_CASES = 16 }; /* cases whose orders and sudogs fit on the stack */
@@ -100,6 +101,12 @@ static bool sort_by_channel(gort_case *cases, uint16_t *order, int n)
 	return true;
 }
 
+/* selrand: the poll order's randomness - the seed's, in deterministic mode. */
+static inline uint32_t selrand(M *mp)
+{
+	return gort__det() ? gort__det_rand() : gort__fastrand(mp);
+}
+
 /*
  * shuffle_duplicates puts each run of cases on one channel in the sorted
  * lock order into a random order.  Pass 2 enqueues a select's sudogs in
@@ -116,7 +123,7 @@ static void shuffle_duplicates(M *mp, gort_case *cases, uint16_t *order, int n)
 		while (end < n && key(cases, order[end]) == key(cases, order[start]))
 			end++;
 		for (int i = end - 1; i > start; i--) { /* Fisher-Yates over [start, end) */
-			int j = start + (int)(gort__fastrand(mp) % (uint32_t)(i - start + 1));
+			int j = start + (int)(selrand(mp) % (uint32_t)(i - start + 1));
 			uint16_t t = order[i];
 			order[i] = order[j];
 			order[j] = t;
@@ -309,7 +316,7 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, timer *deadline_
 		if (cases[i].chan == NULL)
 			continue;
 		/* insert i at a random place j of the permutation so far */
-		int j = (int)(gort__fastrand(mp) % (uint32_t)(norder + 1));
+		int j = (int)(selrand(mp) % (uint32_t)(norder + 1));
 		pollorder[norder] = pollorder[j];
 		pollorder[j] = (uint16_t)i;
 		lockorder[norder] = (uint16_t)i;

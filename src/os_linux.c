@@ -223,6 +223,14 @@ int64_t gort__nanotime(void)
 {
 	if (gort__det()) /* virtual time (proc_det.c) */
 		return gort__det_nanotime();
+	return gort__realnanotime();
+}
+
+/* realnanotime: the machine's clock even in deterministic mode, for the
+ * few waits on other threads that must end in real time (the dump's
+ * freeze, the traceback reporter's patience). */
+int64_t gort__realnanotime(void)
+{
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;

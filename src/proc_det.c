@@ -73,6 +73,7 @@ static struct {
 	int32_t depth;   /* PCT's d: d-1 change points */
 	int64_t steps;   /* PCT's k: the change points are drawn from [1, k] */
 	int64_t timeout; /* virtual ns after which the run fails; 0: none */
+	char timeouttext[32]; /* as given */
 	bool strict, stats;
 	int32_t procs;   /* GOMAXPROCS as asked */
 
@@ -187,8 +188,8 @@ void gort__det_setting(const char *key, size_t keylen, const char *val, size_t v
 {
 	uint64_t n;
 	if (keyis(key, keylen, "detseed")) {
-		if (!parse_u64(val, vallen, &n))
-			badsetting(key, keylen, val, vallen, "not a seed (want a decimal number from 0 to 18446744073709551615)");
+		if (!parse_u64(val, vallen, &n) || n > INT64_MAX) /* gort_det_seed's -1 is "off" */
+			badsetting(key, keylen, val, vallen, "not a seed (want a decimal number from 0 to 9223372036854775807)");
 		det.seed = n;
 		det.seedset = true;
 	} else if (keyis(key, keylen, "detstrategy")) {
@@ -207,8 +208,10 @@ void gort__det_setting(const char *key, size_t keylen, const char *val, size_t v
 			badsetting(key, keylen, val, vallen, "not a step count (want a number from 1)");
 		det.steps = (int64_t)n;
 	} else if (keyis(key, keylen, "dettimeout")) {
-		if (!parse_duration(val, vallen, &det.timeout) || det.timeout == 0)
+		if (!parse_duration(val, vallen, &det.timeout) || det.timeout == 0 || vallen >= sizeof det.timeouttext)
 			badsetting(key, keylen, val, vallen, "not a duration (want e.g. 90s, 10m, 2h; no unit: seconds)");
+		memcpy(det.timeouttext, val, vallen);
+		det.timeouttext[vallen] = '\0';
 	} else if (keyis(key, keylen, "detstrict") || keyis(key, keylen, "detstats")) {
 		if (!parse_u64(val, vallen, &n) || n > 1)
 			badsetting(key, keylen, val, vallen, "want 0 or 1");
@@ -275,8 +278,8 @@ static void timeout_check(int64_t now)
 	if (det.timeout == 0 || now - DET_ORIGIN <= det.timeout)
 		return;
 	char msg[128];
-	snprintf(msg, sizeof msg, "deterministic mode: virtual time limit exceeded (dettimeout=%" PRId64 "s)",
-	         det.timeout / 1000000000);
+	snprintf(msg, sizeof msg, "deterministic mode: virtual time limit exceeded (dettimeout=%s)",
+	         det.timeouttext);
 	gort__fatal(msg);
 }
 

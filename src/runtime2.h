@@ -804,6 +804,7 @@ void gort__gorttext_range(uintptr_t *lo, uintptr_t *hi);
 int32_t gort__gettid(void);
 void gort__minit_os(void);
 int64_t gort__nanotime(void);
+int64_t gort__realnanotime(void); /* the machine's clock, also in deterministic mode */
 void gort__futexsleep(_Atomic uint32_t *addr, uint32_t val);
 void gort__futexwakeup(_Atomic uint32_t *addr, uint32_t cnt);
 void gort__futexsleep_timeout(_Atomic uint32_t *addr, uint32_t val, int64_t ns);

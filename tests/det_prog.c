@@ -10,13 +10,15 @@
  *   det_prog race      ten goroutines print their number: the order is
  *                      the schedule's
  *   det_prog sleep     100 goroutines sleep 36 s each (an hour in all) in
- *                      steps, and main prints the virtual time that passed
+ *                      1 s steps, then main sleeps an hour; it prints the
+ *                      virtual time that passed (at least 3636 s)
  *   det_prog procs     prints gort_gomaxprocs(0), then sets 3 and prints it
  *   det_prog syscall   a gort_read of /dev/null (a system call)
  *   det_prog spin      a goroutine computes for a while with no gort call;
  *                      another, runnable meanwhile, must not run in between
  *                      (no preemption in this mode, even asyncpreemptoff=0)
  *   det_prog seed      prints gort_det_seed()
+ *   det_prog livelock  two goroutines yield to each other for ever
  *   det_prog deadlock  main waits on a channel nobody sends on, while a
  *                      goroutine sleeps 36 s and ends: Go's deadlock
  */
@@ -209,10 +211,11 @@ static int sleep_hour(void)
 	for (int i = 0; i < 100; i++)
 		gort_go_int(sleeper, i);
 	gort_waitgroup_wait(&wg);
+	gort_sleep(3600 * GORT_SECOND);
 	int64_t d = gort_nanotime() - start;
-	printf("slept 100 x 36 s = %lld s in all; virtual time passed: %.6f s\n", 100LL * 36,
+	printf("slept 100 x 36 s in goroutines and 1 h in main; virtual time passed: %.6f s\n",
 	       (double)d / 1e9);
-	return d >= 36 * GORT_SECOND ? 0 : 1;
+	return d >= 3636 * GORT_SECOND ? 0 : 1;
 }
 
 /* ---- spin -------------------------------------------------------------------- */
@@ -247,6 +250,12 @@ static int spin(void)
 	return seen;
 }
 
+static void spinner(void *arg)
+{
+	for (;;)
+		gort_gosched();
+}
+
 static int prog(int argc, char **argv)
 {
 	t0 = gort_nanotime();
@@ -268,6 +277,11 @@ static int prog(int argc, char **argv)
 		gort_chan_recv(never, &v);
 		return 1;
 	}
+	if (strcmp(mode, "livelock") == 0) {
+		gort_go(spinner, NULL);
+		for (;;)
+			gort_gosched();
+	}
 	if (strcmp(mode, "seed") == 0) {
 		printf("seed %lld\n", (long long)gort_det_seed());
 		return 0;
@@ -285,7 +299,7 @@ static int prog(int argc, char **argv)
 		printf("read %ld\n", n);
 		return 0;
 	}
-	fprintf(stderr, "usage: det_prog showcase|race|sleep|spin|seed|procs|syscall|deadlock\n");
+	fprintf(stderr, "usage: det_prog showcase|race|sleep|spin|seed|procs|syscall|deadlock|livelock\n");
 	return 64;
 }
 

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""det_check.py - deterministic mode (GODEBUG=detseed, src/proc_det.c), checked.
+
+Each check runs tests/det_prog (or a planted bug of tests/det_bugs/) under
+seeds and compares what it prints; all of them assert outcomes, never how
+fast a run was, except the sleep check's generous bound (an hour of sleep
+must take seconds at most, not an hour).
+
+  det_check.py <det_prog> same      20 runs of one seed print the same bytes
+                                    (random and PCT); GOMAXPROCS=4 prints
+                                    what GOMAXPROCS=1 does; another seed
+                                    prints something else
+  det_check.py <det_prog> orders    100 seeds of a 10-goroutine print race
+                                    give at least 20 distinct orders
+  det_check.py <det_prog> sleep     an hour and more of sleeping ends in
+                                    well under a minute, with the virtual
+                                    time past 3636 s
+  det_check.py <det_prog> misuse    bad settings, GOMAXPROCS > 1, detstrict
+                                    with a system call, the count at exit,
+                                    asyncpreemptoff=0, gort_det_seed, the
+                                    deadlock on virtual time
+"""
+import os
+import subprocess
+import sys
+import time
+
+
+def run(prog, args, godebug, env_extra=None, timeout=60):
+    env = dict(os.environ)
+    env["GODEBUG"] = godebug
+    env.pop("GOMAXPROCS", None)
+    env.update(env_extra or {})
+    p = subprocess.run([prog] + args, env=env, capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def fail(msg):
+    print("FAIL", msg)
+    sys.exit(1)
+
+
+def expect(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def same(prog):
+    for strategy in ("random", "pct"):
+        for seed in (1, 977):
+            gd = "detseed=%d,detstrategy=%s" % (seed, strategy)
+            rc, first, err = run(prog, ["showcase"], gd)
+            expect(rc == 0 and first.count("\n") > 50, "%s: exit %d, %d lines\n%s" % (gd, rc, first.count("\n"), err))
+            expect(err == "", "%s: stderr not empty: %r" % (gd, err))
+            for i in range(19):
+                rc, out, err = run(prog, ["showcase"], gd)
+                expect(rc == 0 and out == first, "%s: run %d printed something else" % (gd, i + 2))
+            rc, out, err = run(prog, ["showcase"], gd, {"GOMAXPROCS": "4"})
+            expect(rc == 0 and out == first, "%s: GOMAXPROCS=4 changed the schedule" % gd)
+        rc, other, err = run(prog, ["showcase"], "detseed=2,detstrategy=%s" % strategy)
+        expect(rc == 0 and other != first, "%s: seeds 977 and 2 printed the same" % strategy)
+    print("PASS det_same: 20 runs of each seed byte-identical, random and pct")
+
+
+def orders(prog):
+    for strategy, want in (("random", 20), ("pct", 20)):
+        seen = {}
+        for seed in range(100):
+            rc, out, err = run(prog, ["race"], "detseed=%d,detstrategy=%s" % (seed, strategy))
+            expect(rc == 0, "race seed %d: exit %d: %s" % (seed, rc, err))
+            order = out.split()
+            expect(sorted(order, key=int) == [str(i) for i in range(10)], "race seed %d printed %r" % (seed, out))
+            seen.setdefault(out, seed)
+        print("%s: %d distinct orders of 10 goroutines in 100 seeds" % (strategy, len(seen)))
+        expect(len(seen) >= want, "%s: only %d distinct orders" % (strategy, len(seen)))
+    print("PASS det_orders")
+
+
+def sleep(prog):
+    start = time.monotonic()
+    rc, out, err = run(prog, ["sleep"], "detseed=3")
+    took = time.monotonic() - start
+    expect(rc == 0, "sleep: exit %d: %s %s" % (rc, out, err))
+    secs = float(out.split("virtual time passed: ")[1].split()[0])
+    expect(secs >= 3636, "sleep: virtual time passed only %f s" % secs)
+    expect(took < 30, "sleep: 2 hours of sleeping took %.1f s of real time" % took)
+    print("PASS det_sleep: %.0f s of virtual time in %.2f s" % (secs, took))
+
+
+def misuse(prog):
+    for gd, want in (("detseed=abc", "gort: GODEBUG=detseed=abc: not a seed (want a decimal number from 0 to 9223372036854775807)\n"),
+                     ("detseed=-1", "gort: GODEBUG=detseed=-1: not a seed (want a decimal number from 0 to 9223372036854775807)\n"),
+                     ("detseed=9223372036854775808", "gort: GODEBUG=detseed=9223372036854775808: not a seed (want a decimal number from 0 to 9223372036854775807)\n"),
+                     ("detseed=", "gort: GODEBUG=detseed=: not a seed (want a decimal number from 0 to 9223372036854775807)\n"),
+                     ("detseed=1,detstrategy=dfs", "gort: GODEBUG=detstrategy=dfs: unknown strategy (want random or pct)\n"),
+                     ("detseed=1,detdepth=0", "gort: GODEBUG=detdepth=0: not a depth (want 1 to 16)\n"),
+                     ("detseed=1,dettimeout=1y", "gort: GODEBUG=dettimeout=1y: not a duration (want e.g. 90s, 10m, 2h; no unit: seconds)\n")):
+        rc, out, err = run(prog, ["seed"], gd)
+        expect(rc == 2 and err == want and out == "", "%s: exit %d, stderr %r" % (gd, rc, err))
+    rc, out, err = run(prog, ["seed"], "detseed=9223372036854775807")
+    expect(rc == 0 and out == "seed 9223372036854775807\n", "the largest seed: %d %r" % (rc, out))
+    rc, out, err = run(prog, ["seed"], "detseed=42")
+    expect(rc == 0 and out == "seed 42\n" and err == "", "gort_det_seed: %r %r" % (out, err))
+    rc, out, err = run(prog, ["seed"], "")
+    expect(rc == 0 and out == "seed -1\n", "gort_det_seed off: %r" % out)
+    # GOMAXPROCS > 1: one P runs, gort_gomaxprocs reports the number asked
+    rc, out, err = run(prog, ["procs"], "detseed=1", {"GOMAXPROCS": "4"})
+    expect(rc == 0 and out == "gomaxprocs 4\ngomaxprocs 3\n", "procs: %r" % out)
+    # a system call: counted and said at exit; under detstrict, fatal
+    rc, out, err = run(prog, ["syscall"], "detseed=1")
+    expect(rc == 0 and out == "read 0\n", "syscall: %d %r" % (rc, out))
+    expect(err == "gort: deterministic mode (detseed=1): 1 system call or I/O event outside the scheduler's "
+                  "control (the first in gort_read): this run may not replay\n", "syscall: stderr %r" % err)
+    rc, out, err = run(prog, ["syscall"], "detseed=1,detstrict=1")
+    expect(rc == 2 and err.startswith("fatal error: deterministic mode (detstrict=1): gort_read: a system call "
+                                      "or I/O makes the schedule depend on the world outside\n\ngoroutine 1 [running]:\n"),
+           "detstrict: %d %r" % (rc, err))
+    # no preemption, not even by signal
+    rc, out, err = run(prog, ["spin"], "detseed=3,asyncpreemptoff=0")
+    expect(rc == 0 and out == "other goroutine ran during the spin: no\n", "spin: %d %r %r" % (rc, out, err))
+    # deadlock on virtual time: after the sleeper's 36 s of timers
+    rc, out, err = run(prog, ["deadlock"], "detseed=5")
+    expect(rc == 2 and err.startswith("fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [chan receive]:\n"),
+           "deadlock: %d %r" % (rc, err))
+    # a livelock ends at dettimeout, on virtual time
+    rc, out, err = run(prog, ["livelock"], "detseed=5,dettimeout=2s")
+    expect(rc == 2 and err.startswith("fatal error: deterministic mode: virtual time limit exceeded (dettimeout=2s)\n"),
+           "livelock: %d %r" % (rc, err))
+    print("PASS det_misuse")
+
+
+def main():
+    prog, what = sys.argv[1], sys.argv[2]
+    {"same": same, "orders": orders, "sleep": sleep, "misuse": misuse}[what](prog)
+
+
+if __name__ == "__main__":
+    main()

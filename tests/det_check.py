@@ -19,6 +19,14 @@ must take seconds at most, not an hour).
                                     with a system call, the count at exit,
                                     asyncpreemptoff=0, gort_det_seed, the
                                     deadlock on virtual time
+  det_check.py <gort-explore> bug <program>
+                                    gort-explore finds the planted bug
+                                    within 1,000 seeds, random and PCT, and
+                                    its replay line fails the same way,
+                                    byte for byte, twice
+  det_check.py <gort-explore> explore <det_prog>
+                                    --same-output, -t (dettimeout), -c,
+                                    --normal, bad usage
 """
 import os
 import subprocess
@@ -129,9 +137,73 @@ def misuse(prog):
     print("PASS det_misuse")
 
 
+def explore(tool, args, timeout=120):
+    p = subprocess.run([tool] + args, capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def replay_line(out):
+    """The GODEBUG and the argv of gort-explore's replay line (its words
+    need no shell quoting here)."""
+    line = [l for l in out.splitlines() if l.startswith("replay: ")]
+    expect(len(line) == 1, "no replay line in:\n" + out)
+    words = line[0][len("replay: "):].split()
+    expect(words[0].startswith("GODEBUG="), "replay line: " + line[0])
+    return words[0][len("GODEBUG="):], words[1:]
+
+
+def bug(tool, program):
+    name = os.path.basename(program)
+    for strategy in ("random", "pct"):
+        rc, out, err = explore(tool, ["-n", "1000", "-s", strategy, "-w", "30", "--", program])
+        summary = out.splitlines()[-1] if out else ""
+        expect(rc == 1 and " failed after " in summary, "%s %s: not found: exit %d\n%s%s" % (name, strategy, rc, out, err))
+        seeds = int(summary.split(" failed after ")[1].split()[0])
+        expect(seeds <= 1000, "%s: %d seeds" % (name, seeds))
+        gd, argv = replay_line(out)
+        first = run(argv[0], argv[1:], gd)
+        expect(first[0] != 0, "%s %s: the replay (%s) did not fail" % (name, strategy, gd))
+        for i in range(2):
+            again = run(argv[0], argv[1:], gd)
+            expect(again == first, "%s %s: replay %d of %s failed otherwise:\n%r\n%r" % (name, strategy, i + 2, gd, first, again))
+        print("%s: %s found it after %d seeds; replayed 3 times: exit %d, %s" %
+              (name, strategy, seeds, first[0], (first[2].splitlines() or ["?"])[0]))
+    print("PASS det_bug_%s" % name)
+
+
+def explore_checks(tool, prog):
+    # --same-output: the race prints another order under the second seed
+    rc, out, err = explore(tool, ["-n", "50", "--same-output", "--", prog, "race"])
+    expect(rc == 1 and "its stdout differs from seed 1's" in out and "failed after" in out, "--same-output:\n" + out + err)
+    rc, out, err = explore(tool, ["-n", "20", "--same-output", "--", prog, "seed"])
+    expect(rc == 1, "--same-output, seed: each seed prints itself:\n" + out)
+    # -t: a livelock fails on virtual time, and the replay line carries it
+    rc, out, err = explore(tool, ["-n", "3", "-t", "5s", "--", prog, "livelock"])
+    expect(rc == 1 and "virtual time limit exceeded (dettimeout=5s)" in out and
+           "replay: GODEBUG=detseed=1,dettimeout=5s " in out, "-t:\n" + out + err)
+    # -c and --normal count every run
+    rc, out, err = explore(tool, ["-n", "30", "-c", "--", prog, "race"])
+    expect(rc == 0 and out.endswith("gort-explore: 0 of 30 runs failed (random; %s" % out.split("(random; ")[-1]), "-c:\n" + out)
+    rc, out, err = explore(tool, ["-n", "10", "--normal", "--", prog, "bad-mode"])  # exit 64
+    expect(rc == 1 and "run 1: exit status 64" in out and "10 of 10 runs failed (normal runs, no deterministic mode" in out and "replay:" not in out,
+           "--normal:\n" + out)
+    rc, out, err = explore(tool, ["-n", "10", "--", prog, "showcase"])
+    expect(rc == 0 and "gort-explore: no failure in 10 seeds (strategy random;" in out, "no failure:\n" + out)
+    # bad usage
+    for args in ([], ["-s", "dfs", "--", prog], ["-n", "x", "--", prog], ["-d", "17", "--", prog]):
+        rc, out, err = explore(tool, args)
+        expect(rc == 2 and err != "", "usage %r: %d %r" % (args, rc, err))
+    print("PASS det_explore")
+
+
 def main():
-    prog, what = sys.argv[1], sys.argv[2]
-    {"same": same, "orders": orders, "sleep": sleep, "misuse": misuse}[what](prog)
+    what = sys.argv[2]
+    if what == "bug":
+        bug(sys.argv[1], sys.argv[3])
+    elif what == "explore":
+        explore_checks(sys.argv[1], sys.argv[3])
+    else:
+        {"same": same, "orders": orders, "sleep": sleep, "misuse": misuse}[what](sys.argv[1])
 
 
 if __name__ == "__main__":

@@ -48,6 +48,9 @@ int gort__det_gomaxprocs(int n);
  * (I/O, a system call) does something - or never: the deadlock check. */
 G *gort__det_next(M *mp);
 
+/* goroutine 1 has started what the environment asked for (a trace...). */
+void gort__det_mainstart(void);
+
 /* A scheduling point: the running G may be switched out here. */
 void gort__det_point(G *gp);
 

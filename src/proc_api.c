@@ -58,6 +58,8 @@ static void mainstart(void)
 	atomic_store(&mainStarted, true);
 	gort__newosproc(sysmon, NULL);
 	startenv();
+	if (gort__det())
+		gort__det_mainstart(); /* after startenv: its exit line comes before the trace's flush */
 }
 
 /* runmain is the body of goroutine 1. */

@@ -74,8 +74,9 @@ static struct {
 	int64_t steps;   /* PCT's k: the change points are drawn from [1, k] */
 	int64_t timeout; /* virtual ns after which the run fails; 0: none */
 	char timeouttext[32]; /* as given */
-	bool strict, stats;
+	bool strict, stats, dump;
 	int32_t procs;   /* GOMAXPROCS as asked */
+	bool exiting;    /* the exit line is out: what comes after is not counted */
 
 	uint64_t rng;    /* splitmix64's state */
 	G **pool;        /* the runnable Gs */
@@ -93,7 +94,7 @@ static struct {
 	char firstname[96];
 } det;
 
-static void det_atexit(void);
+static void det_onexit(int status, void *arg);
 static G *det_yield_m(void *arg);
 
 /* ---- the generator: splitmix64 (Steele, Lea, Flood 2014) ------------------ */
@@ -212,10 +213,14 @@ void gort__det_setting(const char *key, size_t keylen, const char *val, size_t v
 			badsetting(key, keylen, val, vallen, "not a duration (want e.g. 90s, 10m, 2h; no unit: seconds)");
 		memcpy(det.timeouttext, val, vallen);
 		det.timeouttext[vallen] = '\0';
-	} else if (keyis(key, keylen, "detstrict") || keyis(key, keylen, "detstats")) {
+	} else if (keyis(key, keylen, "detstrict") || keyis(key, keylen, "detstats") ||
+	           keyis(key, keylen, "detdump")) {
 		if (!parse_u64(val, vallen, &n) || n > 1)
 			badsetting(key, keylen, val, vallen, "want 0 or 1");
-		*(key[3] == 's' && key[4] == 't' && key[5] == 'r' ? &det.strict : &det.stats) = n == 1;
+		bool *flag = keyis(key, keylen, "detstrict")  ? &det.strict
+		             : keyis(key, keylen, "detstats") ? &det.stats
+		                                              : &det.dump;
+		*flag = n == 1;
 	}
 	/* other det* keys: unknown, ignored as Go ignores unknown keys */
 }
@@ -244,7 +249,14 @@ void gort__det_init(void)
 	/* A preemption by signal lands anywhere, at a real time: off. */
 	gort__debug.asyncpreemptoff = 1;
 	gort__det_on = true;
-	atexit(det_atexit);
+}
+
+/* det_mainstart: the exit line is registered after GORT_TRACE's writer
+ * (startenv), so it runs first: the tracer's own system calls at exit are
+ * not the program's, and are not counted. */
+void gort__det_mainstart(void)
+{
+	on_exit(det_onexit, NULL);
 }
 
 int32_t gort__det_procs(int32_t procs)
@@ -504,6 +516,8 @@ static G *det_yield_m(void *arg)
 
 static void nondet(const char *what)
 {
+	if (det.exiting)
+		return;
 	if (det.strict) {
 		char msg[192];
 		snprintf(msg, sizeof msg,
@@ -547,10 +561,24 @@ void gort__det_syscall_exit(void)
 		;
 }
 
-/* det_atexit: the one line at exit - always with detstats=1, else only
- * if the outside broke determinism. */
-static void det_atexit(void)
+/*
+ * det_onexit: at exit (not a fatal error's, which ends the process at
+ * once), the one line - always with detstats=1, else only if the outside
+ * broke determinism - and with detdump=1, when the program exits with a
+ * failing status, every goroutine as the SIGQUIT dump shows them: the
+ * picture of a replayed failure the program reported itself.
+ */
+static void det_onexit(int status, void *arg)
 {
+	det.exiting = true;
+	if (det.dump && status != 0) {
+		G *gp = gort__getg();
+		bool user = gp != NULL && gp->m != NULL && gp != &gp->m->g0;
+		fflush(NULL);
+		gort__printf("gort: deterministic mode (detseed=%" PRIu64 "): exit status %d; the goroutines at the exit:\n",
+		             det.seed, status);
+		gort__printgoroutines(user ? gp : NULL);
+	}
 	int64_t n = atomic_load(&det.nondet);
 	const char *first = atomic_load(&det.firstnondet);
 	if (det.stats)

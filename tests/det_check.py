@@ -19,6 +19,7 @@ must take seconds at most, not an hour).
                                     with a system call, the count at exit,
                                     asyncpreemptoff=0, gort_det_seed, the
                                     deadlock on virtual time
+  det_check.py <det_prog> trace     5 traces of one seed are the same bytes
   det_check.py <gort-explore> bug <program>
                                     gort-explore finds the planted bug
                                     within 1,000 seeds, random and PCT, and
@@ -29,17 +30,19 @@ must take seconds at most, not an hour).
                                     --normal, bad usage
 """
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 
-def run(prog, args, godebug, env_extra=None, timeout=60):
+def run(prog, args, godebug, env_extra=None, timeout=60, cwd=None):
     env = dict(os.environ)
     env["GODEBUG"] = godebug
     env.pop("GOMAXPROCS", None)
     env.update(env_extra or {})
-    p = subprocess.run([prog] + args, env=env, capture_output=True, timeout=timeout)
+    p = subprocess.run([prog] + args, env=env, capture_output=True, timeout=timeout, cwd=cwd)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
@@ -137,19 +140,52 @@ def misuse(prog):
     print("PASS det_misuse")
 
 
+def trace(prog):
+    """The same seed's traces are the same bytes, their timestamps the
+    virtual clock's - with address-space randomization off (setarch -R),
+    since the stack table holds pcs.  A locked thread is left out: which
+    idle M the P is handed to is the threads' race, and ProcStart names it."""
+    probe = subprocess.run(["setarch", "-R", "true"], capture_output=True) if shutil.which("setarch") else None
+    if probe is None or probe.returncode != 0:
+        print("SKIP det_trace: setarch -R is not available here")
+        sys.exit(77)
+    with tempfile.TemporaryDirectory() as tmp:
+        traces = []
+        for i in range(5):
+            path = os.path.join(tmp, "t%d" % i)
+            env = dict(os.environ, GODEBUG="detseed=11", GORT_TRACE=path)
+            env.pop("GOMAXPROCS", None)
+            p = subprocess.run(["setarch", "-R", prog, "showcase", "unlocked"], env=env, capture_output=True, timeout=60)
+            expect(p.returncode == 0 and p.stderr == b"", "trace run %d: %d %r" % (i, p.returncode, p.stderr))
+            traces.append(open(path, "rb").read())
+        expect(len(traces[0]) > 1000, "trace: only %d bytes" % len(traces[0]))
+        for i in range(1, 5):
+            expect(traces[i] == traces[0], "trace: run %d's trace differs from the first" % (i + 1))
+        go = "/usr/lib/go-1.19/bin/go"
+        if os.path.exists(go):  # readable by Go 1.19's parser, virtual nanoseconds
+            d = subprocess.run([go, "tool", "trace", "-d", os.path.join(tmp, "t0")], capture_output=True, timeout=120)
+            events = d.stdout.decode().splitlines()
+            expect(d.returncode == 0 and len(events) > 100, "go tool trace -d: %r" % d.stderr[-300:])
+            print("go tool trace -d: %d events, the last at %s ns" % (len(events), events[-1].split()[0]))
+    print("PASS det_trace: 5 traces of seed 11 byte-identical (%d bytes)" % len(traces[0]))
+
+
 def explore(tool, args, timeout=120):
     p = subprocess.run([tool] + args, capture_output=True, timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
-def replay_line(out):
-    """The GODEBUG and the argv of gort-explore's replay line (its words
-    need no shell quoting here)."""
-    line = [l for l in out.splitlines() if l.startswith("replay: ")]
-    expect(len(line) == 1, "no replay line in:\n" + out)
-    words = line[0][len("replay: "):].split()
-    expect(words[0].startswith("GODEBUG="), "replay line: " + line[0])
-    return words[0][len("GODEBUG="):], words[1:]
+def replay_line(out, what="replay"):
+    """The environment and the argv of gort-explore's replay (or picture)
+    line (its words need no shell quoting here)."""
+    line = [l for l in out.splitlines() if l.startswith(what + ": ")]
+    expect(len(line) == 1, "no %s line in:\n%s" % (what, out))
+    words = line[0][len(what) + 2:].split()
+    env = {}
+    while "=" in words[0] and not words[0].startswith("/"):
+        k, v = words.pop(0).split("=", 1)
+        env[k] = v
+    return env, words
 
 
 def bug(tool, program):
@@ -160,14 +196,28 @@ def bug(tool, program):
         expect(rc == 1 and " failed after " in summary, "%s %s: not found: exit %d\n%s%s" % (name, strategy, rc, out, err))
         seeds = int(summary.split(" failed after ")[1].split()[0])
         expect(seeds <= 1000, "%s: %d seeds" % (name, seeds))
-        gd, argv = replay_line(out)
+        env, argv = replay_line(out)
+        expect(list(env) == ["GODEBUG"], "replay line: %r" % env)
+        gd = env["GODEBUG"]
         first = run(argv[0], argv[1:], gd)
         expect(first[0] != 0, "%s %s: the replay (%s) did not fail" % (name, strategy, gd))
         for i in range(2):
             again = run(argv[0], argv[1:], gd)
             expect(again == first, "%s %s: replay %d of %s failed otherwise:\n%r\n%r" % (name, strategy, i + 2, gd, first, again))
-        print("%s: %s found it after %d seeds; replayed 3 times: exit %d, %s" %
-              (name, strategy, seeds, first[0], (first[2].splitlines() or ["?"])[0]))
+        # the picture: the same failure, its trace, every goroutine
+        env, argv = replay_line(out, "picture")
+        tracename = [v for k, v in env.items() if k.startswith("GORT_TRACE")][0]
+        gd = env.pop("GODEBUG")
+        with tempfile.TemporaryDirectory() as tmp:
+            rc, pout, perr = run(os.path.abspath(argv[0]), argv[1:], gd, env, cwd=tmp)
+            expect(rc == first[0] and pout == first[1], "%s: the picture run failed otherwise" % name)
+            expect("goroutine 1 [" in perr, "%s: the picture shows no goroutines:\n%s" % (name, perr))
+            tracefile = os.path.join(tmp, tracename)
+            expect(os.path.exists(tracefile) and os.path.getsize(tracefile) > 100,
+                   "%s: no trace in %s:\n%s" % (name, tracename, perr))
+        tracefile = tracename
+        print("%s: %s found it after %d seeds; replayed 3 times: exit %d, %s; %s written" %
+              (name, strategy, seeds, first[0], (first[2].splitlines() or ["?"])[0], tracefile))
     print("PASS det_bug_%s" % name)
 
 
@@ -203,7 +253,7 @@ def main():
     elif what == "explore":
         explore_checks(sys.argv[1], sys.argv[3])
     else:
-        {"same": same, "orders": orders, "sleep": sleep, "misuse": misuse}[what](sys.argv[1])
+        {"same": same, "orders": orders, "sleep": sleep, "misuse": misuse, "trace": trace}[what](sys.argv[1])
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@
  *                      mutex-guarded state, a WaitGroup, a locked thread;
  *                      each event printed as it happens, with the virtual
  *                      time - so any change of interleaving shows in stdout
+ *                      ("showcase unlocked": no locked thread, so that one
+ *                      M runs it all - for the traces' comparison)
  *   det_prog race      ten goroutines print their number: the order is
  *                      the schedule's
  *   det_prog sleep     100 goroutines sleep 36 s each (an hour in all) in
@@ -111,7 +113,7 @@ static void closer(void *arg)
 	gort_chan_close(arg);
 }
 
-static int showcase(void)
+static int showcase(bool locked)
 {
 	/* a pipeline of 4 stages */
 	gort_chan *first = gort_chan_make(sizeof(int), 0), *c = first;
@@ -127,12 +129,13 @@ static int showcase(void)
 	 * select that also watches a ticker and a timer */
 	gort_chan *fanin = gort_chan_make(sizeof(int), 2);
 	fan fs[8];
-	gort_waitgroup_add(&wg, 9);
+	gort_waitgroup_add(&wg, locked ? 9 : 8);
 	for (int i = 0; i < 8; i++) {
 		fs[i] = (fan){i, fanin};
 		gort_go(fan_worker, &fs[i]);
 	}
-	gort_go(locked_worker, fanin);
+	if (locked)
+		gort_go(locked_worker, fanin);
 	gort_go(closer, fanin);
 	gort_timer *tick = gort_ticker_new(700 * GORT_MICROSECOND);
 	gort_timer *tm = gort_timer_new(2 * GORT_MILLISECOND);
@@ -262,7 +265,7 @@ static int prog(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	const char *mode = argc > 1 ? argv[1] : "";
 	if (strcmp(mode, "showcase") == 0)
-		return showcase();
+		return showcase(argc < 3 || strcmp(argv[2], "unlocked") != 0);
 	if (strcmp(mode, "race") == 0)
 		return race();
 	if (strcmp(mode, "sleep") == 0)

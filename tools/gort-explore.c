@@ -29,6 +29,9 @@
  * Output: for the first failing seed (the lowest, when several are found
  * among the runs in flight), its exit, the end of its stderr, and
  *   replay: GODEBUG=detseed=N[,...] ./prog args
+ *   picture: GOTRACEBACK=all GORT_TRACE[_FLIGHT]=seedN.trace GODEBUG=... ./prog args
+ * the second the same run with its execution trace written (for go tool
+ * trace) and every goroutine printed at the failure
  * then one summary line:
  *   gort-explore: seed N failed after K seeds (strategy random)
  *   gort-explore: no failure in K seeds (strategy random)
@@ -235,6 +238,23 @@ static void report(uint64_t seed, const outcome *o)
 	if (opt.normal)
 		return; /* nothing to replay */
 	printf("replay: GODEBUG=");
+	shellword(stdout, gd);
+	for (char **a = opt.argv; *a; a++) {
+		putchar(' ');
+		shellword(stdout, *a);
+	}
+	putchar('\n');
+	/* The picture: the run's execution trace and every goroutine at the
+	 * failure.  A fatal error or panic ends the process at once: only the
+	 * flight recorder's trace is written then, and the error prints the
+	 * goroutines itself (GOTRACEBACK=all: all of them).  A failure the
+	 * program reports by its exit status runs the exit handlers: the full
+	 * trace (GORT_TRACE), and detdump=1 prints the goroutines. */
+	bool died = strstr(o->err, "fatal error: ") != NULL || strstr(o->err, "panic: ") != NULL;
+	printf("picture: GOTRACEBACK=all %s=seed%" PRIu64 ".trace GODEBUG=", died ? "GORT_TRACE_FLIGHT" : "GORT_TRACE",
+	       seed);
+	if (!died)
+		strncat(gd, ",detdump=1", sizeof gd - strlen(gd) - 1);
 	shellword(stdout, gd);
 	for (char **a = opt.argv; *a; a++) {
 		putchar(' ');

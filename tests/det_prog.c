@@ -176,6 +176,10 @@ static int showcase(bool locked)
 	}
 	gort_timer_free(tick);
 	gort_timer_free(tm);
+	gort_chan_free(first); /* every sender has closed its channel by now */
+	for (int i = 0; i < 4; i++)
+		gort_chan_free(st[i].out);
+	gort_chan_free(fanin);
 	printf("total %ld, %d goroutines left, end at %.3f ms\n", total, gort_numgoroutine(), vms());
 	return 0;
 }

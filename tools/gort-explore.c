@@ -424,5 +424,9 @@ int main(int argc, char **argv)
 		       firstfail - opt.first + 1, mode, took);
 	else
 		printf("gort-explore: no failure in %" PRIu64 " seeds (strategy %s; %.1f s)\n", done, mode, took);
+	free(firsto.out);
+	free(firsto.err);
+	free(opt.baseline);
+	free(runs);
 	return failures > 0 ? 1 : 0;
 }

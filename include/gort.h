@@ -469,6 +469,11 @@ GORT_API void gort_unlock_os_thread(void);
  *                         naming it
  *     detstats=1          at exit, one line on stderr: the seed, steps,
  *                         switches, virtual time and events from outside
+ *     detdump=1           an exit with a failing status prints every
+ *                         goroutine first, as the SIGQUIT dump does
+ * The execution trace (GORT_TRACE) takes its timestamps from the virtual
+ * clock, so one seed's traces are the same bytes (with the same addresses:
+ * setarch -R), but for the thread a locked goroutine's P is handed to.
  */
 
 /* gort_det_seed: the seed of deterministic mode, or -1 when it is off. */

@@ -15,6 +15,12 @@
  *   schedtrace=N     sysmon prints Go's "SCHED ..." line every N ms
  *                    (schedtrace.c); scheddetail=1 adds the P, M and G
  *                    lines.  As in Go, scheddetail alone prints nothing.
+ *   detseed=N, detstrategy, detdepth, detsteps, dettimeout, detstrict,
+ *   detstats, detdump
+ *                    gort's own deterministic mode: parsed by proc_det.c
+ *                    (gort__det_setting), where a malformed value ends the
+ *                    program - a seed silently ignored would replay a
+ *                    schedule nobody asked for.
  *   dumpsummary=1    gort's own: the SIGQUIT dump prints goroutines in
  *                    buckets of the same state and stack, biggest first,
  *                    one traceback each (dump.c).  Not a GOTRACEBACK value:

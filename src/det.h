@@ -51,6 +51,9 @@ G *gort__det_next(M *mp);
 /* goroutine 1 has started what the environment asked for (a trace...). */
 void gort__det_mainstart(void);
 
+/* Does the run pool hold a G?  (handoffp: then the P has work.) */
+bool gort__det_runnable(void);
+
 /* A scheduling point: the running G may be switched out here. */
 void gort__det_point(G *gp);
 

@@ -62,6 +62,7 @@ enum {
 #define DET_TICK_NS 1000           /* virtual time per scheduling decision */
 #define DET_REALWAIT_NS 10000000   /* longest real wait at once while the outside is awaited */
 #define DET_PRIO_BASE (1ull << 60) /* initial PCT priorities lie above; change points below */
+#define DET_IDLE_MAX (1 << 24)     /* timer jumps in a row that wake nobody: a deadlock */
 
 bool gort__det_on;
 
@@ -95,6 +96,13 @@ static struct {
 } det;
 
 static void det_onexit(int status, void *arg);
+
+/* det_runnable: the pool holds Gs (handoffp: a P is not idle while it does). */
+bool gort__det_runnable(void)
+{
+	return det.npool > 0;
+}
+
 static G *det_yield_m(void *arg);
 
 /* ---- the generator: splitmix64 (Steele, Lea, Flood 2014) ------------------ */
@@ -426,13 +434,19 @@ static void det_waitreal(P *pp, int64_t when)
  *      for the outside (netpoll) or, with nothing to wait for, its
  *      checkdead reports the deadlock;
  *   4. an empty pool and a timer: jump to it (or, with the outside awaited,
- *      wait for that in real time first: det_waitreal) and loop.
+ *      wait for that in real time first: det_waitreal) and loop.  Real
+ *      time would wait for ever on a ticker nobody reads; virtual time
+ *      would spin: after DET_IDLE_MAX jumps that wake nobody, it is the
+ *      deadlock it is.
  */
 G *gort__det_next(M *mp)
 {
 	P *pp = mp->p;
 	assert_on_g0(mp);
-	for (;;) {
+	for (int32_t idle = 0;; idle++) {
+		if (idle == DET_IDLE_MAX)
+			gort__fatal("deterministic mode: all goroutines are asleep and no pending timer wakes one - "
+			            "deadlock!");
 		fire_due(pp);
 		drain(pp);
 		if (det.forced != NULL) {

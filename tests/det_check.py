@@ -20,6 +20,10 @@ must take seconds at most, not an hour).
                                     asyncpreemptoff=0, gort_det_seed, the
                                     deadlock on virtual time
   det_check.py <det_prog> trace     5 traces of one seed are the same bytes
+  det_check.py <foreign_calls> foreign
+                                    threads gort did not create call in:
+                                    counted under gort_main; gort_start
+                                    refused
   det_check.py <gort-explore> bug <program>
                                     gort-explore finds the planted bug
                                     within 1,000 seeds, random and PCT, and
@@ -133,6 +137,11 @@ def misuse(prog):
     rc, out, err = run(prog, ["deadlock"], "detseed=5")
     expect(rc == 2 and err.startswith("fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [chan receive]:\n"),
            "deadlock: %d %r" % (rc, err))
+    # a deadlock with a ticker nobody reads: not for ever
+    rc, out, err = run(prog, ["ticker"], "detseed=5")
+    expect(rc == 2 and err.startswith("fatal error: deterministic mode: all goroutines are asleep and no pending "
+                                      "timer wakes one - deadlock!\n\ngoroutine 1 [chan receive, "),
+           "ticker: %d %r" % (rc, err))
     # a livelock ends at dettimeout, on virtual time
     rc, out, err = run(prog, ["livelock"], "detseed=5,dettimeout=2s")
     expect(rc == 2 and err.startswith("fatal error: deterministic mode: virtual time limit exceeded (dettimeout=2s)\n"),
@@ -168,6 +177,21 @@ def trace(prog):
             expect(d.returncode == 0 and len(events) > 100, "go tool trace -d: %r" % d.stderr[-300:])
             print("go tool trace -d: %d events, the last at %s ns" % (len(events), events[-1].split()[0]))
     print("PASS det_trace: 5 traces of seed 11 byte-identical (%d bytes)" % len(traces[0]))
+
+
+def foreign(prog):
+    """tests/foreign_calls: threads gort did not create call in.  Under
+    gort_main they work in deterministic mode, counted as the outside;
+    gort_start is refused."""
+    rc, out, err = run(prog, ["main"], "detseed=4")
+    expect(rc == 0 and "PASS" in out, "foreign_calls main: %d %r %r" % (rc, out, err[-500:]))
+    expect(err.startswith("gort: deterministic mode (detseed=4): ") and
+           " system calls or I/O events outside the scheduler's control (the first in " in err and
+           err.endswith("): this run may not replay\n"), "foreign_calls main: stderr %r" % err[-500:])
+    rc, out, err = run(prog, ["start"], "detseed=4")
+    expect(rc == 2 and err.startswith("fatal error: gort: gort_start: deterministic mode (GODEBUG=detseed) needs "
+                                      "the program run under gort_main\n"), "foreign_calls start: %d %r" % (rc, err))
+    print("PASS det_foreign")
 
 
 def explore(tool, args, timeout=120):
@@ -252,6 +276,8 @@ def main():
         bug(sys.argv[1], sys.argv[3])
     elif what == "explore":
         explore_checks(sys.argv[1], sys.argv[3])
+    elif what == "foreign":
+        foreign(sys.argv[1])
     else:
         {"same": same, "orders": orders, "sleep": sleep, "misuse": misuse, "trace": trace}[what](sys.argv[1])
 

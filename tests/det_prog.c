@@ -21,6 +21,7 @@
  *                      (no preemption in this mode, even asyncpreemptoff=0)
  *   det_prog seed      prints gort_det_seed()
  *   det_prog livelock  two goroutines yield to each other for ever
+ *   det_prog ticker    main waits for ever, a ticker ticking for nobody
  *   det_prog deadlock  main waits on a channel nobody sends on, while a
  *                      goroutine sleeps 36 s and ends: Go's deadlock
  */
@@ -284,6 +285,13 @@ static int prog(int argc, char **argv)
 		gort_chan_recv(never, &v);
 		return 1;
 	}
+	if (strcmp(mode, "ticker") == 0) { /* a ticker nobody reads, and a deadlock */
+		gort_ticker_new(GORT_SECOND);
+		gort_chan *never = gort_chan_make(sizeof(int), 0);
+		int v;
+		gort_chan_recv(never, &v);
+		return 1;
+	}
 	if (strcmp(mode, "livelock") == 0) {
 		gort_go(spinner, NULL);
 		for (;;)
@@ -306,7 +314,7 @@ static int prog(int argc, char **argv)
 		printf("read %ld\n", n);
 		return 0;
 	}
-	fprintf(stderr, "usage: det_prog showcase|race|sleep|spin|seed|procs|syscall|deadlock|livelock\n");
+	fprintf(stderr, "usage: det_prog showcase|race|sleep|spin|seed|procs|syscall|deadlock|livelock|ticker\n");
 	return 64;
 }
 

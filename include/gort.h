@@ -450,8 +450,13 @@ GORT_API void gort_unlock_os_thread(void);
  *     but their timing is the world's: they are counted, and at exit one
  *     line on stderr says how many and names the first.  While one is
  *     awaited, virtual time follows real time.
- *   - gort_start (an embedded runtime) is a fatal error: the host's
- *     threads call in when they like.
+ *   - Calls from threads gort did not create work under gort_main, and
+ *     count as the outside; gort_start (an embedded runtime) is a fatal
+ *     error: the host's threads call in when they like.
+ *   - A blocking call not wrapped in gort_entersyscall (GORT_SYSCALL) holds
+ *     the one P: if what it waits for needs a goroutine to run - a thread's
+ *     pthread_join whose thread calls gort - the program hangs, where a run
+ *     with more Ps may get away with it.
  * More GODEBUG keys (a bad value of any det key ends the program at start
  * with a message naming it):
  *     detstrategy=random  (the default) a random walk: at each scheduling

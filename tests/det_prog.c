@@ -22,11 +22,15 @@
  *   det_prog seed      prints gort_det_seed()
  *   det_prog livelock  two goroutines yield to each other for ever
  *   det_prog ticker    main waits for ever, a ticker ticking for nobody
+ *   det_prog foreign   four pthreads send to main over a channel (calls
+ *                      from threads gort did not create)
  *   det_prog deadlock  main waits on a channel nobody sends on, while a
  *                      goroutine sleeps 36 s and ends: Go's deadlock
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +262,48 @@ static int spin(void)
 	return seen;
 }
 
+/* ---- foreign: threads gort did not create call in ---------------------- */
+
+static gort_chan *fromthreads;
+static sem_t bound;
+
+static void *thread_body(void *arg)
+{
+	gort_goid(); /* the first call binds the thread's extra M */
+	sem_post(&bound);
+	for (int i = 0; i < 10; i++) {
+		int v = (int)(intptr_t)arg * 100 + i;
+		gort_chan_send(fromthreads, &v); /* a foreign call: blocks the thread */
+	}
+	return NULL;
+}
+
+static int foreign(void)
+{
+	fromthreads = gort_chan_make(sizeof(int), 0);
+	sem_init(&bound, 0, 0);
+	pthread_t th[4];
+	for (intptr_t t = 0; t < 4; t++)
+		pthread_create(&th[t], NULL, thread_body, (void *)t);
+	/* Until a thread has called in once, the deadlock check cannot know
+	 * that it will (checkdead counts the extra Ms made): wait for all. */
+	for (int t = 0; t < 4; t++)
+		GORT_SYSCALL(sem_wait(&bound));
+	long sum = 0;
+	for (int i = 0; i < 40; i++) {
+		int v;
+		gort_chan_recv(fromthreads, &v);
+		sum += v;
+	}
+	/* A join blocks: in a system call, so the P serves the threads'
+	 * last calls meanwhile (without it, the one P would wait here). */
+	for (int t = 0; t < 4; t++)
+		GORT_SYSCALL(pthread_join(th[t], NULL));
+	gort_chan_free(fromthreads);
+	printf("sum %ld\n", sum);
+	return sum == 4 * 45 + 10 * (0 + 100 + 200 + 300) ? 0 : 1;
+}
+
 static void spinner(void *arg)
 {
 	for (;;)
@@ -285,6 +331,8 @@ static int prog(int argc, char **argv)
 		gort_chan_recv(never, &v);
 		return 1;
 	}
+	if (strcmp(mode, "foreign") == 0)
+		return foreign();
 	if (strcmp(mode, "ticker") == 0) { /* a ticker nobody reads, and a deadlock */
 		gort_ticker_new(GORT_SECOND);
 		gort_chan *never = gort_chan_make(sizeof(int), 0);
@@ -314,7 +362,7 @@ static int prog(int argc, char **argv)
 		printf("read %ld\n", n);
 		return 0;
 	}
-	fprintf(stderr, "usage: det_prog showcase|race|sleep|spin|seed|procs|syscall|deadlock|livelock|ticker\n");
+	fprintf(stderr, "usage: det_prog showcase|race|sleep|spin|seed|procs|syscall|deadlock|livelock|ticker|foreign\n");
 	return 64;
 }
 

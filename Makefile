@@ -7,6 +7,9 @@
 #                ThreadSanitizer (test-tsan)
 #   make bench   run every benchmark, gort and (when Go is installed) its Go
 #                twin side by side; W=<workload> PROCS=<n> runs one
+#   make explore how fast deterministic mode finds the planted bugs of
+#                tests/det_bugs/ (random walk and PCT) and how rarely
+#                normal runs show them (bench/explore.sh; SEEDS=n, default 1000)
 #   make stress  run the concurrency-sensitive tests many times each, at
 #                GOMAXPROCS 1, 2 and 8, plain and sanitized, with every CPU
 #                also busy (tests/stress.py; STRESS_ARGS passes options,
@@ -31,7 +34,7 @@ CMAKE    ?= cmake
 # cmake's own makefiles otherwise announce every directory they enter.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: bench-deps all sanitize tsan test-tsan tsan-deps demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall test-valgrind test-deps
+.PHONY: explore bench-deps all sanitize tsan test-tsan tsan-deps demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall test-valgrind test-deps
 
 all: deps
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -80,6 +83,10 @@ tsan-deps:
 	fi
 
 # Not part of test: it takes as long as it is given (10 rounds by default).
+SEEDS ?= 1000
+explore: all
+	bench/explore.sh $(BUILD) $(SEEDS)
+
 stress: all sanitize
 	@command -v python3 >/dev/null || { echo "gort: make stress needs python3: apt-get install python3" >&2; exit 1; }
 	python3 tests/stress.py --builds $(BUILD),$(SANBUILD) $(STRESS_ARGS)

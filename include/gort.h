@@ -420,6 +420,70 @@ GORT_API int gort_numcpu(void);
 GORT_API void gort_lock_os_thread(void);
 GORT_API void gort_unlock_os_thread(void);
 
+/* ---- Deterministic mode (gort's own) ------------------------------------------
+ *
+ * GODEBUG=detseed=N runs the program so that one seed gives one
+ * interleaving and the same output, run after run; another seed, another
+ * interleaving.  A concurrency bug found under some seed replays under it
+ * (tools/gort-explore runs a program under many seeds and prints the first
+ * failing one as the command that replays it).  In this mode:
+ *   - Goroutines run one at a time, on one P: GOMAXPROCS and
+ *     gort_gomaxprocs(n) change nothing, but gort_gomaxprocs reports the
+ *     number asked, as a program sizing its workers from it expects.
+ *     gort_lock_os_thread works (the P is handed to the locked thread).
+ *   - Every choice is drawn from one generator seeded with N: which
+ *     runnable goroutine runs next, which ready select case wins, the
+ *     order of timers due at the same time.  Every gort call that can
+ *     switch is a scheduling point where another goroutine may be run:
+ *     channel operations, select, gort_go, gort_sleep, gort_gosched, mutex
+ *     lock, semaphores (WaitGroup, RWMutex, Cond), network calls.  Code
+ *     between two gort calls runs without interruption: sysmon never
+ *     preempts, and asyncpreemptoff=0 is ignored.
+ *   - Time is virtual: gort_nanotime starts at the same value each run,
+ *     moves 1 us per scheduling decision, and jumps to the next timer when
+ *     no goroutine can run - a program sleeping an hour ends at once.  No
+ *     goroutine runnable and no timer pending is Go's "all goroutines are
+ *     asleep - deadlock!".  A loop reading the clock with no gort call
+ *     inside never sees it move.
+ *   - System calls (gort_entersyscall, GORT_SYSCALL, gort_read, ...),
+ *     network I/O and calls from threads gort did not create are allowed,
+ *     but their timing is the world's: they are counted, and at exit one
+ *     line on stderr says how many and names the first.  While one is
+ *     awaited, virtual time follows real time.
+ *   - Calls from threads gort did not create work under gort_main, and
+ *     count as the outside; gort_start (an embedded runtime) is a fatal
+ *     error: the host's threads call in when they like.
+ *   - A blocking call not wrapped in gort_entersyscall (GORT_SYSCALL) holds
+ *     the one P: if what it waits for needs a goroutine to run - a thread's
+ *     pthread_join whose thread calls gort - the program hangs, where a run
+ *     with more Ps may get away with it.
+ * More GODEBUG keys (a bad value of any det key ends the program at start
+ * with a message naming it):
+ *     detstrategy=random  (the default) a random walk: at each scheduling
+ *                         point, any runnable goroutine with equal odds
+ *     detstrategy=pct     PCT (Burckhardt et al., ASPLOS 2010): random
+ *                         priorities, the highest runnable runs, and at
+ *                         detdepth-1 random steps (of detsteps) the running
+ *                         goroutine drops to the lowest
+ *     detdepth=D          PCT's bug depth (default 3; 1 to 16)
+ *     detsteps=K          PCT's estimate of the steps a run takes
+ *                         (default 10000; gort-explore measures it)
+ *     dettimeout=T        virtual time after which the run is a fatal error
+ *                         (90s, 10m, 2h; no unit: seconds)
+ *     detstrict=1         the first system call or I/O is a fatal error
+ *                         naming it
+ *     detstats=1          at exit, one line on stderr: the seed, steps,
+ *                         switches, virtual time and events from outside
+ *     detdump=1           an exit with a failing status prints every
+ *                         goroutine first, as the SIGQUIT dump does
+ * The execution trace (GORT_TRACE) takes its timestamps from the virtual
+ * clock, so one seed's traces are the same bytes (with the same addresses:
+ * setarch -R), but for the thread a locked goroutine's P is handed to.
+ */
+
+/* gort_det_seed: the seed of deterministic mode, or -1 when it is off. */
+GORT_API int64_t gort_det_seed(void);
+
 /* ---- Stack traces (Go's runtime.Stack, Callers, CallersFrames) ------------
  *
  * Frames come from the .eh_frame CFI and the DWARF line tables, read with

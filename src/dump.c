@@ -72,8 +72,8 @@ void gort__sigquit_dump(int sig, void *info, void *ctx)
 	G *cur = mp != NULL && gp != &mp->g0 ? gp : NULL;
 
 	freeze_others(mp);
-	int64_t deadline = gort__nanotime() + 100 * 1000000;
-	while (atomic_load(&frozen) < sent && gort__nanotime() < deadline) {
+	int64_t deadline = gort__realnanotime() + 100 * 1000000;
+	while (atomic_load(&frozen) < sent && gort__realnanotime() < deadline) {
 		struct timespec ts = {0, 1000000};
 		nanosleep(&ts, NULL);
 	}

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "context.h"
+#include "det.h"
 #include "netpoll.h"
 
 #define CONN_CLOSED (UINT64_C(1) << 63)
@@ -121,6 +122,8 @@ static long ctx_end(ctxop *op, long r)
 static int incref(gort_conn *c, const char *api)
 {
 	gort__checkpreempt(gort__current_goroutine(api));
+	if (gort__det()) /* real I/O: counted (proc_det.c) */
+		gort__det_nondet(api);
 	if (c == NULL)
 		return -EINVAL;
 	if (atomic_fetch_add(&c->refs, 1) & CONN_CLOSED) {
@@ -875,6 +878,8 @@ static int park_on_fd(int fd, int events, int64_t deadline)
 int gort_fd_wait(int fd, int events, int64_t deadline)
 {
 	gort__checkpreempt(gort__current_goroutine("gort_fd_wait"));
+	if (gort__det())
+		gort__det_nondet("gort_fd_wait");
 	if (events == 0 || (events & ~(GORT_READABLE | GORT_WRITABLE)) != 0)
 		return -EINVAL;
 	for (;;) {

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "det.h"
 #include "runtime2.h"
 
 /* ---- futexes ------------------------------------------------------------ */
@@ -219,6 +220,16 @@ int32_t gort__getproccount(void)
  * that reads time goes through it, so a deterministic mode can replace it.
  */
 int64_t gort__nanotime(void)
+{
+	if (gort__det()) /* virtual time (proc_det.c) */
+		return gort__det_nanotime();
+	return gort__realnanotime();
+}
+
+/* realnanotime: the machine's clock even in deterministic mode, for the
+ * few waits on other threads that must end in real time (the dump's
+ * freeze, the traceback reporter's patience). */
+int64_t gort__realnanotime(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "det.h"
 #include "proc.h"
 #include "timer.h"
 
@@ -477,6 +478,11 @@ static G *findrunnable(M *mp, bool *inheritTime)
 			continue;
 		}
 		*inheritTime = false;
+
+		/* deterministic mode: the strategy picks (proc_det.c); NULL
+		 * only when nothing can run until the outside acts */
+		if (gort__det() && (gp = gort__det_next(mp)) != NULL)
+			return gp;
 
 		/* 2. due timers (no clock read unless this P has timers) */
 		if (atomic_load_explicit(&pp->timer0when, memory_order_relaxed) != 0)

@@ -16,6 +16,8 @@
  *                   stopping and starting the world
  *   proc_syscall.c  entersyscall/exitsyscall: the P handed off in a call
  *   proc_sysmon.c   sysmon: retake, preemption requests, the network check
+ *   proc_det.c      deterministic mode (GODEBUG=detseed): one P, the seed's
+ *                   choices, virtual time (its hooks elsewhere: det.h)
  *   proc_api.c      start-up (gort_main) and the public calls of runtime.*
  *   schedtrace.c    GODEBUG=schedtrace, and the counts dump.c and
  *                   metrics.c read

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "debuginfo.h"
+#include "det.h"
 #include "proc.h"
 
 /* runtimeStarted: claimed by gort_main or gort_start, under startlock;
@@ -57,6 +58,8 @@ static void mainstart(void)
 	atomic_store(&mainStarted, true);
 	gort__newosproc(sysmon, NULL);
 	startenv();
+	if (gort__det())
+		gort__det_mainstart(); /* after startenv: its exit line comes before the trace's flush */
 }
 
 /* runmain is the body of goroutine 1. */
@@ -116,6 +119,7 @@ static void schedinit(void)
 	gort__debuginfo_init(); /* for debuggers: debuginfo.c */
 	gort__stackinit();
 	gort__parsedebugvars();
+	gort__det_init(); /* deterministic mode: before anything reads the clock */
 	gort__traceback_init();
 	gort__mallocinit(); /* before the Ps: each has an mcache */
 	gort__initsig();
@@ -132,6 +136,8 @@ static void schedinit(void)
 		check_procs_fit(n, what);
 		procs = (int32_t)n;
 	}
+	if (gort__det()) /* one P; gort_gomaxprocs reports procs */
+		procs = gort__det_procs(procs);
 	gort__lock(&sched.lock);
 	gort__assert(procresize(mp, procs) == NULL, "schedinit: unknown runnable goroutine");
 	gort__unlock(&sched.lock);
@@ -173,6 +179,9 @@ void gort_main(int (*main_fn)(int, char **), int argc, char **argv)
 static void *start_thread(void *arg)
 {
 	schedinit();
+	if (gort__det()) /* the host's threads call in when they like: no seed orders them */
+		gort__fatal("gort: gort_start: deterministic mode (GODEBUG=detseed) needs the program "
+		            "run under gort_main");
 	newproc(&m0, 0, 0, libmain, NULL, NULL, 0, 0);
 	/* Not in goroutine 1, as under gort_main: foreign calls may come
 	 * before it runs, and a P they leave in Psyscall with work queued
@@ -326,6 +335,8 @@ int gort_numgoroutine(void)
 int gort_gomaxprocs(int n)
 {
 	G *gp = gort__current_goroutine("gort_gomaxprocs");
+	if (gort__det())
+		return gort__det_gomaxprocs(n);
 	int32_t ret = atomic_load(&gomaxprocs);
 	if (n <= 0 || n == ret)
 		return ret;

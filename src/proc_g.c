@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "det.h"
 #include "proc.h"
 
 /* Set by goroutine 1 (runmain): from then on, a new G wakes an idle P. */
@@ -344,6 +345,8 @@ int64_t newproc(M *mp, int64_t parentgoid, uintptr_t pc, gort_func fn, void *arg
 #ifdef GORT_TSAN
 	newg->tsan_fiber = gort__tsan_gocreate(newg->tsan_fiber, newg->goid); /* tsan.h */
 #endif
+	if (gort__det())
+		gort__det_newg(newg);
 	atomic_store_explicit(&newg->atomicstatus, Grunnable, memory_order_release);
 
 	runqput(pp, newg, true);

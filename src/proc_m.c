@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "det.h"
 #include "proc.h"
 
 M m0;
@@ -191,7 +192,8 @@ void wakep_slow(void)
  */
 void handoffp(P *pp)
 {
-	if (!runqempty(pp) || atomic_load(&sched.runqsize) != 0) {
+	/* (deterministic mode keeps the runnable Gs in its pool: det.h) */
+	if (!runqempty(pp) || atomic_load(&sched.runqsize) != 0 || (gort__det() && gort__det_runnable())) {
 		startm(pp, false);
 		return;
 	}

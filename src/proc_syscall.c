@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "det.h"
 #include "proc.h"
 
 /*
@@ -33,6 +34,8 @@ void gort__entersyscall(const syscallctx *ctx)
 	if (gort__getg() == NULL)
 		return; /* a thread gort did not create is outside gort already (cgocall.c) */
 	G *gp = gort__current_goroutine("gort_entersyscall");
+	if (gort__det())
+		gort__det_syscall(gp, (uintptr_t)ctx->ctx.pc);
 	M *mp = gp->m;
 	P *pp = mp->p;
 	gp->syscallctx = *ctx; /* for tracebacks */
@@ -194,6 +197,8 @@ void gort_exitsyscall(void)
 	G *gp = gort__current_goroutine("gort_exitsyscall");
 	M *mp = gp->m;
 	gort__assert(gort__readgstatus(gp) == Gsyscall, "exitsyscall: not in a system call");
+	if (gort__det())
+		gort__det_syscall_exit();
 	P *oldp = mp->oldp;
 	mp->oldp = NULL;
 	uint32_t expect = Psyscall;

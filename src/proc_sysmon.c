@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "det.h"
 #include "proc.h"
 
 enum {
@@ -42,6 +43,10 @@ enum {
  */
 void gort__preemptpoint(G *gp)
 {
+	if (gort__det()) { /* every point, in deterministic mode: the flag stays set */
+		gort__det_point(gp);
+		return;
+	}
 	atomic_store_explicit(&gp->preempt, false, memory_order_relaxed);
 	if (gp->m->lockedg != NULL)
 		return;

@@ -15,6 +15,12 @@
  *   schedtrace=N     sysmon prints Go's "SCHED ..." line every N ms
  *                    (schedtrace.c); scheddetail=1 adds the P, M and G
  *                    lines.  As in Go, scheddetail alone prints nothing.
+ *   detseed=N, detstrategy, detdepth, detsteps, dettimeout, detstrict,
+ *   detstats, detdump
+ *                    gort's own deterministic mode: parsed by proc_det.c
+ *                    (gort__det_setting), where a malformed value ends the
+ *                    program - a seed silently ignored would replay a
+ *                    schedule nobody asked for.
  *   dumpsummary=1    gort's own: the SIGQUIT dump prints goroutines in
  *                    buckets of the same state and stack, biggest first,
  *                    one traceback each (dump.c).  Not a GOTRACEBACK value:
@@ -25,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "det.h"
 #include "runtime2.h"
 
 struct gort__debugvars gort__debug;
@@ -98,6 +105,8 @@ void gort__parsedebugvars(void)
 	const char *k, *v;
 	size_t klen, vlen;
 	while (p != NULL && godebug_next(&p, &k, &klen, &v, &vlen)) {
+		if (klen > 3 && memcmp(k, "det", 3) == 0) /* deterministic mode: det.h */
+			gort__det_setting(k, klen, v, vlen);
 		for (size_t i = 0; i < n; i++) {
 			if (klen == strlen(dbgvars[i].name) && memcmp(k, dbgvars[i].name, klen) == 0)
 				atoi32(v, vlen, dbgvars[i].value); /* malformed: keep what it was */

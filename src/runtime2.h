@@ -277,6 +277,8 @@ struct G {
 	bool tracesys;        /* the trace has it in a system call (GoSysCall, GoInSyscall) */
 	bool tracesysexit;    /* it returned without a P: execute records GoSysExit */
 
+	uint64_t detprio;     /* deterministic mode, PCT: its priority (proc_det.c) */
+
 	/* defer, panic, recover (panic.c) */
 	gort__frame *frame;   /* innermost frame with deferred calls pending */
 	struct gpanic *panic; /* innermost panic (or Goexit) under way; older ones follow link */
@@ -835,6 +837,7 @@ void gort__gorttext_range(uintptr_t *lo, uintptr_t *hi);
 int32_t gort__gettid(void);
 void gort__minit_os(void);
 int64_t gort__nanotime(void);
+int64_t gort__realnanotime(void); /* the machine's clock, also in deterministic mode */
 void gort__futexsleep(_Atomic uint32_t *addr, uint32_t val);
 void gort__futexwakeup(_Atomic uint32_t *addr, uint32_t cnt);
 void gort__futexsleep_timeout(_Atomic uint32_t *addr, uint32_t val, int64_t ns);

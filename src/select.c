@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "chan.h"
+#include "det.h"
 #include "timer.h"
 
 enum { STACK_CASES = 16 }; /* cases whose orders and sudogs fit on the stack */
@@ -101,6 +102,42 @@ static bool sort_by_channel(gort_case *cases, uint16_t *order, int n)
 }
 
 /*
+ * pollorders makes the random poll order (inserting each case at a random
+ * place of the permutation so far) and the lock order still to be sorted,
+ * leaving out the nil-channel cases; returns their number.  rand is
+ * gort__fastrand, or in deterministic mode the seed's generator: two
+ * copies of the loop, so that the usual one has no branch on the mode.
+ */
+static inline __attribute__((always_inline)) int pollorders(M *mp, gort_case *cases, int n, uint16_t *pollorder,
+                                                             uint16_t *lockorder, bool det)
+{
+	int norder = 0;
+	for (int i = 0; i < n; i++) {
+		if (cases[i].chan == NULL)
+			continue;
+		uint32_t r = det ? gort__det_rand() : gort__fastrand(mp);
+		int j = (int)(r % (uint32_t)(norder + 1));
+		pollorder[norder] = pollorder[j];
+		pollorder[j] = (uint16_t)i;
+		lockorder[norder] = (uint16_t)i;
+		norder++;
+	}
+	return norder;
+}
+
+static __attribute__((noinline, cold)) int pollorders_det(gort_case *cases, int n, uint16_t *pollorder,
+                                                          uint16_t *lockorder)
+{
+	return pollorders(NULL, cases, n, pollorder, lockorder, true);
+}
+
+/* selrand: a shuffle's randomness - the seed's, in deterministic mode. */
+static inline uint32_t selrand(M *mp)
+{
+	return gort__det() ? gort__det_rand() : gort__fastrand(mp);
+}
+
+/*
  * shuffle_duplicates puts each run of cases on one channel in the sorted
  * lock order into a random order.  Pass 2 enqueues a select's sudogs in
  * lock order, and the first of them in a channel's queue is the one a
@@ -116,7 +153,7 @@ static void shuffle_duplicates(M *mp, gort_case *cases, uint16_t *order, int n)
 		while (end < n && key(cases, order[end]) == key(cases, order[start]))
 			end++;
 		for (int i = end - 1; i > start; i--) { /* Fisher-Yates over [start, end) */
-			int j = start + (int)(gort__fastrand(mp) % (uint32_t)(i - start + 1));
+			int j = start + (int)(selrand(mp) % (uint32_t)(i - start + 1));
 			uint16_t t = order[i];
 			order[i] = order[j];
 			order[j] = t;
@@ -304,17 +341,8 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, timer *deadline_
 {
 	/* 1. the orders, without the nil-channel cases */
 	M *mp = gp->m;
-	int norder = 0;
-	for (int i = 0; i < n; i++) {
-		if (cases[i].chan == NULL)
-			continue;
-		/* insert i at a random place j of the permutation so far */
-		int j = (int)(gort__fastrand(mp) % (uint32_t)(norder + 1));
-		pollorder[norder] = pollorder[j];
-		pollorder[j] = (uint16_t)i;
-		lockorder[norder] = (uint16_t)i;
-		norder++;
-	}
+	int norder = __builtin_expect(gort__det(), 0) ? pollorders_det(cases, n, pollorder, lockorder)
+	                                               : pollorders(mp, cases, n, pollorder, lockorder, false);
 	/* Sorted from the cases' own order, not the random poll order: the
 	 * same select then sorts the same input each time, and the sort's
 	 * branches become predictable.  Only cases on one channel then need

@@ -20,6 +20,7 @@
  * tail, the root's parent, the address of what is dequeued); a GORT_DEBUG
  * build also walks the whole treap after each change (check_treap).
  */
+#include "det.h"
 #include "runtime2.h"
 
 enum { SEMTABSZ = 251 }; /* prime: addresses spread over every root */
@@ -263,6 +264,8 @@ static int64_t charge_waiters(semaRoot *root, uint32_t *addr, sudog *s)
  */
 void gort__semacquire(uint32_t *addr, bool lifo, waitReason reason)
 {
+	if (gort__det()) /* a scheduling point (proc_det.c) */
+		gort__det_point(gort__current_goroutine("semacquire"));
 	if (cansemacquire(addr))
 		return;
 	G *gp = gort__current_goroutine("semacquire");
@@ -328,6 +331,8 @@ void gort__semrelease(uint32_t *addr, bool handoff)
 	gort__goready(s->g); /* s lives on the waiter's stack: not touched after this */
 	if (handed)
 		gort__goyield();
+	else if (gort__det()) /* the woken G may run now: a scheduling point */
+		gort__det_point(gort__getg());
 }
 
 /* ---- notify lists (sync.Cond) ------------------------------------------ */

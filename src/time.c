@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "chan.h"
+#include "det.h"
 #include "timer.h"
 
 /* ---- the locks ---------------------------------------------------------------- */
@@ -73,10 +74,18 @@ void gort__timer_unlock(timer *t)
 
 /* ---- the 4-ary heap (holds pp->timerslock) -------------------------------- */
 
+/* before: a fires before b - by when, and among timers due at once, in
+ * deterministic mode, by a key the seed drew (addtimer); else detkey is 0
+ * and the heap's order decides, as in Go. */
+static inline bool before(const timer *a, const timer *b)
+{
+	return a->when < b->when || (a->when == b->when && a->detkey < b->detkey);
+}
+
 /* check_parent: slot i's timer fires no earlier than its parent. */
 static void check_parent(P *pp, int32_t i)
 {
-	gort__assert(i == 0 || pp->timers[(i - 1) / 4]->when <= pp->timers[i]->when,
+	gort__assert(i == 0 || !before(pp->timers[i], pp->timers[(i - 1) / 4]),
 	             "timer: heap order broken (a parent fires later than its child)");
 }
 
@@ -110,7 +119,7 @@ static void siftup(P *pp, int32_t i)
 	timer *t = pp->timers[i];
 	while (i > 0) {
 		int32_t parent = (i - 1) / 4;
-		if (pp->timers[parent]->when <= t->when)
+		if (!before(t, pp->timers[parent]))
 			break;
 		heap_set(pp, i, pp->timers[parent]);
 		i = parent;
@@ -128,9 +137,9 @@ static void siftdown(P *pp, int32_t i)
 	for (;;) {
 		int32_t c = 4 * i + 1, best = -1;
 		for (int32_t k = c; k < c + 4 && k < n; k++)
-			if (best < 0 || pp->timers[k]->when < pp->timers[best]->when)
+			if (best < 0 || before(pp->timers[k], pp->timers[best]))
 				best = k;
-		if (best < 0 || pp->timers[best]->when >= t->when)
+		if (best < 0 || !before(pp->timers[best], t))
 			break;
 		heap_set(pp, i, pp->timers[best]);
 		i = best;
@@ -194,6 +203,8 @@ static void addtimer(timer *t)
 	/* Read before t is on the heap: from then on it may fire, and a
 	 * sleeper's t, on its stack, be gone (ThreadSanitizer caught it). */
 	int64_t when = t->when;
+	if (gort__det())
+		t->detkey = gort__det_rand();
 	lock_timers(pp);
 	heap_push(pp, t);
 	unlock_timers(pp);

@@ -43,6 +43,7 @@ struct gort_timer {
 	struct gort_chan *c;   /* Timer and Ticker: the channel */
 	gort_func afunc;       /* AfterFunc */
 	void *aarg;
+	uint32_t detkey;       /* deterministic mode: orders timers due at once (else 0) */
 };
 
 /* checktimers runs pp's timers due at now (0: read the clock if any may be

@@ -127,7 +127,7 @@ bool gort__reporter_loaded(void)
 
 static bool out_of_patience(int64_t start, int64_t patience_ns)
 {
-	return patience_ns != 0 && gort__nanotime() - start > patience_ns;
+	return patience_ns != 0 && gort__realnanotime() - start > patience_ns;
 }
 
 /* wait_loaded: false if there is no reporter, or it is still loading after patience_ns. */
@@ -161,7 +161,7 @@ static bool take_slot(int64_t start, int64_t patience_ns)
 bool gort__reporter_call(request *r, int64_t patience_ns)
 {
 	gort__assert(r->kind >= REQ_TRACEBACK && r->kind <= REQ_FRAMES, "traceback: a request of no kind");
-	int64_t start = gort__nanotime();
+	int64_t start = gort__realnanotime();
 	if (!wait_loaded(start, patience_ns) || !take_slot(start, patience_ns))
 		return false;
 	atomic_store(&slot, r);

@@ -34,10 +34,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 # The concurrency-sensitive tests: the scheduler, channels, select, sync,
 # timers, the netpoller, system calls, GOMAXPROCS changes, preemption, the
-# deadlock detector (death_deadlock_*).  --all takes every test.
+# deadlock detector (death_deadlock_*), deterministic mode (det_*).  --all
+# takes every test.
 SENSITIVE = re.compile(r"^(net_|bufio_|time_|select|sync_|chan_|gomaxprocs|syscall|spawn|spread|"
                        r"lock_|goexit|numgoroutine|preempt|asyncpreempt|metrics|defer|"
-                       r"death_deadlock|go_|fuzz_replay|pprof_|foreign|signal|example_)")
+                       r"death_deadlock|go_|fuzz_replay|pprof_|foreign|signal|example_|det_)")
 
 # The first line of these kinds is the failure's signature.
 SIGNATURE = re.compile(r"(fatal error:.*|panic:.*|runtime: .*|FAIL.*|.*: check failed.*|"

@@ -94,10 +94,14 @@ struct gort_mutex {
 GORT_API void gort__mutex_lockslow(gort_mutex *m);
 GORT_API void gort__mutex_unlockslow(gort_mutex *m, int32_t new_state);
 
+/* Deterministic mode (GODEBUG=detseed): every lock is a scheduling point,
+ * so the fast path defers to the slow one; set once at start-up. */
+GORT_API extern bool gort__det_on;
+
 static inline void gort_mutex_lock(gort_mutex *m)
 {
 	int32_t unlocked = 0;
-	if (!__atomic_compare_exchange_n(&m->state, &unlocked, GORT__MUTEX_LOCKED, 0, __ATOMIC_ACQUIRE,
+	if (__builtin_expect(gort__det_on, 0) || !__atomic_compare_exchange_n(&m->state, &unlocked, GORT__MUTEX_LOCKED, 0, __ATOMIC_ACQUIRE,
 	                                 __ATOMIC_RELAXED))
 		gort__mutex_lockslow(m);
 }

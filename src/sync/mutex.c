@@ -13,6 +13,7 @@
  * Lock and Unlock without contention are one atomic instruction each,
  * inline in gort/impl.h, and never enter the runtime.
  */
+#include "../det.h"
 #include "../runtime2.h"
 
 enum {
@@ -51,6 +52,8 @@ void gort__mutex_lockslow(gort_mutex *m)
 	int64_t wait_start = 0;
 	bool starving = false, awoke = false;
 	int iter = 0;
+	if (gort__det()) /* every lock is a scheduling point; the fast path sent us here */
+		gort__det_point(gort__current_goroutine("gort_mutex_lock"));
 	int32_t old = load_state(m);
 	for (;;) {
 		if ((old & (mutexLocked | mutexStarving)) == mutexLocked && gort__sync_canspin(iter)) {

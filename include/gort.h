@@ -1018,6 +1018,20 @@ GORT_API gort_chan *gort_timer_c(gort_timer *t);
 /* Timer.Stop: true if it stopped the timer before it fired (for a channel
  * timer: before its value was received). */
 GORT_API bool gort_timer_stop(gort_timer *t);
+/*
+ * gort_timer_stop_wait: gort_timer_stop, and then, for an AfterFunc, wait
+ * until its function is no longer running in any goroutine but the
+ * caller's own - so that what the function uses can be freed next, with
+ * no WaitGroup of its own.  Returns what gort_timer_stop returns.  Go's
+ * Stop does not wait ("if the caller needs to know whether f is
+ * completed, it must coordinate with f explicitly"); gort's
+ * gort_timer_stop does not either.  Called from the function itself (on
+ * its own timer) it does not wait for itself; a run in another goroutine
+ * that waits for the caller would deadlock, as any wait for a goroutine
+ * waiting for you does.  A run that ends with gort_goexit counts as ended.
+ * For a Timer or Ticker it is gort_timer_stop.
+ */
+GORT_API bool gort_timer_stop_wait(gort_timer *t);
 /* Timer.Reset(d): re-arms the timer; true if it had been active. */
 GORT_API bool gort_timer_reset(gort_timer *t, int64_t d);
 /* Ticker.Reset(d); panics "non-positive interval for Ticker.Reset" if d <= 0. */

@@ -20,9 +20,11 @@
  * always sees a consistent queue.  Values move with memcpy; the waiter's
  * sudog lives on its own stack.
  *
- * Lifetime (C has no GC): gort_chan_free marks the header CHAN_FREED and
- * quarantines it (quarantine.c), so that a use after free finds the mark
- * and dies with a clear message.
+ * Lifetime (C has no GC): a channel lives in a type-stable slot and the
+ * program holds a handle carrying the slot's generation (handle.h);
+ * gort_chan_free moves the generation on, so that any later use of the
+ * handle - however many channels were made and freed since - is caught by
+ * chanof and dies with a clear message, never touching freed memory.
  *
  * The rules chan.h states are checked off the buffered fast path, where the
  * code already has the fields in hand, under the lock: chan_locked in close
@@ -67,14 +69,6 @@ static void chan_locked(hchan *c)
 }
 
 /* ---- helpers shared with select.c ------------------------------------------ */
-
-void gort__chan_check(hchan *c)
-{
-	uint32_t magic = atomic_load_explicit(&c->magic, memory_order_relaxed);
-	if (__builtin_expect(magic == CHAN_LIVE, 1))
-		return;
-	gort__badmagic(magic == CHAN_FREED, "freed", "channel", "gort_chan");
-}
 
 /* chanbuf: the address of slot i of c's buffer. */
 static void *chanbuf(hchan *c, size_t i)
@@ -227,44 +221,53 @@ void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
 
 /* ---- make and free ---------------------------------------------------------- */
 
+static slotpool chans = SLOTPOOL_INIT(hchan, "channel");
+
 gort_chan *gort_chan_make(size_t elem_size, size_t cap)
 {
 	if (elem_size >= MAX_ELEM_SIZE)
 		gort__fatal("makechan: invalid channel element type");
 	if (cap > (SIZE_MAX >> 1) / (elem_size ? elem_size : 1) || cap > INT32_MAX)
 		gort__panic("makechan: size out of range");
-	hchan *c = aligned_alloc(_Alignof(hchan), sizeof *c);
-	if (c == NULL)
-		gort__throw("out of memory allocating a channel");
-	memset(c, 0, sizeof *c);
+	char *buf = NULL;
 	if (cap * elem_size != 0) {
-		c->buf = calloc(cap, elem_size);
-		if (c->buf == NULL)
+		buf = calloc(cap, elem_size);
+		if (buf == NULL)
 			gort__throw("out of memory allocating a channel buffer");
 	}
+	void *h;
+	hchan *c = (hchan *)gort__slot_alloc(&chans, &h);
+	c->buf = buf;
 	c->elemsize = elem_size;
 	c->dataqsiz = cap;
 	c->notifyfd = -1;
-	atomic_store_explicit(&c->magic, CHAN_LIVE, memory_order_release);
-	return c;
+	return h;
 }
 
-void gort_chan_free(gort_chan *c)
+/*
+ * gort_chan_free: the generation moves on (under the lock, so that of two
+ * frees racing one finds the other's), then the buffer goes back to malloc
+ * and the header to its pool.  From then on the handle is stale: any use
+ * of it, a second free included, is a fatal error.
+ */
+void gort_chan_free(gort_chan *h)
 {
+	hchan *c = chanof(h);
 	if (c == NULL)
 		return;
-	gort__chan_check(c);
 	gort__spinlock(&c->lock);
 	if (c->recvq.first != NULL || c->sendq.first != NULL) {
 		gort__spinunlock(&c->lock);
 		gort__fatal("gort: gort_chan_free of a channel with blocked goroutines");
 	}
-	atomic_store_explicit(&c->magic, CHAN_FREED, memory_order_relaxed);
+	bool won = gort__slot_kill(&c->hdr, handle_gen(h));
 	gort__spinunlock(&c->lock);
+	if (!won)
+		gort__badhandle(h, "channel", "gort_chan");
 	gort__chan_notify_close(c);
 	free(c->buf);
 	c->buf = NULL;
-	gort__quarantine(c);
+	gort__slot_release(&chans, &c->hdr);
 }
 
 /* ---- send, receive, close --------------------------------------------------- */
@@ -318,7 +321,6 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 {
 	if (c == NULL)
 		return nilchan(block, waitReasonChanSendNilChan);
-	gort__chan_check(c);
 	if (!block && !peek_closed(c) && full(c))
 		return false;
 
@@ -365,7 +367,6 @@ static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
 {
 	if (c == NULL)
 		return nilchan(block, waitReasonChanReceiveNilChan);
-	gort__chan_check(c);
 	if (!block && empty(c) && __atomic_load_n(&c->notify, __ATOMIC_RELAXED) != NOTIFY_SIGNALLED) {
 		/* (A signalled notify fd is reset under the lock, below.)
 		 * Closed is read after empty: a channel seen empty and then
@@ -430,7 +431,6 @@ static void closechan(hchan *c)
 {
 	if (c == NULL)
 		gort__panic("close of nil channel");
-	gort__chan_check(c);
 	gort__spinlock(&c->lock);
 	chan_locked(c);
 	if (c->closed) {
@@ -484,7 +484,7 @@ void gort_chan_send(gort_chan *c, const void *elem)
 {
 	G *gp = gort__current_goroutine("gort_chan_send");
 	gort__checkpreempt(gp);
-	chansend(gp, c, elem, true);
+	chansend(gp, chanof(c), elem, true);
 }
 
 bool gort_chan_recv(gort_chan *c, void *elem)
@@ -492,7 +492,7 @@ bool gort_chan_recv(gort_chan *c, void *elem)
 	G *gp = gort__current_goroutine("gort_chan_recv");
 	gort__checkpreempt(gp);
 	bool ok = false;
-	chanrecv(gp, c, elem, true, &ok);
+	chanrecv(gp, chanof(c), elem, true, &ok);
 	return ok;
 }
 
@@ -500,7 +500,7 @@ bool gort_chan_trysend(gort_chan *c, const void *elem)
 {
 	G *gp = gort__current_goroutine("gort_chan_trysend");
 	gort__checkpreempt(gp);
-	return chansend(gp, c, elem, false);
+	return chansend(gp, chanof(c), elem, false);
 }
 
 bool gort_chan_tryrecv(gort_chan *c, void *elem, bool *ok)
@@ -508,7 +508,7 @@ bool gort_chan_tryrecv(gort_chan *c, void *elem, bool *ok)
 	G *gp = gort__current_goroutine("gort_chan_tryrecv");
 	gort__checkpreempt(gp);
 	bool received = false;
-	bool selected = chanrecv(gp, c, elem, false, &received);
+	bool selected = chanrecv(gp, chanof(c), elem, false, &received);
 	if (selected && ok != NULL)
 		*ok = received;
 	return selected;
@@ -519,44 +519,44 @@ gort_recv_status gort_chan_poll(gort_chan *c, void *elem)
 	G *gp = gort__current_goroutine("gort_chan_poll");
 	gort__checkpreempt(gp);
 	bool received = false;
-	if (!chanrecv(gp, c, elem, false, &received))
+	if (!chanrecv(gp, chanof(c), elem, false, &received))
 		return GORT_RECV_EMPTY;
 	return received ? GORT_RECV_VALUE : GORT_RECV_CLOSED;
 }
 
 /* gort_chan_as's check: c's elements have the typed handle's size. */
-gort_chan *gort__chan_as(gort_chan *c, size_t elem_size, const char *type)
+gort_chan *gort__chan_as(gort_chan *h, size_t elem_size, const char *type)
 {
+	hchan *c = chanof(h);
 	if (c == NULL)
 		return NULL; /* the nil channel is every type's */
-	gort__chan_check(c);
 	if (__builtin_expect(c->elemsize != elem_size, 0)) {
 		char msg[240];
 		snprintf(msg, sizeof msg, "gort: gort_chan_as: the channel's elements are %zu bytes, %s's are %zu",
 		         c->elemsize, type, elem_size);
 		gort__fatal(msg);
 	}
-	return c;
+	return h;
 }
 
 void gort_chan_close(gort_chan *c)
 {
 	gort__current_goroutine("gort_chan_close");
-	closechan(c);
+	closechan(chanof(c));
 }
 
-int gort_chan_len(gort_chan *c)
+int gort_chan_len(gort_chan *h)
 {
+	hchan *c = chanof(h);
 	if (c == NULL)
 		return 0;
-	gort__chan_check(c);
 	return (int)__atomic_load_n(&c->qcount, __ATOMIC_RELAXED);
 }
 
-int gort_chan_cap(gort_chan *c)
+int gort_chan_cap(gort_chan *h)
 {
+	hchan *c = chanof(h);
 	if (c == NULL)
 		return 0;
-	gort__chan_check(c);
 	return (int)c->dataqsiz;
 }

@@ -13,12 +13,21 @@
  * so a goroutine blocks in the netpoller, never in the kernel, and holds
  * no thread while it waits.
  *
- * Lifetime (Go's fdMutex, simplified): refs counts the operations under
- * way; Close sets the closed bit (new operations fail with GORT_ECLOSED),
- * evicts the waiters, waits for refs to drain, and only then closes the
- * descriptor - so no operation ever runs on a descriptor number that has
- * been reused.  One reader and one writer at a time (rmu, wmu): Go
- * serializes them the same way, which keeps each Write whole.
+ * Lifetime (Go's fdMutex, simplified): a connection lives in a slot of a
+ * type-stable pool and the program holds a handle carrying the slot's
+ * generation (handle.h).  The slot's word holds the generation, a closed
+ * bit and the count of operations under way, so that an operation checks
+ * "this connection, not closed" and counts itself in one compare-and-swap
+ * (incref).  Close sets the closed bit (new operations fail with
+ * GORT_ECLOSED), evicts the waiters, waits for the count to drain, closes
+ * the descriptor - so no operation ever runs on a descriptor number that
+ * has been reused - and then frees the slot: the generation moves on, and
+ * every later use of the handle, a second Close included, finds a
+ * generation that is not its own and returns GORT_ECLOSED, as Go's
+ * closed net.Conn does, forever.  Close is the free: a program that
+ * closes each connection once leaks nothing.  One reader and one writer
+ * at a time (rmu, wmu): Go serializes them the same way, which keeps each
+ * Write whole.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -38,19 +47,24 @@
 #include <unistd.h>
 
 #include "context.h"
+#include "handle.h"
 #include "netpoll.h"
 
-#define CONN_CLOSED (UINT64_C(1) << 63)
+/* The slot word's low 32 bits (handle.h): */
+#define CONN_CLOSED (UINT64_C(1) << 31) /* Close has begun */
+#define CONN_REFS (CONN_CLOSED - 1)     /* operations under way */
 
-struct gort_conn {
-	_Atomic uint64_t refs; /* operations under way, | CONN_CLOSED */
+typedef struct conn {
+	slot hdr;              /* word: generation << 32 | CONN_CLOSED | operations under way */
 	int fd;
 	int family;            /* AF_INET, AF_INET6, AF_UNIX...; 0: not a socket */
 	int sotype;            /* SOCK_STREAM, SOCK_DGRAM; 0: not a socket */
 	pollDesc *pd;
 	gort_mutex rmu, wmu;   /* one reader, one writer at a time */
 	bool drained;          /* the last read emptied the receive queue (rmu) */
-};
+} conn;
+
+static slotpool conns = SLOTPOOL_INIT(conn, "connection");
 
 enum { POLL_EVENTS = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET };
 
@@ -114,34 +128,40 @@ static long ctx_end(ctxop *op, long r)
 
 /* ---- lifetime --------------------------------------------------------------- */
 
-/* incref starts an operation on c from a goroutine (api names it).  On a
- * closed conn it fails with GORT_ECLOSED - also shortly after Close has
- * returned: closed conns are quarantined (quarantine.c), not reused at
- * once, so the closed bit is still there to read. */
-static int incref(gort_conn *c, const char *api)
+/* incref starts an operation on the connection h names, from a goroutine
+ * (api names it): *cp is the connection, counted until decref.  A closed
+ * one - closing, or closed and its slot since freed or reused - fails
+ * with GORT_ECLOSED. */
+static int incref(gort_conn *h, const char *api, conn **cp)
 {
 	gort__checkpreempt(gort__current_goroutine(api));
-	if (c == NULL)
+	if (h == NULL)
 		return -EINVAL;
-	if (atomic_fetch_add(&c->refs, 1) & CONN_CLOSED) {
-		atomic_fetch_sub(&c->refs, 1);
-		return GORT_ECLOSED;
-	}
+	conn *c = (conn *)handle_slot(h);
+	uint64_t gen = handle_gen(h);
+	uint64_t w = atomic_load_explicit(&c->hdr.word, memory_order_relaxed);
+	do {
+		if (w >> 32 != gen || (w & CONN_CLOSED) != 0)
+			return GORT_ECLOSED;
+		gort__assert((w & CONN_REFS) != CONN_REFS, "net: too many operations under way on a connection");
+	} while (!atomic_compare_exchange_weak_explicit(&c->hdr.word, &w, w + 1, memory_order_acquire,
+	                                                memory_order_relaxed));
+	*cp = c;
 	return 0;
 }
 
-static void decref(gort_conn *c)
+static void decref(conn *c)
 {
-	atomic_fetch_sub(&c->refs, 1);
+	atomic_fetch_sub_explicit(&c->hdr.word, 1, memory_order_release);
 }
 
 /* newconn_keep wraps fd (non-blocking already) and registers it with the
- * poller; on failure fd is left open. */
-static int newconn_keep(int fd, int family, int sotype, gort_conn **out)
+ * poller: *out is its handle, *cp (if not NULL) the connection.  On
+ * failure fd is left open. */
+static int newconn_keep(int fd, int family, int sotype, gort_conn **out, conn **cp)
 {
-	gort_conn *c = calloc(1, sizeof *c);
-	if (c == NULL)
-		return -ENOMEM;
+	void *h;
+	conn *c = (conn *)gort__slot_alloc(&conns, &h);
 	c->fd = fd;
 	c->family = family;
 	c->sotype = sotype;
@@ -149,17 +169,20 @@ static int newconn_keep(int fd, int family, int sotype, gort_conn **out)
 	int err = gort__netpollopen(fd, c->pd, POLL_EVENTS);
 	if (err != 0) {
 		gort__pollfree(c->pd);
-		free(c);
+		gort__slot_kill(&c->hdr, handle_gen(h));
+		gort__slot_release(&conns, &c->hdr);
 		return -err;
 	}
-	*out = c;
+	*out = h;
+	if (cp != NULL)
+		*cp = c;
 	return 0;
 }
 
 /* newconn: newconn_keep for a descriptor of our own, closed on failure. */
-static int newconn(int fd, int family, int sotype, gort_conn **out)
+static int newconn(int fd, int family, int sotype, gort_conn **out, conn **cp)
 {
-	int err = newconn_keep(fd, family, sotype, out);
+	int err = newconn_keep(fd, family, sotype, out, cp);
 	if (err != 0)
 		close(fd);
 	return err;
@@ -168,23 +191,34 @@ static int newconn(int fd, int family, int sotype, gort_conn **out)
 /*
  * gort_conn_close, in Go's order: mark closed, wake the waiters, wait for
  * every operation under way to let go, then take the descriptor out of the
- * poller and close it.
+ * poller and close it, and free the slot.  Of two closes, the second finds
+ * the closed bit (or, once the first is done, a generation not its own):
+ * GORT_ECLOSED, at once.
  */
-int gort_conn_close(gort_conn *c)
+int gort_conn_close(gort_conn *h)
 {
 	gort__current_goroutine("gort_conn_close");
-	if (c == NULL)
+	if (h == NULL)
 		return -EINVAL;
-	if (atomic_fetch_or(&c->refs, CONN_CLOSED) & CONN_CLOSED)
-		return GORT_ECLOSED;
+	conn *c = (conn *)handle_slot(h);
+	uint64_t gen = handle_gen(h);
+	uint64_t w = atomic_load_explicit(&c->hdr.word, memory_order_relaxed);
+	do {
+		if (w >> 32 != gen || (w & CONN_CLOSED) != 0)
+			return GORT_ECLOSED;
+	} while (!atomic_compare_exchange_weak_explicit(&c->hdr.word, &w, w | CONN_CLOSED, memory_order_acq_rel,
+	                                                memory_order_relaxed));
 	gort__pollevict(c->pd);
-	while ((atomic_load(&c->refs) & ~CONN_CLOSED) != 0)
+	while ((atomic_load_explicit(&c->hdr.word, memory_order_acquire) & CONN_REFS) != 0)
 		gort_gosched(); /* the evicted are on their way out */
 	gort__netpollclose(c->fd);
 	gort__pollfree(c->pd);
 	c->pd = NULL;
 	int err = close(c->fd) == 0 ? 0 : -errno;
-	gort__quarantine(c);
+	c->fd = -1;
+	bool killed = gort__slot_kill(&c->hdr, (uint32_t)gen);
+	gort__assert(killed, "net: a closing connection's slot changed hands");
+	gort__slot_release(&conns, &c->hdr);
 	return err;
 }
 
@@ -359,7 +393,7 @@ static int bind_socket(const netspec *ns, const struct sockaddr *sa, socklen_t s
 		close(fd);
 		return err;
 	}
-	return newconn(fd, sa->sa_family, ns->sotype, out);
+	return newconn(fd, sa->sa_family, ns->sotype, out, NULL);
 }
 
 static int listen_on(const char *network, const char *address, int sotype, gort_conn **out, const char *api)
@@ -398,9 +432,10 @@ int gort_listen_packet(const char *network, const char *address, gort_conn **c)
 	return listen_on(network, address, SOCK_DGRAM, c, "gort_listen_packet");
 }
 
-static int accept_conn(gort_conn *ln, gort_conn **out, ctxop *op, const char *api)
+static int accept_conn(gort_conn *h, gort_conn **out, ctxop *op, const char *api)
 {
-	int err = incref(ln, api);
+	conn *ln;
+	int err = incref(h, api, &ln);
 	if (err != 0)
 		return err;
 	gort_mutex_lock(&ln->rmu);
@@ -410,7 +445,7 @@ static int accept_conn(gort_conn *ln, gort_conn **out, ctxop *op, const char *ap
 		int fd = accept4(ln->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
 			set_nodelay(fd);
-			err = newconn(fd, ln->family, SOCK_STREAM, out);
+			err = newconn(fd, ln->family, SOCK_STREAM, out, NULL);
 			break;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -447,7 +482,7 @@ int gort_accept_ctx(gort_context *ctx, gort_conn *ln, gort_conn **out)
  * connect_wait: a non-blocking connect under way; wait for it to finish
  * (writable), then ask the socket how it went.
  */
-static int connect_wait(gort_conn *c)
+static int connect_wait(conn *c)
 {
 	for (;;) {
 		int perr = gort__pollwait(c->pd, 'w');
@@ -471,8 +506,9 @@ static int dial_one(const netspec *ns, const struct sockaddr *sa, socklen_t sale
 	int fd = new_socket(sa->sa_family, ns->sotype);
 	if (fd < 0)
 		return fd;
-	gort_conn *c;
-	int err = newconn(fd, sa->sa_family, ns->sotype, &c);
+	gort_conn *h;
+	conn *c;
+	int err = newconn(fd, sa->sa_family, ns->sotype, &h, &c);
 	if (err != 0)
 		return err;
 	if (deadline != 0)
@@ -485,12 +521,12 @@ static int dial_one(const netspec *ns, const struct sockaddr *sa, socklen_t sale
 	if (deadline != 0)
 		gort__pollsetdeadline(c->pd, 'w', 0);
 	if (err != 0) {
-		gort_conn_close(c);
+		gort_conn_close(h);
 		return err;
 	}
 	if (ns->sotype == SOCK_STREAM)
 		set_nodelay(fd);
-	*out = c;
+	*out = h;
 	return 0;
 }
 
@@ -558,7 +594,7 @@ int gort_conn_from_fd(int fd, gort_conn **out)
 		family = ss.ss_family;
 	else
 		sotype = 0;
-	int err = newconn_keep(fd, family, sotype, out);
+	int err = newconn_keep(fd, family, sotype, out, NULL);
 	if (err != 0)
 		fcntl(fd, F_SETFL, flags); /* leave it as it was */
 	return err;
@@ -566,7 +602,7 @@ int gort_conn_from_fd(int fd, gort_conn **out)
 
 /* ---- reading and writing -------------------------------------------------------- */
 
-static ssize_t sys_write(gort_conn *c, const void *buf, size_t n, const struct sockaddr *to,
+static ssize_t sys_write(conn *c, const void *buf, size_t n, const struct sockaddr *to,
                          socklen_t tolen)
 {
 	if (c->sotype == 0)
@@ -580,7 +616,7 @@ static ssize_t sys_write(gort_conn *c, const void *buf, size_t n, const struct s
  * blocked and c is now ready, after parking in the poller - or the error
  * to return: -errno, or the deadline's or the close's.
  */
-static long retry_after(gort_conn *c, int mode)
+static long retry_after(conn *c, int mode)
 {
 	if (errno == EINTR)
 		return 0;
@@ -602,7 +638,7 @@ static long retry_after(gort_conn *c, int mode)
  * edge came before it - so once the poller has seen a hang-up or an error
  * (pollquiet), reads always try the call.
  */
-static int read_start(gort_conn *c)
+static int read_start(conn *c)
 {
 	if (c->drained && gort__pollquiet(c->pd, 'r')) {
 		c->drained = false;
@@ -611,7 +647,7 @@ static int read_start(gort_conn *c)
 	return gort__pollreset(c->pd, 'r');
 }
 
-static long fd_read(gort_conn *c, void *buf, size_t n, struct sockaddr_storage *from)
+static long fd_read(conn *c, void *buf, size_t n, struct sockaddr_storage *from)
 {
 	int perr = read_start(c);
 	if (perr != pollNoError)
@@ -634,7 +670,7 @@ static long fd_read(gort_conn *c, void *buf, size_t n, struct sockaddr_storage *
 }
 
 /* fd_write writes all of buf (a datagram: at once), waiting as needed. */
-static long fd_write(gort_conn *c, const void *buf, size_t n, const struct sockaddr *to,
+static long fd_write(conn *c, const void *buf, size_t n, const struct sockaddr *to,
                      socklen_t tolen)
 {
 	int perr = gort__pollreset(c->pd, 'w');
@@ -658,9 +694,10 @@ static long fd_write(gort_conn *c, const void *buf, size_t n, const struct socka
 	return (long)n;
 }
 
-static long conn_read(gort_conn *c, void *buf, size_t n, ctxop *op, const char *api)
+static long conn_read(gort_conn *h, void *buf, size_t n, ctxop *op, const char *api)
 {
-	int err = incref(c, api);
+	conn *c;
+	int err = incref(h, api, &c);
 	if (err != 0)
 		return err;
 	gort_mutex_lock(&c->rmu);
@@ -672,9 +709,10 @@ static long conn_read(gort_conn *c, void *buf, size_t n, ctxop *op, const char *
 	return r;
 }
 
-static long conn_write(gort_conn *c, const void *buf, size_t n, ctxop *op, const char *api)
+static long conn_write(gort_conn *h, const void *buf, size_t n, ctxop *op, const char *api)
 {
-	int err = incref(c, api);
+	conn *c;
+	int err = incref(h, api, &c);
 	if (err != 0)
 		return err;
 	gort_mutex_lock(&c->wmu);
@@ -716,9 +754,10 @@ long gort_conn_write_ctx(gort_context *ctx, gort_conn *c, const void *buf, size_
 	return r;
 }
 
-long gort_conn_readfrom(gort_conn *c, void *buf, size_t n, struct sockaddr_storage *from)
+long gort_conn_readfrom(gort_conn *h, void *buf, size_t n, struct sockaddr_storage *from)
 {
-	int err = incref(c, "gort_conn_readfrom");
+	conn *c;
+	int err = incref(h, "gort_conn_readfrom", &c);
 	if (err != 0)
 		return err;
 	struct sockaddr_storage ignored;
@@ -729,9 +768,10 @@ long gort_conn_readfrom(gort_conn *c, void *buf, size_t n, struct sockaddr_stora
 	return r;
 }
 
-long gort_conn_writeto(gort_conn *c, const void *buf, size_t n, const struct sockaddr *to, unsigned tolen)
+long gort_conn_writeto(gort_conn *h, const void *buf, size_t n, const struct sockaddr *to, unsigned tolen)
 {
-	int err = incref(c, "gort_conn_writeto");
+	conn *c;
+	int err = incref(h, "gort_conn_writeto", &c);
 	if (err != 0)
 		return err;
 	gort_mutex_lock(&c->wmu);
@@ -741,9 +781,10 @@ long gort_conn_writeto(gort_conn *c, const void *buf, size_t n, const struct soc
 	return r;
 }
 
-int gort_conn_close_write(gort_conn *c)
+int gort_conn_close_write(gort_conn *h)
 {
-	int err = incref(c, "gort_conn_close_write");
+	conn *c;
+	int err = incref(h, "gort_conn_close_write", &c);
 	if (err != 0)
 		return err;
 	err = shutdown(c->fd, SHUT_WR) == 0 ? 0 : -errno;
@@ -753,9 +794,10 @@ int gort_conn_close_write(gort_conn *c)
 
 /* ---- deadlines and addresses ----------------------------------------------------- */
 
-static int set_deadline(gort_conn *c, int mode, int64_t t, const char *api)
+static int set_deadline(gort_conn *h, int mode, int64_t t, const char *api)
 {
-	int err = incref(c, api);
+	conn *c;
+	int err = incref(h, api, &c);
 	if (err != 0)
 		return err;
 	gort__pollsetdeadline(c->pd, mode, t);
@@ -778,9 +820,10 @@ int gort_conn_set_write_deadline(gort_conn *c, int64_t t)
 	return set_deadline(c, 'w', t, "gort_conn_set_write_deadline");
 }
 
-static int conn_addr(gort_conn *c, bool remote, struct sockaddr_storage *ss, const char *api)
+static int conn_addr(gort_conn *h, bool remote, struct sockaddr_storage *ss, const char *api)
 {
-	int err = incref(c, api);
+	conn *c;
+	int err = incref(h, api, &c);
 	if (err != 0)
 		return err;
 	socklen_t len = sizeof *ss;
@@ -819,9 +862,16 @@ int gort_conn_port(gort_conn *c)
 	return -EAFNOSUPPORT;
 }
 
-int gort_conn_fd(gort_conn *c)
+/* The descriptor of a closed connection may be another's by now: none. */
+int gort_conn_fd(gort_conn *h)
 {
-	return c != NULL ? c->fd : -EINVAL;
+	conn *c;
+	int err = incref(h, "gort_conn_fd", &c);
+	if (err != 0)
+		return err;
+	int fd = c->fd;
+	decref(c);
+	return fd;
 }
 
 /* ---- any descriptor (Go's RawConn) ------------------------------------------------ */

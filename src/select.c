@@ -44,9 +44,16 @@
 
 enum { STACK_CASES = 16 }; /* cases whose orders and sudogs fit on the stack */
 
+/* chan_at: case i's channel (runselect checked its handle: handle.h), NULL
+ * for a nil channel. */
+static inline hchan *chan_at(gort_case *cases, int i)
+{
+	return (hchan *)handle_slot(cases[i].chan);
+}
+
 static uintptr_t key(gort_case *cases, uint16_t i)
 {
-	return (uintptr_t)cases[i].chan;
+	return (uintptr_t)chan_at(cases, i);
 }
 
 static void sift_down(gort_case *cases, uint16_t *order, int root, int n)
@@ -130,7 +137,7 @@ static void sellock(gort_case *cases, uint16_t *lockorder, int n)
 {
 	hchan *last = NULL;
 	for (int i = 0; i < n; i++) {
-		hchan *c = cases[lockorder[i]].chan;
+		hchan *c = chan_at(cases, lockorder[i]);
 		gort__assert((uintptr_t)c >= (uintptr_t)last, "select: lock order not sorted by channel address");
 		if (c != last)
 			gort__spinlock(&c->lock);
@@ -167,7 +174,7 @@ static void check_waiting(G *gp, gort_case *cases, uint16_t *lockorder, int nord
 	sudog *sg = gp->waiting;
 	for (int k = 0; k < norder; k++, sg = sg->waitlink) {
 		int i = lockorder[k];
-		gort__assert(sg == &sgs[i] && sg->g == gp && sg->c == cases[i].chan && sg->isSelect,
+		gort__assert(sg == &sgs[i] && sg->g == gp && sg->c == chan_at(cases, i) && sg->isSelect,
 		             "select: the waiting list is not the cases' sudogs in lock order");
 	}
 	gort__assert(sg == NULL, "select: the waiting list is longer than the cases");
@@ -176,8 +183,8 @@ static void check_waiting(G *gp, gort_case *cases, uint16_t *lockorder, int nord
 static void selunlock(gort_case *cases, uint16_t *lockorder, int n)
 {
 	for (int i = n - 1; i >= 0; i--) {
-		hchan *c = cases[lockorder[i]].chan;
-		if (i > 0 && c == cases[lockorder[i - 1]].chan)
+		hchan *c = chan_at(cases, lockorder[i]);
+		if (i > 0 && c == chan_at(cases, lockorder[i - 1]))
 			continue; /* unlock a duplicate once, at its first place */
 		gort__spinunlock(&c->lock);
 	}
@@ -221,7 +228,7 @@ static void set_ok(gort_case *cas, bool ok)
 static bool try_case(gort_case *cases, uint16_t *lockorder, int norder, int i)
 {
 	gort_case *cas = &cases[i];
-	hchan *c = cas->chan;
+	hchan *c = chan_at(cases, i);
 	sudog *sg;
 	if (cas->dir == GORT_RECV) {
 		if ((sg = gort__waitq_dequeue(&c->sendq)) != NULL) {
@@ -345,7 +352,7 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, timer *deadline_
 	for (int k = 0; k < norder; k++) {
 		int i = lockorder[k];
 		sudog *sg = &sgs[i];
-		hchan *c = cases[i].chan;
+		hchan *c = chan_at(cases, i);
 		*sg = (sudog){.g = gp, .elem = cases[i].elem, .c = c, .isSelect = true};
 		*link = sg;
 		link = &sg->waitlink;
@@ -384,7 +391,7 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, timer *deadline_
 			casi = i;
 			continue;
 		}
-		hchan *c = cases[i].chan;
+		hchan *c = chan_at(cases, i);
 		gort__waitq_remove(cases[i].dir == GORT_SEND ? &c->sendq : &c->recvq, sg);
 	}
 	gp->waiting = NULL;
@@ -393,7 +400,7 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, timer *deadline_
 		return GORT_SELECT_TIMEDOUT;
 	}
 	gort__assert(casi >= 0, "selectgo: bad wakeup");
-	gort__assert(won->c == cases[casi].chan && won->elem == NULL,
+	gort__assert(won->c == chan_at(cases, casi) && won->elem == NULL,
 	             "selectgo: the winning sudog does not match its case");
 	selunlock(cases, lockorder, norder);
 	if (cases[casi].dir == GORT_SEND) {
@@ -426,8 +433,7 @@ static inline __attribute__((always_inline)) int runselect(G *gp, const char *ap
 		gort__throw("unreachable");
 	}
 	for (int i = 0; i < n; i++) {
-		if (cases[i].chan != NULL)
-			gort__chan_check(cases[i].chan);
+		chanof(cases[i].chan); /* a freed channel's handle is a fatal error */
 		if (cases[i].dir != GORT_SEND && cases[i].dir != GORT_RECV &&
 		    (cases[i].dir != 0 || cases[i].chan != NULL)) {
 			char msg[160];

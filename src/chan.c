@@ -35,6 +35,7 @@
  * of it repeating what the operation had just tested: only a GORT_DEBUG
  * build does that.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,10 @@
 enum {
 	MAX_ELEM_SIZE = 1 << 16,    /* Go's limit on a channel's element size */
 };
+
+/* chan.h's promise: the slot word, the lock and the counts an operation
+ * tests share one cache line. */
+_Static_assert(offsetof(hchan, recvx) + sizeof(uint32_t) <= 64, "hchan: the counts spill past one cache line");
 
 /*
  * chan_locked checks chan.h's rules about the whole channel (holds

@@ -32,7 +32,7 @@ struct hchan {
 	size_t elemsize;
 	size_t dataqsiz;
 	size_t qcount;
-	size_t sendx, recvx;
+	uint32_t sendx, recvx;  /* < dataqsiz, which is at most INT32_MAX: with the slot's word, all this fits one line */
 	char *buf;
 	waitq recvq, sendq;
 	int notifyfd; /* gort_chan_notify_fd's eventfd, or -1 */

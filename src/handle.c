@@ -13,6 +13,12 @@
 
 #include "handle.h"
 
+/* A free slot: the word, then the link (handle.h). */
+typedef struct freeslot {
+	slot hdr;
+	struct freeslot *next;
+} freeslot;
+
 enum {
 	CHUNK = 64 << 10,                     /* bytes carved at a time */
 	GEN_END = 1 << HANDLE_GENBITS,        /* the first generation a handle cannot carry */
@@ -21,9 +27,10 @@ enum {
 slot *gort__slot_alloc(slotpool *p, void **h)
 {
 	gort__lock(&p->lock);
-	slot *s = p->free;
-	if (s != NULL) {
-		p->free = s->next;
+	slot *s;
+	if (p->free != NULL) {
+		s = &p->free->hdr;
+		p->free = p->free->next;
 	} else {
 		if (p->next == p->end) {
 			/* Never freed: a stale handle's slot stays readable. */
@@ -46,7 +53,6 @@ slot *gort__slot_alloc(slotpool *p, void **h)
 	/* The object's own fields start zeroed; the header is not touched by
 	 * memset, since a stale handle may be comparing its word right now. */
 	memset((char *)s + sizeof *s, 0, p->size - sizeof *s);
-	s->next = NULL;
 	atomic_store_explicit(&s->word, (uint64_t)gen << 32, memory_order_release);
 	*h = handle_make(s, gen);
 	gort__assert(handle_slot(*h) == s && handle_gen(*h) == gen, "handle: a slot address beyond 48 bits");
@@ -72,8 +78,9 @@ void gort__slot_release(slotpool *p, slot *s)
 	gort__lock(&p->lock);
 	p->live--;
 	if (gen + 1 < GEN_END) {
-		s->next = p->free;
-		p->free = s;
+		freeslot *f = (freeslot *)s;
+		f->next = p->free;
+		p->free = f;
 	} else {
 		p->retired++; /* a next life's handles could not be told from old ones */
 	}

@@ -28,9 +28,9 @@
  * slot per 2^21 objects made in it, and nothing while objects are reused
  * across slots.
  *
- * The slot header is the first field of each kind's struct, so that its
- * word shares the first cache line with what the operation touches next
- * (a channel's lock).  word's high 32 bits are the generation; the low 32
+ * The slot header, one word, is the first field of each kind's struct, so
+ * that it shares the first cache line with what the operation touches
+ * next (a channel's lock and the fields it guards).  word's high 32 bits are the generation; the low 32
  * are the kind's own, changed only together with the generation check (a
  * connection's closed bit and operation count, net.c), so that a check
  * and a claim are one compare-and-swap.
@@ -44,7 +44,9 @@
 
 typedef struct gort__slot {
 	_Atomic uint64_t word; /* generation << 32 | the kind's own bits */
-	struct gort__slot *next; /* the pool's free list (a free slot only) */
+	/* In a free slot, the pool links the free list through the next 8
+	 * bytes (freeslot, handle.c): a stale handle fails at word and reads
+	 * nothing further, so those bytes may be the kind's own while it lives. */
 } slot;
 
 /* A pool of slots of one kind: what names the kind in messages. */
@@ -52,7 +54,7 @@ typedef struct slotpool {
 	mutex lock;
 	const char *what;  /* "channel", "timer", "connection" */
 	size_t size;       /* bytes per slot: the kind's struct, rounded to 64 */
-	slot *free;        /* freed slots, the most recent first (warm in cache) */
+	struct freeslot *free; /* freed slots, the most recent first (warm in cache) */
 	char *next, *end;  /* the part of the current chunk not carved yet */
 	size_t live;       /* objects alive now */
 	size_t retired;    /* slots whose generations ran out */

@@ -46,9 +46,10 @@ enum {
 	MAX_ELEM_SIZE = 1 << 16,    /* Go's limit on a channel's element size */
 };
 
-/* chan.h's promise: the slot word, the lock and the counts an operation
- * tests share one cache line. */
-_Static_assert(offsetof(hchan, recvx) + sizeof(uint32_t) <= 64, "hchan: the counts spill past one cache line");
+/* chan.h's promise: the slot word, the lock and the counts a full or
+ * empty test reads share one cache line (the buffer pointer is on the
+ * next, with the queues). */
+_Static_assert(offsetof(hchan, qcount) + sizeof(size_t) <= 64, "hchan: the counts spill past one cache line");
 
 /*
  * chan_locked checks chan.h's rules about the whole channel (holds
@@ -242,6 +243,7 @@ gort_chan *gort_chan_make(size_t elem_size, size_t cap)
 	}
 	void *h;
 	hchan *c = (hchan *)gort__slot_alloc(&chans, &h);
+	memset((char *)c + sizeof c->hdr, 0, sizeof *c - sizeof c->hdr);
 	c->buf = buf;
 	c->elemsize = elem_size;
 	c->dataqsiz = cap;
@@ -265,7 +267,7 @@ void gort_chan_free(gort_chan *h)
 		gort__spinunlock(&c->lock);
 		gort__fatal("gort: gort_chan_free of a channel with blocked goroutines");
 	}
-	bool won = gort__slot_kill(&c->hdr, handle_gen(h));
+	bool won = gort__slot_kill(h);
 	gort__spinunlock(&c->lock);
 	if (!won)
 		gort__badhandle(h, "channel", "gort_chan");
@@ -321,11 +323,12 @@ static bool nilchan(bool block, waitReason reason)
 	gort__throw("unreachable: a goroutine blocked on a nil channel resumed");
 }
 
-/* chansend: c <- *ep.  Returns false only if !block and it could not send. */
-static bool chansend(G *gp, hchan *c, const void *ep, bool block)
+/* chansend: h <- *ep.  Returns false only if !block and it could not send. */
+static bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
 {
-	if (c == NULL)
+	if (h == NULL)
 		return nilchan(block, waitReasonChanSendNilChan);
+	hchan *c = chanof_live(h);
 	if (!block && !peek_closed(c) && full(c))
 		return false;
 
@@ -365,13 +368,14 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 }
 
 /*
- * chanrecv: *ep, *ok = <-c.  Returns false only if !block and nothing was
+ * chanrecv: *ep, *ok = <-h.  Returns false only if !block and nothing was
  * ready.  ep may be NULL (the value is dropped).
  */
-static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
+static bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
 {
-	if (c == NULL)
+	if (h == NULL)
 		return nilchan(block, waitReasonChanReceiveNilChan);
+	hchan *c = chanof_live(h);
 	if (!block && empty(c) && __atomic_load_n(&c->notify, __ATOMIC_RELAXED) != NOTIFY_SIGNALLED) {
 		/* (A signalled notify fd is reset under the lock, below.)
 		 * Closed is read after empty: a channel seen empty and then
@@ -472,15 +476,15 @@ static void closechan(hchan *c)
 }
 
 /* Non-blocking send and receive for the runtime itself (timers, on g0). */
-bool gort__chan_send_nb(hchan *c, const void *ep)
+bool gort__chan_send_nb(gort_chan *h, const void *ep)
 {
-	return chansend(NULL, c, ep, false);
+	return chansend(NULL, h, ep, false);
 }
 
-bool gort__chan_recv_nb(hchan *c, void *ep)
+bool gort__chan_recv_nb(gort_chan *h, void *ep)
 {
 	bool ok;
-	return chanrecv(NULL, c, ep, false, &ok);
+	return chanrecv(NULL, h, ep, false, &ok);
 }
 
 /* ---- the public API --------------------------------------------------------- */
@@ -489,7 +493,7 @@ void gort_chan_send(gort_chan *c, const void *elem)
 {
 	G *gp = gort__current_goroutine("gort_chan_send");
 	gort__checkpreempt(gp);
-	chansend(gp, chanof(c), elem, true);
+	chansend(gp, c, elem, true);
 }
 
 bool gort_chan_recv(gort_chan *c, void *elem)
@@ -497,7 +501,7 @@ bool gort_chan_recv(gort_chan *c, void *elem)
 	G *gp = gort__current_goroutine("gort_chan_recv");
 	gort__checkpreempt(gp);
 	bool ok = false;
-	chanrecv(gp, chanof(c), elem, true, &ok);
+	chanrecv(gp, c, elem, true, &ok);
 	return ok;
 }
 
@@ -505,7 +509,7 @@ bool gort_chan_trysend(gort_chan *c, const void *elem)
 {
 	G *gp = gort__current_goroutine("gort_chan_trysend");
 	gort__checkpreempt(gp);
-	return chansend(gp, chanof(c), elem, false);
+	return chansend(gp, c, elem, false);
 }
 
 bool gort_chan_tryrecv(gort_chan *c, void *elem, bool *ok)
@@ -513,7 +517,7 @@ bool gort_chan_tryrecv(gort_chan *c, void *elem, bool *ok)
 	G *gp = gort__current_goroutine("gort_chan_tryrecv");
 	gort__checkpreempt(gp);
 	bool received = false;
-	bool selected = chanrecv(gp, chanof(c), elem, false, &received);
+	bool selected = chanrecv(gp, c, elem, false, &received);
 	if (selected && ok != NULL)
 		*ok = received;
 	return selected;
@@ -524,7 +528,7 @@ gort_recv_status gort_chan_poll(gort_chan *c, void *elem)
 	G *gp = gort__current_goroutine("gort_chan_poll");
 	gort__checkpreempt(gp);
 	bool received = false;
-	if (!chanrecv(gp, chanof(c), elem, false, &received))
+	if (!chanrecv(gp, c, elem, false, &received))
 		return GORT_RECV_EMPTY;
 	return received ? GORT_RECV_VALUE : GORT_RECV_CLOSED;
 }

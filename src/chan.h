@@ -22,9 +22,10 @@ typedef struct waitq {
  */
 struct hchan {
 	/* One cache line holds the slot header (whose generation every
-	 * operation checks first: handle.h), the lock and the fields it
-	 * guards, so that an operation moves one line between CPUs, not two.
-	 * (Waiters poll it gently: see gort__spinlock_slow.) */
+	 * operation checks first: handle.h), the lock and the counts the
+	 * operation tests; the buffer pointer and the queues are on the next
+	 * (chan.c checks the split).  (Waiters poll the lock gently: see
+	 * gort__spinlock_slow.) */
 	_Alignas(64) slot hdr;
 	spinlock lock;
 	bool closed;
@@ -32,7 +33,7 @@ struct hchan {
 	size_t elemsize;
 	size_t dataqsiz;
 	size_t qcount;
-	uint32_t sendx, recvx;  /* < dataqsiz, which is at most INT32_MAX: with the slot's word, all this fits one line */
+	size_t sendx, recvx;
 	char *buf;
 	waitq recvq, sendq;
 	int notifyfd; /* gort_chan_notify_fd's eventfd, or -1 */
@@ -46,13 +47,16 @@ typedef struct hchan hchan;
  * inside, the runtime passes hchan pointers, so the compiler tells the
  * two apart.
  */
-static inline hchan *chanof(gort_chan *h)
+static inline hchan *chanof_live(gort_chan *h)
 {
-	if (h == NULL)
-		return NULL;
 	if (__builtin_expect(!handle_live(h), 0))
 		gort__badhandle(h, "channel", "gort_chan");
 	return (hchan *)handle_slot(h);
+}
+
+static inline hchan *chanof(gort_chan *h)
+{
+	return h == NULL ? NULL : chanof_live(h);
 }
 
 /* The notify fd's states (chanfd.c): none made; made and reset (nothing
@@ -87,7 +91,7 @@ sudog *gort__waitq_dequeue(waitq *q);
 void gort__waitq_remove(waitq *q, sudog *sg);
 void gort__chan_send_to(hchan *c, sudog *sg, const void *ep);
 void gort__chan_recv_from(hchan *c, sudog *sg, void *ep);
-bool gort__chan_send_nb(hchan *c, const void *ep);
-bool gort__chan_recv_nb(hchan *c, void *ep);
+bool gort__chan_send_nb(gort_chan *h, const void *ep);
+bool gort__chan_recv_nb(gort_chan *h, void *ep);
 
 #endif /* GORT_CHAN_H */

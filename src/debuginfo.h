@@ -64,11 +64,10 @@ typedef struct gort_debuginfo {
 	/* M: id int64, tid int32, the rest pointers */
 	uint64_t m_id, m_tid, m_curg, m_alllink;
 
-	/* a channel (chan.h's hchan): its slot word uint64 (the generation
-	 * << 32), closed bool, the counts size_t; waitq and sudog links
-	 * pointers.  A gort_chan * is a handle (handle.h): the slot's address
-	 * is handle & handle_mask, the generation the other bits (the low 6,
-	 * then the top 16); the channel is alive if word >> 32 equals it. */
+	/* a channel (chan.h's hchan): its slot word uint64, closed bool, the
+	 * counts size_t; waitq and sudog links pointers.  A gort_chan * is a
+	 * handle (handle.h): the slot's address is handle & handle_mask; the
+	 * channel is alive if the slot word equals the handle. */
 	uint64_t c_slot, c_closed, c_elemsize, c_dataqsiz, c_qcount, c_recvq, c_sendq;
 	uint64_t handle_mask;
 	uint64_t waitq_first, sudog_g, sudog_next;

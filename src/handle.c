@@ -13,11 +13,11 @@
 
 #include "handle.h"
 
-/* A free slot: the word, then the link (handle.h). */
-typedef struct freeslot {
-	slot hdr;
-	struct freeslot *next;
-} freeslot;
+/* A free slot's link: its last 8 bytes (handle.h). */
+static struct freeslot **link_of(slotpool *p, void *s)
+{
+	return (struct freeslot **)((char *)s + p->size - sizeof(void *));
+}
 
 enum {
 	CHUNK = 64 << 10,                     /* bytes carved at a time */
@@ -29,8 +29,8 @@ slot *gort__slot_alloc(slotpool *p, void **h)
 	gort__lock(&p->lock);
 	slot *s;
 	if (p->free != NULL) {
-		s = &p->free->hdr;
-		p->free = p->free->next;
+		s = (slot *)p->free;
+		p->free = *link_of(p, s);
 	} else {
 		if (p->next == p->end) {
 			/* Never freed: a stale handle's slot stays readable. */
@@ -50,25 +50,20 @@ slot *gort__slot_alloc(slotpool *p, void **h)
 
 	uint32_t gen = slot_gen(s, memory_order_relaxed) + 1;
 	gort__assert(gen % 2 == 1 && gen < GEN_END, "handle: a free slot with a live or spent generation");
-	/* The object's own fields start zeroed; the header is not touched by
-	 * memset, since a stale handle may be comparing its word right now. */
-	memset((char *)s + sizeof *s, 0, p->size - sizeof *s);
-	atomic_store_explicit(&s->word, (uint64_t)gen << 32, memory_order_release);
 	*h = handle_make(s, gen);
 	gort__assert(handle_slot(*h) == s && handle_gen(*h) == gen, "handle: a slot address beyond 48 bits");
+	atomic_store_explicit(&s->word, (uintptr_t)*h, memory_order_release);
 	return s;
 }
 
-bool gort__slot_kill(slot *s, uint32_t gen)
+bool gort__slot_kill(const void *h)
 {
+	uint32_t gen = handle_gen(h);
 	gort__assert(gen % 2 == 1, "handle: kill of a generation that was never alive");
-	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
-	do {
-		if ((uint32_t)(w >> 32) != gen)
-			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&s->word, &w, (uint64_t)(gen + 1) << 32,
-	                                                memory_order_release, memory_order_relaxed));
-	return true;
+	uint64_t w = (uintptr_t)h;
+	return atomic_compare_exchange_strong_explicit(&handle_slot(h)->word, &w,
+	                                               (uintptr_t)handle_make(handle_slot(h), gen + 1),
+	                                               memory_order_release, memory_order_relaxed);
 }
 
 void gort__slot_release(slotpool *p, slot *s)
@@ -78,9 +73,8 @@ void gort__slot_release(slotpool *p, slot *s)
 	gort__lock(&p->lock);
 	p->live--;
 	if (gen + 1 < GEN_END) {
-		freeslot *f = (freeslot *)s;
-		f->next = p->free;
-		p->free = f;
+		*link_of(p, s) = p->free;
+		p->free = (struct freeslot *)s;
 	} else {
 		p->retired++; /* a next life's handles could not be told from old ones */
 	}

@@ -28,12 +28,17 @@
  * slot per 2^21 objects made in it, and nothing while objects are reused
  * across slots.
  *
- * The slot header, one word, is the first field of each kind's struct, so
- * that it shares the first cache line with what the operation touches
- * next (a channel's lock and the fields it guards).  word's high 32 bits are the generation; the low 32
- * are the kind's own, changed only together with the generation check (a
- * connection's closed bit and operation count, net.c), so that a check
- * and a claim are one compare-and-swap.
+ * The slot header is one word, the first of each kind's struct: the
+ * handle of the object living in the slot (once it is freed, the handle
+ * of the next generation, which no object has had).  The check is then
+ * one compare, `word == handle`, on the cache line the operation touches
+ * next anyway (a channel's lock): four instructions with the masking.
+ *
+ * A stale handle reads its slot's word and nothing else - except a
+ * connection's, which reads its state word too (net.c), atomically - so
+ * the pool never writes the object's bytes itself: a free slot links the
+ * free list through its last 8 bytes, and each kind initializes its own
+ * fields at alloc, leaving alone what a stale handle may be reading.
  */
 #ifndef GORT_HANDLE_H
 #define GORT_HANDLE_H
@@ -43,10 +48,7 @@
 #include "runtime2.h"
 
 typedef struct gort__slot {
-	_Atomic uint64_t word; /* generation << 32 | the kind's own bits */
-	/* In a free slot, the pool links the free list through the next 8
-	 * bytes (freeslot, handle.c): a stale handle fails at word and reads
-	 * nothing further, so those bytes may be the kind's own while it lives. */
+	_Atomic uint64_t word; /* the live object's handle; once freed, one no object has */
 } slot;
 
 /* A pool of slots of one kind: what names the kind in messages. */
@@ -66,7 +68,19 @@ enum {
 	HANDLE_GENBITS = 22,
 	HANDLE_LOWBITS = 6, /* slots are 64-byte aligned */
 };
-#define HANDLE_ADDR_MASK UINT64_C(0x0000ffffffffffc0)
+#define HANDLE_ADDR_MASK UINT64_C(0x0000ffffffffffc0) /* a slot's address */
+#define HANDLE_TAG_MASK UINT64_C(0xffff00000000003f)  /* the generation (its tag) */
+
+/* gen_tag, tag_gen: a generation, spelled in the tag bits, and back. */
+static inline uint64_t gen_tag(uint32_t gen)
+{
+	return (gen & 63) | (uint64_t)(gen >> HANDLE_LOWBITS) << 48;
+}
+
+static inline uint32_t tag_gen(uint64_t tag)
+{
+	return (uint32_t)((tag & 63) | (tag >> 48) << HANDLE_LOWBITS);
+}
 
 /* handle_slot: the slot a handle names (no check). */
 static inline slot *handle_slot(const void *h)
@@ -77,34 +91,41 @@ static inline slot *handle_slot(const void *h)
 /* handle_gen: the generation a handle carries. */
 static inline uint32_t handle_gen(const void *h)
 {
-	uintptr_t v = (uintptr_t)h;
-	return (uint32_t)((v & 63) | (v >> 48) << HANDLE_LOWBITS);
+	return tag_gen((uintptr_t)h);
 }
 
 static inline void *handle_make(slot *s, uint32_t gen)
 {
-	return (void *)((uintptr_t)s | (gen & 63) | (uintptr_t)(gen >> HANDLE_LOWBITS) << 48);
+	return (void *)((uintptr_t)s | gen_tag(gen));
 }
 
 static inline uint32_t slot_gen(slot *s, memory_order mo)
 {
-	return (uint32_t)(atomic_load_explicit(&s->word, mo) >> 32);
+	return tag_gen(atomic_load_explicit(&s->word, mo));
+}
+
+/* handle_tag: h's generation, as its bits (what a connection's state
+ * word carries, net.c). */
+static inline uint64_t handle_tag(const void *h)
+{
+	return (uintptr_t)h & HANDLE_TAG_MASK;
 }
 
 /* handle_live: h names the object now living in its slot. */
 static inline bool handle_live(const void *h)
 {
-	return slot_gen(handle_slot(h), memory_order_relaxed) == handle_gen(h);
+	return atomic_load_explicit(&handle_slot(h)->word, memory_order_relaxed) == (uintptr_t)h;
 }
 
-/* slot_alloc: a zeroed slot of pool p, alive (word: its new, odd
- * generation << 32), and its handle in *h. */
+/* slot_alloc: a slot of pool p, alive (its word: its new handle, also in
+ * *h).  The bytes after the word are the kind's to initialize: they hold
+ * what the last life left (zeros in a new slot). */
 slot *gort__slot_alloc(slotpool *p, void **h);
 
-/* slot_kill: s's object, of generation gen, is gone: every handle to it
- * is stale from now on.  false if it was gone already (a second free lost
- * the race).  The slot stays the caller's until slot_release. */
-bool gort__slot_kill(slot *s, uint32_t gen);
+/* slot_kill: the object h names is gone: h is stale from now on.  false
+ * if it was gone already (a second free lost the race).  The slot stays
+ * the caller's until slot_release. */
+bool gort__slot_kill(const void *h);
 
 /* slot_release: s (killed, and no longer touched by its killer) goes
  * back to p for the next object. */

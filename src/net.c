@@ -15,15 +15,16 @@
  *
  * Lifetime (Go's fdMutex, simplified): a connection lives in a slot of a
  * type-stable pool and the program holds a handle carrying the slot's
- * generation (handle.h).  The slot's word holds the generation, a closed
- * bit and the count of operations under way, so that an operation checks
- * "this connection, not closed" and counts itself in one compare-and-swap
- * (incref).  Close sets the closed bit (new operations fail with
+ * generation (handle.h).  Its state word holds that generation (the
+ * handle's tag), a closed bit and the count of operations under way, so
+ * that an operation checks "this connection, not closed" and counts
+ * itself in one compare-and-swap (incref).  Close sets the closed bit (new operations fail with
  * GORT_ECLOSED), evicts the waiters, waits for the count to drain, closes
  * the descriptor - so no operation ever runs on a descriptor number that
- * has been reused - and then frees the slot: the generation moves on, and
- * every later use of the handle, a second Close included, finds a
- * generation that is not its own and returns GORT_ECLOSED, as Go's
+ * has been reused - and then frees the slot.  Every later use of the
+ * handle, a second Close included, finds the closed bit, or (once the
+ * slot holds another connection) another generation, and returns
+ * GORT_ECLOSED, as Go's
  * closed net.Conn does, forever.  Close is the free: a program that
  * closes each connection once leaks nothing.  One reader and one writer
  * at a time (rmu, wmu): Go serializes them the same way, which keeps each
@@ -38,6 +39,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,12 +52,17 @@
 #include "handle.h"
 #include "netpoll.h"
 
-/* The slot word's low 32 bits (handle.h): */
-#define CONN_CLOSED (UINT64_C(1) << 31) /* Close has begun */
-#define CONN_REFS (CONN_CLOSED - 1)     /* operations under way */
+/* A connection's state word: its handle's tag (handle.h), and in the bits
+ * a tag leaves free: */
+#define CONN_CLOSED (UINT64_C(1) << 47)             /* Close has begun */
+#define CONN_REF (UINT64_C(1) << 6)                 /* one operation under way */
+#define CONN_REFS (HANDLE_ADDR_MASK & ~CONN_CLOSED) /* operations under way, counted in CONN_REF */
 
 typedef struct conn {
-	slot hdr;              /* word: generation << 32 | CONN_CLOSED | operations under way */
+	slot hdr;
+	/* The handle's tag | CONN_CLOSED | operations under way: a stale
+	 * handle reads it (atomically) and finds another tag, or CLOSED. */
+	_Atomic uint64_t state;
 	int fd;
 	int family;            /* AF_INET, AF_INET6, AF_UNIX...; 0: not a socket */
 	int sotype;            /* SOCK_STREAM, SOCK_DGRAM; 0: not a socket */
@@ -138,13 +145,12 @@ static int incref(gort_conn *h, const char *api, conn **cp)
 	if (h == NULL)
 		return -EINVAL;
 	conn *c = (conn *)handle_slot(h);
-	uint64_t gen = handle_gen(h);
-	uint64_t w = atomic_load_explicit(&c->hdr.word, memory_order_relaxed);
+	uint64_t w = atomic_load_explicit(&c->state, memory_order_relaxed);
 	do {
-		if (w >> 32 != gen || (w & CONN_CLOSED) != 0)
+		if ((w & HANDLE_TAG_MASK) != handle_tag(h) || (w & CONN_CLOSED) != 0)
 			return GORT_ECLOSED;
 		gort__assert((w & CONN_REFS) != CONN_REFS, "net: too many operations under way on a connection");
-	} while (!atomic_compare_exchange_weak_explicit(&c->hdr.word, &w, w + 1, memory_order_acquire,
+	} while (!atomic_compare_exchange_weak_explicit(&c->state, &w, w + CONN_REF, memory_order_acquire,
 	                                                memory_order_relaxed));
 	*cp = c;
 	return 0;
@@ -152,7 +158,7 @@ static int incref(gort_conn *h, const char *api, conn **cp)
 
 static void decref(conn *c)
 {
-	atomic_fetch_sub_explicit(&c->hdr.word, 1, memory_order_release);
+	atomic_fetch_sub_explicit(&c->state, CONN_REF, memory_order_release);
 }
 
 /* newconn_keep wraps fd (non-blocking already) and registers it with the
@@ -162,6 +168,8 @@ static int newconn_keep(int fd, int family, int sotype, gort_conn **out, conn **
 {
 	void *h;
 	conn *c = (conn *)gort__slot_alloc(&conns, &h);
+	memset((char *)c + offsetof(conn, fd), 0, sizeof *c - offsetof(conn, fd));
+	atomic_store_explicit(&c->state, handle_tag(h), memory_order_release);
 	c->fd = fd;
 	c->family = family;
 	c->sotype = sotype;
@@ -169,7 +177,8 @@ static int newconn_keep(int fd, int family, int sotype, gort_conn **out, conn **
 	int err = gort__netpollopen(fd, c->pd, POLL_EVENTS);
 	if (err != 0) {
 		gort__pollfree(c->pd);
-		gort__slot_kill(&c->hdr, handle_gen(h));
+		atomic_store_explicit(&c->state, handle_tag(h) | CONN_CLOSED, memory_order_relaxed);
+		gort__slot_kill(h);
 		gort__slot_release(&conns, &c->hdr);
 		return -err;
 	}
@@ -201,22 +210,21 @@ int gort_conn_close(gort_conn *h)
 	if (h == NULL)
 		return -EINVAL;
 	conn *c = (conn *)handle_slot(h);
-	uint64_t gen = handle_gen(h);
-	uint64_t w = atomic_load_explicit(&c->hdr.word, memory_order_relaxed);
+	uint64_t w = atomic_load_explicit(&c->state, memory_order_relaxed);
 	do {
-		if (w >> 32 != gen || (w & CONN_CLOSED) != 0)
+		if ((w & HANDLE_TAG_MASK) != handle_tag(h) || (w & CONN_CLOSED) != 0)
 			return GORT_ECLOSED;
-	} while (!atomic_compare_exchange_weak_explicit(&c->hdr.word, &w, w | CONN_CLOSED, memory_order_acq_rel,
+	} while (!atomic_compare_exchange_weak_explicit(&c->state, &w, w | CONN_CLOSED, memory_order_acq_rel,
 	                                                memory_order_relaxed));
 	gort__pollevict(c->pd);
-	while ((atomic_load_explicit(&c->hdr.word, memory_order_acquire) & CONN_REFS) != 0)
+	while ((atomic_load_explicit(&c->state, memory_order_acquire) & CONN_REFS) != 0)
 		gort_gosched(); /* the evicted are on their way out */
 	gort__netpollclose(c->fd);
 	gort__pollfree(c->pd);
 	c->pd = NULL;
 	int err = close(c->fd) == 0 ? 0 : -errno;
 	c->fd = -1;
-	bool killed = gort__slot_kill(&c->hdr, (uint32_t)gen);
+	bool killed = gort__slot_kill(h);
 	gort__assert(killed, "net: a closing connection's slot changed hands");
 	gort__slot_release(&conns, &c->hdr);
 	return err;

@@ -333,7 +333,7 @@ static void fire_chan(timer *t, uint64_t seq, int64_t now)
 	/* Two Ms may fire successive periods of a ticker; the earlier firing
 	 * must not send last: drop it, as a tick for a slow receiver is. */
 	if (atomic_load(&t->seq) == seq && now > t->lastsent) {
-		gort__chan_send_nb(chanof(t->c), &now);
+		gort__chan_send_nb(t->c, &now);
 		t->lastsent = now;
 		t->armed = t->period > 0;
 	}
@@ -480,6 +480,7 @@ static timer *newtimer(int64_t d, int64_t period, void (*f)(timer *, uint64_t, i
 {
 	gort__current_goroutine("gort_timer_new");
 	timer *t = (timer *)gort__slot_alloc(&timers, h);
+	memset((char *)t + sizeof t->hdr, 0, sizeof *t - sizeof t->hdr);
 	t->f = f;
 	t->period = period;
 	t->when = when_after(d);
@@ -541,7 +542,7 @@ static bool stop(timer *t)
 	atomic_fetch_add(&t->seq, 1);
 	bool pending = t->armed;
 	t->armed = false;
-	if (t->c != NULL && gort__chan_recv_nb(chanof(t->c), NULL))
+	if (t->c != NULL && gort__chan_recv_nb(t->c, NULL))
 		pending = true;
 	return pending;
 }
@@ -614,7 +615,7 @@ void gort_timer_free(gort_timer *h)
 		return;
 	timer *t = usertimer(h, "gort_timer_free");
 	lock_mu(t);
-	if (!gort__slot_kill(&t->hdr, handle_gen(h))) {
+	if (!gort__slot_kill(h)) {
 		gort__spinunlock(&t->mu);
 		gort__badhandle(h, "timer", "gort_timer");
 	}

@@ -477,11 +477,11 @@ class ChanPrinter:
             rt = Runtime()
             # a handle: the slot's address, and the generation it names (src/handle.h)
             a = self.addr & rt.handle_mask
-            gen = (self.addr & 63) | (self.addr >> 48) << 6
-            slotgen = _u64(a + rt.c_slot) >> 32
-            if slotgen != gen:
+            word = _u64(a + rt.c_slot)
+            if word != self.addr:
+                gen = lambda h: (h & 63) | (h >> 48) << 6
                 return prefix + "<not a live channel: freed (generation %d, its slot's now %d), or not one>" % (
-                    gen, slotgen)
+                    gen(self.addr), gen(word))
             return prefix + "{len = %d, cap = %d, closed = %s, elemsize = %d, recvq = %s, sendq = %s}" % (
                 _u64(a + rt.c_qcount), _u64(a + rt.c_dataqsiz),
                 "true" if _u8(a + rt.c_closed) else "false", _u64(a + rt.c_elemsize),

@@ -702,9 +702,9 @@ GORT_API bool gort_set_panic_on_fault(bool on);
  * address of a slot that only ever holds objects of that kind (never
  * returned to malloc), with the slot's generation - which moves on at
  * every free - in the address bits x86-64 does not use.  Each operation
- * checks the handle's generation against the slot's (one load and
- * compare, on the cache line the operation touches anyway), so a stale
- * handle is told from a live one forever.  Do not dereference, mask or
+ * compares the handle with the one its slot records for the object living
+ * there (one load and compare, on the cache line the operation touches
+ * anyway), so a stale handle is told from a live one forever.  Do not dereference, mask or
  * forge handles; copy and compare them freely (one object, one handle
  * value).  A slot is reused for up to 2^21 objects, then retired: memory
  * held for good is at most one slot per two million objects made.
@@ -1047,7 +1047,7 @@ GORT_API void gort_sleep(int64_t d);
  * returns - so a function may free its own timer.  To free what the
  * function uses, first wait for it with gort_timer_stop_wait:
  *
- *     gort_timer_stop_wait(t);   // not running now, and never again
+ *     gort_timer_stop_wait(t);   // stopped, and its function not running
  *     gort_timer_free(t);
  *     free(state);               // what the function used
  */

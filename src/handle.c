@@ -5,7 +5,7 @@
  * A pool carves 64-byte aligned slots out of chunks it never frees and
  * keeps the freed ones on a list, the most recent first.  Its lock is
  * taken once per make and once per free; the operations themselves only
- * compare generations (handle.h).
+ * compare a handle with its slot's word (handle.h).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -18,9 +18,10 @@
  *      every alloc and every free.  The handle given to the program is the
  *      slot's address with the generation of that life folded into the
  *      bits an x86-64 user address never uses (the top 16, and the low 6
- *      of a 64-byte aligned slot).  An operation compares the handle's
- *      generation with the slot's: equal means this very object, alive;
- *      anything else means the object the handle named was freed.
+ *      of a 64-byte aligned slot).  An operation compares the handle with
+ *      the handle the slot records for its living object: equal means
+ *      this very object, alive; anything else means the object the handle
+ *      named was freed.
  *
  * Generations have 22 bits.  A slot whose generation would run out is
  * retired - kept, never reused - so no handle can ever match a later life

@@ -141,7 +141,8 @@ static void self_stop(void)
 	for (int k = 0; k < 100; k++) {
 		state *s = state_new();
 		s->how = 1;
-		s->self = gort_afterfunc(0, work, s);
+		s->self = gort_afterfunc(GORT_SECOND, work, s); /* set before it can fire: */
+		gort_timer_reset(s->self, 0);
 		test_wait(&s->finished, 1, "the function, which waits for nobody");
 		CHECK(!s->self_pending, "its own stop_wait, after the firing, returned true");
 		CHECK(!gort_timer_stop_wait(s->self), "stop_wait after the firing returned true");
@@ -156,7 +157,8 @@ static void self_free(void)
 	for (int k = 0; k < 100; k++) {
 		s[k] = state_new();
 		s[k]->how = 2;
-		s[k]->self = gort_afterfunc(k % 10 * US, work, s[k]);
+		s[k]->self = gort_afterfunc(GORT_SECOND, work, s[k]);
+		gort_timer_reset(s[k]->self, k % 10 * US);
 	}
 	for (int k = 0; k < 100; k++) {
 		test_wait(&s[k]->finished, 1, "a self-freeing function");

@@ -100,7 +100,8 @@ static int test_main(int argc, char **argv)
 			gort_timer *t;
 			gort_chan *done;
 		} a = {.done = gort_chan_make(0, 0)};
-		a.t = gort_afterfunc(GORT_MILLISECOND, free_self, &a);
+		a.t = gort_afterfunc(GORT_SECOND, free_self, &a);
+		gort_timer_reset(a.t, GORT_MILLISECOND); /* a.t is set before it can fire */
 		gort_chan_recv(a.done, NULL);
 		for (int i = 0; i < 100; i++)
 			gort_gosched(); /* the function's goroutine returns */

@@ -371,12 +371,15 @@ static void fire_func(timer *t, uint64_t seq, int64_t now)
 
 /* run_end: a run of t's function is over - it returned, or its goroutine
  * exited (a deferred call, so gort_goexit counts too).  The last run wakes
- * the stop_waits, and releases the slot if the timer was freed meanwhile:
- * the last touch of t. */
+ * the stop_waits, or, if the timer was freed meanwhile, releases the slot.
+ * It counts itself in inflight from before it stops counting in runs
+ * until its last touch of t: a free that finds runs at 0 waits for that
+ * before it releases the slot (TSan caught the broadcast after). */
 static void run_end(void *arg)
 {
 	struct afrun *me = arg;
 	timer *t = me->t;
+	atomic_fetch_add(&t->inflight, 1);
 	lock_mu(t);
 	struct afrun **pp = &t->running;
 	while (*pp != me)
@@ -386,13 +389,14 @@ static void run_end(void *arg)
 	bool last = --t->runs == 0;
 	bool release = last && t->freed;
 	gort__spinunlock(&t->mu);
-	if (release) {
-		gort__slot_release(&timers, &t->hdr);
-	} else if (last) {
+	if (last && !release) {
 		gort_mutex_lock(&t->wmu);
 		gort_cond_broadcast(&t->wdone);
 		gort_mutex_unlock(&t->wmu);
 	}
+	atomic_fetch_sub(&t->inflight, 1); /* the last touch, unless the slot is ours to release */
+	if (release)
+		gort__slot_release(&timers, &t->hdr);
 }
 
 static void run_func(void *arg)
@@ -630,8 +634,11 @@ void gort_timer_free(gort_timer *h)
 	bool release = t->runs == 0;
 	t->freed = !release;
 	gort__spinunlock(&t->mu);
-	if (release)
+	if (release) {
+		while (atomic_load(&t->inflight) != 0)
+			gort_gosched(); /* the last run_end, still waking stop_waits */
 		gort__slot_release(&timers, &t->hdr);
+	}
 }
 
 /* ---- runtime timers (the poller's deadlines) -------------------------------- */

@@ -37,7 +37,7 @@ struct timer {
 	void (*f)(struct timer *t, uint64_t seq, int64_t now);
 	P *_Atomic pp;         /* the P whose heap holds it, or NULL */
 	int32_t idx;           /* its index in that heap */
-	_Atomic int32_t inflight; /* f calls under way: gort_timer_free waits for 0 */
+	_Atomic int32_t inflight; /* f calls and run_ends (time.c) under way: gort_timer_free waits for 0 */
 	bool armed;            /* set and not yet delivered (guarded by mu) */
 	int64_t lastsent;      /* the last time sent on c (guarded by mu) */
 	G *g;                  /* gort_sleep: the sleeper */

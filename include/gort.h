@@ -764,10 +764,23 @@ GORT_API bool gort_set_panic_on_fault(bool on);
  * will use it again - the same rule as for any shared object, and closing
  * first is not required.  Freeing a channel that goroutines are blocked on
  * is a fatal error ("gort: gort_chan_free of a channel with blocked
- * goroutines"); an operation on a freed channel is a fatal error ("gort: use
- * of a freed channel") for as long as the freed header has not been reused:
- * gort keeps freed headers out of circulation for a while (the most recent
- * 1024 frees) so that this is caught, not silently misdirected.
+ * goroutines").  Any use of a freed channel's handle that starts after the
+ * free returned - a second free included, and however many channels were
+ * made and freed since - is a fatal error ("gort: use of a freed
+ * channel"), never a fault and never an operation on another channel: a
+ * gort_chan * is a handle that names one channel for good (see "Lifetimes"
+ * below).  A use racing with the free is a race, as in any C program.
+ *
+ * Lifetimes.  gort's channels, timers and connections are handles: the
+ * address of a slot that only ever holds objects of that kind (never
+ * returned to malloc), with the slot's generation - which moves on at
+ * every free - in the address bits x86-64 does not use.  Each operation
+ * compares the handle with the one its slot records for the object living
+ * there (one load and compare, on the cache line the operation touches
+ * anyway), so a stale handle is told from a live one forever.  Do not dereference, mask or
+ * forge handles; copy and compare them freely (one object, one handle
+ * value).  A slot is reused for up to 2^21 objects, then retired: memory
+ * held for good is at most one slot per two million objects made.
  */
 typedef struct gort_chan gort_chan;
 
@@ -1028,7 +1041,31 @@ GORT_API void gort_rwmutex_rlock(gort_rwmutex *rw);
 GORT_API bool gort_rwmutex_tryrlock(gort_rwmutex *rw);
 GORT_API void gort_rwmutex_runlock(gort_rwmutex *rw);
 
-/* sync.WaitGroup. */
+/*
+ * sync.WaitGroup.  It is also how to learn that a pool's workers have
+ * exited, as in Go - no channel to drain: the producer closes the jobs
+ * channel, each worker's receive loop ends on the close, and Wait returns
+ * once every worker has returned.  (gort_errgroup does the same and
+ * passes the first error up; its limit bounds the workers.)
+ *
+ *     static void worker(void *arg)
+ *     {
+ *         struct pool *p = arg;
+ *         struct job j;
+ *         while (gort_chan_recv(p->jobs, &j))   // false once jobs is closed and drained
+ *             handle(&j);
+ *         gort_waitgroup_done(&p->wg);
+ *     }
+ *
+ *     gort_waitgroup_add(&p->wg, nworkers);
+ *     for (int i = 0; i < nworkers; i++)
+ *         gort_go(worker, p);
+ *     for (...)
+ *         gort_chan_send(p->jobs, &job);
+ *     gort_chan_close(p->jobs);                  // no more jobs
+ *     gort_waitgroup_wait(&p->wg);               // every worker has returned
+ *     gort_chan_free(p->jobs);                   // nobody can touch it now
+ */
 typedef struct gort_waitgroup gort_waitgroup;
 #define GORT_WAITGROUP_INIT GORT__WAITGROUP_INIT
 GORT_API void gort_waitgroup_add(gort_waitgroup *wg, int delta);
@@ -1074,6 +1111,18 @@ GORT_API void gort_sleep(int64_t d);
  * before it can be received.  Free a timer with gort_timer_free (which
  * stops it and frees its channel); gort has no time.After or time.Tick,
  * whose timers C could never free.
+ *
+ * Lifetime: a gort_timer * is a handle (see "Lifetimes" under Channels):
+ * any use of it after gort_timer_free - however many timers came and went
+ * since - is a fatal error, "gort: use of a freed timer"; a nil timer is
+ * one too.  gort_timer_free never waits: if an AfterFunc's function is
+ * running, it runs on, and the timer's memory is reclaimed when it
+ * returns - so a function may free its own timer.  To free what the
+ * function uses, first wait for it with gort_timer_stop_wait:
+ *
+ *     gort_timer_stop_wait(t);   // stopped, and its function not running
+ *     gort_timer_free(t);
+ *     free(state);               // what the function used
  */
 typedef struct gort_timer gort_timer;
 
@@ -1091,10 +1140,26 @@ GORT_API gort_chan *gort_timer_c(gort_timer *t);
 /* Timer.Stop: true if it stopped the timer before it fired (for a channel
  * timer: before its value was received). */
 GORT_API bool gort_timer_stop(gort_timer *t);
+/*
+ * gort_timer_stop_wait: gort_timer_stop, and then, for an AfterFunc, wait
+ * until its function is no longer running in any goroutine but the
+ * caller's own - so that what the function uses can be freed next, with
+ * no WaitGroup of its own.  Returns what gort_timer_stop returns.  Go's
+ * Stop does not wait ("if the caller needs to know whether f is
+ * completed, it must coordinate with f explicitly"); gort's
+ * gort_timer_stop does not either.  Called from the function itself (on
+ * its own timer) it does not wait for itself; a run in another goroutine
+ * that waits for the caller would deadlock, as any wait for a goroutine
+ * waiting for you does.  A run that ends with gort_goexit counts as ended.
+ * For a Timer or Ticker it is gort_timer_stop.
+ */
+GORT_API bool gort_timer_stop_wait(gort_timer *t);
 /* Timer.Reset(d): re-arms the timer; true if it had been active. */
 GORT_API bool gort_timer_reset(gort_timer *t, int64_t d);
 /* Ticker.Reset(d); panics "non-positive interval for Ticker.Reset" if d <= 0. */
 GORT_API void gort_ticker_reset(gort_timer *t, int64_t d);
+/* Stops t, frees its channel; the handle is dead at once (above).  A
+ * running AfterFunc function is not waited for. */
 GORT_API void gort_timer_free(gort_timer *t);
 
 /* ---- System calls ------------------------------------------------------------
@@ -1184,9 +1249,19 @@ GORT_API int gort_getaddrinfo(const char *node, const char *service, const struc
  *
  * One goroutine may read while another writes; concurrent reads (or
  * concurrent writes) on one connection take turns, and each write is
- * whole.  Closing a connection wakes every goroutine blocked on it with
- * GORT_ECLOSED; after gort_conn_close returns, the handle must not be used
- * again (a use shortly after is caught and returns GORT_ECLOSED).
+ * whole.
+ *
+ * Lifetime: Close is the only step, as in Go - it wakes every goroutine
+ * blocked on the connection (each call returns GORT_ECLOSED, once), waits
+ * for them to let go, closes the descriptor and reclaims the memory.  The
+ * handle stays safe to use for good: a gort_conn * is a handle (see
+ * "Lifetimes" under Channels), and every call on a closed connection -
+ * a second Close, a deferred one after an explicit one, a Read from a
+ * goroutine that did not know - returns GORT_ECLOSED, Go's "use of closed
+ * network connection", however many connections were opened and closed
+ * since.  So Go's `defer c.Close()` together with a Close from another
+ * goroutine is fine.  The same holds for listeners, UDP sockets and
+ * gort_conn_from_fd's connections.
  */
 #define GORT_ETIMEOUT (-10001)  /* "i/o timeout": a deadline passed */
 #define GORT_ECLOSED (-10002)   /* "use of closed network connection" */
@@ -1288,7 +1363,8 @@ GORT_API long gort_conn_writeto(gort_conn *c, const void *buf, size_t n, const s
 /* TCPConn.CloseWrite: shut down the sending side (the peer reads EOF). */
 GORT_API int gort_conn_close_write(gort_conn *c);
 /* Close: wakes every goroutine blocked on c (GORT_ECLOSED), waits for them
- * to let go, closes the descriptor.  GORT_ECLOSED if already closed. */
+ * to let go, closes the descriptor, frees c.  GORT_ECLOSED if c was closed
+ * already (or is being closed by another goroutine), at any later time. */
 GORT_API int gort_conn_close(gort_conn *c);
 
 /* SetDeadline, SetReadDeadline, SetWriteDeadline: t is a gort_nanotime()
@@ -1303,7 +1379,8 @@ GORT_API int gort_conn_local_addr(gort_conn *c, char *buf, size_t n);
 GORT_API int gort_conn_remote_addr(gort_conn *c, char *buf, size_t n);
 /* The port c is bound to (a listener on port 0: the port it got), or an error. */
 GORT_API int gort_conn_port(gort_conn *c);
-/* The descriptor, for setsockopt and the like (not to read, write or close). */
+/* The descriptor, for setsockopt and the like (not to read, write or
+ * close); GORT_ECLOSED once c is closed. */
 GORT_API int gort_conn_fd(gort_conn *c);
 
 /*

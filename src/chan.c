@@ -20,9 +20,11 @@
  * always sees a consistent queue.  Values move with memcpy; the waiter's
  * sudog lives on its own stack.
  *
- * Lifetime (C has no GC): gort_chan_free marks the header CHAN_FREED and
- * quarantines it (quarantine.c), so that a use after free finds the mark
- * and dies with a clear message.
+ * Lifetime (C has no GC): a channel lives in a type-stable slot and the
+ * program holds a handle carrying the slot's generation (handle.h);
+ * gort_chan_free moves the generation on, so that any later use of the
+ * handle - however many channels were made and freed since - is caught by
+ * chanof and dies with a clear message, never touching freed memory.
  *
  * The rules chan.h states are checked off the buffered fast path, where the
  * code already has the fields in hand, under the lock: chan_locked in close
@@ -33,6 +35,7 @@
  * of it repeating what the operation had just tested: only a GORT_DEBUG
  * build does that.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,11 @@
 enum {
 	MAX_ELEM_SIZE = 1 << 16,    /* Go's limit on a channel's element size */
 };
+
+/* chan.h's promise: the slot word, the lock and the counts a full or
+ * empty test reads share one cache line (the buffer pointer is on the
+ * next, with the queues). */
+_Static_assert(offsetof(hchan, qcount) + sizeof(size_t) <= 64, "hchan: the counts spill past one cache line");
 
 /*
  * chan_locked checks chan.h's rules about the whole channel (holds
@@ -67,14 +75,6 @@ static void chan_locked(hchan *c)
 }
 
 /* ---- helpers shared with select.c ------------------------------------------ */
-
-void gort__chan_check(hchan *c)
-{
-	uint32_t magic = atomic_load_explicit(&c->magic, memory_order_relaxed);
-	if (__builtin_expect(magic == CHAN_LIVE, 1))
-		return;
-	gort__badmagic(magic == CHAN_FREED, "freed", "channel", "gort_chan");
-}
 
 /* chanbuf: the address of slot i of c's buffer. */
 static void *chanbuf(hchan *c, size_t i)
@@ -227,47 +227,57 @@ void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
 
 /* ---- make and free ---------------------------------------------------------- */
 
+static slotpool chans = SLOTPOOL_INIT(hchan, "channel");
+
 gort_chan *gort_chan_make(size_t elem_size, size_t cap)
 {
 	if (elem_size >= MAX_ELEM_SIZE)
 		gort__fatal("makechan: invalid channel element type");
 	if (cap > (SIZE_MAX >> 1) / (elem_size ? elem_size : 1) || cap > INT32_MAX)
 		gort__panic("makechan: size out of range");
-	hchan *c = aligned_alloc(_Alignof(hchan), sizeof *c);
-	if (c == NULL)
-		gort__throw("out of memory allocating a channel");
-	memset(c, 0, sizeof *c);
+	char *buf = NULL;
 	if (cap * elem_size != 0) {
-		c->buf = calloc(cap, elem_size);
-		if (c->buf == NULL)
+		buf = calloc(cap, elem_size);
+		if (buf == NULL)
 			gort__throw("out of memory allocating a channel buffer");
-		gort__gc_addroots(c->buf, cap * elem_size); /* its values may be heap pointers (mgcmark.c) */
+		gort__gc_addroots(buf, cap * elem_size); /* its values may be heap pointers (mgcmark.c) */
 	}
+	void *h;
+	hchan *c = (hchan *)gort__slot_alloc(&chans, &h);
+	memset((char *)c + sizeof c->hdr, 0, sizeof *c - sizeof c->hdr);
+	c->buf = buf;
 	c->elemsize = elem_size;
 	c->dataqsiz = cap;
 	c->notifyfd = -1;
-	atomic_store_explicit(&c->magic, CHAN_LIVE, memory_order_release);
-	return c;
+	return h;
 }
 
-void gort_chan_free(gort_chan *c)
+/*
+ * gort_chan_free: the generation moves on (under the lock, so that of two
+ * frees racing one finds the other's), then the buffer goes back to malloc
+ * and the header to its pool.  From then on the handle is stale: any use
+ * of it, a second free included, is a fatal error.
+ */
+void gort_chan_free(gort_chan *h)
 {
+	hchan *c = chanof(h);
 	if (c == NULL)
 		return;
-	gort__chan_check(c);
 	gort__spinlock(&c->lock);
 	if (c->recvq.first != NULL || c->sendq.first != NULL) {
 		gort__spinunlock(&c->lock);
 		gort__fatal("gort: gort_chan_free of a channel with blocked goroutines");
 	}
-	atomic_store_explicit(&c->magic, CHAN_FREED, memory_order_relaxed);
+	bool won = gort__slot_kill(h);
 	gort__spinunlock(&c->lock);
+	if (!won)
+		gort__badhandle(h, "channel", "gort_chan");
 	gort__chan_notify_close(c);
 	if (c->buf != NULL)
 		gort__gc_removeroots(c->buf);
 	free(c->buf);
 	c->buf = NULL;
-	gort__quarantine(c);
+	gort__slot_release(&chans, &c->hdr);
 }
 
 /* ---- send, receive, close --------------------------------------------------- */
@@ -316,12 +326,12 @@ static bool nilchan(bool block, waitReason reason)
 	gort__throw("unreachable: a goroutine blocked on a nil channel resumed");
 }
 
-/* chansend: c <- *ep.  Returns false only if !block and it could not send. */
-static bool chansend(G *gp, hchan *c, const void *ep, bool block)
+/* chansend: h <- *ep.  Returns false only if !block and it could not send. */
+static bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
 {
-	if (c == NULL)
+	if (h == NULL)
 		return nilchan(block, waitReasonChanSendNilChan);
-	gort__chan_check(c);
+	hchan *c = chanof_live(h);
 	if (!block && !peek_closed(c) && full(c))
 		return false;
 
@@ -361,14 +371,14 @@ static bool chansend(G *gp, hchan *c, const void *ep, bool block)
 }
 
 /*
- * chanrecv: *ep, *ok = <-c.  Returns false only if !block and nothing was
+ * chanrecv: *ep, *ok = <-h.  Returns false only if !block and nothing was
  * ready.  ep may be NULL (the value is dropped).
  */
-static bool chanrecv(G *gp, hchan *c, void *ep, bool block, bool *ok)
+static bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
 {
-	if (c == NULL)
+	if (h == NULL)
 		return nilchan(block, waitReasonChanReceiveNilChan);
-	gort__chan_check(c);
+	hchan *c = chanof_live(h);
 	if (!block && empty(c) && __atomic_load_n(&c->notify, __ATOMIC_RELAXED) != NOTIFY_SIGNALLED) {
 		/* (A signalled notify fd is reset under the lock, below.)
 		 * Closed is read after empty: a channel seen empty and then
@@ -433,7 +443,6 @@ static void closechan(hchan *c)
 {
 	if (c == NULL)
 		gort__panic("close of nil channel");
-	gort__chan_check(c);
 	gort__spinlock(&c->lock);
 	chan_locked(c);
 	if (c->closed) {
@@ -470,15 +479,15 @@ static void closechan(hchan *c)
 }
 
 /* Non-blocking send and receive for the runtime itself (timers, on g0). */
-bool gort__chan_send_nb(hchan *c, const void *ep)
+bool gort__chan_send_nb(gort_chan *h, const void *ep)
 {
-	return chansend(NULL, c, ep, false);
+	return chansend(NULL, h, ep, false);
 }
 
-bool gort__chan_recv_nb(hchan *c, void *ep)
+bool gort__chan_recv_nb(gort_chan *h, void *ep)
 {
 	bool ok;
-	return chanrecv(NULL, c, ep, false, &ok);
+	return chanrecv(NULL, h, ep, false, &ok);
 }
 
 /* ---- the public API --------------------------------------------------------- */
@@ -528,38 +537,38 @@ gort_recv_status gort_chan_poll(gort_chan *c, void *elem)
 }
 
 /* gort_chan_as's check: c's elements have the typed handle's size. */
-gort_chan *gort__chan_as(gort_chan *c, size_t elem_size, const char *type)
+gort_chan *gort__chan_as(gort_chan *h, size_t elem_size, const char *type)
 {
+	hchan *c = chanof(h);
 	if (c == NULL)
 		return NULL; /* the nil channel is every type's */
-	gort__chan_check(c);
 	if (__builtin_expect(c->elemsize != elem_size, 0)) {
 		char msg[240];
 		snprintf(msg, sizeof msg, "gort: gort_chan_as: the channel's elements are %zu bytes, %s's are %zu",
 		         c->elemsize, type, elem_size);
 		gort__fatal(msg);
 	}
-	return c;
+	return h;
 }
 
 void gort_chan_close(gort_chan *c)
 {
 	gort__current_goroutine("gort_chan_close");
-	closechan(c);
+	closechan(chanof(c));
 }
 
-int gort_chan_len(gort_chan *c)
+int gort_chan_len(gort_chan *h)
 {
+	hchan *c = chanof(h);
 	if (c == NULL)
 		return 0;
-	gort__chan_check(c);
 	return (int)__atomic_load_n(&c->qcount, __ATOMIC_RELAXED);
 }
 
-int gort_chan_cap(gort_chan *c)
+int gort_chan_cap(gort_chan *h)
 {
+	hchan *c = chanof(h);
 	if (c == NULL)
 		return 0;
-	gort__chan_check(c);
 	return (int)c->dataqsiz;
 }

@@ -5,6 +5,7 @@
 #ifndef GORT_CHAN_H
 #define GORT_CHAN_H
 
+#include "handle.h"
 #include "runtime2.h"
 
 /* A queue of sudogs waiting to send or to receive, oldest first. */
@@ -19,12 +20,14 @@ typedef struct waitq {
  * receiver means the buffer is empty, a waiting sender that it is full.  A
  * closed channel has no waiters.  lock guards every field.
  */
-struct gort_chan {
-	/* One cache line holds the lock and the fields it guards, so that an
-	 * operation moves one line between CPUs, not two.  (Waiters poll it
-	 * gently: see gort__spinlock_slow.) */
-	_Alignas(64) spinlock lock;
-	_Atomic uint32_t magic; /* CHAN_LIVE, or CHAN_FREED after gort_chan_free */
+struct hchan {
+	/* One cache line holds the slot header (whose generation every
+	 * operation checks first: handle.h), the lock and the counts the
+	 * operation tests; the buffer pointer and the queues are on the next
+	 * (chan.c checks the split).  (Waiters poll the lock gently: see
+	 * gort__spinlock_slow.) */
+	_Alignas(64) slot hdr;
+	spinlock lock;
 	bool closed;
 	uint8_t notify; /* NOTIFY_NONE, _ARMED, _SIGNALLED (chanfd.c) */
 	size_t elemsize;
@@ -35,12 +38,26 @@ struct gort_chan {
 	waitq recvq, sendq;
 	int notifyfd; /* gort_chan_notify_fd's eventfd, or -1 */
 };
-typedef struct gort_chan hchan;
+typedef struct hchan hchan;
 
-enum {
-	CHAN_LIVE = 0x6368616e,  /* "chan" */
-	CHAN_FREED = 0x64656164, /* "dead" */
-};
+/*
+ * chanof: the channel a program's handle names (handle.h), NULL for the
+ * nil channel; a freed channel's handle is a fatal error ("gort: use of a
+ * freed channel").  Every entry from the program goes through it once;
+ * inside, the runtime passes hchan pointers, so the compiler tells the
+ * two apart.
+ */
+static inline hchan *chanof_live(gort_chan *h)
+{
+	if (__builtin_expect(!handle_live(h), 0))
+		gort__badhandle(h, "channel", "gort_chan");
+	return (hchan *)handle_slot(h);
+}
+
+static inline hchan *chanof(gort_chan *h)
+{
+	return h == NULL ? NULL : chanof_live(h);
+}
 
 /* The notify fd's states (chanfd.c): none made; made and reset (nothing
  * receivable was seen since the last failed poll); made and signalled. */
@@ -66,7 +83,6 @@ static inline void gort__chan_receivable(hchan *c)
 		gort__chan_notify(c);
 }
 
-void gort__chan_check(hchan *c);
 void gort__memclr(void *p, size_t size);
 void gort__chan_bufsend(hchan *c, const void *ep);
 void gort__chan_bufrecv(hchan *c, void *ep);
@@ -75,7 +91,7 @@ sudog *gort__waitq_dequeue(waitq *q);
 void gort__waitq_remove(waitq *q, sudog *sg);
 void gort__chan_send_to(hchan *c, sudog *sg, const void *ep);
 void gort__chan_recv_from(hchan *c, sudog *sg, void *ep);
-bool gort__chan_send_nb(hchan *c, const void *ep);
-bool gort__chan_recv_nb(hchan *c, void *ep);
+bool gort__chan_send_nb(gort_chan *h, const void *ep);
+bool gort__chan_recv_nb(gort_chan *h, void *ep);
 
 #endif /* GORT_CHAN_H */

@@ -76,11 +76,11 @@ void gort__chan_notify_close(hchan *c)
 	c->notifyfd = -1;
 }
 
-int gort_chan_notify_fd(gort_chan *c)
+int gort_chan_notify_fd(gort_chan *h)
 {
+	hchan *c = chanof(h);
 	if (c == NULL)
 		gort__fatal("gort: gort_chan_notify_fd of a nil channel (it never has a value: there is nothing to wait for)");
-	gort__chan_check(c);
 	gort__spinlock(&c->lock);
 	int ret = c->notifyfd;
 	gort__spinunlock(&c->lock);

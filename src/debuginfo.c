@@ -94,14 +94,14 @@ void gort__debuginfo_init(void)
 	d->m_curg = OFF(M, curg);
 	d->m_alllink = OFF(M, alllink);
 
-	d->c_magic = OFF(hchan, magic);
+	d->c_slot = OFF(hchan, hdr.word);
 	d->c_closed = OFF(hchan, closed);
 	d->c_elemsize = OFF(hchan, elemsize);
 	d->c_dataqsiz = OFF(hchan, dataqsiz);
 	d->c_qcount = OFF(hchan, qcount);
 	d->c_recvq = OFF(hchan, recvq);
 	d->c_sendq = OFF(hchan, sendq);
-	d->chan_live = CHAN_LIVE;
+	d->handle_mask = HANDLE_ADDR_MASK;
 	d->waitq_first = OFF(waitq, first);
 	d->sudog_g = OFF(sudog, g);
 	d->sudog_next = OFF(sudog, next);

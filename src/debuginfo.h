@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #define GORT_DEBUGINFO_MAGIC "gortdbg"  /* 8 bytes with its NUL */
-#define GORT_DEBUGINFO_VERSION 1
+#define GORT_DEBUGINFO_VERSION 2 /* 2: channels are handles (c_slot, handle_mask) */
 #define GORT_DEBUGINFO_SECTION "gort_debuginfo"
 
 typedef struct gort_debuginfo {
@@ -64,10 +64,12 @@ typedef struct gort_debuginfo {
 	/* M: id int64, tid int32, the rest pointers */
 	uint64_t m_id, m_tid, m_curg, m_alllink;
 
-	/* gort_chan: closed bool, magic uint32, the counts size_t; waitq and
-	 * sudog links pointers */
-	uint64_t c_magic, c_closed, c_elemsize, c_dataqsiz, c_qcount, c_recvq, c_sendq;
-	uint64_t chan_live;     /* c_magic's value while the channel is live */
+	/* a channel (chan.h's hchan): its slot word uint64, closed bool, the
+	 * counts size_t; waitq and sudog links pointers.  A gort_chan * is a
+	 * handle (handle.h): the slot's address is handle & handle_mask; the
+	 * channel is alive if the slot word equals the handle. */
+	uint64_t c_slot, c_closed, c_elemsize, c_dataqsiz, c_qcount, c_recvq, c_sendq;
+	uint64_t handle_mask;
 	uint64_t waitq_first, sudog_g, sudog_next;
 
 	/* ---- added for gort-top (tools/gort-top.c): the scheduler's counters,

@@ -13,12 +13,22 @@
  * so a goroutine blocks in the netpoller, never in the kernel, and holds
  * no thread while it waits.
  *
- * Lifetime (Go's fdMutex, simplified): refs counts the operations under
- * way; Close sets the closed bit (new operations fail with GORT_ECLOSED),
- * evicts the waiters, waits for refs to drain, and only then closes the
- * descriptor - so no operation ever runs on a descriptor number that has
- * been reused.  One reader and one writer at a time (rmu, wmu): Go
- * serializes them the same way, which keeps each Write whole.
+ * Lifetime (Go's fdMutex, simplified): a connection lives in a slot of a
+ * type-stable pool and the program holds a handle carrying the slot's
+ * generation (handle.h).  Its state word holds that generation (the
+ * handle's tag), a closed bit and the count of operations under way, so
+ * that an operation checks "this connection, not closed" and counts
+ * itself in one compare-and-swap (incref).  Close sets the closed bit (new operations fail with
+ * GORT_ECLOSED), evicts the waiters, waits for the count to drain, closes
+ * the descriptor - so no operation ever runs on a descriptor number that
+ * has been reused - and then frees the slot.  Every later use of the
+ * handle, a second Close included, finds the closed bit, or (once the
+ * slot holds another connection) another generation, and returns
+ * GORT_ECLOSED, as Go's
+ * closed net.Conn does, forever.  Close is the free: a program that
+ * closes each connection once leaks nothing.  One reader and one writer
+ * at a time (rmu, wmu): Go serializes them the same way, which keeps each
+ * Write whole.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -29,6 +39,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,19 +50,29 @@
 
 #include "context.h"
 #include "det.h"
+#include "handle.h"
 #include "netpoll.h"
 
-#define CONN_CLOSED (UINT64_C(1) << 63)
+/* A connection's state word: its handle's tag (handle.h), and in the bits
+ * a tag leaves free: */
+#define CONN_CLOSED (UINT64_C(1) << 47)             /* Close has begun */
+#define CONN_REF (UINT64_C(1) << 6)                 /* one operation under way */
+#define CONN_REFS (HANDLE_ADDR_MASK & ~CONN_CLOSED) /* operations under way, counted in CONN_REF */
 
-struct gort_conn {
-	_Atomic uint64_t refs; /* operations under way, | CONN_CLOSED */
+typedef struct conn {
+	slot hdr;
+	/* The handle's tag | CONN_CLOSED | operations under way: a stale
+	 * handle reads it (atomically) and finds another tag, or CLOSED. */
+	_Atomic uint64_t state;
 	int fd;
 	int family;            /* AF_INET, AF_INET6, AF_UNIX...; 0: not a socket */
 	int sotype;            /* SOCK_STREAM, SOCK_DGRAM; 0: not a socket */
 	pollDesc *pd;
 	gort_mutex rmu, wmu;   /* one reader, one writer at a time */
 	bool drained;          /* the last read emptied the receive queue (rmu) */
-};
+} conn;
+
+static slotpool conns = SLOTPOOL_INIT(conn, "connection");
 
 enum { POLL_EVENTS = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET };
 
@@ -115,36 +136,43 @@ static long ctx_end(ctxop *op, long r)
 
 /* ---- lifetime --------------------------------------------------------------- */
 
-/* incref starts an operation on c from a goroutine (api names it).  On a
- * closed conn it fails with GORT_ECLOSED - also shortly after Close has
- * returned: closed conns are quarantined (quarantine.c), not reused at
- * once, so the closed bit is still there to read. */
-static int incref(gort_conn *c, const char *api)
+/* incref starts an operation on the connection h names, from a goroutine
+ * (api names it): *cp is the connection, counted until decref.  A closed
+ * one - closing, or closed and its slot since freed or reused - fails
+ * with GORT_ECLOSED. */
+static int incref(gort_conn *h, const char *api, conn **cp)
 {
 	gort__checkpreempt(gort__current_goroutine(api));
 	if (gort__det()) /* real I/O: counted (proc_det.c) */
 		gort__det_nondet(api);
-	if (c == NULL)
+	if (h == NULL)
 		return -EINVAL;
-	if (atomic_fetch_add(&c->refs, 1) & CONN_CLOSED) {
-		atomic_fetch_sub(&c->refs, 1);
-		return GORT_ECLOSED;
-	}
+	conn *c = (conn *)handle_slot(h);
+	uint64_t w = atomic_load_explicit(&c->state, memory_order_relaxed);
+	do {
+		if ((w & HANDLE_TAG_MASK) != handle_tag(h) || (w & CONN_CLOSED) != 0)
+			return GORT_ECLOSED;
+		gort__assert((w & CONN_REFS) != CONN_REFS, "net: too many operations under way on a connection");
+	} while (!atomic_compare_exchange_weak_explicit(&c->state, &w, w + CONN_REF, memory_order_acquire,
+	                                                memory_order_relaxed));
+	*cp = c;
 	return 0;
 }
 
-static void decref(gort_conn *c)
+static void decref(conn *c)
 {
-	atomic_fetch_sub(&c->refs, 1);
+	atomic_fetch_sub_explicit(&c->state, CONN_REF, memory_order_release);
 }
 
 /* newconn_keep wraps fd (non-blocking already) and registers it with the
- * poller; on failure fd is left open. */
-static int newconn_keep(int fd, int family, int sotype, gort_conn **out)
+ * poller: *out is its handle, *cp (if not NULL) the connection.  On
+ * failure fd is left open. */
+static int newconn_keep(int fd, int family, int sotype, gort_conn **out, conn **cp)
 {
-	gort_conn *c = calloc(1, sizeof *c);
-	if (c == NULL)
-		return -ENOMEM;
+	void *h;
+	conn *c = (conn *)gort__slot_alloc(&conns, &h);
+	memset((char *)c + offsetof(conn, fd), 0, sizeof *c - offsetof(conn, fd));
+	atomic_store_explicit(&c->state, handle_tag(h), memory_order_release);
 	c->fd = fd;
 	c->family = family;
 	c->sotype = sotype;
@@ -152,17 +180,21 @@ static int newconn_keep(int fd, int family, int sotype, gort_conn **out)
 	int err = gort__netpollopen(fd, c->pd, POLL_EVENTS);
 	if (err != 0) {
 		gort__pollfree(c->pd);
-		free(c);
+		atomic_store_explicit(&c->state, handle_tag(h) | CONN_CLOSED, memory_order_relaxed);
+		gort__slot_kill(h);
+		gort__slot_release(&conns, &c->hdr);
 		return -err;
 	}
-	*out = c;
+	*out = h;
+	if (cp != NULL)
+		*cp = c;
 	return 0;
 }
 
 /* newconn: newconn_keep for a descriptor of our own, closed on failure. */
-static int newconn(int fd, int family, int sotype, gort_conn **out)
+static int newconn(int fd, int family, int sotype, gort_conn **out, conn **cp)
 {
-	int err = newconn_keep(fd, family, sotype, out);
+	int err = newconn_keep(fd, family, sotype, out, cp);
 	if (err != 0)
 		close(fd);
 	return err;
@@ -171,23 +203,33 @@ static int newconn(int fd, int family, int sotype, gort_conn **out)
 /*
  * gort_conn_close, in Go's order: mark closed, wake the waiters, wait for
  * every operation under way to let go, then take the descriptor out of the
- * poller and close it.
+ * poller and close it, and free the slot.  Of two closes, the second finds
+ * the closed bit (or, once the first is done, a generation not its own):
+ * GORT_ECLOSED, at once.
  */
-int gort_conn_close(gort_conn *c)
+int gort_conn_close(gort_conn *h)
 {
 	gort__current_goroutine("gort_conn_close");
-	if (c == NULL)
+	if (h == NULL)
 		return -EINVAL;
-	if (atomic_fetch_or(&c->refs, CONN_CLOSED) & CONN_CLOSED)
-		return GORT_ECLOSED;
+	conn *c = (conn *)handle_slot(h);
+	uint64_t w = atomic_load_explicit(&c->state, memory_order_relaxed);
+	do {
+		if ((w & HANDLE_TAG_MASK) != handle_tag(h) || (w & CONN_CLOSED) != 0)
+			return GORT_ECLOSED;
+	} while (!atomic_compare_exchange_weak_explicit(&c->state, &w, w | CONN_CLOSED, memory_order_acq_rel,
+	                                                memory_order_relaxed));
 	gort__pollevict(c->pd);
-	while ((atomic_load(&c->refs) & ~CONN_CLOSED) != 0)
+	while ((atomic_load_explicit(&c->state, memory_order_acquire) & CONN_REFS) != 0)
 		gort_gosched(); /* the evicted are on their way out */
 	gort__netpollclose(c->fd);
 	gort__pollfree(c->pd);
 	c->pd = NULL;
 	int err = close(c->fd) == 0 ? 0 : -errno;
-	gort__quarantine(c);
+	c->fd = -1;
+	bool killed = gort__slot_kill(h);
+	gort__assert(killed, "net: a closing connection's slot changed hands");
+	gort__slot_release(&conns, &c->hdr);
 	return err;
 }
 
@@ -362,7 +404,7 @@ static int bind_socket(const netspec *ns, const struct sockaddr *sa, socklen_t s
 		close(fd);
 		return err;
 	}
-	return newconn(fd, sa->sa_family, ns->sotype, out);
+	return newconn(fd, sa->sa_family, ns->sotype, out, NULL);
 }
 
 static int listen_on(const char *network, const char *address, int sotype, gort_conn **out, const char *api)
@@ -401,9 +443,10 @@ int gort_listen_packet(const char *network, const char *address, gort_conn **c)
 	return listen_on(network, address, SOCK_DGRAM, c, "gort_listen_packet");
 }
 
-static int accept_conn(gort_conn *ln, gort_conn **out, ctxop *op, const char *api)
+static int accept_conn(gort_conn *h, gort_conn **out, ctxop *op, const char *api)
 {
-	int err = incref(ln, api);
+	conn *ln;
+	int err = incref(h, api, &ln);
 	if (err != 0)
 		return err;
 	gort_mutex_lock(&ln->rmu);
@@ -413,7 +456,7 @@ static int accept_conn(gort_conn *ln, gort_conn **out, ctxop *op, const char *ap
 		int fd = accept4(ln->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
 			set_nodelay(fd);
-			err = newconn(fd, ln->family, SOCK_STREAM, out);
+			err = newconn(fd, ln->family, SOCK_STREAM, out, NULL);
 			break;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -450,7 +493,7 @@ int gort_accept_ctx(gort_context *ctx, gort_conn *ln, gort_conn **out)
  * connect_wait: a non-blocking connect under way; wait for it to finish
  * (writable), then ask the socket how it went.
  */
-static int connect_wait(gort_conn *c)
+static int connect_wait(conn *c)
 {
 	for (;;) {
 		int perr = gort__pollwait(c->pd, 'w');
@@ -474,8 +517,9 @@ static int dial_one(const netspec *ns, const struct sockaddr *sa, socklen_t sale
 	int fd = new_socket(sa->sa_family, ns->sotype);
 	if (fd < 0)
 		return fd;
-	gort_conn *c;
-	int err = newconn(fd, sa->sa_family, ns->sotype, &c);
+	gort_conn *h;
+	conn *c;
+	int err = newconn(fd, sa->sa_family, ns->sotype, &h, &c);
 	if (err != 0)
 		return err;
 	if (deadline != 0)
@@ -488,12 +532,12 @@ static int dial_one(const netspec *ns, const struct sockaddr *sa, socklen_t sale
 	if (deadline != 0)
 		gort__pollsetdeadline(c->pd, 'w', 0);
 	if (err != 0) {
-		gort_conn_close(c);
+		gort_conn_close(h);
 		return err;
 	}
 	if (ns->sotype == SOCK_STREAM)
 		set_nodelay(fd);
-	*out = c;
+	*out = h;
 	return 0;
 }
 
@@ -561,7 +605,7 @@ int gort_conn_from_fd(int fd, gort_conn **out)
 		family = ss.ss_family;
 	else
 		sotype = 0;
-	int err = newconn_keep(fd, family, sotype, out);
+	int err = newconn_keep(fd, family, sotype, out, NULL);
 	if (err != 0)
 		fcntl(fd, F_SETFL, flags); /* leave it as it was */
 	return err;
@@ -569,7 +613,7 @@ int gort_conn_from_fd(int fd, gort_conn **out)
 
 /* ---- reading and writing -------------------------------------------------------- */
 
-static ssize_t sys_write(gort_conn *c, const void *buf, size_t n, const struct sockaddr *to,
+static ssize_t sys_write(conn *c, const void *buf, size_t n, const struct sockaddr *to,
                          socklen_t tolen)
 {
 	if (c->sotype == 0)
@@ -583,7 +627,7 @@ static ssize_t sys_write(gort_conn *c, const void *buf, size_t n, const struct s
  * blocked and c is now ready, after parking in the poller - or the error
  * to return: -errno, or the deadline's or the close's.
  */
-static long retry_after(gort_conn *c, int mode)
+static long retry_after(conn *c, int mode)
 {
 	if (errno == EINTR)
 		return 0;
@@ -605,7 +649,7 @@ static long retry_after(gort_conn *c, int mode)
  * edge came before it - so once the poller has seen a hang-up or an error
  * (pollquiet), reads always try the call.
  */
-static int read_start(gort_conn *c)
+static int read_start(conn *c)
 {
 	if (c->drained && gort__pollquiet(c->pd, 'r')) {
 		c->drained = false;
@@ -614,7 +658,7 @@ static int read_start(gort_conn *c)
 	return gort__pollreset(c->pd, 'r');
 }
 
-static long fd_read(gort_conn *c, void *buf, size_t n, struct sockaddr_storage *from)
+static long fd_read(conn *c, void *buf, size_t n, struct sockaddr_storage *from)
 {
 	int perr = read_start(c);
 	if (perr != pollNoError)
@@ -637,7 +681,7 @@ static long fd_read(gort_conn *c, void *buf, size_t n, struct sockaddr_storage *
 }
 
 /* fd_write writes all of buf (a datagram: at once), waiting as needed. */
-static long fd_write(gort_conn *c, const void *buf, size_t n, const struct sockaddr *to,
+static long fd_write(conn *c, const void *buf, size_t n, const struct sockaddr *to,
                      socklen_t tolen)
 {
 	int perr = gort__pollreset(c->pd, 'w');
@@ -661,9 +705,10 @@ static long fd_write(gort_conn *c, const void *buf, size_t n, const struct socka
 	return (long)n;
 }
 
-static long conn_read(gort_conn *c, void *buf, size_t n, ctxop *op, const char *api)
+static long conn_read(gort_conn *h, void *buf, size_t n, ctxop *op, const char *api)
 {
-	int err = incref(c, api);
+	conn *c;
+	int err = incref(h, api, &c);
 	if (err != 0)
 		return err;
 	gort_mutex_lock(&c->rmu);
@@ -675,9 +720,10 @@ static long conn_read(gort_conn *c, void *buf, size_t n, ctxop *op, const char *
 	return r;
 }
 
-static long conn_write(gort_conn *c, const void *buf, size_t n, ctxop *op, const char *api)
+static long conn_write(gort_conn *h, const void *buf, size_t n, ctxop *op, const char *api)
 {
-	int err = incref(c, api);
+	conn *c;
+	int err = incref(h, api, &c);
 	if (err != 0)
 		return err;
 	gort_mutex_lock(&c->wmu);
@@ -719,9 +765,10 @@ long gort_conn_write_ctx(gort_context *ctx, gort_conn *c, const void *buf, size_
 	return r;
 }
 
-long gort_conn_readfrom(gort_conn *c, void *buf, size_t n, struct sockaddr_storage *from)
+long gort_conn_readfrom(gort_conn *h, void *buf, size_t n, struct sockaddr_storage *from)
 {
-	int err = incref(c, "gort_conn_readfrom");
+	conn *c;
+	int err = incref(h, "gort_conn_readfrom", &c);
 	if (err != 0)
 		return err;
 	struct sockaddr_storage ignored;
@@ -732,9 +779,10 @@ long gort_conn_readfrom(gort_conn *c, void *buf, size_t n, struct sockaddr_stora
 	return r;
 }
 
-long gort_conn_writeto(gort_conn *c, const void *buf, size_t n, const struct sockaddr *to, unsigned tolen)
+long gort_conn_writeto(gort_conn *h, const void *buf, size_t n, const struct sockaddr *to, unsigned tolen)
 {
-	int err = incref(c, "gort_conn_writeto");
+	conn *c;
+	int err = incref(h, "gort_conn_writeto", &c);
 	if (err != 0)
 		return err;
 	gort_mutex_lock(&c->wmu);
@@ -744,9 +792,10 @@ long gort_conn_writeto(gort_conn *c, const void *buf, size_t n, const struct soc
 	return r;
 }
 
-int gort_conn_close_write(gort_conn *c)
+int gort_conn_close_write(gort_conn *h)
 {
-	int err = incref(c, "gort_conn_close_write");
+	conn *c;
+	int err = incref(h, "gort_conn_close_write", &c);
 	if (err != 0)
 		return err;
 	err = shutdown(c->fd, SHUT_WR) == 0 ? 0 : -errno;
@@ -756,9 +805,10 @@ int gort_conn_close_write(gort_conn *c)
 
 /* ---- deadlines and addresses ----------------------------------------------------- */
 
-static int set_deadline(gort_conn *c, int mode, int64_t t, const char *api)
+static int set_deadline(gort_conn *h, int mode, int64_t t, const char *api)
 {
-	int err = incref(c, api);
+	conn *c;
+	int err = incref(h, api, &c);
 	if (err != 0)
 		return err;
 	gort__pollsetdeadline(c->pd, mode, t);
@@ -781,9 +831,10 @@ int gort_conn_set_write_deadline(gort_conn *c, int64_t t)
 	return set_deadline(c, 'w', t, "gort_conn_set_write_deadline");
 }
 
-static int conn_addr(gort_conn *c, bool remote, struct sockaddr_storage *ss, const char *api)
+static int conn_addr(gort_conn *h, bool remote, struct sockaddr_storage *ss, const char *api)
 {
-	int err = incref(c, api);
+	conn *c;
+	int err = incref(h, api, &c);
 	if (err != 0)
 		return err;
 	socklen_t len = sizeof *ss;
@@ -822,9 +873,16 @@ int gort_conn_port(gort_conn *c)
 	return -EAFNOSUPPORT;
 }
 
-int gort_conn_fd(gort_conn *c)
+/* The descriptor of a closed connection may be another's by now: none. */
+int gort_conn_fd(gort_conn *h)
 {
-	return c != NULL ? c->fd : -EINVAL;
+	conn *c;
+	int err = incref(h, "gort_conn_fd", &c);
+	if (err != 0)
+		return err;
+	int fd = c->fd;
+	decref(c);
+	return fd;
 }
 
 /* ---- any descriptor (Go's RawConn) ------------------------------------------------ */

@@ -173,7 +173,7 @@ struct sudog {
 	G *g;
 	sudog *next, *prev;    /* the wait queue (chan), or the address's list (sema) */
 	void *elem;            /* data to send, or where to receive (may be NULL) */
-	struct gort_chan *c;   /* the channel waited on */
+	struct hchan *c;       /* the channel waited on */
 	sudog *waitlink;       /* the G's other sudogs, for a select */
 	bool isSelect;         /* part of a select: wakers must win g->selectDone */
 	bool success;          /* woken by a communication (true) or by close (false) */
@@ -342,7 +342,7 @@ static inline G *gort__glist_pop(gList *l)
 
 /* ---- timers (timer.h has the type and its calls) ------------------------- */
 
-typedef struct gort_timer timer;
+typedef struct timer timer;
 
 /* ---- P ------------------------------------------------------------------ */
 
@@ -794,9 +794,8 @@ bool gort__stack_canary_ok(stack s);
 
 long gort__write_nosigpipe(int fd, const void *buf, size_t n);
 
-/* ---- quarantine.c: freed objects kept out of circulation -------------- */
+/* ---- handle.c: type-stable slots, generation-carrying handles (handle.h) -- */
 
-void gort__quarantine(void *p);
 __attribute__((noreturn, cold)) void gort__badmagic(bool freed, const char *how, const char *what,
                                                     const char *type);
 

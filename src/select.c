@@ -45,20 +45,23 @@
 
 enum { STACK_CASES = 16 }; /* cases whose orders and sudogs fit on the stack */
 
-static uintptr_t key(gort_case *cases, uint16_t i)
+/* chans[i] is case i's channel, NULL for a nil channel: runselect checks
+ * each case's handle once (chanof, handle.h) and the passes below use
+ * what it names. */
+static uintptr_t key(hchan **chans, uint16_t i)
 {
-	return (uintptr_t)cases[i].chan;
+	return (uintptr_t)chans[i];
 }
 
-static void sift_down(gort_case *cases, uint16_t *order, int root, int n)
+static void sift_down(hchan **chans, uint16_t *order, int root, int n)
 {
 	for (;;) {
 		int child = 2 * root + 1;
 		if (child >= n)
 			return;
-		if (child + 1 < n && key(cases, order[child + 1]) > key(cases, order[child]))
+		if (child + 1 < n && key(chans, order[child + 1]) > key(chans, order[child]))
 			child++;
-		if (key(cases, order[root]) >= key(cases, order[child]))
+		if (key(chans, order[root]) >= key(chans, order[child]))
 			return;
 		uint16_t t = order[root];
 		order[root] = order[child];
@@ -75,15 +78,15 @@ static void sift_down(gort_case *cases, uint16_t *order, int root, int n)
  * it for free (an element stops next to its equal), the heapsort says
  * maybe.
  */
-static bool sort_by_channel(gort_case *cases, uint16_t *order, int n)
+static bool sort_by_channel(hchan **chans, uint16_t *order, int n)
 {
 	if (n <= 16) {
 		bool dups = false;
 		for (int i = 1; i < n; i++) {
 			uint16_t x = order[i];
-			uintptr_t kx = key(cases, x), kprev = 0;
+			uintptr_t kx = key(chans, x), kprev = 0;
 			int j = i;
-			for (; j > 0 && (kprev = key(cases, order[j - 1])) > kx; j--)
+			for (; j > 0 && (kprev = key(chans, order[j - 1])) > kx; j--)
 				order[j] = order[j - 1];
 			order[j] = x;
 			dups |= j > 0 && kprev == kx;
@@ -91,12 +94,12 @@ static bool sort_by_channel(gort_case *cases, uint16_t *order, int n)
 		return dups;
 	}
 	for (int i = n / 2 - 1; i >= 0; i--)
-		sift_down(cases, order, i, n);
+		sift_down(chans, order, i, n);
 	for (int end = n - 1; end > 0; end--) {
 		uint16_t t = order[0];
 		order[0] = order[end];
 		order[end] = t;
-		sift_down(cases, order, 0, end);
+		sift_down(chans, order, 0, end);
 	}
 	return true;
 }
@@ -108,12 +111,12 @@ static bool sort_by_channel(gort_case *cases, uint16_t *order, int n)
  * gort__fastrand, or in deterministic mode the seed's generator: two
  * copies of the loop, so that the usual one has no branch on the mode.
  */
-static inline __attribute__((always_inline)) int pollorders(M *mp, gort_case *cases, int n, uint16_t *pollorder,
+static inline __attribute__((always_inline)) int pollorders(M *mp, hchan **chans, int n, uint16_t *pollorder,
                                                              uint16_t *lockorder, bool det)
 {
 	int norder = 0;
 	for (int i = 0; i < n; i++) {
-		if (cases[i].chan == NULL)
+		if (chans[i] == NULL)
 			continue;
 		uint32_t r = det ? gort__det_rand() : gort__fastrand(mp);
 		int j = (int)(r % (uint32_t)(norder + 1));
@@ -125,10 +128,10 @@ static inline __attribute__((always_inline)) int pollorders(M *mp, gort_case *ca
 	return norder;
 }
 
-static __attribute__((noinline, cold)) int pollorders_det(gort_case *cases, int n, uint16_t *pollorder,
+static __attribute__((noinline, cold)) int pollorders_det(hchan **chans, int n, uint16_t *pollorder,
                                                           uint16_t *lockorder)
 {
-	return pollorders(NULL, cases, n, pollorder, lockorder, true);
+	return pollorders(NULL, chans, n, pollorder, lockorder, true);
 }
 
 /* selrand: a shuffle's randomness - the seed's, in deterministic mode. */
@@ -146,11 +149,11 @@ static inline uint32_t selrand(M *mp)
  * poll order, "to permute cases on the same channel"; TestPseudoRandomSend
  * with an unbuffered channel checks it).
  */
-static void shuffle_duplicates(M *mp, gort_case *cases, uint16_t *order, int n)
+static void shuffle_duplicates(M *mp, hchan **chans, uint16_t *order, int n)
 {
 	for (int start = 0; start < n;) {
 		int end = start + 1;
-		while (end < n && key(cases, order[end]) == key(cases, order[start]))
+		while (end < n && key(chans, order[end]) == key(chans, order[start]))
 			end++;
 		for (int i = end - 1; i > start; i--) { /* Fisher-Yates over [start, end) */
 			int j = start + (int)(selrand(mp) % (uint32_t)(i - start + 1));
@@ -163,11 +166,11 @@ static void shuffle_duplicates(M *mp, gort_case *cases, uint16_t *order, int n)
 }
 
 /* sellock locks each distinct channel in lock order. */
-static void sellock(gort_case *cases, uint16_t *lockorder, int n)
+static void sellock(hchan **chans, uint16_t *lockorder, int n)
 {
 	hchan *last = NULL;
 	for (int i = 0; i < n; i++) {
-		hchan *c = cases[lockorder[i]].chan;
+		hchan *c = chans[lockorder[i]];
 		gort__assert((uintptr_t)c >= (uintptr_t)last, "select: lock order not sorted by channel address");
 		if (c != last)
 			gort__spinlock(&c->lock);
@@ -177,7 +180,7 @@ static void sellock(gort_case *cases, uint16_t *lockorder, int n)
 
 /* check_orders (GORT_DEBUG): pollorder holds each non-nil case exactly
  * once, and lockorder the same cases. */
-static void check_orders(gort_case *cases, int n, uint16_t *pollorder, uint16_t *lockorder, int norder)
+static void check_orders(hchan **chans, int n, uint16_t *pollorder, uint16_t *lockorder, int norder)
 {
 	/* n is 0 for a select with a deadline and no cases: one byte anyway,
 	 * as calloc(0) may return NULL */
@@ -185,7 +188,7 @@ static void check_orders(gort_case *cases, int n, uint16_t *pollorder, uint16_t 
 	if (seen == NULL)
 		gort__throw("out of memory in select");
 	for (int k = 0; k < norder; k++) {
-		gort__assert(pollorder[k] < n && cases[pollorder[k]].chan != NULL && !(seen[pollorder[k]] & 1),
+		gort__assert(pollorder[k] < n && chans[pollorder[k]] != NULL && !(seen[pollorder[k]] & 1),
 		             "select: poll order is not a permutation of the non-nil cases");
 		seen[pollorder[k]] |= 1;
 		gort__assert(lockorder[k] < n && !(seen[lockorder[k]] & 2),
@@ -193,28 +196,28 @@ static void check_orders(gort_case *cases, int n, uint16_t *pollorder, uint16_t 
 		seen[lockorder[k]] |= 2;
 	}
 	for (int i = 0; i < n; i++)
-		gort__assert(cases[i].chan == NULL || seen[i] == 3, "select: a non-nil case is missing from an order");
+		gort__assert(chans[i] == NULL || seen[i] == 3, "select: a non-nil case is missing from an order");
 	free(seen);
 }
 
 /* check_waiting (GORT_DEBUG): gp->waiting lists the sudogs of the cases in
  * lock order, each queued on its case's channel. */
-static void check_waiting(G *gp, gort_case *cases, uint16_t *lockorder, int norder, sudog *sgs)
+static void check_waiting(G *gp, hchan **chans, uint16_t *lockorder, int norder, sudog *sgs)
 {
 	sudog *sg = gp->waiting;
 	for (int k = 0; k < norder; k++, sg = sg->waitlink) {
 		int i = lockorder[k];
-		gort__assert(sg == &sgs[i] && sg->g == gp && sg->c == cases[i].chan && sg->isSelect,
+		gort__assert(sg == &sgs[i] && sg->g == gp && sg->c == chans[i] && sg->isSelect,
 		             "select: the waiting list is not the cases' sudogs in lock order");
 	}
 	gort__assert(sg == NULL, "select: the waiting list is longer than the cases");
 }
 
-static void selunlock(gort_case *cases, uint16_t *lockorder, int n)
+static void selunlock(hchan **chans, uint16_t *lockorder, int n)
 {
 	for (int i = n - 1; i >= 0; i--) {
-		hchan *c = cases[lockorder[i]].chan;
-		if (i > 0 && c == cases[lockorder[i - 1]].chan)
+		hchan *c = chans[lockorder[i]];
+		if (i > 0 && c == chans[lockorder[i - 1]])
 			continue; /* unlock a duplicate once, at its first place */
 		gort__spinunlock(&c->lock);
 	}
@@ -255,27 +258,27 @@ static void set_ok(gort_case *cas, bool ok)
 }
 
 /* Pass 1 for one case: proceed now if it can (holds every lock). */
-static bool try_case(gort_case *cases, uint16_t *lockorder, int norder, int i)
+static bool try_case(gort_case *cases, hchan **chans, uint16_t *lockorder, int norder, int i)
 {
 	gort_case *cas = &cases[i];
-	hchan *c = cas->chan;
+	hchan *c = chans[i];
 	sudog *sg;
 	if (cas->dir == GORT_RECV) {
 		if ((sg = gort__waitq_dequeue(&c->sendq)) != NULL) {
 			gort__chan_recv_from(c, sg, cas->elem);
-			selunlock(cases, lockorder, norder);
+			selunlock(chans, lockorder, norder);
 			gort__goready(sg->g);
 			set_ok(cas, true);
 			return true;
 		}
 		if (c->qcount > 0) {
 			gort__chan_bufrecv(c, cas->elem);
-			selunlock(cases, lockorder, norder);
+			selunlock(chans, lockorder, norder);
 			set_ok(cas, true);
 			return true;
 		}
 		if (c->closed) {
-			selunlock(cases, lockorder, norder);
+			selunlock(chans, lockorder, norder);
 			gort__memclr(cas->elem, c->elemsize);
 			set_ok(cas, false);
 			return true;
@@ -283,18 +286,18 @@ static bool try_case(gort_case *cases, uint16_t *lockorder, int norder, int i)
 		return false;
 	}
 	if (c->closed) {
-		selunlock(cases, lockorder, norder);
+		selunlock(chans, lockorder, norder);
 		gort__panic("send on closed channel");
 	}
 	if ((sg = gort__waitq_dequeue(&c->recvq)) != NULL) {
 		gort__chan_send_to(c, sg, cas->elem);
-		selunlock(cases, lockorder, norder);
+		selunlock(chans, lockorder, norder);
 		gort__goready(sg->g);
 		return true;
 	}
 	if (c->qcount < c->dataqsiz) {
 		gort__chan_bufsend(c, cas->elem);
-		selunlock(cases, lockorder, norder);
+		selunlock(chans, lockorder, norder);
 		return true;
 	}
 	return false;
@@ -336,33 +339,33 @@ static void disarm(timer *t)
  * timer whose when is the deadline.  Returns the case chosen, -1 (not
  * block, nothing ready) or GORT_SELECT_TIMEDOUT.
  */
-static int selectgo(G *gp, gort_case *cases, int n, bool block, timer *deadline_timer,
+static int selectgo(G *gp, gort_case *cases, hchan **chans, int n, bool block, timer *deadline_timer,
                     uint16_t *pollorder, uint16_t *lockorder, sudog *sgs)
 {
 	/* 1. the orders, without the nil-channel cases */
 	M *mp = gp->m;
-	int norder = __builtin_expect(gort__det(), 0) ? pollorders_det(cases, n, pollorder, lockorder)
-	                                               : pollorders(mp, cases, n, pollorder, lockorder, false);
+	int norder = __builtin_expect(gort__det(), 0) ? pollorders_det(chans, n, pollorder, lockorder)
+	                                               : pollorders(mp, chans, n, pollorder, lockorder, false);
 	/* Sorted from the cases' own order, not the random poll order: the
 	 * same select then sorts the same input each time, and the sort's
 	 * branches become predictable.  Only cases on one channel then need
 	 * their order made random. */
-	if (sort_by_channel(cases, lockorder, norder))
-		shuffle_duplicates(mp, cases, lockorder, norder);
+	if (sort_by_channel(chans, lockorder, norder))
+		shuffle_duplicates(mp, chans, lockorder, norder);
 	if (GORT_DEBUG)
-		check_orders(cases, n, pollorder, lockorder, norder);
+		check_orders(chans, n, pollorder, lockorder, norder);
 
 	/* 2. pass 1: anything ready? */
-	sellock(cases, lockorder, norder);
+	sellock(chans, lockorder, norder);
 	for (int k = 0; k < norder; k++)
-		if (try_case(cases, lockorder, norder, pollorder[k]))
+		if (try_case(cases, chans, lockorder, norder, pollorder[k]))
 			return pollorder[k];
 	if (!block) {
-		selunlock(cases, lockorder, norder);
+		selunlock(chans, lockorder, norder);
 		return -1;
 	}
 	if (deadline_timer != NULL && deadline_timer->when <= gort__nanotime()) {
-		selunlock(cases, lockorder, norder);
+		selunlock(chans, lockorder, norder);
 		return GORT_SELECT_TIMEDOUT;
 	}
 
@@ -373,7 +376,7 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, timer *deadline_
 	for (int k = 0; k < norder; k++) {
 		int i = lockorder[k];
 		sudog *sg = &sgs[i];
-		hchan *c = cases[i].chan;
+		hchan *c = chans[i];
 		*sg = (sudog){.g = gp, .elem = cases[i].elem, .c = c, .isSelect = true};
 		*link = sg;
 		link = &sg->waitlink;
@@ -388,14 +391,14 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, timer *deadline_
 	}
 	*link = NULL;
 	if (GORT_DEBUG)
-		check_waiting(gp, cases, lockorder, norder, sgs);
+		check_waiting(gp, chans, lockorder, norder, sgs);
 	gort__gopark(selparkcommit, deadline_timer, waitReasonSelect);
 
 	/* 4. pass 3: woken - by a channel, or by the timer; leave every queue
 	 * but the winner's */
 	if (deadline_timer != NULL)
 		disarm(deadline_timer);
-	sellock(cases, lockorder, norder);
+	sellock(chans, lockorder, norder);
 	atomic_store(&gp->selectDone, 0);
 	bool timedout = deadline_timer != NULL && (void *)gp->param == (void *)deadline_timer;
 	sudog *won = timedout ? NULL : gp->param;
@@ -403,7 +406,7 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, timer *deadline_
 	gort__assert(timedout || (won != NULL && won->g == gp && won->isSelect),
 	             "selectgo: woken without one of its sudogs or its timer");
 	if (GORT_DEBUG)
-		check_waiting(gp, cases, lockorder, norder, sgs);
+		check_waiting(gp, chans, lockorder, norder, sgs);
 	int casi = -1;
 	for (int k = 0; k < norder; k++) {
 		int i = lockorder[k];
@@ -412,18 +415,18 @@ static int selectgo(G *gp, gort_case *cases, int n, bool block, timer *deadline_
 			casi = i;
 			continue;
 		}
-		hchan *c = cases[i].chan;
+		hchan *c = chans[i];
 		gort__waitq_remove(cases[i].dir == GORT_SEND ? &c->sendq : &c->recvq, sg);
 	}
 	gp->waiting = NULL;
 	if (timedout) {
-		selunlock(cases, lockorder, norder);
+		selunlock(chans, lockorder, norder);
 		return GORT_SELECT_TIMEDOUT;
 	}
 	gort__assert(casi >= 0, "selectgo: bad wakeup");
-	gort__assert(won->c == cases[casi].chan && won->elem == NULL,
+	gort__assert(won->c == chans[casi] && won->elem == NULL,
 	             "selectgo: the winning sudog does not match its case");
-	selunlock(cases, lockorder, norder);
+	selunlock(chans, lockorder, norder);
 	if (cases[casi].dir == GORT_SEND) {
 		if (!won->success)
 			gort__panic("send on closed channel");
@@ -453,9 +456,22 @@ static inline __attribute__((always_inline)) int runselect(G *gp, const char *ap
 		gort__gopark(NULL, NULL, waitReasonSelectNoCases);
 		gort__throw("unreachable");
 	}
+	uint16_t pollbuf[STACK_CASES], lockbuf[STACK_CASES];
+	sudog sgbuf[STACK_CASES];
+	hchan *chanbuf[STACK_CASES];
+	uint16_t *pollorder = pollbuf, *lockorder = lockbuf;
+	sudog *sgs = sgbuf;
+	hchan **chans = chanbuf;
+	if (n > STACK_CASES) {
+		pollorder = malloc((size_t)n * sizeof *pollorder);
+		lockorder = malloc((size_t)n * sizeof *lockorder);
+		sgs = malloc((size_t)n * sizeof *sgs);
+		chans = malloc((size_t)n * sizeof *chans);
+		if (pollorder == NULL || lockorder == NULL || sgs == NULL || chans == NULL)
+			gort__throw("out of memory in select");
+	}
 	for (int i = 0; i < n; i++) {
-		if (cases[i].chan != NULL)
-			gort__chan_check(cases[i].chan);
+		chans[i] = chanof(cases[i].chan); /* a freed channel's handle is a fatal error */
 		if (cases[i].dir != GORT_SEND && cases[i].dir != GORT_RECV &&
 		    (cases[i].dir != 0 || cases[i].chan != NULL)) {
 			char msg[160];
@@ -463,23 +479,12 @@ static inline __attribute__((always_inline)) int runselect(G *gp, const char *ap
 			gort__fatal(msg);
 		}
 	}
-
-	uint16_t pollbuf[STACK_CASES], lockbuf[STACK_CASES];
-	sudog sgbuf[STACK_CASES];
-	uint16_t *pollorder = pollbuf, *lockorder = lockbuf;
-	sudog *sgs = sgbuf;
-	if (n > STACK_CASES) {
-		pollorder = malloc((size_t)n * sizeof *pollorder);
-		lockorder = malloc((size_t)n * sizeof *lockorder);
-		sgs = malloc((size_t)n * sizeof *sgs);
-		if (pollorder == NULL || lockorder == NULL || sgs == NULL)
-			gort__throw("out of memory in select");
-	}
-	int chosen = selectgo(gp, cases, n, block, deadline_timer, pollorder, lockorder, sgs);
+	int chosen = selectgo(gp, cases, chans, n, block, deadline_timer, pollorder, lockorder, sgs);
 	if (n > STACK_CASES) {
 		free(pollorder);
 		free(lockorder);
 		free(sgs);
+		free(chans);
 	}
 	return chosen;
 }

@@ -240,7 +240,7 @@ void gort_signal_notify(gort_chan *c, const int *sigs, int n)
 {
 	if (c == NULL)
 		gort__panic("os/signal: Notify using nil channel"); /* Go's words */
-	if (c->elemsize != sizeof(int))
+	if (chanof(c)->elemsize != sizeof(int))
 		gort__panic("gort_signal_notify: the channel must carry an int, the signal number "
 		            "(gort_chan_make(sizeof(int), n))");
 	check_sigs("gort_signal_notify", sigs, n);

@@ -12,9 +12,14 @@
  * (gort__timer_may_ready): the heap keeps deadline order, where a spill to
  * the global queue would not.
  *
- * The program's timers (Timer, Ticker, AfterFunc) carry a magic word, as
- * channels do: gort_timer_free marks them freed and quarantines them, so a
- * Stop, Reset, C or second free of a freed timer is a clear fatal error.
+ * The program's timers (Timer, Ticker, AfterFunc) live in type-stable
+ * slots and the program holds handles, as channels do (handle.h):
+ * gort_timer_free moves the slot's generation on, so a Stop, Reset, C or
+ * second free of a freed timer is a clear fatal error however many timers
+ * came and went since.  An AfterFunc's function runs in a goroutine of its
+ * own (run_func) that counts itself in the timer while it runs: so that
+ * gort_timer_stop_wait can wait for it, and so that a free while it runs
+ * leaves the slot to it, released when it returns.
  *
  * A timer's function runs on g0 with no lock held.  For Stop and Reset to
  * be final - once they return, no value sent before can be received (Go
@@ -30,6 +35,7 @@
  * with the heap order checked above the moved timer, and a GORT_DEBUG
  * build checks the whole heap after each change (check_heap).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -346,16 +352,88 @@ static void fire_chan(timer *t, uint64_t seq, int64_t now)
 	atomic_fetch_sub(&t->inflight, 1); /* the last touch: free may proceed */
 }
 
-/* AfterFunc: start the function in its own goroutine. */
+/* One run of an AfterFunc's function, on its goroutine's stack, linked
+ * into t->running while it runs (under t->mu). */
+struct afrun {
+	timer *t;
+	G *g;
+	struct afrun *next;
+};
+
+static slotpool timers = SLOTPOOL_INIT(timer, "timer");
+
+static void run_func(void *arg);
+
+/* AfterFunc: start the function in its own goroutine, counted as a run
+ * under mu - before the firing lets go of t, so that a Stop that comes
+ * after finds it counted (stop_wait) and a free finds it (free waits for
+ * inflight first). */
 static void fire_func(timer *t, uint64_t seq, int64_t now)
 {
 	lock_mu(t);
 	if (atomic_load(&t->seq) == seq) {
-		gort__spawn(t->afunc, t->aarg);
+		t->runs++;
+		gort__spawn(run_func, t);
 		t->armed = false;
 	}
 	gort__spinunlock(&t->mu);
 	atomic_fetch_sub(&t->inflight, 1);
+}
+
+/* run_end: a run of t's function is over - it returned, or its goroutine
+ * exited (a deferred call, so gort_goexit counts too).  The last run wakes
+ * the stop_waits, or, if the timer was freed meanwhile, releases the slot.
+ * It counts itself in inflight from before it stops counting in runs
+ * until its last touch of t: a free that finds runs at 0 waits for that
+ * before it releases the slot (TSan caught the broadcast after). */
+static void run_end(void *arg)
+{
+	struct afrun *me = arg;
+	timer *t = me->t;
+	atomic_fetch_add(&t->inflight, 1);
+	lock_mu(t);
+	struct afrun **pp = &t->running;
+	while (*pp != me)
+		pp = &(*pp)->next;
+	*pp = me->next;
+	gort__assert(t->runs > 0, "timer: a run ended that was never counted");
+	bool last = --t->runs == 0;
+	bool release = last && t->freed;
+	gort__spinunlock(&t->mu);
+	if (last && !release) {
+		gort_mutex_lock(&t->wmu);
+		gort_cond_broadcast(&t->wdone);
+		gort_mutex_unlock(&t->wmu);
+	}
+	atomic_fetch_sub(&t->inflight, 1); /* the last touch, unless the slot is ours to release */
+	if (release)
+		gort__slot_release(&timers, &t->hdr);
+}
+
+static void run_func(void *arg)
+{
+	GORT_FRAME_VOID;
+	timer *t = arg;
+	struct afrun me = {.t = t, .g = gort__getg()};
+	lock_mu(t);
+	me.next = t->running;
+	t->running = &me;
+	gort__spinunlock(&t->mu);
+	gort_defer(run_end, &me);
+	t->afunc(t->aarg);
+}
+
+/* others_running: runs of t's function under way in goroutines other than
+ * me (a function that stops its own timer does not wait for itself). */
+static bool others_running(timer *t, G *me)
+{
+	lock_mu(t);
+	int32_t n = t->runs;
+	for (struct afrun *r = t->running; r != NULL; r = r->next)
+		if (r->g == me)
+			n--;
+	gort__spinunlock(&t->mu);
+	return n > 0;
 }
 
 /* ---- Sleep ---------------------------------------------------------------- */
@@ -389,20 +467,19 @@ int64_t gort_nanotime(void)
 
 /* ---- Timer, Ticker, AfterFunc ----------------------------------------------- */
 
-enum {
-	TIMER_LIVE = 0x74696d72,  /* "timr" */
-	TIMER_FREED = 0x64656164, /* "dead" */
-};
-
-/* usertimer: t, if it is a live timer of the program's, called from a
- * goroutine (api names the call); otherwise a fatal error. */
-static timer *usertimer(gort_timer *t, const char *api)
+/* usertimer: the timer h names, if it is a live timer of the program's,
+ * called from a goroutine (api names the call); otherwise a fatal error. */
+static timer *usertimer(gort_timer *h, const char *api)
 {
 	gort__current_goroutine(api);
-	uint32_t magic = atomic_load_explicit(&t->magic, memory_order_relaxed);
-	if (__builtin_expect(magic == TIMER_LIVE, 1))
-		return t;
-	gort__badmagic(magic == TIMER_FREED, "freed", "timer", "gort_timer");
+	if (h == NULL) {
+		char msg[120];
+		snprintf(msg, sizeof msg, "gort: %s of a nil timer", api);
+		gort__fatal(msg);
+	}
+	if (__builtin_expect(!handle_live(h), 0))
+		gort__badhandle(h, "timer", "gort_timer");
+	return (timer *)handle_slot(h);
 }
 
 /* arm puts t on the heap to fire at when (holds t->mu, or t is new). */
@@ -413,51 +490,54 @@ static void arm(timer *t, int64_t when)
 	addtimer(t);
 }
 
-static timer *newtimer(int64_t d, int64_t period, void (*f)(timer *, uint64_t, int64_t))
+/* newtimer: a program's timer, in a slot of the pool; *h its handle. */
+static timer *newtimer(int64_t d, int64_t period, void (*f)(timer *, uint64_t, int64_t), void **h)
 {
 	gort__current_goroutine("gort_timer_new");
-	timer *t = calloc(1, sizeof *t);
-	if (t == NULL)
-		gort__throw("out of memory allocating a timer");
+	timer *t = (timer *)gort__slot_alloc(&timers, h);
+	memset((char *)t + sizeof t->hdr, 0, sizeof *t - sizeof t->hdr);
 	t->f = f;
 	t->period = period;
 	t->when = when_after(d);
-	atomic_store_explicit(&t->magic, TIMER_LIVE, memory_order_relaxed);
+	t->wdone = (gort_cond)GORT_COND_INIT(&t->wmu);
 	return t;
 }
 
 gort_timer *gort_timer_new(int64_t d)
 {
-	timer *t = newtimer(d, 0, fire_chan);
+	void *h;
+	timer *t = newtimer(d, 0, fire_chan, &h);
 	t->c = gort_chan_make(sizeof(int64_t), 1);
 	arm(t, t->when);
-	return t;
+	return h;
 }
 
 gort_timer *gort_ticker_new(int64_t d)
 {
 	if (d <= 0)
 		gort_panic_value("non-positive interval for NewTicker", &gort_error_type);
-	timer *t = newtimer(d, d, fire_chan);
+	void *h;
+	timer *t = newtimer(d, d, fire_chan, &h);
 	t->c = gort_chan_make(sizeof(int64_t), 1);
 	arm(t, t->when);
-	return t;
+	return h;
 }
 
 gort_timer *gort_afterfunc(int64_t d, gort_func f, void *arg)
 {
 	if (f == NULL)
 		gort__fatal("go of nil func value");
-	timer *t = newtimer(d, 0, fire_func);
+	void *h;
+	timer *t = newtimer(d, 0, fire_func, &h);
 	t->afunc = f;
 	t->aarg = arg;
 	arm(t, t->when);
-	return t;
+	return h;
 }
 
-gort_chan *gort_timer_c(gort_timer *t)
+gort_chan *gort_timer_c(gort_timer *h)
 {
-	return usertimer(t, "gort_timer_c")->c;
+	return usertimer(h, "gort_timer_c")->c;
 }
 
 /*
@@ -483,18 +563,40 @@ static bool stop(timer *t)
 }
 
 
-bool gort_timer_stop(gort_timer *t)
+bool gort_timer_stop(gort_timer *h)
 {
-	usertimer(t, "gort_timer_stop");
+	timer *t = usertimer(h, "gort_timer_stop");
 	lock_mu(t);
 	bool pending = stop(t);
 	gort__spinunlock(&t->mu);
 	return pending;
 }
 
-bool gort_timer_reset(gort_timer *t, int64_t d)
+/*
+ * gort_timer_stop_wait: Stop, then wait until no run of an AfterFunc's
+ * function is under way, except in the caller's own goroutine.  After
+ * the stop no new run can start (a firing already dequeued finds the seq
+ * moved on), and every run that started was counted under mu before it,
+ * so what others_running sees can only shrink.  The check is made under
+ * wmu, which the last run takes to broadcast: no wake-up is lost.
+ */
+bool gort_timer_stop_wait(gort_timer *h)
 {
-	usertimer(t, "gort_timer_reset");
+	timer *t = usertimer(h, "gort_timer_stop_wait");
+	lock_mu(t);
+	bool pending = stop(t);
+	gort__spinunlock(&t->mu);
+	G *me = gort__getg();
+	gort_mutex_lock(&t->wmu);
+	while (others_running(t, me))
+		gort_cond_wait(&t->wdone);
+	gort_mutex_unlock(&t->wmu);
+	return pending;
+}
+
+bool gort_timer_reset(gort_timer *h, int64_t d)
+{
+	timer *t = usertimer(h, "gort_timer_reset");
 	lock_mu(t);
 	bool pending = stop(t);
 	arm(t, when_after(d));
@@ -502,9 +604,9 @@ bool gort_timer_reset(gort_timer *t, int64_t d)
 	return pending;
 }
 
-void gort_ticker_reset(gort_timer *t, int64_t d)
+void gort_ticker_reset(gort_timer *h, int64_t d)
 {
-	usertimer(t, "gort_ticker_reset");
+	timer *t = usertimer(h, "gort_ticker_reset");
 	if (d <= 0)
 		gort_panic("non-positive interval for Ticker.Reset");
 	lock_mu(t);
@@ -514,16 +616,23 @@ void gort_ticker_reset(gort_timer *t, int64_t d)
 	gort__spinunlock(&t->mu);
 }
 
-void gort_timer_free(gort_timer *t)
+/*
+ * gort_timer_free: the handle dies at once (the generation moves on: of
+ * two frees racing, one finds the other's), the timer is stopped, and its
+ * channel freed once no firing is under way.  The slot goes back to the
+ * pool now - or, if a run of an AfterFunc's function is under way, when
+ * the last run ends (run_end), so that freeing never waits for a
+ * function, not even from inside it.
+ */
+void gort_timer_free(gort_timer *h)
 {
-	if (t == NULL)
+	if (h == NULL)
 		return;
-	usertimer(t, "gort_timer_free");
+	timer *t = usertimer(h, "gort_timer_free");
 	lock_mu(t);
-	uint32_t live = TIMER_LIVE; /* two frees racing: one of them finds it freed */
-	if (!atomic_compare_exchange_strong(&t->magic, &live, TIMER_FREED)) {
+	if (!gort__slot_kill(h)) {
 		gort__spinunlock(&t->mu);
-		gort__badmagic(true, "freed", "timer", "gort_timer");
+		gort__badhandle(h, "timer", "gort_timer");
 	}
 	stop(t);
 	gort__spinunlock(&t->mu);
@@ -532,7 +641,15 @@ void gort_timer_free(gort_timer *t)
 		gort_gosched();
 	if (t->c != NULL)
 		gort_chan_free(t->c);
-	gort__quarantine(t);
+	lock_mu(t);
+	bool release = t->runs == 0;
+	t->freed = !release;
+	gort__spinunlock(&t->mu);
+	if (release) {
+		while (atomic_load(&t->inflight) != 0)
+			gort_gosched(); /* the last run_end, still waking stop_waits */
+		gort__slot_release(&timers, &t->hdr);
+	}
 }
 
 /* ---- runtime timers (the poller's deadlines) -------------------------------- */

@@ -18,6 +18,7 @@
 #ifndef GORT_TIMER_H
 #define GORT_TIMER_H
 
+#include "handle.h"
 #include "runtime2.h"
 
 /*
@@ -27,25 +28,30 @@
  * then; f takes mu and does nothing if seq has moved on (a Stop or Reset
  * came in between).  Lock order: mu, then the P's timerslock (below).
  */
-struct gort_timer {
+struct timer {
+	slot hdr;              /* the program's timers: a slot of time.c's pool (handle.h) */
 	spinlock mu;           /* guards seq, the channel, and heap changes from Stop/Reset */
-	_Atomic uint32_t magic; /* the program's timers: TIMER_LIVE, then TIMER_FREED (time.c) */
 	_Atomic uint64_t seq;
 	int64_t when;          /* nanotime at which to fire */
 	int64_t period;        /* > 0: a ticker */
-	void (*f)(struct gort_timer *t, uint64_t seq, int64_t now);
+	void (*f)(struct timer *t, uint64_t seq, int64_t now);
 	P *_Atomic pp;         /* the P whose heap holds it, or NULL */
 	int32_t idx;           /* its index in that heap */
-	_Atomic int32_t inflight; /* f calls under way: gort_timer_free waits for 0 */
+	_Atomic int32_t inflight; /* f calls and run_ends (time.c) under way: gort_timer_free waits for 0 */
 	bool armed;            /* set and not yet delivered (guarded by mu) */
 	int64_t lastsent;      /* the last time sent on c (guarded by mu) */
 	G *g;                  /* gort_sleep: the sleeper */
-	struct gort_chan *c;   /* Timer and Ticker: the channel */
+	struct gort_chan *c;   /* Timer and Ticker: the channel (a handle) */
 	gort_func afunc;       /* AfterFunc */
 	void *aarg;
 	uint32_t detkey;       /* deterministic mode: orders timers due at once (else 0) */
+	/* AfterFunc's runs of afunc (time.c's run_func), guarded by wmu: */
+	gort_mutex wmu;
+	gort_cond wdone;       /* broadcast when runs drops to 0 */
+	int32_t runs;          /* started and not yet returned */
+	struct afrun *running; /* one record per run, on its goroutine's stack */
+	bool freed;            /* gort_timer_free came while runs > 0: the last run releases the slot */
 };
-
 /* checktimers runs pp's timers due at now (0: read the clock if any may be
  * due), readying their Gs onto the current P; *ran (if not NULL) says
  * whether any ran.  Returns the next when, or 0.  Holds a P. */

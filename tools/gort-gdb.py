@@ -32,7 +32,7 @@ import time
 import gdb
 from gdb.unwinder import Unwinder, register_unwinder
 
-DEBUGINFO_VERSION = 1
+DEBUGINFO_VERSION = 2
 
 # src/debuginfo.h, the 64-bit words after the header, in order
 FIELDS = """
@@ -45,8 +45,8 @@ g_m g_lockedm g_fn g_gopc g_parentgoid g_waitsince g_syscallctx
 ctx_r15 ctx_r14 ctx_r13 ctx_r12 ctx_rbx ctx_rbp ctx_pc ctx_size
 sysctx_sp
 m_id m_tid m_curg m_alllink
-c_magic c_closed c_elemsize c_dataqsiz c_qcount c_recvq c_sendq
-chan_live waitq_first sudog_g sudog_next
+c_slot c_closed c_elemsize c_dataqsiz c_qcount c_recvq c_sendq
+handle_mask waitq_first sudog_g sudog_next
 allp_at gomaxprocs_at npidle_at nmspinning_at nmidle_at runqsize_at starttime_at retired_at
 p_id p_runqhead p_runqtail p_runnext p_syscalltick p_metrics runq_size
 pm_nswitch pm_nspawn pm_nsteal pm_nstolen pm_schedlat schedlat_buckets schedlat_sample
@@ -475,10 +475,13 @@ class ChanPrinter:
             return "(gort_chan *) 0x0 (nil chan)"
         try:
             rt = Runtime()
-            a = self.addr
-            magic = _u32(a + rt.c_magic)
-            if magic != rt.chan_live:
-                return prefix + "<not a live channel: freed, or not one (magic 0x%x)>" % magic
+            # a handle: the slot's address, and the generation it names (src/handle.h)
+            a = self.addr & rt.handle_mask
+            word = _u64(a + rt.c_slot)
+            if word != self.addr:
+                gen = lambda h: (h & 63) | (h >> 48) << 6
+                return prefix + "<not a live channel: freed (generation %d, its slot's now %d), or not one>" % (
+                    gen(self.addr), gen(word))
             return prefix + "{len = %d, cap = %d, closed = %s, elemsize = %d, recvq = %s, sendq = %s}" % (
                 _u64(a + rt.c_qcount), _u64(a + rt.c_dataqsiz),
                 "true" if _u8(a + rt.c_closed) else "false", _u64(a + rt.c_elemsize),

@@ -146,7 +146,12 @@ int gort__netpoll(int64_t delay, gList *list)
 	for (int i = 0; i < n; i++) {
 		uint64_t data = events[i].data.u64;
 		if (data == BREAK_TAG) {
-			drain_break();
+			/* A break is meant for a wait: a look (delay 0) that took
+			 * it - a pollnetwork that read lastpoll just before an M
+			 * became the poller, say - would leave that M blocked past
+			 * the timer or work the break announced.  Leave it there. */
+			if (delay != 0)
+				drain_break();
 			continue;
 		}
 		pollDesc *pd = (pollDesc *)(uintptr_t)(data & ((UINT64_C(1) << TAG_SHIFT) - 1));

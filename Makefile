@@ -70,16 +70,10 @@ test-tsan: tsan test-deps
 # TSan's runtime for gcc is libtsan2 (Debian): as root with apt-get,
 # tsan-deps installs it; otherwise it says what to install.
 tsan-deps:
-	@if ! echo 'int main(void){return 0;}' | $(TSAN_CC) -fsanitize=thread -x c - -o /dev/null 2>/dev/null; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "gort: installing libtsan2 (make test-tsan)" >&2; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y libtsan2 >/dev/null 2>&1 || \
-	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y libtsan2 >/dev/null 2>&1; } || \
-	    { echo "gort: could not install libtsan2 (ThreadSanitizer's runtime)" >&2; exit 1; }; \
-	  else \
-	    echo "gort: make test-tsan needs ThreadSanitizer's runtime: apt-get install libtsan2" >&2; \
-	    exit 1; \
-	  fi; \
+	@if ! echo 'int main(void){return 0;}' | $(TSAN_CC) -fsanitize=thread -x c - -o /dev/null 2>/dev/null && \
+	    ! tools/apt-install.sh "make test-tsan" libtsan2; then \
+	  echo "gort: make test-tsan needs ThreadSanitizer's runtime: apt-get install libtsan2" >&2; \
+	  exit 1; \
 	fi
 
 # Not part of test: it takes as long as it is given (10 rounds by default).
@@ -102,15 +96,8 @@ bench: bench-deps
 # as root with apt-get, bench-deps installs it; otherwise it says what the
 # benchmark run leaves out.
 bench-deps:
-	@if [ ! -f /usr/include/gc.h ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "gort: installing libgc-dev (binary_trees' Boehm twin)" >&2; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y libgc-dev >/dev/null 2>&1 || \
-	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y libgc-dev >/dev/null 2>&1; } || \
-	    echo "gort: could not install libgc-dev: binary_trees runs without its Boehm twin" >&2; \
-	  else \
-	    echo "gort: libgc-dev is missing: binary_trees runs without its Boehm twin (apt-get install libgc-dev)" >&2; \
-	  fi; \
+	@if [ ! -f /usr/include/gc.h ] && ! tools/apt-install.sh "binary_trees' Boehm twin" libgc-dev; then \
+	  echo "gort: libgc-dev is missing: binary_trees runs without its Boehm twin (apt-get install libgc-dev)" >&2; \
 	fi
 
 # The core needs only a C compiler, make, cmake and pthreads.  Tracebacks
@@ -119,15 +106,8 @@ bench-deps:
 deps:
 	@command -v $(CMAKE) >/dev/null || { echo "gort: cmake is missing: apt-get install cmake" >&2; exit 1; }
 	@command -v cc >/dev/null || { echo "gort: a C compiler is missing: apt-get install gcc" >&2; exit 1; }
-	@if [ ! -f /usr/include/elfutils/libdwfl.h ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "gort: installing libdw-dev (tracebacks with file:line)" >&2; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y libdw-dev >/dev/null 2>&1 || \
-	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y libdw-dev >/dev/null 2>&1; } || \
-	    echo "gort: could not install libdw-dev: tracebacks will print no frames" >&2; \
-	  else \
-	    echo "gort: libdw-dev is missing: tracebacks will print no frames (apt-get install libdw-dev)" >&2; \
-	  fi; \
+	@if [ ! -f /usr/include/elfutils/libdwfl.h ] && ! tools/apt-install.sh "tracebacks with file:line" libdw-dev; then \
+	  echo "gort: libdw-dev is missing: tracebacks will print no frames (apt-get install libdw-dev)" >&2; \
 	fi
 
 # The tests also read traces with Go 1.19's go tool trace (Debian:
@@ -137,36 +117,18 @@ deps:
 # chromium): as root with apt-get, test-deps installs them; without them
 # those tests are skipped, with a note.  (make demo needs none of it.)
 test-deps:
-	@if [ ! -x /usr/lib/go-1.19/bin/go ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "gort: installing golang-1.19 (the tracer's tests read traces with go tool trace)" >&2; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y golang-1.19 >/dev/null 2>&1 || \
-	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y golang-1.19 >/dev/null 2>&1; } || \
-	    echo "gort: could not install golang-1.19: the trace_* tests will be skipped" >&2; \
-	  else \
-	    echo "gort: Go 1.19 is missing: the trace_* tests will be skipped (apt-get install golang-1.19)" >&2; \
-	  fi; \
+	@if [ ! -x /usr/lib/go-1.19/bin/go ] && \
+	    ! tools/apt-install.sh "the tracer's tests read traces with go tool trace" golang-1.19; then \
+	  echo "gort: Go 1.19 is missing: the trace_* tests will be skipped (apt-get install golang-1.19)" >&2; \
 	fi
-	@if [ ! -d /usr/share/gocode/src/golang.org/x/sync/errgroup ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "gort: installing golang-golang-x-sync-dev (the Go twins of the examples use errgroup)" >&2; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y golang-golang-x-sync-dev >/dev/null 2>&1 || \
-	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y golang-golang-x-sync-dev >/dev/null 2>&1; } || \
-	    echo "gort: could not install golang-golang-x-sync-dev: example_twins will be skipped" >&2; \
-	  else \
-	    echo "gort: golang.org/x/sync is missing: example_twins will be skipped (apt-get install golang-golang-x-sync-dev)" >&2; \
-	  fi; \
+	@if [ ! -d /usr/share/gocode/src/golang.org/x/sync/errgroup ] && \
+	    ! tools/apt-install.sh "the Go twins of the examples use errgroup" golang-golang-x-sync-dev; then \
+	  echo "gort: golang.org/x/sync is missing: example_twins will be skipped (apt-get install golang-golang-x-sync-dev)" >&2; \
 	fi
 	@# the console's browser test (console_browser) loads /debug/gort/ in headless Chromium
-	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "gort: installing chromium (console_browser loads the live console in it)" >&2; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null 2>&1 || \
-	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null 2>&1; } || \
-	    echo "gort: could not install chromium: console_browser will be skipped" >&2; \
-	  else \
-	    echo "gort: Chromium is missing: console_browser will be skipped (apt-get install chromium)" >&2; \
-	  fi; \
+	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null && \
+	    ! tools/apt-install.sh "console_browser loads the live console in it" chromium; then \
+	  echo "gort: Chromium is missing: console_browser will be skipped (apt-get install chromium)" >&2; \
 	fi
 
 # Not part of test (CI needs no clang): it takes FUZZ_SECONDS per target.
@@ -179,28 +141,19 @@ fuzz: fuzz-deps
 # otherwise it says what to install.
 FUZZ_PKGS = clang libclang-rt-14-dev
 fuzz-deps: deps
-	@if ! command -v clang >/dev/null || \
-	    [ ! -f "$$(clang -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer_no_main-x86_64.a" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "gort: installing $(FUZZ_PKGS) (make fuzz)" >&2; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y $(FUZZ_PKGS) >/dev/null 2>&1 || \
-	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y $(FUZZ_PKGS) >/dev/null 2>&1; } || \
-	    { echo "gort: could not install $(FUZZ_PKGS): make fuzz needs them" >&2; exit 1; }; \
-	  else \
-	    echo "gort: make fuzz needs clang and libFuzzer: apt-get install $(FUZZ_PKGS) (or run make fuzz as root)" >&2; \
-	    exit 1; \
-	  fi; \
+	@if { ! command -v clang >/dev/null || \
+	      [ ! -f "$$(clang -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer_no_main-x86_64.a" ]; } && \
+	    ! tools/apt-install.sh "make fuzz" $(FUZZ_PKGS); then \
+	  echo "gort: make fuzz needs clang and libFuzzer: apt-get install $(FUZZ_PKGS) (or run make fuzz as root)" >&2; \
+	  exit 1; \
 	fi
 
 # valgrind: as root with apt-get, installed if missing; else a message.
 test-valgrind: all
-	@command -v valgrind >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "gort: installing valgrind (make test-valgrind)" >&2; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind >/dev/null 2>&1 || \
-	    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind >/dev/null 2>&1; } || \
-	    { echo "gort: could not install valgrind" >&2; exit 1; }; \
-	  else echo "gort: make test-valgrind needs valgrind: apt-get install valgrind" >&2; exit 1; fi; }
+	@if ! command -v valgrind >/dev/null && ! tools/apt-install.sh "make test-valgrind" valgrind; then \
+	  echo "gort: make test-valgrind needs valgrind: apt-get install valgrind" >&2; \
+	  exit 1; \
+	fi
 	python3 tests/valgrind.py $(BUILD) $(VALGRIND_ARGS)
 
 PREFIX ?= /usr/local

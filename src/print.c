@@ -192,6 +192,12 @@ static void print_other(G *gp, void *cur)
 {
 	if (gp == cur)
 		return;
+	/* The runtime's own goroutine - the finalizer goroutine, waiting for
+	 * work - only from GOTRACEBACK=system on, as Go's tracebackothers
+	 * leaves out isSystemGoroutine (a finalizer it runs is the program's
+	 * code, and shows). */
+	if (gort__issystemg(gp) && gort__readgstatus(gp) == Gwaiting && gort__gotraceback(NULL, NULL) < 2)
+		return;
 	gort__printf("\n");
 	gort__goroutineheader(gp);
 	gort__traceback(gp);

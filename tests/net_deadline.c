@@ -290,7 +290,12 @@ static void test_extend(void)
 	CHECK_OK(gort_conn_close(b));
 }
 
-static void test_cleared(void)
+/*
+ * Cleared before it expired, the deadline no longer applies: the reader
+ * gets data written after it.  As in extend_try, a machine too loaded to
+ * clear it in time proves nothing: false, and a fresh pair.
+ */
+static bool cleared_try(void)
 {
 	gort_conn *a, *b;
 	test_pair(&a, &b);
@@ -298,15 +303,27 @@ static void test_cleared(void)
 	CHECK_OK(gort_conn_set_read_deadline(a, d));
 	gort_chan *ch = spawn_reader(a);
 	gort_sleep(5 * MS);
+	int64_t cleared = gort_nanotime();
 	CHECK_OK(gort_conn_set_read_deadline(a, 0));
 	test_sleep_until(d + 50 * MS);
 	test_write_full(b, "ok", 2);
 	result res = recv_result(ch, "reader with a cleared deadline");
-	CHECK(res.r == 2 && memcmp(res.data, "ok", 2) == 0, "the reader got %ld (%s)", res.r,
-	      gort_strerror(res.r));
-	CHECK(res.end >= d, "the reader returned before the data");
+	bool in_time = cleared < d - 20 * MS;
+	if (in_time) {
+		CHECK(res.r == 2 && memcmp(res.data, "ok", 2) == 0, "the reader got %ld (%s)", res.r,
+		      gort_strerror(res.r));
+		CHECK(res.end >= d, "the reader returned before the data");
+	}
 	CHECK_OK(gort_conn_close(a));
 	CHECK_OK(gort_conn_close(b));
+	return in_time;
+}
+
+static void test_cleared(void)
+{
+	int tries = 0;
+	while (!cleared_try())
+		CHECK(++tries < 10, "10 tries could not clear a deadline 20 ms before it expired");
 }
 
 static void test_wake_reader(void)

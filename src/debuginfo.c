@@ -73,7 +73,7 @@ void gort__debuginfo_init(void)
 	d->g_stack_hi = OFF(G, stack.hi);
 	d->g_m = OFF(G, m);
 	d->g_lockedm = OFF(G, lockedm);
-	d->g_fn = OFF(G, fn);
+	d->g_fn = OFF(G, startpc); /* the function a goroutine not yet run shows */
 	d->g_gopc = OFF(G, gopc);
 	d->g_parentgoid = OFF(G, parentgoid);
 	d->g_waitsince = OFF(G, waitsince);

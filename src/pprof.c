@@ -622,7 +622,7 @@ static void gstack(G *gp, void *arg)
 	uintptr_t stk[PROF_MAXSTACK];
 	int n = gort__tracebackpcs(gp, stk, PROF_MAXSTACK);
 	if (n <= 0) {
-		stk[0] = (uintptr_t)gp->fn + 1; /* a return address's form: looked up at fn */
+		stk[0] = gp->startpc + 1; /* a return address's form: looked up at the function */
 		n = 1;
 	}
 	stackset_add(&c->set, stk, n);

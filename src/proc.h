@@ -105,6 +105,13 @@ extern __thread bool countedrunning;
 #define gfpurge gort__gfpurge
 int64_t newproc(M *mp, int64_t parentgoid, uintptr_t pc, gort_func fn, void *arg,
                 const void *args, size_t size, size_t stacksize);
+/* gort_go_int's goroutines start in go_int_entry, which calls a.fn(a.arg)
+ * from the copied block; newproc shows them as a.fn. */
+typedef struct goIntArgs {
+	gort_func_int fn;
+	intptr_t arg;
+} goIntArgs;
+void gort__go_int_entry(void *p);
 __attribute__((noreturn)) void goexit1(void);
 void gfpurge(P *pp);
 

@@ -248,27 +248,13 @@ int64_t gort_go_args(gort_func fn, const void *args, size_t size)
 	return id;
 }
 
-/* gort_go_int's goroutines start here: fn(arg) from the copied block.  A
- * call through a cast function pointer would be one frame fewer, and
- * undefined behaviour. */
-typedef struct goIntArgs {
-	gort_func_int fn;
-	intptr_t arg;
-} goIntArgs;
-
-static void go_int_entry(void *p)
-{
-	goIntArgs *a = p;
-	a->fn(a->arg);
-}
-
 int64_t gort_go_int(gort_func_int fn, intptr_t arg)
 {
 	G *gp = gort__current_goroutine("gort_go_int");
 	if (fn == NULL)
 		gort__fatal("go of nil func value");
 	goIntArgs a = {fn, arg};
-	int64_t id = newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), go_int_entry, NULL, &a,
+	int64_t id = newproc(gp->m, gp->goid, (uintptr_t)__builtin_return_address(0), gort__go_int_entry, NULL, &a,
 	                     sizeof a, 0);
 	gort__checkpreempt(gp);
 	return id;

@@ -292,8 +292,16 @@ void gfpurge(P *pp)
  * which is what stacks hold); the creator's, the caller's stack. */
 static __attribute__((noinline, cold)) void trace_gocreate(P *pp, G *newg)
 {
-	uintptr_t start = (uintptr_t)newg->fn + 1;
+	uintptr_t start = newg->startpc + 1;
 	gort__trace_gocreate(pp, newg, gort__trace_stackid(&start, 1), gort__trace_curstack());
+}
+
+/* A call through a cast function pointer would be one frame fewer, and
+ * undefined behaviour. */
+void gort__go_int_entry(void *p)
+{
+	goIntArgs *a = p;
+	a->fn(a->arg);
 }
 
 /*
@@ -323,6 +331,7 @@ int64_t newproc(M *mp, int64_t parentgoid, uintptr_t pc, gort_func fn, void *arg
 		newg = malg(pp);
 
 	newg->fn = fn;
+	newg->startpc = fn == gort__go_int_entry ? (uintptr_t)((const goIntArgs *)args)->fn : (uintptr_t)fn;
 	newg->arg = arg;
 	if (args != NULL) {
 		memcpy(newg->args, args, size);
@@ -400,6 +409,7 @@ static G *goexit0(void *arg)
 	mp->lockedg = NULL;
 	mp->lockedExt = 0;
 	gp->fn = NULL;
+	gp->startpc = 0;
 	gp->arg = NULL;
 	gp->paniconfault = false;
 	gp->frame = NULL;

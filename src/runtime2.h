@@ -270,6 +270,8 @@ struct G {
 	};
 	syscallctx syscallctx; /* in a system call: its caller's context at gort_entersyscall */
 	int64_t runnablesince; /* when it was readied, if latsample (metrics.c) */
+	uintptr_t startpc;    /* its function as dumps show it before it runs (Go's g.startpc):
+	                       * fn, or what fn calls for it (gort_go_int's entry) */
 
 	/* the execution tracer (trace_event.c) */
 	uint64_t traceseq;    /* events other Ps emitted about it: orders the streams */

@@ -652,7 +652,7 @@ int gort__trace_stack_buckets(void)
 typedef struct dumpctx {
 	P *pp;
 	uint64_t stack;     /* gort_trace_start's caller: every GoCreate's */
-	gort_func lastfn;   /* the previous G's function, and its stack id: */
+	uintptr_t lastfn;   /* the previous G's function, and its stack id: */
 	uint64_t laststack; /* a million Gs have a handful of functions */
 } dumpctx;
 
@@ -664,10 +664,10 @@ static void dump_g(G *gp, void *arg)
 	gp->traceseq = 0;
 	gp->tracesysexit = false;
 	gp->tracesys = status == Gsyscall;
-	if (gp->fn != d->lastfn) {
-		uintptr_t start = (uintptr_t)gp->fn + 1; /* stacks hold return addresses */
-		d->lastfn = gp->fn;
-		d->laststack = gp->fn != NULL ? gort__trace_stackid(&start, 1) : 0;
+	if (gp->startpc != d->lastfn) {
+		uintptr_t start = gp->startpc + 1; /* stacks hold return addresses */
+		d->lastfn = gp->startpc;
+		d->laststack = gp->startpc != 0 ? gort__trace_stackid(&start, 1) : 0;
 	}
 	gort__trace_gocreate(d->pp, gp, d->laststack, d->stack);
 	if (status == Gwaiting)

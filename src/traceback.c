@@ -211,7 +211,7 @@ __attribute__((noinline)) static void traceback_g(G *gp, const ucontext_t *uc, i
 		gort__printflush(out);
 		r = (request){.kind = REQ_CREATEDBY, .createdby = rep};
 	} else if (not_started(gp)) {
-		r = (request){.kind = REQ_ENTRY, .entry = {.report = rep, .fn = (uintptr_t)gp->fn}};
+		r = (request){.kind = REQ_ENTRY, .entry = {.report = rep, .fn = gp->startpc}};
 	} else {
 		from_sched(from, gp);
 	}

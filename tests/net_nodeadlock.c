@@ -66,6 +66,7 @@ static void test_read_afterfunc(void)
 	char c;
 	test_read_full(a, &c, 1);
 	CHECK(c == 'a', "wrong byte");
+	gort_timer_stop_wait(t); /* write_byte may still be on its way out of its write */
 	gort_timer_free(t);
 	CHECK_OK(gort_conn_close(a));
 	CHECK_OK(gort_conn_close(b));
@@ -109,18 +110,25 @@ static void test_chain(void)
 	}
 }
 
+static gort_waitgroup writer_done = GORT_WAITGROUP_INIT;
+
 static void pipe_after_sleep(void *arg)
 {
 	gort_sleep(30 * MS);
 	CHECK(write((int)(intptr_t)arg, "p", 1) == 1, "write");
+	gort_waitgroup_done(&writer_done);
 }
 
 static void test_fd_wait(void)
 {
 	int p[2];
 	CHECK(pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0, "pipe");
+	gort_waitgroup_add(&writer_done, 1);
 	gort_go(pipe_after_sleep, (void *)(intptr_t)p[1]);
 	CHECK_ERR(gort_fd_wait(p[0], GORT_READABLE, 0), GORT_READABLE);
+	/* the write is done (the pipe is readable), but the writer may not have
+	 * left its call: close the descriptor once it has */
+	gort_waitgroup_wait(&writer_done);
 	close(p[0]);
 	close(p[1]);
 }

@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unwind.h>
 
 #include "pprof.h"
 
@@ -80,7 +79,7 @@ int gort_set_mutex_profile_fraction(int rate)
  * time breaks the chain and fails the check).  Every event comes through
  * the one call in saveblockevent, so the innermost return address tells
  * paths apart no better than nothing: paths are filed by depth (stack.hi -
- * slot0), a few ways a set.  GORT_DEBUG unwinds anyway and checks that
+ * slot0), a few ways a set.  The unwind and the check are callpath.c's.  GORT_DEBUG unwinds anyway and checks that
  * both agree.
  */
 enum {
@@ -101,64 +100,6 @@ struct profcache {
 	profpath set[PATH_SETS][PATH_WAYS];
 	uint8_t next[PATH_SETS];     /* the way to replace next */
 };
-
-typedef struct unwindbuf {
-	uintptr_t pcs[MAX_UNWIND];
-	uintptr_t cfa[MAX_UNWIND];
-	int n;
-} unwindbuf;
-
-/* collect: frame 0 is unwind's own; _Unwind_GetCFA in frame i gives the
- * CFA of the frame it called (i-1), just above which that call pushed
- * frame i's pc (trace_event.c's collect says the same). */
-static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
-{
-	unwindbuf *u = arg;
-	uintptr_t pc = _Unwind_GetIP(ctx);
-	if (pc == 0 || u->n == MAX_UNWIND)
-		return _URC_END_OF_STACK;
-	u->pcs[u->n] = pc;
-	u->cfa[u->n] = _Unwind_GetCFA(ctx);
-	u->n++;
-	return _URC_NO_REASON;
-}
-
-/* unwind: prof_callers' caller's path, from slot0 (prof_callers' return
- * address), as pcs and offsets into p (PATH_FRAMES at most) and pcs
- * (every one); how many; *cacheable if p holds the whole path. */
-static __attribute__((noinline)) int unwind(uintptr_t slot0, uintptr_t *pcs, profpath *p,
-                                            bool *cacheable)
-{
-	unwindbuf u;
-	u.n = 0;
-	_Unwind_Backtrace(collect, &u);
-	/* u.pcs[0] is in unwind, u.pcs[1] in prof_callers: the path starts
-	 * at u.pcs[2], held just below prof_callers' CFA (u.cfa[2]) */
-	int n = 0;
-	for (int i = 2; i < u.n; i++, n++) {
-		pcs[n] = u.pcs[i];
-		if (n < PATH_FRAMES) {
-			p->pcs[n] = u.pcs[i];
-			p->offs[n] = (uint32_t)(u.cfa[i] - 8 - slot0);
-		}
-	}
-	p->n = n < PATH_FRAMES ? n : PATH_FRAMES;
-	*cacheable = u.n > 2 && u.cfa[2] - 8 == slot0 && u.n < MAX_UNWIND && n <= PATH_FRAMES;
-	return n;
-}
-
-/* cached: is the path at slot0 still p's?  Reads only the goroutine's own
- * stack, above its innermost frame. */
-static __attribute__((no_sanitize_address)) bool cached(const profpath *p, uintptr_t slot0,
-                                                         uintptr_t hi)
-{
-	for (int i = 0; i < p->n; i++) {
-		uintptr_t at = slot0 + p->offs[i];
-		if (at + sizeof(uintptr_t) > hi || *(const uintptr_t *)at != p->pcs[i])
-			return false;
-	}
-	return true;
-}
 
 /* trim: of gort's frames on top only the outermost - the API call the
  * program made, gort_chan_recv, or the slow path of an inline one,
@@ -198,15 +139,15 @@ __attribute__((noinline)) int gort__prof_callers(uintptr_t *stk, int max)
 			set = pp->profcache->set[s];
 			for (int w = 0; w < PATH_WAYS; w++) {
 				profpath *p = &set[w];
-				if (p->n == 0 || !cached(p, slot0, gp->stack.hi))
+				if (p->n == 0 || !gort__callpath_holds(p->pcs, p->offs, p->n, slot0, gp->stack.hi))
 					continue;
 				int k = p->k < max ? p->k : max;
 				memcpy(stk, p->pcs + p->lo, (size_t)k * sizeof *stk);
 				if (GORT_DEBUG) {
 					uintptr_t pcs[MAX_UNWIND];
-					profpath check;
-					bool ok;
-					int n = unwind(slot0, pcs, &check, &ok), lo;
+					uint32_t offs[MAX_UNWIND];
+					bool whole;
+					int n = gort__callpath_unwind(slot0, pcs, offs, MAX_UNWIND, &whole), lo;
 					int kk = trim(pcs, n, &lo);
 					gort__assert(kk == p->k && memcmp(pcs + lo, stk, (size_t)k * sizeof *stk) == 0,
 					             "pprof: a cached stack is not the stack unwound");
@@ -216,15 +157,16 @@ __attribute__((noinline)) int gort__prof_callers(uintptr_t *stk, int max)
 		}
 	}
 	uintptr_t pcs[MAX_UNWIND];
-	profpath fresh;
-	bool cacheable;
-	int n = unwind(slot0, pcs, &fresh, &cacheable), lo;
+	uint32_t offs[MAX_UNWIND];
+	bool whole;
+	int n = gort__callpath_unwind(slot0, pcs, offs, MAX_UNWIND, &whole), lo;
 	int k = trim(pcs, n, &lo);
-	if (set != NULL && cacheable) {
-		fresh.lo = lo;
-		fresh.k = k;
+	if (set != NULL && whole && n <= PATH_FRAMES) {
 		int s = (int)(set - pp->profcache->set[0]) / PATH_WAYS;
-		pp->profcache->set[s][pp->profcache->next[s]++ % PATH_WAYS] = fresh;
+		profpath *p = &pp->profcache->set[s][pp->profcache->next[s]++ % PATH_WAYS];
+		*p = (profpath){.n = n, .lo = lo, .k = k};
+		memcpy(p->pcs, pcs, (size_t)n * sizeof *pcs);
+		memcpy(p->offs, offs, (size_t)n * sizeof *offs);
 	}
 	k = k < max ? k : max;
 	memcpy(stk, pcs + lo, (size_t)k * sizeof *stk);

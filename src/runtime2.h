@@ -624,6 +624,20 @@ static inline G *gort__current_goroutine(const char *api)
  * thread's own for the call if it runs none - as a foreign call to api. */
 void gort__as_goroutine(void (*fn)(void *), void *arg, const char *api);
 
+/*
+ * callpath.c: the path of whoever called the caller of callpath_unwind -
+ * that caller's return address sits at slot0 - innermost first, as return
+ * addresses (pcs) and where each sits, from slot0 (offs); at most max
+ * (<= CALLPATH_MAX).  Returns how many; *whole if the walk began at slot0
+ * and ended before max, so that a cache may keep it.  Call it directly,
+ * never inlined: it skips its own frame and its caller's.  callpath_holds:
+ * does the stack at slot0 (below hi) still hold that path?
+ */
+enum { CALLPATH_MAX = 80 };
+int gort__callpath_unwind(uintptr_t slot0, uintptr_t *pcs, uint32_t *offs, int max, bool *whole);
+bool gort__callpath_holds(const uintptr_t *pcs, const uint32_t *offs, int n, uintptr_t slot0,
+                          uintptr_t hi);
+
 /* ---- Spinlocks (lock_futex.c has the slow path) --------------------------- */
 
 /*

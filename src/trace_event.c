@@ -50,7 +50,8 @@ enum {
  * still there at its offset: each one names its caller's call site, so
  * its caller's frame - fixed in size at that site - puts the next one at
  * the recorded offset again.  (A frame sized at run time, alloca or a VLA,
- * breaks that chain: its path fails the check and is unwound.)  GORT_DEBUG
+ * breaks that chain: its path fails the check and is unwound.)  The
+ * unwind and the check are callpath.c's.  GORT_DEBUG
  * unwinds anyway and checks that both agree.
  */
 typedef struct pathcache {
@@ -73,27 +74,6 @@ struct tracecache {
 	pathentry set[CACHE_SETS][CACHE_WAYS];
 	uint8_t next[CACHE_SETS]; /* the way to replace next */
 };
-
-typedef struct unwindbuf {
-	uintptr_t pcs[MAX_UNWIND];
-	uintptr_t cfa[MAX_UNWIND];
-	int n;
-} unwindbuf;
-
-/* collect: frame 0 is unwind's own.  libgcc's _Unwind_GetCFA in frame i
- * gives the CFA of the frame it called (i-1): frame i's stack pointer, just
- * above which that call pushed frame i's pc. */
-static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
-{
-	unwindbuf *u = arg;
-	uintptr_t pc = _Unwind_GetIP(ctx);
-	if (pc == 0 || u->n == MAX_UNWIND)
-		return _URC_END_OF_STACK;
-	u->pcs[u->n] = pc;
-	u->cfa[u->n] = _Unwind_GetCFA(ctx);
-	u->n++;
-	return _URC_NO_REASON;
-}
 
 /*
  * trim keeps the program's frames: of the gort frames on top (this file,
@@ -124,44 +104,14 @@ static uint64_t stackid_of(const uintptr_t *pcs, int n)
 	return gort__trace_stackid(pcs + lo, n - lo);
 }
 
-/* unwind: the caller's path from its innermost slot (curstack's return
- * address), as pcs and offsets; false if it cannot be cached. */
-static __attribute__((noinline)) bool unwind(uintptr_t slot0, pathcache *pc)
-{
-	unwindbuf u;
-	u.n = 0;
-	_Unwind_Backtrace(collect, &u);
-	/* u.pcs[0] is in unwind itself, u.pcs[1] in curstack: the path starts
-	 * at u.pcs[2], held just below curstack's CFA (u.cfa[2]). */
-	pc->n = 0;
-	for (int i = 2; i < u.n; i++) {
-		pc->pcs[pc->n] = u.pcs[i];
-		pc->offs[pc->n] = (uint32_t)(u.cfa[i] - 8 - slot0);
-		pc->n++;
-	}
-	return u.n > 2 && u.cfa[2] - 8 == slot0 && u.n < MAX_UNWIND;
-}
-
-/* cached: is the path at slot0 still c's?  Reads only the goroutine's own
- * stack, above its innermost frame. */
-static __attribute__((no_sanitize_address)) bool cached(const pathentry *c, uintptr_t slot0,
-                                                         uintptr_t hi)
-{
-	for (int i = 0; i < c->n; i++) {
-		uintptr_t at = slot0 + c->offs[i];
-		if (at + sizeof(uintptr_t) > hi || *(const uintptr_t *)at != c->pcs[i])
-			return false;
-	}
-	return true;
-}
-
 /* lookup: the id of the path at slot0 if set holds it, else 0. */
 static uint64_t lookup(pathentry *set, uint32_t session, uintptr_t ra, uintptr_t slot0,
                        uintptr_t hi)
 {
 	for (int w = 0; w < CACHE_WAYS; w++) {
 		pathentry *c = &set[w];
-		if (c->session == session && c->n > 0 && c->pcs[0] == ra && cached(c, slot0, hi))
+		if (c->session == session && c->n > 0 && c->pcs[0] == ra &&
+		    gort__callpath_holds(c->pcs, c->offs, c->n, slot0, hi))
 			return c->id;
 	}
 	return 0;
@@ -195,13 +145,16 @@ __attribute__((noinline)) uint64_t gort__trace_curstack(void)
 	if (id != 0) {
 		if (GORT_DEBUG) {
 			pathcache check;
-			gort__assert(!unwind(slot0, &check) || stackid_of(check.pcs, check.n) == id,
+			bool whole;
+			check.n = gort__callpath_unwind(slot0, check.pcs, check.offs, MAX_UNWIND, &whole);
+			gort__assert(!whole || stackid_of(check.pcs, check.n) == id,
 			             "trace: a cached stack is not the stack unwound");
 		}
 		return id;
 	}
 	pathcache fresh;
-	bool cacheable = unwind(slot0, &fresh);
+	bool cacheable;
+	fresh.n = gort__callpath_unwind(slot0, fresh.pcs, fresh.offs, MAX_UNWIND, &cacheable);
 	id = stackid_of(fresh.pcs, fresh.n);
 	if (cacheable && id != 0 && fresh.n <= CACHE_FRAMES && fresh.pcs[0] == ra)
 		remember(pp, s, &fresh, id, session);

@@ -32,6 +32,8 @@ done
 command -v python3 >/dev/null || { echo "examples.sh: needs python3 (apt-get install python3)" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/gort-examples.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 godir=""
 if ! "$GO" version >/dev/null 2>&1; then
@@ -41,8 +43,7 @@ elif [ ! -d "$GOPATH_SYNC/src/golang.org/x/sync/errgroup" ]; then
 else
 	echo "# $("$GO" version); building the Go twins" >&2
 	for p in crawler broker pipeline; do
-		(cd "$root/examples/go/$p" && GO111MODULE=off GOFLAGS='' GOPATH=$GOPATH_SYNC \
-			GOCACHE="${GOCACHE:-/tmp/go-anchors-cache}" "$GO" build -o "$tmp/$p" .)
+		go_build_dir "$root/examples/go/$p" "$tmp/$p" "$GOPATH_SYNC"
 	done
 	godir=$tmp
 fi

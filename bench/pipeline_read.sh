@@ -21,10 +21,11 @@ bin=$build/bench/pipeline_read
 [ -x "$bin" ] || { echo "pipeline_read.sh: $bin not found: build first (make all)" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/gort-pipeline.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 gobin=""
 if "$GO" version >/dev/null 2>&1; then
-	(cd "$here/go_pipeline_read" && GO111MODULE=off GOFLAGS='' GOPATH="$tmp/gopath" \
-		GOCACHE="${GOCACHE:-/tmp/go-anchors-cache}" "$GO" build -o "$tmp/go_pipeline_read" .)
+	go_build_dir "$here/go_pipeline_read" "$tmp/go_pipeline_read"
 	gobin=$tmp/go_pipeline_read
 else
 	echo "pipeline_read.sh: Go not found ($GO; set GO=): no Go column" >&2

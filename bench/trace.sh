@@ -22,17 +22,15 @@ ANCHORS=${ANCHORS:-$root/../shared/anchors/go}
 GO=${GO:-/usr/lib/go-1.19/bin/go}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
 for w in $workloads; do
 	mkdir -p "$tmp/src/$w"
 	cp "$ANCHORS/$w/main.go" "$root/bench/go_trace/tracestart.go" "$tmp/src/$w/"
-	(cd "$tmp/src/$w" && GO111MODULE=off GOFLAGS='' GOPATH="$tmp/gopath" \
-		GOCACHE="${GOCACHE:-/tmp/go-anchors-cache}" "$GO" build -o "$tmp/go_$w" .)
+	go_build_dir "$tmp/src/$w" "$tmp/go_$w"
 done
 
-# value: the "value" field of the JSON line a run prints
-value() { sed -n 's/.*"value":\([0-9.e+-]*\).*/\1/p' | head -1; }
-median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
 run_one() { # impl traced w p -> value
 	local impl=$1 traced=$2 w=$3 p=$4 args_var="ARGS_$3"

@@ -7,9 +7,9 @@
  * on the stack and hands it to write(2).  It knows the few conversions the
  * runtime uses: %s %c %d %u %x %p, with the l and ll length modifiers.
  *
- * The writer under it, printbuf (print.h), is the only one: tracebacks
- * (traceback*.c) put their frames through it too, to fd 2 or into
- * gort_stack's buffer.  Also here: the goroutine header every dump and
+ * The writer under it, printbuf (print.h, printbuf.c), is the only one:
+ * tracebacks (traceback*.c) put their frames through it too, to fd 2 or
+ * into gort_stack's buffer; printflush, here, is where it meets fd 2.  Also here: the goroutine header every dump and
  * traceback prints, and how the runtime exits.
  */
 #include <pthread.h>
@@ -41,35 +41,6 @@ void gort__printflush(printbuf *b)
 		return;
 	write_stderr(b->buf, b->len);
 	b->len = 0;
-}
-
-void gort__printchar(printbuf *b, char c)
-{
-	if (b->tostderr && b->len == b->cap)
-		gort__printflush(b);
-	if (b->len < b->cap)
-		b->buf[b->len] = c;
-	b->len++;
-}
-
-void gort__printstring(printbuf *b, const char *s)
-{
-	if (s == NULL)
-		s = "<nil>";
-	while (*s)
-		gort__printchar(b, *s++);
-}
-
-void gort__printuint(printbuf *b, unsigned long long v, unsigned base)
-{
-	char digits[24];
-	int i = 0;
-	do {
-		digits[i++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v != 0);
-	while (i > 0)
-		gort__printchar(b, digits[--i]);
 }
 
 void gort__printf(const char *fmt, ...)

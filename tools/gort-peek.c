@@ -309,37 +309,13 @@ bool gort__in_gort_text(uintptr_t pc)
 	return pc >= T.d.textlo && pc < T.d.texthi;
 }
 
-/* printbuf (src/print.h), writing to stdout: the dump goes to the
- * program's stderr, ours is this program's output. */
+/* printbuf (src/print.h, the putting in src/printbuf.c) flushes to
+ * stdout here: the dump goes to the program's stderr, ours is this
+ * program's output. */
 void gort__printflush(printbuf *b)
 {
 	fwrite(b->buf, 1, b->len, stdout);
 	b->len = 0;
-}
-
-void gort__printchar(printbuf *b, char c)
-{
-	if (b->len == b->cap)
-		gort__printflush(b);
-	b->buf[b->len++] = c;
-}
-
-void gort__printstring(printbuf *b, const char *s)
-{
-	for (s = s != NULL ? s : "<nil>"; *s; s++)
-		gort__printchar(b, *s);
-}
-
-void gort__printuint(printbuf *b, unsigned long long v, unsigned base)
-{
-	char digits[24];
-	int i = 0;
-	do {
-		digits[i++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v != 0);
-	while (i > 0)
-		gort__printchar(b, digits[--i]);
 }
 
 /* ---- a thread's registers --------------------------------------------------- */

@@ -61,18 +61,8 @@
 #include "gort-proc.h"
 #include "traceback.h"
 
-static const char *prog = "gort-peek";
+const char *gort_proc_prog = "gort-peek";
 
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
-}
 
 /* ---- the target --------------------------------------------------------------- */
 
@@ -142,7 +132,7 @@ static bool readmem(uint64_t addr, void *buf, size_t n)
 static void mustread(uint64_t addr, void *buf, size_t n, const char *what)
 {
 	if (!readmem(addr, buf, n))
-		die("cannot read %s at 0x%" PRIx64 " in %s%s", what, addr, T.name,
+		gort_proc_die("cannot read %s at 0x%" PRIx64 " in %s%s", what, addr, T.name,
 		    T.core != NULL ? "" : " (did it exit?)");
 }
 
@@ -180,7 +170,7 @@ static int nstopped;
 
 static void why_no_ptrace(int err)
 {
-	gort_proc_explain_access(stderr, prog, "attach to", T.pid, err);
+	gort_proc_explain_access(stderr, gort_proc_prog, "attach to", T.pid, err);
 	exit(1);
 }
 
@@ -206,7 +196,7 @@ static bool stop_one(pid_t tid)
 	if (waitpid(tid, &st, __WALL) != tid || !WIFSTOPPED(st))
 		return false;
 	if (nstopped == MAX_THREADS)
-		die("%s has more than %d threads", T.name, MAX_THREADS);
+		gort_proc_die("%s has more than %d threads", T.name, MAX_THREADS);
 	/* an interrupt's stop is PTRACE_EVENT_STOP; any other is a signal's,
 	 * which the detach must deliver after all */
 	int sig = (st >> 16) == PTRACE_EVENT_STOP ? 0 : WSTOPSIG(st);
@@ -223,7 +213,7 @@ static void stop_all(void)
 		more = false;
 		DIR *dir = opendir(path);
 		if (dir == NULL)
-			die("no process %d (%s)", (int)T.pid, strerror(errno));
+			gort_proc_die("no process %d (%s)", (int)T.pid, strerror(errno));
 		for (struct dirent *e; (e = readdir(dir)) != NULL;) {
 			pid_t tid = (pid_t)atoi(e->d_name);
 			if (tid > 0 && !is_stopped(tid) && stop_one(tid))
@@ -232,7 +222,7 @@ static void stop_all(void)
 		closedir(dir);
 	}
 	if (nstopped == 0)
-		die("process %d exited", (int)T.pid);
+		gort_proc_die("process %d exited", (int)T.pid);
 }
 
 static void detach_all(void)
@@ -267,21 +257,21 @@ static void load_descriptor(void)
 {
 	T.dmod = gort_proc_find_descriptor(T.dwfl, &T.daddr);
 	if (T.dmod == NULL)
-		die("%s is not a gort program: neither it nor its libraries have gort's "
+		gort_proc_die("%s is not a gort program: neither it nor its libraries have gort's "
 		    "descriptor (section %s)", T.name, GORT_DEBUGINFO_SECTION);
 	char head[16];
 	mustread(T.daddr, head, sizeof head, "gort's descriptor");
 	uint32_t version, size;
 	int bad = gort_proc_check_header(head, sizeof T.d, &version, &size);
 	if (bad == 1)
-		die("%s: section %s holds no gort descriptor", T.name, GORT_DEBUGINFO_SECTION);
+		gort_proc_die("%s: section %s holds no gort descriptor", T.name, GORT_DEBUGINFO_SECTION);
 	if (bad == 2)
-		die("%s's runtime describes itself in version %u (%u bytes); this gort-peek reads "
+		gort_proc_die("%s's runtime describes itself in version %u (%u bytes); this gort-peek reads "
 		    "version %d: use the gort-peek of the program's gort",
 		    T.name, version, size, GORT_DEBUGINFO_VERSION);
 	mustread(T.daddr, &T.d, sizeof T.d, "gort's descriptor");
 	if (T.d.ready != 1)
-		die("%s has not started gort's runtime yet (gort_main)", T.name);
+		gort_proc_die("%s has not started gort's runtime yet (gort_main)", T.name);
 }
 
 /* stripped: gort's code has neither a symbol table nor DWARF (here or in
@@ -505,7 +495,7 @@ static void dump(void)
 	}
 	bool frames = !stripped();
 	if (!frames)
-		fprintf(stderr, "%s: %s has no symbol table (stripped): goroutines without frames\n", prog,
+		fprintf(stderr, "%s: %s has no symbol table (stripped): goroutines without frames\n", gort_proc_prog,
 		        T.name);
 	int level = tb_level();
 	uint64_t allgs = read64(d->allgs_at, "allgs");
@@ -542,19 +532,19 @@ static void open_core(const char *path, const char *exe)
 {
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
-		die("%s: %s", path, strerror(errno));
+		gort_proc_die("%s: %s", path, strerror(errno));
 	elf_version(EV_CURRENT);
 	T.core = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	GElf_Ehdr eh;
 	if (T.core == NULL || gelf_getehdr(T.core, &eh) == NULL || eh.e_type != ET_CORE)
-		die("%s is neither a process id nor a core file", path);
+		gort_proc_die("%s is neither a process id nor a core file", path);
 	T.corebytes = elf_rawfile(T.core, &T.coresize);
 	T.dwfl = dwfl_begin(&core_callbacks);
 	if (T.dwfl == NULL)
-		die("libdw: %s", dwfl_errmsg(-1));
+		gort_proc_die("libdw: %s", dwfl_errmsg(-1));
 	dwfl_report_begin(T.dwfl);
 	if (dwfl_core_file_report(T.dwfl, T.core, exe) < 0)
-		die("%s: %s", path, dwfl_errmsg(-1));
+		gort_proc_die("%s: %s", path, dwfl_errmsg(-1));
 	dwfl_report_end(T.dwfl, NULL, NULL);
 }
 
@@ -564,7 +554,7 @@ static void open_pid(pid_t pid)
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d", (int)pid);
 	if (access(path, F_OK) != 0)
-		die("no process %d", (int)pid);
+		gort_proc_die("no process %d", (int)pid);
 	signal(SIGINT, on_fatal);
 	signal(SIGTERM, on_fatal);
 	signal(SIGSEGV, on_fatal);
@@ -575,7 +565,7 @@ static void open_pid(pid_t pid)
 	dwfl_report_begin(T.dwfl);
 	int err = gort_proc_report_maps(T.dwfl, pid);
 	if (err != 0)
-		die("cannot read the modules of process %d: %s", (int)pid,
+		gort_proc_die("cannot read the modules of process %d: %s", (int)pid,
 		    err > 0 ? strerror(err) : dwfl_errmsg(-1));
 	dwfl_report_end(T.dwfl, NULL, NULL);
 }
@@ -594,11 +584,11 @@ int main(int argc, char **argv)
 		open_core(argv[1], argc == 3 ? argv[2] : NULL);
 	}
 	if (T.dwfl == NULL)
-		die("libdw: %s", dwfl_errmsg(-1));
+		gort_proc_die("libdw: %s", dwfl_errmsg(-1));
 	load_descriptor();
 	/* src/traceback_unwind.c's walk, reading the target's memory */
 	if (!gort__unwind_attach(T.dwfl, T.pid != 0 ? T.pid : 1, readmem))
-		die("libdw cannot unwind here: %s", dwfl_errmsg(-1));
+		gort_proc_die("libdw cannot unwind here: %s", dwfl_errmsg(-1));
 	gort__symtab_use(T.dwfl);
 	dump();
 	return 0;

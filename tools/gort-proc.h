@@ -15,6 +15,12 @@
 
 #include <elfutils/libdwfl.h>
 
+/* The tool's name, which its messages begin with: each tool defines it. */
+extern const char *gort_proc_prog;
+
+/* Prints "PROG: " and the message and a newline on stderr; exits 1. */
+__attribute__((noreturn, format(printf, 1, 2))) void gort_proc_die(const char *fmt, ...);
+
 /* The modules of process pid, from /proc/PID/maps, reported to dwfl (the
  * caller brackets it with dwfl_report_begin/_end).  0, or an errno (> 0)
  * or libdw's error (< 0, dwfl_errmsg(-1)). */

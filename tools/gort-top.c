@@ -58,7 +58,7 @@
 #include "debuginfo.h"
 #include "gort-proc.h"
 
-static const char *prog = "gort-top";
+const char *gort_proc_prog = "gort-top";
 
 enum {
 	MAXP = 1024,         /* Ps shown and summed (GOMAXPROCS is clamped to this) */
@@ -74,8 +74,6 @@ enum {
 	HIST = 240,          /* samples of history kept */
 	FRAME = 64 * 1024,   /* one frame's text */
 };
-
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...);
 
 /* ---- the target ------------------------------------------------------------ */
 
@@ -792,7 +790,7 @@ static void setup_terminal(void)
 	}
 	static const char hide[] = "\033[?25l\033[H\033[2J";
 	if (write(1, hide, sizeof hide - 1) < 0)
-		die("cannot write to the terminal: %s", strerror(errno));
+		gort_proc_die("cannot write to the terminal: %s", strerror(errno));
 	atexit(restore_terminal);
 }
 
@@ -837,20 +835,10 @@ static bool write_all(const char *buf, size_t n)
 
 /* ---- start-up ------------------------------------------------------------------ */
 
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
-}
 
 static void no_access(int err)
 {
-	gort_proc_explain_access(stderr, prog, "read", T.pid, err);
+	gort_proc_explain_access(stderr, gort_proc_prog, "read", T.pid, err);
 	exit(1);
 }
 
@@ -876,7 +864,7 @@ static void open_target(pid_t pid)
 	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
-		die("no process %d", (int)pid);
+		gort_proc_die("no process %d", (int)pid);
 	if (fgets(T.comm, sizeof T.comm, f) == NULL)
 		T.comm[0] = '\0';
 	T.comm[strcspn(T.comm, "\n")] = '\0';
@@ -890,41 +878,41 @@ static void open_target(pid_t pid)
 
 	T.dwfl = dwfl_begin(&proc_callbacks);
 	if (T.dwfl == NULL)
-		die("libdw: %s", dwfl_errmsg(-1));
+		gort_proc_die("libdw: %s", dwfl_errmsg(-1));
 	dwfl_report_begin(T.dwfl);
 	int err = gort_proc_report_maps(T.dwfl, pid);
 	if (err == EACCES || err == EPERM)
 		no_access(err);
 	if (err == ENOENT || err == ESRCH)
-		die("no process %d", (int)pid);
+		gort_proc_die("no process %d", (int)pid);
 	if (err != 0)
-		die("cannot read the modules of process %d: %s", (int)pid,
+		gort_proc_die("cannot read the modules of process %d: %s", (int)pid,
 		    err > 0 ? strerror(err) : dwfl_errmsg(-1));
 	dwfl_report_end(T.dwfl, NULL, NULL);
 
 	uint64_t daddr;
 	if (gort_proc_find_descriptor(T.dwfl, &daddr) == NULL)
-		die("process %d (%s) is not a gort program: neither it nor its libraries have gort's "
+		gort_proc_die("process %d (%s) is not a gort program: neither it nor its libraries have gort's "
 		    "descriptor (section %s)",
 		    (int)pid, T.comm, GORT_DEBUGINFO_SECTION);
 	char head[16];
 	if (!rd(daddr, head, sizeof head)) {
 		if (errno == EPERM || errno == EACCES)
 			no_access(errno);
-		die("process %d exited", (int)pid);
+		gort_proc_die("process %d exited", (int)pid);
 	}
 	uint32_t version, size;
 	int bad = gort_proc_check_header(head, sizeof T.d, &version, &size);
 	if (bad == 1)
-		die("process %d: section %s holds no gort descriptor", (int)pid, GORT_DEBUGINFO_SECTION);
+		gort_proc_die("process %d: section %s holds no gort descriptor", (int)pid, GORT_DEBUGINFO_SECTION);
 	if (bad == 2)
-		die("process %d's runtime describes itself in version %u (%u bytes); this gort-top reads "
+		gort_proc_die("process %d's runtime describes itself in version %u (%u bytes); this gort-top reads "
 		    "version %d (%zu bytes): use the gort-top of the program's gort",
 		    (int)pid, version, size, GORT_DEBUGINFO_VERSION, sizeof T.d);
 	if (!rd(daddr, &T.d, sizeof T.d))
-		die("process %d exited", (int)pid);
+		gort_proc_die("process %d exited", (int)pid);
 	if (T.d.ready != 1)
-		die("process %d has not started gort's runtime yet (gort_main)", (int)pid);
+		gort_proc_die("process %d has not started gort's runtime yet (gort_main)", (int)pid);
 
 	/* what is read of each G and each pmetrics: checked once, here */
 	const gort_debuginfo *d = &T.d;
@@ -936,7 +924,7 @@ static void open_target(pid_t pid)
 		hi = offs[i][0] + offs[i][1] > hi ? offs[i][0] + offs[i][1] : hi;
 	}
 	if (hi - lo > GSPAN_MAX)
-		die("process %d: a G's fields span %" PRIu64 " bytes, more than this gort-top reads", (int)pid,
+		gort_proc_die("process %d: a G's fields span %" PRIu64 " bytes, more than this gort-top reads", (int)pid,
 		    hi - lo);
 	T.gspan_lo = lo;
 	T.gspan = hi - lo;
@@ -945,7 +933,7 @@ static void open_target(pid_t pid)
 	pmmax = d->pm_nsteal > pmmax ? d->pm_nsteal : pmmax;
 	pmmax = d->pm_nstolen > pmmax ? d->pm_nstolen : pmmax;
 	if (T.pmlen > sizeof pmbuf || pmmax + 8 > T.pmlen)
-		die("process %d: the runtime's counters are laid out as this gort-top does not know", (int)pid);
+		gort_proc_die("process %d: the runtime's counters are laid out as this gort-top does not know", (int)pid);
 
 	rdstr(d->gort_version, T.version, sizeof T.version);
 	for (uint64_t i = 0; i < d->nwaitreasons && i < MAXREASONS; i++)
@@ -955,7 +943,7 @@ static void open_target(pid_t pid)
 	dwfl_getmodules(T.dwfl, load_symtab, NULL, 0);
 	dwfl_addrmodule(T.dwfl, d->textlo); /* its first call sorts the modules */
 	if (gone_flag)
-		die("process %d exited", (int)pid);
+		gort_proc_die("process %d exited", (int)pid);
 }
 
 #ifdef GORT_TOP_ALLOC_COUNT
@@ -1004,7 +992,7 @@ int main(int argc, char **argv)
 	if (pidarg == NULL)
 		usage();
 	if (!gort_proc_all_digits(pidarg) || strlen(pidarg) > 9 || atol(pidarg) <= 0)
-		die("%s is not a process id", pidarg);
+		gort_proc_die("%s is not a process id", pidarg);
 	if (!isatty(1))
 		batch = true;
 
@@ -1049,13 +1037,13 @@ int main(int argc, char **argv)
 	}
 #ifdef GORT_TOP_ALLOC_COUNT
 	uint64_t allocs = gort_top_allocs() - allocs0;
-	fprintf(stderr, "%s: %" PRIu64 " allocations in %ld frames\n", prog, allocs, frames);
+	fprintf(stderr, "%s: %" PRIu64 " allocations in %ld frames\n", gort_proc_prog, allocs, frames);
 #endif
 	restore_terminal();
 	tio_saved = false;
 	batch = true; /* restored: atexit's call does nothing more */
 	if (gone_flag) {
-		fprintf(stderr, "%s: process %d exited\n", prog, (int)T.pid);
+		fprintf(stderr, "%s: process %d exited\n", gort_proc_prog, (int)T.pid);
 		return 0;
 	}
 	return 0;

@@ -949,4 +949,8 @@ void gort__calldefer(gort_func fn, void *arg, uintptr_t *sp);
  * an aligned stack, under a frame whose return address is the faulting pc. */
 void gort__sigpanic_tramp(void);
 
+/* The counting build (cmake -DGORT_COUNT=ON): every lock and atomic
+ * read-modify-write counted by site; in any other build, nothing. */
+#include "count.h"
+
 #endif /* GORT_RUNTIME2_H */

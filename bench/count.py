@@ -38,6 +38,15 @@ WORKLOADS = {
 }
 
 
+# What a row cannot show, printed under the table when the workload is in it.
+NOTES = {
+    "mutex": "gort_mutex's uncontended Lock and Unlock are inline in the program "
+             "(include/gort/impl.h: a CAS, an atomic subtract, both on the mutex's own line), "
+             "compiled without the counting: add 2 RMWs per operation.",
+    "timers": "each goroutine is spawned for 5 sleeps: a fifth of a spawn is in each sleep.",
+}
+
+
 def run(build, w, procs, n, timeout):
     """The counts of one run: {(kind, scope, file, expr, what): count}."""
     _, flags, _, _ = WORKLOADS[w]
@@ -70,7 +79,7 @@ def name(file, expr, what):
     names a field of some pointer (c->lock) or a bare parameter."""
     e = expr.replace("gort__", "").lstrip("&").strip()
     if what != "-":
-        return f"{e} ({what})"
+        return f"{file} {e} ({what})"
     if "->" in e or e.isidentifier() and len(e) <= 4 or file == "spinlock":
         return f"{file} {e}"
     return e
@@ -134,7 +143,9 @@ def main():
             c1 = run(a.build, w, procs, n, a.timeout)
             c2 = run(a.build, w, procs, 2 * n, a.timeout)
             dops = ops(2 * n) - ops(n)
-            per = {k: (c2[k] - c1[k]) / dops for k in set(c1) | set(c2)}
+            # A site below 0 is noise (what sysmon and idle Ms do varies
+            # from run to run): counted as 0.
+            per = {k: max(0.0, (c2[k] - c1[k]) / dops) for k in set(c1) | set(c2)}
             glocks, olocks, classes = (collections.Counter() for _ in range(3))
             rmws = rmwglobal = 0.0
             for (kind, scope, file, expr, what), v in per.items():
@@ -144,10 +155,15 @@ def main():
                     rmws += v
                     rmwglobal += v if scope == "global" else 0
                     classes[rmwclass(kind, scope, file, expr)] += v
-            print(f"| {w} ({op}) | {fmt(max(0, sum(glocks.values())))} | {cell(glocks)} | "
-                  f"{fmt(max(0, sum(olocks.values())))} | {fmt(max(0, rmws))} | {fmt(max(0, rmwglobal))} | "
+            print(f"| {w} ({op}) | {fmt(sum(glocks.values()))} | {cell(glocks)} | "
+                  f"{fmt(sum(olocks.values()))} | {fmt(rmws)} | {fmt(rmwglobal)} | "
                   f"{cell(classes)} |", flush=True)
             sites.append((w, procs, per))
+        notes = [f"{w}: {NOTES[w]}" for w in a.workloads.split() if w in NOTES]
+        if notes:
+            print()
+            for line in notes:
+                print(f"- {line}")
     if a.sites:
         for w, procs, per in sites:
             print(f"\n{w} at GOMAXPROCS={procs}, every site at >= 0.001 per op:")

@@ -10,8 +10,8 @@
  * half a cache from or to the pool's list - once per SLOTCACHE_MAX/2
  * makes or frees, where the pool's lock was once per make and per free
  * (Go's per-P caches of Gs and of memory work the same way).  A make or a
- * free with no P of its own (a timer's end on sysmon's thread) goes to
- * the list directly, under the lock.
+ * free on a thread without a running P of its own goes to the list
+ * directly, under the lock.
  *
  * Generations do not care where a free slot waits: it is free (its
  * generation even) from slot_kill on, wherever it goes, and the next make

@@ -7,6 +7,8 @@
 #                ThreadSanitizer (test-tsan)
 #   make bench   run every benchmark, gort and (when Go is installed) its Go
 #                twin side by side; W=<workload> PROCS=<n> runs one
+#   make count   the counting build (./build-count) and what each bench
+#                operation costs in shared state (bench/count.sh)
 #   make explore how fast deterministic mode finds the planted bugs of
 #                tests/det_bugs/ (random walk and PCT) and how rarely
 #                normal runs show them (bench/explore.sh; SEEDS=n, default 1000)
@@ -34,7 +36,7 @@ CMAKE    ?= cmake
 # cmake's own makefiles otherwise announce every directory they enter.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: explore bench-deps all sanitize tsan test-tsan tsan-deps demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall test-valgrind test-deps
+.PHONY: count explore bench-deps all sanitize tsan test-tsan tsan-deps demo test test-release test-sanitize bench stress deps fuzz fuzz-deps clean install uninstall test-valgrind test-deps
 
 all: deps
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -75,6 +77,16 @@ tsan-deps:
 	  echo "gort: make test-tsan needs ThreadSanitizer's runtime: apt-get install libtsan2" >&2; \
 	  exit 1; \
 	fi
+
+# The counting build (cmake -DGORT_COUNT=ON, src/count.h) in ./build-count,
+# and the cost of each workload's operation in shared state: global locks
+# and atomic read-modify-writes, at GOMAXPROCS 2 and 8 (bench/count.sh;
+# READING.md keeps the table).  W=<workloads> PROCS=<n...> as for bench.
+COUNTBUILD ?= build-count
+count: deps
+	@$(CMAKE) -S . -B $(COUNTBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORT_COUNT=ON >/dev/null
+	@$(CMAKE) --build $(COUNTBUILD) -j $(JOBS) >&2
+	@bench/count.sh $(COUNTBUILD) "$(W)" "$(PROCS)"
 
 # Not part of test: it takes as long as it is given (10 rounds by default).
 SEEDS ?= 1000

@@ -52,14 +52,22 @@ typedef struct gort__slot {
 	_Atomic uint64_t word; /* the live object's handle; once freed, one no object has */
 } slot;
 
-/* A pool of slots of one kind: what names the kind in messages. */
+/*
+ * A pool of slots of one kind: what names the kind in messages.  Free
+ * slots wait in the Ps' caches (P.slotcache[id - 1], runtime2.h) or, under
+ * the lock, on the pool's own list; the Ps' caches take and give back
+ * half a cache at a time.  A slot is alive (an object's) or free in one
+ * of those places or retired: nslots = alive + free + cached + retired.
+ */
 typedef struct slotpool {
 	mutex lock;
 	const char *what;  /* "channel", "timer", "connection" */
 	size_t size;       /* bytes per slot: the kind's struct, rounded to 64 */
+	_Atomic int32_t id; /* 1 + its index in every P's slotcache; 0 until its first make */
 	struct freeslot *free; /* freed slots, the most recent first (warm in cache) */
+	size_t nfree;      /* how many */
 	char *next, *end;  /* the part of the current chunk not carved yet */
-	size_t live;       /* objects alive now */
+	size_t nslots;     /* slots carved */
 	size_t retired;    /* slots whose generations ran out */
 } slotpool;
 
@@ -131,6 +139,12 @@ bool gort__slot_kill(const void *h);
 /* slot_release: s (killed, and no longer touched by its killer) goes
  * back to p for the next object. */
 void gort__slot_release(slotpool *p, slot *s);
+
+/* slotpool_live: the objects of kind what ("channel", "timer",
+ * "connection") alive now, counted with the world stopped (the Ps' caches
+ * are theirs); -1 if none of that kind was ever made.  Called by a
+ * goroutine; for tests. */
+int64_t gort__slotpool_live(const char *what);
 
 /* badhandle: h failed handle_live; the fatal error that names it - "use
  * of a freed <what>", or, for a generation no object of this slot ever

@@ -119,6 +119,7 @@ static void pdestroy(P *pp, P *heir)
 	gfpurge(pp);
 	gort__stackcache_flush(pp);
 	gort__mcache_retire(pp);
+	gort__slotcache_flush(pp);
 	gort__trace_procfree(pp);
 	pmetrics_fold(&sched.retired, &pp->metrics);
 	memset(&pp->metrics, 0, sizeof pp->metrics);

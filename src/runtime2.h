@@ -384,6 +384,18 @@ typedef struct stackList {
 	int32_t n;
 } stackList;
 
+/*
+ * A P's cache of free slots of one slot pool (handle.c): a channel or a
+ * timer made or freed on the P takes or puts one here, with no lock; the
+ * pool's lock is taken once per SLOTCACHE_MAX/2 makes or frees, to move
+ * half a cache (Go's per-P caches, p.gFree and the mcache, do the same).
+ */
+enum { SLOTCACHE_MAX = 32, SLOTPOOLS_MAX = 4 };
+typedef struct slotcache {
+	int32_t n;
+	struct gort__slot *s[SLOTCACHE_MAX]; /* the most recently freed last */
+} slotcache;
+
 struct P {
 	int32_t id;
 	_Atomic uint32_t status;
@@ -426,6 +438,7 @@ struct P {
 	_Atomic int64_t timer0when; /* the earliest when, or 0: read without the lock */
 
 	struct mcache *mcache; /* its allocation cache (mcache.c) */
+	slotcache slotcache[SLOTPOOLS_MAX]; /* free slots, by pool (handle.c) */
 
 	/* counters for gort_read_metrics, on lines of their own */
 	_Alignas(64) pmetrics metrics;
@@ -795,6 +808,10 @@ extern _Atomic int32_t gort__netpollWaiters;
 void gort__wakeNetPoller(int64_t when);
 int64_t gort__spawn(gort_func fn, void *arg);
 
+/* ---- handle.c ----------------------------------------------------------- */
+
+void gort__slotcache_flush(P *pp); /* a retired P's free slots back to their pools */
+
 /* ---- stack.c ------------------------------------------------------------ */
 
 void gort__stackinit(void);
@@ -948,5 +965,9 @@ void gort__calldefer(gort_func fn, void *arg, uintptr_t *sp);
 /* Where a fault resumes when it becomes a panic: calls gort__sigpanic on
  * an aligned stack, under a frame whose return address is the faulting pc. */
 void gort__sigpanic_tramp(void);
+
+/* The counting build (cmake -DGORT_COUNT=ON): every lock and atomic
+ * read-modify-write counted by site; in any other build, nothing. */
+#include "count.h"
 
 #endif /* GORT_RUNTIME2_H */

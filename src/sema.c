@@ -43,9 +43,11 @@ static semaRoot *semroot(void *addr)
 static bool cansemacquire(uint32_t *addr)
 {
 	uint32_t v = __atomic_load_n(addr, __ATOMIC_ACQUIRE);
-	while (v != 0)
+	while (v != 0) {
+		COUNT_RMW(addr);
 		if (__atomic_compare_exchange_n(addr, &v, v - 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			return true;
+	}
 	return false;
 }
 
@@ -304,6 +306,7 @@ void gort__semacquire(uint32_t *addr, bool lifo, waitReason reason)
 void gort__semrelease(uint32_t *addr, bool handoff)
 {
 	semaRoot *root = semroot(addr);
+	COUNT_RMW(addr);
 	__atomic_fetch_add(addr, 1, __ATOMIC_RELEASE);
 	if (atomic_load(&root->nwait) == 0)
 		return;
@@ -352,6 +355,7 @@ static void notifylist_locked(notifyList *l)
 /* notifylist_add takes a ticket; the caller then unlocks its mutex and waits. */
 uint32_t gort__notifylist_add(notifyList *l)
 {
+	COUNT_RMW(&l->wait);
 	return __atomic_fetch_add(&l->wait, 1, __ATOMIC_ACQ_REL);
 }
 

@@ -15,7 +15,7 @@
  *     runtime.Callers(skip, pc) gort_callers(skip, pcs, n)
  *     runtime.CallersFrames    gort_frame_info(pc, frames, n)
  *     select {}                gort_block()
- *     make(chan T, n)          gort_chan_make(sizeof(T), n)
+ *     make(chan T, n)          gort_chan_make(sizeof(T), n); collected: gort_chan_make_gc
  *     c <- v, v, ok := <-c     gort_chan_send(c, &v), ok = gort_chan_recv(c, &v)
  *     close(c)                 gort_chan_close(c)
  *     select { ... }           gort_select(cases, n, block), GORT_SELECT(...)
@@ -27,6 +27,8 @@
  *     time.Sleep(d)            gort_sleep(d)
  *     time.NewTimer, NewTicker gort_timer_new, gort_ticker_new
  *     time.AfterFunc           gort_afterfunc
+ *     <-time.After(d)          gort_after(d) (collected, as the _gc timers)
+ *     pprof "goroutineleak"    gort_goroutine_leaks(), GODEBUG=goroutineleak=1
  *     (syscall hand-off)       gort_entersyscall, gort_exitsyscall, GORT_SYSCALL
  *     net.Listen, Dial         gort_listen, gort_dial (gort_conn)
  *     ln.Accept()              gort_accept

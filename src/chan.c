@@ -25,6 +25,8 @@
  * gort_chan_free moves the generation on, so that any later use of the
  * handle - however many channels were made and freed since - is caught by
  * chanof and dies with a clear message, never touching freed memory.
+ * A collectable channel (gort_chan_make_gc) lives in the garbage-collected
+ * heap instead, its handle its own address (handle.h): no free needed.
  *
  * The rules chan.h states are checked off the buffered fast path, where the
  * code already has the fields in hand, under the lock: chan_locked in close

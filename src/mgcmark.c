@@ -23,9 +23,14 @@
  *     not yet started holds its argument only there);
  *   - the writable segments (data, bss) of the executable and of every
  *     loaded library (dl_iterate_phdr);
- *   - registered roots: gort_gc_add_roots, and each channel's buffer;
+ *   - registered roots: gort_gc_add_roots, and each pooled channel's
+ *     buffer (a collectable channel's is a heap object it points to);
+ *   - every P's timer heap, a malloc'd array: a pending collectable timer
+ *     (gort_after's) is referred to by nothing else (time.c);
  *   - what objects with finalizers point to, and the queued finalizers
  *     (mfinal.c).
+ * A leak check (mgcleak.c) holds back the stacks of goroutines blocked on
+ * a channel or a sync object until what they wait on is marked.
  * Not roots: the scheduler's own stacks (g0, signal stacks: no user code
  * runs there), threads gort does not run (a foreign thread outside a call
  * into gort), thread-local variables, and malloc'd memory not registered.

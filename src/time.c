@@ -16,7 +16,9 @@
  * slots and the program holds handles, as channels do (handle.h):
  * gort_timer_free moves the slot's generation on, so a Stop, Reset, C or
  * second free of a freed timer is a clear fatal error however many timers
- * came and went since.  An AfterFunc's function runs in a goroutine of its
+ * came and went since.  Collectable timers (gort_timer_new_gc, gort_after)
+ * live in the garbage-collected heap instead, reachable from their P's
+ * heap while pending (timer_roots).  An AfterFunc's function runs in a goroutine of its
  * own (run_func) that counts itself in the timer while it runs: so that
  * gort_timer_stop_wait can wait for it, and so that a free while it runs
  * leaves the slot to it, released when it returns.

@@ -579,7 +579,8 @@ static int printcountprofile(stackset *s, const char *name, int debug, pbuf *out
 		if (k.oom)
 			gort__pbuf_free(&k);
 	}
-	qsort(s->r, (size_t)s->n, sizeof *s->r, bycount);
+	if (s->n > 0) /* an empty goroutineleak profile has no records, and r is NULL */
+		qsort(s->r, (size_t)s->n, sizeof *s->r, bycount);
 	int err = 0;
 	if (debug > 0) {
 		gort__pbuf_printf(out, "%s profile: total %lld\n", name, (long long)s->total);

@@ -70,6 +70,11 @@
  *                      dumpsummary=1      gort's own: the SIGQUIT dump
  *                                         prints each kind of goroutine
  *                                         once, with its count and ids
+ *                      gctrace=1          Go's line per collection
+ *                      goroutineleak=1    gort's own: when main returns
+ *                                         (gort_main), a leak check and
+ *                                         the leaked goroutines' tracebacks
+ *                                         (gort_goroutine_leaks)
  *     GORT_TRACE       a file: the whole run is traced into it (Go 1.19's
  *                      execution trace, for `go tool trace`), written out
  *                      at exit - see "Execution tracer" below
@@ -1209,7 +1214,9 @@ GORT_API void gort_timer_free(gort_timer *t);
  * 1.23 collects unreferenced ones; gort does not).  An AfterFunc's
  * argument is kept alive while it is pending.  Every call above works on
  * them; gort_timer_free, as gort_chan_free on a collectable channel, kills
- * the handle and leaves the memory to the collector.
+ * the handle and leaves the memory to the collector.  As before Go 1.23, a
+ * gort_after with a long d in a loop that usually takes another case keeps
+ * each round's timer until it fires: use gort_select_timeout there.
  */
 GORT_API gort_timer *gort_timer_new_gc(int64_t d);
 GORT_API gort_timer *gort_ticker_new_gc(int64_t d);
@@ -1846,6 +1853,7 @@ GORT_API void gort_keepalive(const void *p);
  * global nobody will use again still counts as reachable, and so may one
  * a stale word on a stack happens to point at.
  */
+/* Call it from a goroutine; it stops the world for a whole collection. */
 GORT_API int gort_goroutine_leaks(void);
 
 /* Roots: [p, p+n) is scanned at every collection until removed (memory

@@ -332,16 +332,11 @@ static void addroot_cb(uintptr_t p, uintptr_t n, void *ctx)
 }
 
 /* stackroots: gp's stack from where it stopped, and what its G holds,
- * handed to add (addroot; scanstack_serial's scanner after the mark).
- * In a leak check, a goroutine blocked on a channel or a sync object is
- * held back: its stack becomes a root only once what it waits on is
- * found reachable (mgcleak.c). */
+ * handed to add (addroot; scanstack_serial's scanner after the mark). */
 static void stackroots(G *gp, G *self, void (*add)(uintptr_t b, uintptr_t n, uint8_t kind))
 {
 	uint32_t st = gort__readgstatus(gp);
 	if (st == Gdead || st == Gidle)
-		return;
-	if (add == addroot && gort__gcleak_active && gort__gcleak_holdback(gp))
 		return;
 	add((uintptr_t)&gp->fn, sizeof gp->fn + sizeof gp->arg, 0);
 	add((uintptr_t)gp->args, sizeof gp->args, 0);
@@ -387,8 +382,14 @@ void gort__gcmark(G *self, uintptr_t selfsp, markStats *st)
 	size_t n = atomic_load(&allglen);
 	if (gort__gcleak_active)
 		gort__gcleak_prepare();
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		/* In a leak check, a goroutine blocked on a channel or a sync
+		 * object is held back: its stack becomes a root only once what
+		 * it waits on is found reachable (mgcleak.c). */
+		if (gort__gcleak_active && gort__gcleak_holdback(allgs[i]))
+			continue;
 		stackroots(allgs[i], self, addroot);
+	}
 	gort__unlock(&allglock);
 	addroot(selfsp, self->stack.hi - selfsp, 1);
 	gort__gc_foreachroot(addroot_cb, NULL);

@@ -9,8 +9,10 @@
  *                   collections and heap churn, and works after: every
  *                   value arrives, in order
  *   timer_keeps     a pending gort_after timer, whose channel nothing but
- *                   the timer holds, survives and fires; an AfterFunc's
- *                   argument held only by the pending timer survives
+ *                   the timer holds, survives and fires (its channel's
+ *                   finalizer does not run while it is pending); an
+ *                   AfterFunc's argument held only by the pending timer
+ *                   survives
  *   timers_freed    collectable timers that fired and were dropped are freed
  *   after_loop      time.After in a loop of 100,000 rounds: the heap stays
  *                   bounded (what is live after a collection is small)
@@ -197,6 +199,7 @@ static void blocked_keeps(void)
 /* ---- timer_keeps ---------------------------------------------------------- */
 
 static uintptr_t hidden_after;
+#define AFTER GORT_SECOND /* long enough for the collections below on a loaded machine */
 static atomic_long funcran;
 
 static void afunc(void *arg)
@@ -210,7 +213,7 @@ static void make_after(void *arg)
 {
 	int64_t *t0 = arg;
 	*t0 = gort_nanotime();
-	gort_chan *c = gort_after(200 * GORT_MILLISECOND);
+	gort_chan *c = gort_after(AFTER);
 	gort_set_finalizer(c, fin_kept); /* runs if the collector finds it unreachable */
 	hidden_after = (uintptr_t)c ^ HIDE;
 	obj *o = gort_new(sizeof *o);
@@ -230,12 +233,17 @@ static void timer_keeps(void)
 		gort_gc();
 		churn();
 	}
-	CHECK(atomic_load(&nkept) == 0, "timer_keeps: a pending timer's channel was found unreachable");
+	/* The timer cannot have fired before t0 + AFTER: if that is still to
+	 * come, every collection above saw it pending. */
+	if (gort_nanotime() < t0 + AFTER)
+		CHECK(atomic_load(&nkept) == 0, "timer_keeps: a pending timer's channel was found unreachable");
+	else
+		printf("timer_keeps: the collections took past the timer's firing: not checked this run\n");
 	gort_chan *c = (gort_chan *)(hidden_after ^ HIDE);
 	int64_t when = 0;
 	CHECK(gort_chan_recv(c, &when), "timer_keeps: the channel was closed");
-	CHECK(when >= t0 + 200 * GORT_MILLISECOND, "timer_keeps: fired at +%lld ns, before 200 ms",
-	      (long long)(when - t0));
+	CHECK(when >= t0 + AFTER, "timer_keeps: fired at +%lld ns, before %lld", (long long)(when - t0),
+	      (long long)AFTER);
 	test_wait(&funcran, 1, "the AfterFunc");
 	gort_set_finalizer(c, NULL);
 }

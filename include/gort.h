@@ -15,7 +15,7 @@
  *     runtime.Callers(skip, pc) gort_callers(skip, pcs, n)
  *     runtime.CallersFrames    gort_frame_info(pc, frames, n)
  *     select {}                gort_block()
- *     make(chan T, n)          gort_chan_make(sizeof(T), n)
+ *     make(chan T, n)          gort_chan_make(sizeof(T), n); collected: gort_chan_make_gc
  *     c <- v, v, ok := <-c     gort_chan_send(c, &v), ok = gort_chan_recv(c, &v)
  *     close(c)                 gort_chan_close(c)
  *     select { ... }           gort_select(cases, n, block), GORT_SELECT(...)
@@ -27,6 +27,8 @@
  *     time.Sleep(d)            gort_sleep(d)
  *     time.NewTimer, NewTicker gort_timer_new, gort_ticker_new
  *     time.AfterFunc           gort_afterfunc
+ *     <-time.After(d)          gort_after(d) (collected, as the _gc timers)
+ *     pprof "goroutineleak"    gort_goroutine_leaks(), GODEBUG=goroutineleak=1
  *     (syscall hand-off)       gort_entersyscall, gort_exitsyscall, GORT_SYSCALL
  *     net.Listen, Dial         gort_listen, gort_dial (gort_conn)
  *     ln.Accept()              gort_accept
@@ -68,6 +70,11 @@
  *                      dumpsummary=1      gort's own: the SIGQUIT dump
  *                                         prints each kind of goroutine
  *                                         once, with its count and ids
+ *                      gctrace=1          Go's line per collection
+ *                      goroutineleak=1    gort's own: when main returns
+ *                                         (gort_main), a leak check and
+ *                                         the leaked goroutines' tracebacks
+ *                                         (gort_goroutine_leaks)
  *     GORT_TRACE       a file: the whole run is traced into it (Go 1.19's
  *                      execution trace, for `go tool trace`), written out
  *                      at exit - see "Execution tracer" below
@@ -788,6 +795,35 @@ typedef struct gort_chan gort_chan;
 GORT_API gort_chan *gort_chan_make(size_t elem_size, size_t cap);
 GORT_API void gort_chan_free(gort_chan *c);
 
+/*
+ * gort_chan_make_gc: make(chan T, cap) as Go has it - a channel the
+ * collector frees once nothing refers to it, with no gort_chan_free.  The
+ * channel and its buffer live in the garbage-collected heap (see "The
+ * garbage-collected heap" below), and the handle is the channel's
+ * address, an ordinary gort pointer: it keeps the channel alive wherever
+ * the collector sees it - a variable on a goroutine's stack, a global, a
+ * gort_new object, another channel's buffer, registered roots.  A
+ * goroutine blocked on the channel keeps it alive too, and so does a
+ * pending timer whose channel it is (gort_after).  The buffer is scanned:
+ * gort pointers sent on the channel keep their objects alive while they
+ * wait in it.  Every operation - send, receive, select, close, len, cap,
+ * gort_chan_as - is the same as on any channel.  Call it from a goroutine
+ * (or a foreign thread, which becomes one for the call), as gort_new.
+ *
+ * gort_chan_free on such a channel is allowed and does what it does to
+ * any channel - the handle dies, and any later use is the fatal error
+ * "gort: use of a freed channel" - except that the memory is left to the
+ * collector: so code that frees the channels it is done with works the
+ * same with either kind, and keeps the check.  (Go has no free; a no-op
+ * would have lost the check, an error would have made the two kinds of
+ * channel differ in a way a callee cannot see.)  A notify fd
+ * (gort_chan_notify_fd) is closed only by gort_chan_free: the collector
+ * never closes descriptors.  A handle hidden where the collector does not
+ * look (malloc'd memory, a thread-local) does not keep the channel: a use
+ * after it is collected is undefined, as for any gort_new pointer.
+ */
+GORT_API gort_chan *gort_chan_make_gc(size_t elem_size, size_t cap);
+
 /* gort_chan_send: c <- *elem.  Blocks until a receiver takes it or the
  * buffer has room.  Panics "send on closed channel". */
 GORT_API void gort_chan_send(gort_chan *c, const void *elem);
@@ -902,6 +938,7 @@ GORT_API int gort_chan_notify_fd(gort_chan *c);
 #define GORT_CHAN(T) union { gort_chan *gort__raw; T *gort__elem; }
 #define gort_chan_of(h) ((h).gort__raw)
 #define gort_chan_make_t(H, cap) ((H){.gort__raw = gort_chan_make(GORT__ELEM_SIZE(H), (cap))})
+#define gort_chan_make_gc_t(H, cap) ((H){.gort__raw = gort_chan_make_gc(GORT__ELEM_SIZE(H), (cap))})
 #define gort_chan_as(H, c) ((H){.gort__raw = gort__chan_as((c), GORT__ELEM_SIZE(H), #H)})
 #define gort_chan_send_t(h, ...) gort_chan_send(GORT__TYPED(h, __VA_ARGS__), (__VA_ARGS__))
 #define gort_chan_recv_t(h, ...) gort_chan_recv(GORT__TYPED(h, __VA_ARGS__), (__VA_ARGS__))
@@ -1109,13 +1146,14 @@ GORT_API void gort_sleep(int64_t d);
  * timers send the gort_nanotime() of their firing, an int64_t, on
  * gort_timer_c(t).  As in Go 1.23, once Stop or Reset returns, no value sent
  * before it can be received.  Free a timer with gort_timer_free (which
- * stops it and frees its channel); gort has no time.After or time.Tick,
- * whose timers C could never free.
+ * stops it and frees its channel) - or make it collectable (gort_timer_new_gc,
+ * gort_after: time.After), which needs no free.  gort has no time.Tick.
  *
  * Lifetime: a gort_timer * is a handle (see "Lifetimes" under Channels):
  * any use of it after gort_timer_free - however many timers came and went
  * since - is a fatal error, "gort: use of a freed timer"; a nil timer is
- * one too.  gort_timer_free never waits: if an AfterFunc's function is
+ * one too.  (gort_timer_new_gc and gort_after, below, need no free.)
+ * gort_timer_free never waits: if an AfterFunc's function is
  * running, it runs on, and the timer's memory is reclaimed when it
  * returns - so a function may free its own timer.  To free what the
  * function uses, first wait for it with gort_timer_stop_wait:
@@ -1161,6 +1199,30 @@ GORT_API void gort_ticker_reset(gort_timer *t, int64_t d);
 /* Stops t, frees its channel; the handle is dead at once (above).  A
  * running AfterFunc function is not waited for. */
 GORT_API void gort_timer_free(gort_timer *t);
+
+/*
+ * Collectable timers: time.NewTimer, NewTicker, AfterFunc and After as Go
+ * has them, nothing to free.  The timer (and its channel, made with
+ * gort_chan_make_gc) lives in the garbage-collected heap.  While it is
+ * pending, its P's timer heap refers to it, as in Go, so it fires even if
+ * the program dropped every handle; once it has fired or been stopped,
+ * only what the program keeps refers to it, and the collector frees it
+ * when that is gone.  gort_after(d) is time.After: the channel receives
+ * the time once, after d, and `select` on it in a loop frees each round's
+ * timer and channel in turn.  A collectable ticker is pending until
+ * stopped: as before Go 1.23, an unstopped ticker is never collected (Go
+ * 1.23 collects unreferenced ones; gort does not).  An AfterFunc's
+ * argument is kept alive while it is pending.  Every call above works on
+ * them; gort_timer_free, as gort_chan_free on a collectable channel, kills
+ * the handle and leaves the memory to the collector.  As before Go 1.23, a
+ * gort_after with a long d in a loop that usually takes another case keeps
+ * each round's timer until it fires: use gort_select_timeout there.
+ */
+GORT_API gort_timer *gort_timer_new_gc(int64_t d);
+GORT_API gort_timer *gort_ticker_new_gc(int64_t d);
+GORT_API gort_timer *gort_afterfunc_gc(int64_t d, gort_func f, void *arg);
+/* time.After(d): the channel (int64_t elements) of a collectable timer. */
+GORT_API gort_chan *gort_after(int64_t d);
 
 /* ---- System calls ------------------------------------------------------------
  *
@@ -1759,6 +1821,41 @@ GORT_API void gort_set_finalizer(void *p, gort_finalizer_func fn);
 /* runtime.KeepAlive: p stays reachable at least until this call. */
 GORT_API void gort_keepalive(const void *p);
 
+/*
+ * Leaked goroutines (Go 1.26's goroutineleak profile).  gort_goroutine_leaks
+ * runs a collection that also finds the goroutines blocked for ever, and
+ * returns how many it found: goroutines blocked on a channel (send,
+ * receive, a nil channel), a select with no deadline (select {} and
+ * gort_block too) or a sync object (gort_mutex, gort_rwmutex, gort_waitgroup,
+ * gort_cond) that no goroutine which may still run can reach - through
+ * its stack, the globals, the heap, registered roots, or another such
+ * goroutine's stack, transitively.  Goroutines sleeping, in I/O, in a
+ * system call or in a select with a deadline are never leaked.  They are
+ * reported, not freed (their stacks stay roots); the last check's finding
+ * marks their headers in every traceback - the SIGQUIT dump, gort_stack,
+ * the goroutine profile at debug 2 - as Go's do:
+ *
+ *     goroutine 7 [chan receive (leaked)]:
+ *
+ * The profile "goroutineleak" (gort_pprof_lookup_write, and
+ * /debug/pprof/goroutineleak) runs a check first and lists the leaked
+ * goroutines' stacks as the goroutine profile does ("goroutineleak
+ * profile: total N" at debug 1); GODEBUG=goroutineleak=1 runs one as main
+ * returns and prints each leaked goroutine's traceback on stderr.
+ *
+ * Only objects in the garbage-collected heap can be judged: a goroutine
+ * blocked on a channel from gort_chan_make (malloc'd), or on a mutex in a
+ * global, on a stack or in malloc'd memory, is always counted as
+ * reachable, so never reported.  Use gort_chan_make_gc and gort_new'd
+ * sync objects to have leaks found.  A report is sound as far as the
+ * collector sees every reference (the rules above: a handle hidden in
+ * malloc'd memory is not seen); it is not complete - a channel kept in a
+ * global nobody will use again still counts as reachable, and so may one
+ * a stale word on a stack happens to point at.
+ */
+/* Call it from a goroutine; it stops the world for a whole collection. */
+GORT_API int gort_goroutine_leaks(void);
+
 /* Roots: [p, p+n) is scanned at every collection until removed (memory
  * from malloc, mmap, a foreign library, that holds gort pointers).
  * Registering p again replaces its length. */
@@ -2043,7 +2140,7 @@ GORT_API void gort_trace_log(gort_trace_task task, const char *category, const c
 
 /*
  * pprof.Lookup(name).WriteTo(fd, debug): name is "goroutine",
- * "threadcreate", "block" or "mutex".  debug 0: the gzipped protobuf;
+ * "goroutineleak" (gort_goroutine_leaks), "threadcreate", "block" or "mutex".  debug 0: the gzipped protobuf;
  * 1: Go's legacy text ("goroutine profile: total N", then "count @ pcs"
  * and "#\tpc\tfunction+off\tfile:line" lines); 2, goroutine only: every
  * goroutine's traceback, as gort_stack(all) and a panic print them.
@@ -2075,7 +2172,7 @@ GORT_API int gort_set_mutex_profile_fraction(int rate);
  * stall the program for as long as a profile takes):
  *
  *   /debug/pprof/                 the index page (net/http/pprof's)
- *   /debug/pprof/goroutine?debug=0|1|2, /block, /mutex, /threadcreate
+ *   /debug/pprof/goroutine?debug=0|1|2, /goroutineleak, /block, /mutex, /threadcreate
  *                                 (?seconds=N: the delta over N s, as Go's)
  *   /debug/pprof/profile?seconds=N   a CPU profile of N s (default 30)
  *   /debug/pprof/trace?seconds=N     an execution trace of N s (default 1)

@@ -25,6 +25,8 @@
  * gort_chan_free moves the generation on, so that any later use of the
  * handle - however many channels were made and freed since - is caught by
  * chanof and dies with a clear message, never touching freed memory.
+ * A collectable channel (gort_chan_make_gc) lives in the garbage-collected
+ * heap instead, its handle its own address (handle.h): no free needed.
  *
  * The rules chan.h states are checked off the buffered fast path, where the
  * code already has the fields in hand, under the lock: chan_locked in close
@@ -229,12 +231,17 @@ void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
 
 static slotpool chans = SLOTPOOL_INIT(hchan, "channel");
 
-gort_chan *gort_chan_make(size_t elem_size, size_t cap)
+static void makechan_check(size_t elem_size, size_t cap)
 {
 	if (elem_size >= MAX_ELEM_SIZE)
 		gort__fatal("makechan: invalid channel element type");
 	if (cap > (SIZE_MAX >> 1) / (elem_size ? elem_size : 1) || cap > INT32_MAX)
 		gort__panic("makechan: size out of range");
+}
+
+gort_chan *gort_chan_make(size_t elem_size, size_t cap)
+{
+	makechan_check(elem_size, cap);
 	char *buf = NULL;
 	if (cap * elem_size != 0) {
 		buf = calloc(cap, elem_size);
@@ -253,26 +260,54 @@ gort_chan *gort_chan_make(size_t elem_size, size_t cap)
 }
 
 /*
+ * gort_chan_make_gc: Go's make(chan T, cap) - the channel lives in the
+ * garbage-collected heap, and so does its buffer (an object of its own,
+ * scanned: its elements may be gort pointers), and the handle is the
+ * channel's address (handle.h: collectable objects).  Whatever refers to
+ * it keeps it: a variable, a gort_new object, another channel's buffer, a
+ * goroutine blocked on it (its sudog, on its stack, points at it), a
+ * pending timer (time.c: the P's timer heap is a root).
+ */
+gort_chan *gort_chan_make_gc(size_t elem_size, size_t cap)
+{
+	makechan_check(elem_size, cap);
+	gort__current_goroutine("gort_chan_make_gc");
+	void *h;
+	hchan *c = (hchan *)gort__heapslot_new(sizeof(hchan), &h);
+	c->buf = cap * elem_size != 0 ? gort_new_array(cap, elem_size) : NULL;
+	c->elemsize = elem_size;
+	c->dataqsiz = cap;
+	c->notifyfd = -1;
+	return h;
+}
+
+/*
  * gort_chan_free: the generation moves on (under the lock, so that of two
  * frees racing one finds the other's), then the buffer goes back to malloc
  * and the header to its pool.  From then on the handle is stale: any use
- * of it, a second free included, is a fatal error.
+ * of it, a second free included, is a fatal error.  A collectable
+ * channel's handle dies the same way, but its memory is left to the
+ * collector (a stale handle still reads it: it stays reachable from the
+ * handle until that is dropped too).
  */
 void gort_chan_free(gort_chan *h)
 {
 	hchan *c = chanof(h);
 	if (c == NULL)
 		return;
+	bool heap = handle_isheap(h);
 	gort__spinlock(&c->lock);
 	if (c->recvq.first != NULL || c->sendq.first != NULL) {
 		gort__spinunlock(&c->lock);
 		gort__fatal("gort: gort_chan_free of a channel with blocked goroutines");
 	}
-	bool won = gort__slot_kill(h);
+	bool won = heap ? gort__heapslot_kill(h) : gort__slot_kill(h);
 	gort__spinunlock(&c->lock);
 	if (!won)
 		gort__badhandle(h, "channel", "gort_chan");
 	gort__chan_notify_close(c);
+	if (heap)
+		return;
 	if (c->buf != NULL)
 		gort__gc_removeroots(c->buf);
 	free(c->buf);
@@ -361,9 +396,11 @@ static bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
 
 	sudog mysg = {.g = gp, .elem = (void *)ep, .c = c};
 	gp->param = NULL;
+	gp->waiting = &mysg; /* what it waits on, for the leak check (mgcleak.c) */
 	gort__waitq_enqueue(&c->sendq, &mysg);
 	gort__chan_receivable(c);
 	gort__gopark(chanparkcommit, &c->lock, waitReasonChanSend);
+	gp->waiting = NULL;
 	chan_woken(gp, &mysg);
 	if (!mysg.success)
 		gort__panic("send on closed channel"); /* woken by close */
@@ -425,8 +462,10 @@ static bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
 
 	sudog mysg = {.g = gp, .elem = ep, .c = c};
 	gp->param = NULL;
+	gp->waiting = &mysg; /* what it waits on, for the leak check (mgcleak.c) */
 	gort__waitq_enqueue(&c->recvq, &mysg);
 	gort__gopark(chanparkcommit, &c->lock, waitReasonChanReceive);
+	gp->waiting = NULL;
 	chan_woken(gp, &mysg);
 	*ok = mysg.success;
 	return true;

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "handle.h"
+#include "mheap.h"
 
 enum {
 	CHUNK = 64 << 10,                     /* bytes carved at a time */
@@ -235,8 +236,40 @@ int64_t gort__slotpool_live(const char *what)
 	return live;
 }
 
+/*
+ * heapslot_new: a collectable object from the heap.  Its handle's low 6
+ * bits must be clear (they are the tag's), so the object must start on
+ * a 64-byte boundary: objects of a size class that is a multiple of 64
+ * do (spans start on pages), and large ones start a span.  The size is
+ * rounded up to the first such class.
+ */
+slot *gort__heapslot_new(size_t size, void **h)
+{
+	size_t sz = (size + 63) & ~(size_t)63;
+	while (sz <= MAX_SMALL_SIZE && gort__class_to_size[size_to_class(sz)] % 64 != 0)
+		sz += 64;
+	slot *s = gort_new(sz);
+	gort__assert(((uintptr_t)s & 63) == 0 && handle_isheap(s),
+	             "handle: a collectable object not on a 64-byte boundary");
+	*h = s;
+	atomic_store_explicit(&s->word, (uintptr_t)s, memory_order_release);
+	return s;
+}
+
+bool gort__heapslot_kill(const void *h)
+{
+	gort__assert(handle_isheap(h), "handle: heapslot_kill of a pooled object's handle");
+	uint64_t w = (uintptr_t)h;
+	return atomic_compare_exchange_strong_explicit(&handle_slot(h)->word, &w, (uintptr_t)h | HEAP_FREED_MARK,
+	                                               memory_order_release, memory_order_relaxed);
+}
+
 void gort__badhandle(const void *h, const char *what, const char *type)
 {
+	if (handle_isheap(h) && spanOf((uintptr_t)h) != NULL) { /* a collectable object: freed is its own mark (handle.h) */
+		uint64_t w = atomic_load_explicit(&handle_slot(h)->word, memory_order_relaxed);
+		gort__badmagic(w == ((uintptr_t)h | HEAP_FREED_MARK), "freed", what, type);
+	}
 	uint32_t hgen = handle_gen(h), sgen = slot_gen(handle_slot(h), memory_order_relaxed);
 	gort__badmagic(hgen % 2 == 1 && hgen < sgen, "freed", what, type);
 }

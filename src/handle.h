@@ -126,6 +126,33 @@ static inline bool handle_live(const void *h)
 	return atomic_load_explicit(&handle_slot(h)->word, memory_order_relaxed) == (uintptr_t)h;
 }
 
+/*
+ * Collectable objects (gort_chan_make_gc, gort_timer_new_gc, gort_after):
+ * the object is not in a pool but in the garbage-collected heap, and its
+ * header word is its own address - generation 0, no tag bits.  The
+ * handle is then a plain pointer, which the conservative collector sees
+ * and follows like any gort_new pointer (a tagged handle it cannot see:
+ * its high bits are set), so the object lives exactly while something
+ * the collector scans refers to it.  The check every operation makes is
+ * unchanged (word == handle).  An explicit free, which such an object
+ * does not need, kills the handle all the same: the word becomes
+ * HEAP_FREED_MARK | address, so later uses are the same fatal error as a
+ * pooled object's; the memory stays the collector's.
+ */
+#define HEAP_FREED_MARK UINT64_C(1) /* a tag bit: no live handle of any kind has it alone */
+
+static inline bool handle_isheap(const void *h)
+{
+	return handle_tag(h) == 0;
+}
+
+/* heapslot_new: a collectable object of size bytes (zeroed, scanned,
+ * 64-byte aligned), alive; *h its handle (its address). */
+slot *gort__heapslot_new(size_t size, void **h);
+
+/* heapslot_kill: slot_kill for a collectable object's handle. */
+bool gort__heapslot_kill(const void *h);
+
 /* slot_alloc: a slot of pool p, alive (its word: its new handle, also in
  * *h).  The bytes after the word are the kind's to initialize: they hold
  * what the last life left (zeros in a new slot). */

@@ -174,6 +174,31 @@ void gort_set_finalizer(void *obj, gort_finalizer_func fn)
 }
 
 /*
+ * scan_but_self: a collectable channel or timer (handle.h) starts with its
+ * own address - its handle's check, not a reference - and a timer's
+ * condition variable points at the timer's own mutex.  Scanned as a
+ * finalized object's contents, such words would make the object a cycle
+ * through its finalizer, never collected; its words that point into
+ * itself are left out (the rest is handed over in runs).
+ */
+static void scan_but_self(uintptr_t p, uintptr_t n, void (*fn)(uintptr_t p, uintptr_t n, void *ctx),
+                          void *ctx)
+{
+	const uintptr_t *w = (const uintptr_t *)p;
+	uintptr_t run = p;
+	for (uintptr_t off = 0; off < n; off += sizeof *w) {
+		uintptr_t v = w[off / sizeof *w];
+		if (v - p >= n)
+			continue;
+		if (p + off > run)
+			fn(run, p + off - run, ctx);
+		run = p + off + sizeof *w;
+	}
+	if (run < p + n)
+		fn(run, p + n - run, ctx);
+}
+
+/*
  * finalizer_roots hands the collector what finalized objects point to (not
  * the objects: see the top) and the queue.  The world is stopped.
  */
@@ -185,7 +210,11 @@ void gort__finalizer_roots(void (*fn)(uintptr_t p, uintptr_t n, void *ctx), void
 			continue;
 		mspan *s = spanOf(p);
 		gort__assert(s != NULL, "finalizer: object not in the heap");
-		if (!spanclass_noscan(s->spanclass))
+		if (spanclass_noscan(s->spanclass))
+			continue;
+		if (*(const uintptr_t *)p == p)
+			scan_but_self(p, s->elemsize, fn, ctx);
+		else
 			fn(p, s->elemsize, ctx);
 	}
 	if (fin.qn > fin.qhead)

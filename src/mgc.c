@@ -237,7 +237,9 @@ static const char *fmtms(char *buf, size_t size, uint64_t ns)
 	return buf;
 }
 
-void gort__gc_start(bool forced)
+/* gcstart: a collection (the top of the file); leakcheck: one that also
+ * finds the leaked goroutines (mgcleak.c), always forced. */
+static void gcstart(bool forced, bool leakcheck)
 {
 	G *gp = gort__current_goroutine(forced ? "gort_gc" : "gort_new");
 	uint32_t n0 = atomic_load(&gcstat.numgc);
@@ -261,7 +263,10 @@ void gort__gc_start(bool forced)
 	int64_t tMark = gort__nanotime();
 
 	markStats st;
+	gort__gcleak_active = leakcheck;
 	mark_here(gp, &st);
+	if (leakcheck)
+		gort__gcleak_finish();
 	int64_t tMarkTerm = gort__nanotime();
 	int queued = gort__finalizer_queue_unmarked();
 	uint64_t marked = gort__marked_bytes();
@@ -320,6 +325,16 @@ void gort__gc_start(bool forced)
 		             (unsigned long long)(st.globalbytes >> 20), procs, forced ? " (forced)" : "");
 		gort__printf("%s", line);
 	}
+}
+
+void gort__gc_start(bool forced)
+{
+	gcstart(forced, false);
+}
+
+void gort__gc_start_leak(void)
+{
+	gcstart(true, true);
 }
 
 /* ---- the API ---------------------------------------------------------------------- */

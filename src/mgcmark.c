@@ -23,9 +23,14 @@
  *     not yet started holds its argument only there);
  *   - the writable segments (data, bss) of the executable and of every
  *     loaded library (dl_iterate_phdr);
- *   - registered roots: gort_gc_add_roots, and each channel's buffer;
+ *   - registered roots: gort_gc_add_roots, and each pooled channel's
+ *     buffer (a collectable channel's is a heap object it points to);
+ *   - every P's timer heap, a malloc'd array: a pending collectable timer
+ *     (gort_after's) is referred to by nothing else (time.c);
  *   - what objects with finalizers point to, and the queued finalizers
  *     (mfinal.c).
+ * A leak check (mgcleak.c) holds back the stacks of goroutines blocked on
+ * a channel or a sync object until what they wait on is marked.
  * Not roots: the scheduler's own stacks (g0, signal stacks: no user code
  * runs there), threads gort does not run (a foreign thread outside a call
  * into gort), thread-local variables, and malloc'd memory not registered.
@@ -50,6 +55,7 @@
 
 #include "mheap.h"
 #include "proc.h"
+#include "timer.h"
 
 #define NOSANITIZE __attribute__((no_sanitize("address", "thread", "undefined"), noinline))
 #define NOSANITIZE_INLINE __attribute__((no_sanitize("address", "thread", "undefined")))
@@ -325,20 +331,21 @@ static void addroot_cb(uintptr_t p, uintptr_t n, void *ctx)
 	addroot(p, n, 0);
 }
 
-/* stackroots: gp's stack from where it stopped, and what its G holds. */
-static void stackroots(G *gp, G *self)
+/* stackroots: gp's stack from where it stopped, and what its G holds,
+ * handed to add (addroot; scanstack_serial's scanner after the mark). */
+static void stackroots(G *gp, G *self, void (*add)(uintptr_t b, uintptr_t n, uint8_t kind))
 {
 	uint32_t st = gort__readgstatus(gp);
 	if (st == Gdead || st == Gidle)
 		return;
-	addroot((uintptr_t)&gp->fn, sizeof gp->fn + sizeof gp->arg, 0);
-	addroot((uintptr_t)gp->args, sizeof gp->args, 0);
+	add((uintptr_t)&gp->fn, sizeof gp->fn + sizeof gp->arg, 0);
+	add((uintptr_t)gp->args, sizeof gp->args, 0);
 	if (gp == self || gp->stack.lo == 0)
 		return;
 	uintptr_t sp;
 	switch (st) {
 	case Gsyscall:
-		addroot((uintptr_t)&gp->syscallctx, sizeof gp->syscallctx, 0);
+		add((uintptr_t)&gp->syscallctx, sizeof gp->syscallctx, 0);
 		sp = gp->syscallctx.sp;
 		break;
 	case Grunnable:
@@ -351,7 +358,15 @@ static void stackroots(G *gp, G *self)
 	}
 	if (sp < gp->stack.lo || sp > gp->stack.hi)
 		return; /* a foreign thread's G between its call's steps: nothing of gort's yet */
-	addroot(sp, gp->stack.hi - sp, 1);
+	add(sp, gp->stack.hi - sp, 1);
+}
+
+/* timerroots: every P's timer heap (time.c says what it holds). */
+static void timerroots(void)
+{
+	int32_t procs = atomic_load(&gomaxprocs);
+	for (int32_t i = 0; i < procs; i++)
+		gort__timer_roots(allp[i], addroot_cb, NULL);
 }
 
 /*
@@ -365,11 +380,20 @@ void gort__gcmark(G *self, uintptr_t selfsp, markStats *st)
 	dl_iterate_phdr(globals_cb, NULL);
 	gort__lock(&allglock);
 	size_t n = atomic_load(&allglen);
-	for (size_t i = 0; i < n; i++)
-		stackroots(allgs[i], self);
+	if (gort__gcleak_active)
+		gort__gcleak_prepare();
+	for (size_t i = 0; i < n; i++) {
+		/* In a leak check, a goroutine blocked on a channel or a sync
+		 * object is held back: its stack becomes a root only once what
+		 * it waits on is found reachable (mgcleak.c). */
+		if (gort__gcleak_active && gort__gcleak_holdback(allgs[i]))
+			continue;
+		stackroots(allgs[i], self, addroot);
+	}
 	gort__unlock(&allglock);
 	addroot(selfsp, self->stack.hi - selfsp, 1);
 	gort__gc_foreachroot(addroot_cb, NULL);
+	timerroots();
 	gort__finalizer_roots(addroot_cb, NULL);
 	atomic_store(&work.rootnext, 0);
 
@@ -431,6 +455,20 @@ void gort__markobject(uintptr_t p)
 void gort__scanblock_serial(uintptr_t b, uintptr_t n)
 {
 	scanblock(&serialw, b, n);
+}
+
+static void scanstack_add(uintptr_t b, uintptr_t n, uint8_t kind)
+{
+	(void)kind;
+	scanblock(&serialw, b, n);
+}
+
+/* scanstack_serial: gp's stack and G, as a root would be, scanned after
+ * the mark (a leak check's goroutine found live); markdrain_serial then
+ * marks what it reaches. */
+void gort__scanstack_serial(G *gp)
+{
+	stackroots(gp, NULL, scanstack_add);
 }
 
 void gort__markdrain_serial(void)

@@ -223,6 +223,7 @@ extern _Atomic uint64_t gort__heap_live;  /* bytes allocated or cached since the
 extern _Atomic uint64_t gort__gc_trigger; /* heap_live at which to collect */
 extern _Atomic uint32_t gort__gc_running; /* a collection holds the world */
 void gort__gc_start(bool forced);
+void gort__gc_start_leak(void); /* a forced collection that is a leak check (mgcleak.c) */
 void gort__limit_scavenge(void);
 
 /* The mark: markroots scans everything it is handed; the result is the
@@ -237,6 +238,13 @@ void gort__markdrain_serial(void);
 bool gort__ismarked(uintptr_t p);
 uint64_t gort__marked_bytes(void); /* by the last mark, finalized objects included */
 void gort__scanblock_serial(uintptr_t b, uintptr_t n);
+
+/* leaked goroutines (mgcleak.c): a collection that looks for them */
+extern bool gort__gcleak_active;       /* this cycle is a leak check (set with the world stopped) */
+void gort__gcleak_prepare(void);       /* gcmark, before the roots: the goroutines timers will wake */
+bool gort__gcleak_holdback(G *gp);     /* gcmark: gp is blocked on a primitive - not a root yet */
+void gort__gcleak_finish(void);        /* after gcmark: the fixed point, the leaked flagged */
+void gort__scanstack_serial(G *gp);    /* mgcmark.c: gp's stack scanned after the mark */
 
 /* registered roots: internal (channel buffers) and gort_gc_add_roots */
 void gort__gc_addroots(const void *p, size_t n);

@@ -579,7 +579,8 @@ static int printcountprofile(stackset *s, const char *name, int debug, pbuf *out
 		if (k.oom)
 			gort__pbuf_free(&k);
 	}
-	qsort(s->r, (size_t)s->n, sizeof *s->r, bycount);
+	if (s->n > 0) /* an empty goroutineleak profile has no records, and r is NULL */
+		qsort(s->r, (size_t)s->n, sizeof *s->r, bycount);
 	int err = 0;
 	if (debug > 0) {
 		gort__pbuf_printf(out, "%s profile: total %lld\n", name, (long long)s->total);
@@ -607,6 +608,7 @@ static int printcountprofile(stackset *s, const char *name, int debug, pbuf *out
 
 typedef struct gcollect {
 	G *self;
+	bool leakedonly; /* the goroutineleak profile: only those the leak check flagged */
 	stackset set;
 } gcollect;
 
@@ -618,6 +620,8 @@ static void gstack(G *gp, void *arg)
 {
 	gcollect *c = arg;
 	if (gp == c->self || gp->goid == 0)
+		return;
+	if (c->leakedonly && !(gp->leaked && gort__readgstatus(gp) == Gwaiting))
 		return;
 	uintptr_t stk[PROF_MAXSTACK];
 	int n = gort__tracebackpcs(gp, stk, PROF_MAXSTACK);
@@ -643,6 +647,35 @@ static void goroutinestacks(G *self, stackset *s)
 		gort__osyield();
 	gort__starttheworld();
 	*s = c.set;
+}
+
+/* goroutinestacks_leaked: the stacks of the goroutines the last leak
+ * check flagged (the caller's is never one: it runs). */
+static void goroutinestacks_leaked(G *self, stackset *s)
+{
+	gcollect c = {.self = self, .leakedonly = true};
+	gort__stoptheworld();
+	while (!gort__forEachG(gstack, &c))
+		gort__osyield();
+	gort__starttheworld();
+	*s = c.set;
+}
+
+static int goroutineprofile(int debug, pbuf *out);
+
+/* goroutineleak: Go 1.26's profile - a leak check first (a collection:
+ * mgcleak.c), then the leaked goroutines' stacks as the goroutine
+ * profile counts them; debug 2: every goroutine's traceback, the leaked
+ * ones' headers marked "(leaked)", as Go's writeGoroutineStacks. */
+static int goroutineleakprofile(int debug, pbuf *out)
+{
+	G *self = gort__current_goroutine("gort_pprof_lookup_write(\"goroutineleak\")");
+	gort_goroutine_leaks();
+	if (debug >= 2)
+		return goroutineprofile(debug, out);
+	stackset s = {0};
+	goroutinestacks_leaked(self, &s);
+	return printcountprofile(&s, "goroutineleak", debug, out);
 }
 
 static int goroutineprofile(int debug, pbuf *out)
@@ -872,10 +905,11 @@ int gort__pprof_delta(const char *name, int64_t seconds, pbuf *out)
 
 /* ---- Lookup ---------------------------------------------------------------------- */
 
-const char *const gort__pprof_names[] = {"block", "goroutine", "mutex", "threadcreate", NULL};
+const char *const gort__pprof_names[] = {"block", "goroutine", "goroutineleak", "mutex", "threadcreate", NULL};
 const char *const gort__pprof_help[] = {
 	"Stack traces that led to blocking on synchronization primitives",
 	"Stack traces of all current goroutines",
+	"Stack traces of goroutines blocked for ever: a leak check (a collection) runs first",
 	"Stack traces of holders of contended mutexes",
 	"Stack traces that led to the creation of new OS threads",
 };
@@ -890,6 +924,8 @@ int gort__pprof_count(const char *name)
 {
 	if (strcmp(name, "goroutine") == 0)
 		return gort_numgoroutine();
+	if (strcmp(name, "goroutineleak") == 0)
+		return gort__gcleak_count(); /* the last check's, as Go's Count */
 	if (strcmp(name, "threadcreate") == 0) {
 		int n = 0;
 		while (!gort__mforeach_trylock(countm, &n))
@@ -908,6 +944,8 @@ int gort__pprof_lookup(const char *name, int debug, pbuf *out)
 		return -EINVAL;
 	if (strcmp(name, "goroutine") == 0)
 		return goroutineprofile(debug, out);
+	if (strcmp(name, "goroutineleak") == 0)
+		return goroutineleakprofile(debug, out);
 	if (strcmp(name, "threadcreate") == 0)
 		return threadcreateprofile(debug, out);
 	if (strcmp(name, "block") == 0)

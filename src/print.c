@@ -132,6 +132,8 @@ void gort__goroutineheader_put(printbuf *b, G *gp, int64_t now)
 	gort__printuint(b, (unsigned long long)gp->goid, 10);
 	gort__printstring(b, " [");
 	gort__printstring(b, gort__gstatus_string(s, gp->waitreason));
+	if (s == Gwaiting && gp->leaked) /* the last leak check found it so (mgcleak.c): Go 1.26's mark */
+		gort__printstring(b, " (leaked)");
 	int64_t since = gp->waitsince;
 	if ((s == Gwaiting || s == Gsyscall) && since != 0 && now - since >= 60 * (int64_t)1000000000) {
 		gort__printstring(b, ", ");

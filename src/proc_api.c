@@ -68,6 +68,8 @@ static void runmain(void *arg)
 	mainArgs a = *(mainArgs *)arg;
 	mainstart();
 	int code = a.fn(a.argc, a.argv);
+	if (gort__debug.goroutineleak > 0)
+		gort__gcleak_exit();
 	exit(code);
 }
 

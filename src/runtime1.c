@@ -27,6 +27,8 @@
  *                    Go reads an unknown GOTRACEBACK as "all, level 0", so
  *                    that setting would silence a Go program's tracebacks,
  *                    while Go ignores an unknown GODEBUG key.
+ *   goroutineleak=1  gort's own: when main returns, a leak check, and the
+ *                    leaked goroutines' tracebacks on stderr (mgcleak.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,7 @@ static const dbgVar dbgvars[] = {
 	{"scheddetail", &gort__debug.scheddetail, 0},
 	{"dumpsummary", &gort__debug.dumpsummary, 0},
 	{"gctrace", &gort__debug.gctrace, 0},
+	{"goroutineleak", &gort__debug.goroutineleak, 0},
 };
 
 /*

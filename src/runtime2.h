@@ -290,6 +290,10 @@ struct G {
 	int32_t sig;
 	uintptr_t sigcode0, sigcode1, sigpc;
 
+	/* leaked goroutines (mgcleak.c) */
+	bool leaked;          /* the last leak check found it blocked for ever: "(leaked)" in dumps */
+	uint8_t leakmark;     /* during a leak check: held back, woken by a timer, found live */
+
 	/* gort_go_args copies the caller's block here; arg then points at it. */
 	_Alignas(16) unsigned char args[GORT_GO_ARGS_MAX];
 };
@@ -844,6 +848,8 @@ extern _Atomic int32_t gort__nsystemg;
 bool gort__issystemg(G *gp);
 void gort__gc_addroots(const void *p, size_t n);
 void gort__gc_removeroots(const void *p);
+void gort__gcleak_exit(void); /* GODEBUG=goroutineleak=1, as main returns (mgcleak.c) */
+int gort__gcleak_count(void); /* leaked goroutines found by the last leak check */
 void gort__gc_metrics(uint64_t *live, uint64_t *goal, uint64_t *sys, uint64_t *released,
                       uint64_t *numgc, uint64_t *pausetotal);
 
@@ -855,6 +861,7 @@ struct gort__debugvars {
 	int32_t scheddetail;     /* 1: ... and every P, M and G */
 	int32_t dumpsummary;     /* 1: the SIGQUIT dump buckets goroutines (dump.c) */
 	int32_t gctrace;         /* 1: a line per collection (mgc.c) */
+	int32_t goroutineleak;   /* 1: leaked goroutines reported as main returns (mgcleak.c) */
 };
 extern struct gort__debugvars gort__debug;
 void gort__parsedebugvars(void);

@@ -289,7 +289,9 @@ void gort__semacquire(uint32_t *addr, bool lifo, waitReason reason)
 		queue(root, addr, &s, lifo);
 		if (GORT_DEBUG)
 			check_treap(root);
+		gp->waiting = &s; /* what it waits on, for the leak check (mgcleak.c) */
 		gort__gopark(semaunlock, &root->lock, reason);
+		gp->waiting = NULL;
 		if (s.ticket != 0 || cansemacquire(addr))
 			break;
 		acquiretime = s.acquiretime; /* a release charged us up to then */
@@ -369,13 +371,16 @@ void gort__notifylist_wait(notifyList *l, uint32_t t)
 		gort__spinunlock(&root->lock);
 		return;
 	}
-	sudog s = {.g = gort__current_goroutine("sync.Cond.Wait"), .ticket = t};
+	G *gp = gort__current_goroutine("sync.Cond.Wait");
+	sudog s = {.g = gp, .ticket = t, .addr = l}; /* addr: only for the leak check */
 	if (l->tail == NULL)
 		l->head = &s;
 	else
 		l->tail->next = &s;
 	l->tail = &s;
+	gp->waiting = &s; /* what it waits on, for the leak check (mgcleak.c) */
 	gort__gopark(semaunlock, &root->lock, waitReasonSyncCondWait);
+	gp->waiting = NULL;
 }
 
 void gort__notifylist_notifyall(notifyList *l)

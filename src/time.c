@@ -16,7 +16,9 @@
  * slots and the program holds handles, as channels do (handle.h):
  * gort_timer_free moves the slot's generation on, so a Stop, Reset, C or
  * second free of a freed timer is a clear fatal error however many timers
- * came and went since.  An AfterFunc's function runs in a goroutine of its
+ * came and went since.  Collectable timers (gort_timer_new_gc, gort_after)
+ * live in the garbage-collected heap instead, reachable from their P's
+ * heap while pending (timer_roots).  An AfterFunc's function runs in a goroutine of its
  * own (run_func) that counts itself in the timer while it runs: so that
  * gort_timer_stop_wait can wait for it, and so that a free while it runs
  * leaves the slot to it, released when it returns.
@@ -329,6 +331,40 @@ void gort__movetimers(P *to, P *from)
 	unlock_timers(from);
 }
 
+/* ---- what the collector sees (mgcmark.c, mgcleak.c) -------------------------- */
+
+/*
+ * timer_roots: Go scans a P's timers with the P; here the heap array is
+ * malloc'd, so it is handed to the mark as a root: a pending gort_after
+ * timer is referred to by nothing else (its channel only by it), and so
+ * it and its channel stay alive until it fires or is stopped - then
+ * nothing refers to it and the next collection frees it.  A pooled
+ * timer's slot is malloc'd too: its AfterFunc argument is a root while it
+ * is pending.  The world is stopped: the lock only keeps the rule.
+ */
+void gort__timer_roots(P *pp, void (*fn)(uintptr_t p, uintptr_t n, void *ctx), void *ctx)
+{
+	lock_timers(pp);
+	if (pp->ntimers > 0)
+		fn((uintptr_t)pp->timers, (uintptr_t)pp->ntimers * sizeof pp->timers[0], ctx);
+	for (int32_t i = 0; i < pp->ntimers; i++) {
+		timer *t = pp->timers[i];
+		if (!t->gc && t->aarg != NULL)
+			fn((uintptr_t)&t->aarg, sizeof t->aarg, ctx);
+	}
+	unlock_timers(pp);
+}
+
+/* timer_wakers: the goroutines pp's pending timers will ready. */
+void gort__timer_wakers(P *pp, void (*fn)(G *gp, void *ctx), void *ctx)
+{
+	lock_timers(pp);
+	for (int32_t i = 0; i < pp->ntimers; i++)
+		if (pp->timers[i]->g != NULL)
+			fn(pp->timers[i]->g, ctx);
+	unlock_timers(pp);
+}
+
 /* ---- the timer functions (on g0, no locks held) ---------------------------- */
 
 /* sleep: ready the sleeper.  t lives on its stack: the last touch is here. */
@@ -406,7 +442,7 @@ static void run_end(void *arg)
 		gort_mutex_unlock(&t->wmu);
 	}
 	atomic_fetch_sub(&t->inflight, 1); /* the last touch, unless the slot is ours to release */
-	if (release)
+	if (release && !t->gc)
 		gort__slot_release(&timers, &t->hdr);
 }
 
@@ -490,49 +526,97 @@ static void arm(timer *t, int64_t when)
 	addtimer(t);
 }
 
-/* newtimer: a program's timer, in a slot of the pool; *h its handle. */
-static timer *newtimer(int64_t d, int64_t period, void (*f)(timer *, uint64_t, int64_t), void **h)
+/* newtimer: a program's timer, in a slot of the pool - or, collectable,
+ * in the heap (handle.h) - and its channel, if it has one, of the same
+ * kind; *h its handle. */
+static timer *newtimer(int64_t d, int64_t period, void (*f)(timer *, uint64_t, int64_t), bool gc, void **h)
 {
 	gort__current_goroutine("gort_timer_new");
-	timer *t = (timer *)gort__slot_alloc(&timers, h);
+	timer *t = gc ? (timer *)gort__heapslot_new(sizeof(timer), h) : (timer *)gort__slot_alloc(&timers, h);
 	memset((char *)t + sizeof t->hdr, 0, sizeof *t - sizeof t->hdr);
 	t->f = f;
 	t->period = period;
 	t->when = when_after(d);
 	t->wdone = (gort_cond)GORT_COND_INIT(&t->wmu);
+	t->gc = gc;
+	if (f == fire_chan)
+		t->c = gc ? gort_chan_make_gc(sizeof(int64_t), 1) : gort_chan_make(sizeof(int64_t), 1);
 	return t;
 }
 
-gort_timer *gort_timer_new(int64_t d)
+static gort_timer *timer_new(int64_t d, bool gc)
 {
 	void *h;
-	timer *t = newtimer(d, 0, fire_chan, &h);
-	t->c = gort_chan_make(sizeof(int64_t), 1);
+	timer *t = newtimer(d, 0, fire_chan, gc, &h);
 	arm(t, t->when);
 	return h;
 }
 
-gort_timer *gort_ticker_new(int64_t d)
+static gort_timer *ticker_new(int64_t d, bool gc)
 {
 	if (d <= 0)
 		gort_panic_value("non-positive interval for NewTicker", &gort_error_type);
 	void *h;
-	timer *t = newtimer(d, d, fire_chan, &h);
-	t->c = gort_chan_make(sizeof(int64_t), 1);
+	timer *t = newtimer(d, d, fire_chan, gc, &h);
 	arm(t, t->when);
 	return h;
 }
 
-gort_timer *gort_afterfunc(int64_t d, gort_func f, void *arg)
+static gort_timer *afterfunc(int64_t d, gort_func f, void *arg, bool gc)
 {
 	if (f == NULL)
 		gort__fatal("go of nil func value");
 	void *h;
-	timer *t = newtimer(d, 0, fire_func, &h);
+	timer *t = newtimer(d, 0, fire_func, gc, &h);
 	t->afunc = f;
 	t->aarg = arg;
 	arm(t, t->when);
 	return h;
+}
+
+gort_timer *gort_timer_new(int64_t d)
+{
+	return timer_new(d, false);
+}
+
+gort_timer *gort_ticker_new(int64_t d)
+{
+	return ticker_new(d, false);
+}
+
+gort_timer *gort_afterfunc(int64_t d, gort_func f, void *arg)
+{
+	return afterfunc(d, f, arg, false);
+}
+
+/*
+ * The collectable forms: Go's NewTimer, NewTicker, AfterFunc and After,
+ * with nothing to free.  While pending, a timer is referred to by its P's
+ * timer heap (timer_roots); once it has fired or been stopped, by whatever
+ * the program keeps - the handle, or for gort_after the channel, which
+ * the timer refers to and not the other way round.
+ */
+gort_timer *gort_timer_new_gc(int64_t d)
+{
+	return timer_new(d, true);
+}
+
+gort_timer *gort_ticker_new_gc(int64_t d)
+{
+	return ticker_new(d, true);
+}
+
+gort_timer *gort_afterfunc_gc(int64_t d, gort_func f, void *arg)
+{
+	return afterfunc(d, f, arg, true);
+}
+
+gort_chan *gort_after(int64_t d)
+{
+	void *h;
+	timer *t = newtimer(d, 0, fire_chan, true, &h);
+	arm(t, t->when);
+	return t->c;
 }
 
 gort_chan *gort_timer_c(gort_timer *h)
@@ -630,7 +714,7 @@ void gort_timer_free(gort_timer *h)
 		return;
 	timer *t = usertimer(h, "gort_timer_free");
 	lock_mu(t);
-	if (!gort__slot_kill(h)) {
+	if (!(t->gc ? gort__heapslot_kill(h) : gort__slot_kill(h))) {
 		gort__spinunlock(&t->mu);
 		gort__badhandle(h, "timer", "gort_timer");
 	}
@@ -648,7 +732,8 @@ void gort_timer_free(gort_timer *h)
 	if (release) {
 		while (atomic_load(&t->inflight) != 0)
 			gort_gosched(); /* the last run_end, still waking stop_waits */
-		gort__slot_release(&timers, &t->hdr);
+		if (!t->gc) /* a collectable timer's memory is the collector's */
+			gort__slot_release(&timers, &t->hdr);
 	}
 }
 

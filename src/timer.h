@@ -51,6 +51,7 @@ struct timer {
 	int32_t runs;          /* started and not yet returned */
 	struct afrun *running; /* one record per run, on its goroutine's stack */
 	bool freed;            /* gort_timer_free came while runs > 0: the last run releases the slot */
+	bool gc;               /* collectable: in the heap, not the pool (gort_timer_new_gc) */
 };
 /* checktimers runs pp's timers due at now (0: read the clock if any may be
  * due), readying their Gs onto the current P; *ran (if not NULL) says
@@ -68,6 +69,14 @@ void gort__timer_unlock(timer *t);
 /* modtimer (re)arms a runtime timer at when, or just stops it (when 0);
  * the caller holds t->mu (gort__timer_lock). */
 void gort__modtimer(timer *t, int64_t when);
+
+/* timer_roots, timer_wakers (the collector, the world stopped): what
+ * pp's timer heap holds that the mark must see - the heap array, which
+ * holds the only reference to a pending collectable timer, and each
+ * pooled timer's AfterFunc argument - and the goroutines its timers will
+ * wake (a sleep, a select's deadline: never leaked, mgcleak.c). */
+void gort__timer_roots(P *pp, void (*fn)(uintptr_t p, uintptr_t n, void *ctx), void *ctx);
+void gort__timer_wakers(P *pp, void (*fn)(G *gp, void *ctx), void *ctx);
 
 /* timer_may_ready (proc_runq.c): may a timer due late_ns ago ready its G
  * onto home now?  fired: this round already readied some, whose last one

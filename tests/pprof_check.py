@@ -222,14 +222,14 @@ def run_serve(go, program, tmp):
         if st != 200 or h["Content-Type"] != "text/html; charset=utf-8":
             fail("index: %d %s" % (st, h["Content-Type"]))
         page = body.decode()
-        for name in ("block", "goroutine", "mutex", "threadcreate", "cmdline", "profile", "trace"):
+        for name in ("block", "goroutine", "goroutineleak", "mutex", "threadcreate", "cmdline", "profile", "trace"):
             if "<a href='%s?debug=1'>%s</a>" % (name, name) not in page:
                 fail("index: no link to %s:\n%s" % (name, page))
         m = re.search(r"<tr><td>(\d+)</td><td><a href='goroutine\?debug=1'>", page)
         if not m or int(m.group(1)) < n + 2:
             fail("index: the goroutine count wants %d or more:\n%s" % (n + 2, page))
 
-        for name in ("goroutine", "block", "mutex", "threadcreate"):
+        for name in ("goroutine", "goroutineleak", "block", "mutex", "threadcreate"):
             st, h, body = get(base, "/debug/pprof/" + name)
             if (st != 200 or h["Content-Type"] != "application/octet-stream" or
                     h["Content-Disposition"] != 'attachment; filename="%s"' % name):
@@ -241,6 +241,9 @@ def run_serve(go, program, tmp):
         st, h, body = get(base, "/debug/pprof/goroutine?debug=1")
         if not re.search(r"^%d @" % n, body.decode(), re.M):
             fail("goroutine?debug=1: no record of %d:\n%s" % (n, body.decode()[:800]))
+        st, h, body = get(base, "/debug/pprof/goroutineleak?debug=1")
+        if not body.decode().startswith("goroutineleak profile: total "):
+            fail("goroutineleak?debug=1: %r" % body.decode()[:200])
         st, h, body = get(base, "/debug/pprof/goroutine?debug=2")
         if body.decode().count("pprof_parked(...)") != n:
             fail("goroutine?debug=2: want %d in pprof_parked" % n)

@@ -11,11 +11,14 @@
  *   chan_reused                 a send on a freed channel whose slot now
  *                               holds a live channel (which must not get
  *                               the value)
+ *   gcchan_send, gcchan_free    a collectable channel (gort_chan_make_gc)
+ *                               freed all the same, then used
  * "fatal error: gort: use of a freed timer":
  *   timer_stop, timer_reset, timer_c, timer_free, timer_stop_wait
  *                               on a timer freed before 10,000 others
  *   afterfunc_self_free         an AfterFunc that freed itself, stopped
  *                               by the program after 10,000 others
+ *   gctimer_stop                a collectable timer freed, then stopped
  * "fatal error: gort: not a channel (a corrupted or uninitialized
  * gort_chan pointer)":
  *   chan_corrupt                a handle with its generation bits changed
@@ -82,6 +85,18 @@ static int test_main(int argc, char **argv)
 		gort_chan_send(c, &v);
 		for (int i = 0; i < 64; i++)
 			CHECK(gort_chan_len(live[i]) == 0, "a stale handle's send reached a live channel");
+	} else if (strcmp(mode, "gcchan_send") == 0) { /* a collectable channel, freed all the same */
+		gort_chan *c = gort_chan_make_gc(sizeof(int), 1);
+		gort_chan_free(c);
+		gort_chan_send(c, &v);
+	} else if (strcmp(mode, "gcchan_free") == 0) {
+		gort_chan *c = gort_chan_make_gc(sizeof(int), 1);
+		gort_chan_free(c);
+		gort_chan_free(c);
+	} else if (strcmp(mode, "gctimer_stop") == 0) {
+		gort_timer *t = gort_timer_new_gc(GORT_SECOND);
+		gort_timer_free(t);
+		gort_timer_stop(t);
 	} else if (strcmp(mode, "chan_corrupt") == 0) {
 		gort_chan *c = gort_chan_make(sizeof(int), 1);
 		gort_chan_send((gort_chan *)((uintptr_t)c ^ 1), &v);

@@ -805,6 +805,7 @@ void gort__stackcache_flush(P *pp);
 bool gort__stack_guard_contains(G *gp, uintptr_t addr);
 bool gort__stack_needs_canary(void);
 bool gort__stack_canary_ok(stack s);
+void gort__populate(void *p, size_t len);
 
 /* ---- syscall_linux.c ------------------------------------------------------ */
 

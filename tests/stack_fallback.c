@@ -1,0 +1,153 @@
+/*
+ * stack_fallback - goroutine stacks on a kernel that refuses what stack.c
+ * asks of it first.  A seccomp filter, installed before the runtime starts
+ * (so every thread has it), makes the kernel look older:
+ *   stack_fallback nomany      process_madvise fails (ENOSYS: before 5.10,
+ *                              or PIDFD_SELF_THREAD unknown before 6.15):
+ *                              one madvise per slot
+ *   stack_fallback nopopulate  and madvise(MADV_POPULATE_WRITE) fails with
+ *                              EINVAL (before 5.14): pages are faulted in
+ *   stack_fallback noguard     and MADV_GUARD_INSTALL fails with EINVAL
+ *                              (before 6.13): mprotect guards, which
+ *                              split the stacks' mapping at each one
+ * In each, N goroutines each use 8 KiB of their stack and stay parked until
+ * all have started, then finish; every one must have run, with the right
+ * sum, and in noguard mode /proc/self/maps must show the mprotect guards.
+ * Exit 77 if seccomp filters cannot be installed here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#include "harness.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+#ifndef __NR_process_madvise
+#define __NR_process_madvise 440
+#endif
+
+/* below ThreadSanitizer's 8128 goroutines alive at once */
+enum { N = 6000, USE = 8 << 10 };
+
+static atomic_long started, finished, badsum;
+static gort_chan *release_ch;
+
+static __attribute__((noinline)) long use_stack(long seed)
+{
+	volatile unsigned char buf[USE];
+	for (size_t i = 0; i < USE; i += 512)
+		buf[i] = (unsigned char)(seed + (long)i);
+	long sum = 0;
+	for (size_t i = 0; i < USE; i += 512)
+		sum += buf[i];
+	return sum;
+}
+
+static long expect_sum(long seed)
+{
+	long sum = 0;
+	for (size_t i = 0; i < USE; i += 512)
+		sum += (unsigned char)(seed + (long)i);
+	return sum;
+}
+
+static void worker(void *arg)
+{
+	long seed = (long)(intptr_t)arg;
+	long sum = use_stack(seed);
+	test_done(&started);
+	gort_chan_recv(release_ch, NULL); /* parked until main closes it */
+	if (sum != expect_sum(seed) || use_stack(seed + 1) != expect_sum(seed + 1))
+		atomic_fetch_add(&badsum, 1);
+	test_done(&finished);
+}
+
+static long maps_lines(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	CHECK(f != NULL, "open /proc/self/maps: %s", strerror(errno));
+	long n = 0;
+	for (int c; (c = fgetc(f)) != EOF;)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static const char *mode;
+
+static int test_main(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	/* the filter is in place: these are what the runtime met */
+	CHECK(syscall(__NR_process_madvise, -1, NULL, 0, MADV_POPULATE_WRITE, 0) == -1 && errno == ENOSYS,
+	      "process_madvise not refused");
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED, "mmap");
+	bool nopop = strcmp(mode, "nomany") != 0;
+	CHECK((madvise(p, 4096, MADV_POPULATE_WRITE) != 0) == nopop, "MADV_POPULATE_WRITE: %s",
+	      strerror(errno));
+
+	release_ch = gort_chan_make(0, 0);
+	for (long i = 0; i < N; i++)
+		gort_go(worker, (void *)(intptr_t)i);
+	test_wait(&started, N, "the goroutines to start");
+	long lines = maps_lines();
+	gort_chan_close(release_ch);
+	test_wait(&finished, N, "the goroutines to finish");
+	CHECK(atomic_load(&badsum) == 0, "%ld goroutines read back a wrong sum", atomic_load(&badsum));
+	/* mprotect splits the stacks' mapping at every guard; guards in the
+	 * page tables (MADV_GUARD_INSTALL) leave it whole */
+	if (strcmp(mode, "noguard") == 0)
+		CHECK(lines > 5000, "noguard: only %ld mappings: no mprotect guards?", lines);
+	else
+		CHECK(lines < 2000, "%s: %ld mappings: guards made by mprotect?", mode, lines);
+	char name[64];
+	snprintf(name, sizeof name, "stack_fallback %s", mode);
+	return test_pass(name);
+}
+
+int main(int argc, char **argv)
+{
+	CHECK(argc == 2, "usage: stack_fallback nomany|nopopulate|noguard");
+	mode = argv[1];
+	unsigned populate = strcmp(mode, "nomany") == 0 ? 0xffffffffu : MADV_POPULATE_WRITE;
+	unsigned guard = strcmp(mode, "noguard") == 0 ? MADV_GUARD_INSTALL : 0xffffffffu;
+	CHECK(strcmp(mode, "nomany") == 0 || strcmp(mode, "nopopulate") == 0 ||
+	          strcmp(mode, "noguard") == 0,
+	      "unknown mode %s", mode);
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_madvise, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_madvise, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* madvise's advice: the low half of its third argument */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, populate, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, guard, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0) {
+		printf("SKIP stack_fallback: cannot install a seccomp filter (%s)\n", strerror(errno));
+		return 77;
+	}
+	gort_main(test_main, argc, argv);
+}

@@ -19,7 +19,8 @@
 #               JSON line; without wrk this workload is skipped, with a note
 #
 #   stdout  every JSON line as it is produced, then a markdown table:
-#           workload | procs | metric | gort | go | ratio gort/go,
+#           workload | procs | metric | gort | go | ratio gort/go (and
+#           parked_mem's create_ms, with µs per goroutine, as a row of its own),
 #           then fanout_cpu's speedups (GOMAXPROCS=p vs 1) for gort and Go,
 #           and timers' oversleep percentiles and wall time for both
 #   stderr  progress, and why a run failed
@@ -350,6 +351,15 @@ if with_go:
 else:
     print("| workload | procs | metric | gort |")
     print("|---|---|---|---|")
+# A workload's second metric, from its extras, is a row of its own under the
+# first: parked_mem's time to start its N goroutines (the start-up of the
+# 1M-connection case), in ms and in µs per goroutine.
+second = {"parked_mem": "create_ms"}
+
+def xmed(side, w, p, k):
+    v = [e for e in extras.get((side, w, p, k), []) if e is not None]
+    return statistics.median(v) if v else None
+
 for w in workloads:
     for p in procs:
         row = [w, str(p), metric.get(w, "?"), cell("gort", w, p)]
@@ -357,6 +367,19 @@ for w in workloads:
             g, o = med("gort", w, p), med("go", w, p)
             row += [cell("go", w, p), f"{g / o:.2f}" if g is not None and o else "-"]
         print("| " + " | ".join(row) + " |")
+    if w in second:
+        k = second[w]
+        for p in procs:
+            def c(side):
+                v, n = xmed(side, w, p, k), xmed(side, w, p, "n")
+                if v is None:
+                    return "-"
+                return num(v) + (f" ({v * 1e3 / n:.2f} µs each)" if n else "")
+            row = [w, str(p), k, c("gort")]
+            if with_go:
+                g, o = xmed("gort", w, p, k), xmed("go", w, p, k)
+                row += [c("go"), f"{g / o:.2f}" if g is not None and o else "-"]
+            print("| " + " | ".join(row) + " |")
 
 # binary_trees: the three collectors side by side, wall time and peak RSS.
 if "binary_trees" in workloads:

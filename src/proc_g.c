@@ -8,7 +8,7 @@
  *              doubled G, thrown at once
  *   allgs      every G ever made, in creation order, never freed (as Go's)
  *   free Gs    per-P lists of dead Gs, spilling to one global list; new ones
- *              carved GSLAB at a time from huge-page arenas
+ *              carved GSLAB at a time from arenas, their pages committed at once
  *   newproc    a new goroutine, into runnext; goexit0 its end, on g0
  *
  * It calls the run queues (runqput, proc.h), stacks (stack.c) and, for a
@@ -163,29 +163,28 @@ static inline void count_add(_Atomic int32_t *c, int32_t d)
 }
 
 /*
- * New Gs are carved from 2 MiB arenas that the kernel may back with one
- * huge page: a burst of a million new goroutines then costs about a hundred
- * page faults rather than 50,000, and Gs visited in turn by the scheduler
- * do not miss the TLB one page at a time.  Gs are never freed, as in Go:
- * dead ones wait on free lists.  garena_* are guarded by sched.gflock.
+ * New Gs are carved GSLAB at a time from arenas of address space that the
+ * kernel commits as they are used.  Each slab's pages are committed in
+ * one call (gort__populate, in stack.c) rather than faulted in one by
+ * one, and in small pages, not huge ones: a huge page is zeroed whole on
+ * its first touch, which on the VM the benchmarks run on costs 10-25 ms
+ * (memory the host has taken back is faulted in again), a pause in
+ * whichever spawn meets it, and 2 MiB resident for a program with ten
+ * goroutines.  Gs are never freed, as in Go: dead ones wait on free lists.
+ * garena_* are guarded by sched.gflock.
  */
-enum { GARENA_SIZE = 2 << 20 };
+enum { GARENA_SIZE = 16 << 20 };
 static G *garena_next, *garena_end;
 
 static void garena_refill(void)
 {
 	assert_lock_held(&sched.gflock);
-	size_t len = 2 * GARENA_SIZE;
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, GARENA_SIZE, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		gort__throw("out of memory allocating goroutines");
-	/* keep the 2 MiB-aligned middle, which a huge page can back */
-	char *arena = (char *)(((uintptr_t)p + GARENA_SIZE - 1) & ~(uintptr_t)(GARENA_SIZE - 1));
-	if (arena > p)
-		munmap(p, (size_t)(arena - p));
-	munmap(arena + GARENA_SIZE, (size_t)(p + len - (arena + GARENA_SIZE)));
-	madvise(arena, GARENA_SIZE, MADV_HUGEPAGE);
-	garena_next = (G *)arena;
+	madvise(p, GARENA_SIZE, MADV_NOHUGEPAGE);
+	garena_next = (G *)p;
 	garena_end = garena_next + GARENA_SIZE / sizeof(G);
 }
 
@@ -204,6 +203,12 @@ static G *malg(P *pp)
 	G *gs = garena_next;
 	garena_next += GSLAB;
 	gort__unlock(&sched.gflock);
+	/* the pages the slab covers, the first and last perhaps shared with
+	 * the slabs beside it (committing a page twice is harmless) */
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = (uintptr_t)gs & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)(gs + GSLAB) + page - 1) & ~(page - 1);
+	gort__populate((void *)lo, hi - lo);
 	for (int i = 0; i < GSLAB; i++)
 		atomic_store_explicit(&gs[i].atomicstatus, Gdead, memory_order_relaxed);
 	allgadd(gs, GSLAB);

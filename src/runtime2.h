@@ -263,15 +263,23 @@ struct G {
 	size_t stacksize;     /* 0: the default */
 	int64_t parentgoid;   /* the goroutine that created it */
 
+	/* third cache line: the rest of what newproc sets and goexit0 clears,
+	 * so that a goroutine's birth and death write three lines, not five */
 	uintptr_t gopc;       /* where it was created, for "created by" */
 	union {               /* the two sanitizers never build together */
 		void *asan_fakestack; /* AddressSanitizer's state while switched out */
 		void *tsan_fiber;     /* ThreadSanitizer's fiber for it (tsan.h) */
 	};
-	syscallctx syscallctx; /* in a system call: its caller's context at gort_entersyscall */
-	int64_t runnablesince; /* when it was readied, if latsample (metrics.c) */
 	uintptr_t startpc;    /* its function as dumps show it before it runs (Go's g.startpc):
 	                       * fn, or what fn calls for it (gort_go_int's entry) */
+	/* defer, panic, recover (panic.c) */
+	gort__frame *frame;   /* innermost frame with deferred calls pending */
+	struct gpanic *panic; /* innermost panic (or Goexit) under way; older ones follow link */
+	bool paniconfault;    /* gort_set_panic_on_fault */
+	bool tsan_lostframes; /* TSan: frames left its call stack unpopped (tsan.h) */
+
+	syscallctx syscallctx; /* in a system call: its caller's context at gort_entersyscall */
+	int64_t runnablesince; /* when it was readied, if latsample (metrics.c) */
 
 	/* the execution tracer (trace_event.c) */
 	uint64_t traceseq;    /* events other Ps emitted about it: orders the streams */
@@ -281,11 +289,6 @@ struct G {
 
 	uint64_t detprio;     /* deterministic mode, PCT: its priority (proc_det.c) */
 
-	/* defer, panic, recover (panic.c) */
-	gort__frame *frame;   /* innermost frame with deferred calls pending */
-	struct gpanic *panic; /* innermost panic (or Goexit) under way; older ones follow link */
-	bool paniconfault;    /* gort_set_panic_on_fault */
-	bool tsan_lostframes; /* TSan: frames left its call stack unpopped (tsan.h) */
 	/* the last fault, for sigpanic and the report (signal_unix.c): Go's g.sig* */
 	int32_t sig;
 	uintptr_t sigcode0, sigcode1, sigpc;
@@ -302,6 +305,7 @@ _Static_assert(offsetof(G, sched_sp) == G_SCHED_SP, "G: sched_sp moved (asm_amd6
 _Static_assert(offsetof(G, tsan_fiber) == G_TSAN_FIBER, "G: tsan_fiber moved (asm_amd64.h)");
 _Static_assert(offsetof(G, goid) == 64, "G: the fields a switch touches must fill the first cache line");
 _Static_assert(offsetof(G, parentgoid) + 8 == 128, "G: the fields a park touches must fill the second");
+_Static_assert(offsetof(G, tsan_lostframes) < 192, "G: what newproc and goexit0 write must fit the third");
 
 /*
  * Go links queued and free Gs through g.schedlink.  gort keeps the global
@@ -826,6 +830,7 @@ void gort__stackcache_flush(P *pp);
 bool gort__stack_guard_contains(G *gp, uintptr_t addr);
 bool gort__stack_needs_canary(void);
 bool gort__stack_canary_ok(stack s);
+void gort__populate(void *p, size_t len);
 
 /* ---- syscall_linux.c ------------------------------------------------------ */
 

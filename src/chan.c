@@ -359,7 +359,8 @@ static bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
 		return false;
 	}
 
-	sudog mysg = {.g = gp, .elem = (void *)ep, .c = c};
+	sudog mysg;
+	gort__sudog_chan_init(&mysg, gp, (void *)ep, c, false);
 	gp->param = NULL;
 	gort__waitq_enqueue(&c->sendq, &mysg);
 	gort__chan_receivable(c);
@@ -423,7 +424,8 @@ static bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
 		return false;
 	}
 
-	sudog mysg = {.g = gp, .elem = ep, .c = c};
+	sudog mysg;
+	gort__sudog_chan_init(&mysg, gp, ep, c, false);
 	gp->param = NULL;
 	gort__waitq_enqueue(&c->recvq, &mysg);
 	gort__gopark(chanparkcommit, &c->lock, waitReasonChanReceive);

@@ -259,8 +259,16 @@ static inline bool runqempty(P *pp)
 static inline void runqput(P *pp, G *gp, bool next)
 {
 	if (next) {
-		/* Only the owner sets runnext non-NULL, so an exchange is enough. */
-		G *old = atomic_exchange(&pp->runnext, gp);
+		/* Only the owner sets runnext non-NULL, and others only clear
+		 * it: an empty runnext stays empty until we fill it, so a
+		 * store does (no locked instruction on the hand-off path); a
+		 * full one may be stolen under us, so it takes an exchange. */
+		G *old = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+		if (old == NULL) {
+			atomic_store_explicit(&pp->runnext, gp, memory_order_release);
+			return;
+		}
+		old = atomic_exchange(&pp->runnext, gp);
 		if (old == NULL)
 			return;
 		gp = old;
@@ -282,10 +290,20 @@ static inline void runqput(P *pp, G *gp, bool next)
 static inline G *runqget(P *pp, bool *inheritTime)
 {
 	G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
-	/* Others may only clear runnext, so a failed CAS means it was stolen. */
-	if (next != NULL && atomic_compare_exchange_strong(&pp->runnext, &next, NULL)) {
-		*inheritTime = true;
-		return next;
+	if (next != NULL) {
+		/* Others may only clear runnext, so a failed CAS means it was
+		 * stolen.  With one P there is no thief - a thief holds another
+		 * P, and a second P appears only in procresize, with the world
+		 * (and so this P) stopped - so a store takes it. */
+		if (atomic_load_explicit(&gomaxprocs, memory_order_relaxed) == 1) {
+			atomic_store_explicit(&pp->runnext, NULL, memory_order_relaxed);
+			*inheritTime = true;
+			return next;
+		}
+		if (atomic_compare_exchange_strong(&pp->runnext, &next, NULL)) {
+			*inheritTime = true;
+			return next;
+		}
 	}
 	*inheritTime = false;
 	for (;;) {

@@ -377,7 +377,7 @@ static int selectgo(G *gp, gort_case *cases, hchan **chans, int n, bool block, t
 		int i = lockorder[k];
 		sudog *sg = &sgs[i];
 		hchan *c = chans[i];
-		*sg = (sudog){.g = gp, .elem = cases[i].elem, .c = c, .isSelect = true};
+		gort__sudog_chan_init(sg, gp, cases[i].elem, c, true);
 		*link = sg;
 		link = &sg->waitlink;
 		/* pass 1 emptied the opposite queue: only our own sudogs are there */

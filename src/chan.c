@@ -229,8 +229,8 @@ void gort__chan_bufrecv(hchan *c, void *ep)
 }
 
 /* chan_send_to hands the value at ep to the waiting receiver sg (holds c->lock).
- * The caller unlocks and then readies sg->g. */
-void gort__chan_send_to(hchan *c, sudog *sg, const void *ep)
+ * The caller unlocks and then readies sg->g.  Inline here, as chan_bufsend. */
+static inline void chan_send_to(hchan *c, sudog *sg, const void *ep)
 {
 	assert_lock_held(&c->lock);
 	gort__assert(sg->c == c, "chan: a receiver's sudog waits on another channel");
@@ -242,14 +242,19 @@ void gort__chan_send_to(hchan *c, sudog *sg, const void *ep)
 	sg->g->param = sg;
 }
 
+void gort__chan_send_to(hchan *c, sudog *sg, const void *ep)
+{
+	chan_send_to(c, sg, ep);
+}
+
 /*
  * chan_recv_from receives from the waiting sender sg into ep (holds
  * c->lock).  Unbuffered: straight from the sender.  Buffered, which means
  * full: the receiver takes the oldest value and the sender's value goes in
  * behind the newest, in the slot just freed.  The caller unlocks and then
- * readies sg->g.
+ * readies sg->g.  Inline here, as chan_bufsend.
  */
-void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
+static inline void chan_recv_from(hchan *c, sudog *sg, void *ep)
 {
 	assert_lock_held(&c->lock);
 	gort__assert(sg->c == c, "chan: a sender's sudog waits on another channel");
@@ -269,6 +274,11 @@ void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
 	sg->elem = NULL;
 	sg->success = true;
 	sg->g->param = sg;
+}
+
+void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
+{
+	chan_recv_from(c, sg, ep);
 }
 
 /* ---- make and free ---------------------------------------------------------- */
@@ -390,7 +400,7 @@ static bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
 	}
 	sudog *sg = waitq_take(&c->recvq);
 	if (sg != NULL) {
-		gort__chan_send_to(c, sg, ep);
+		chan_send_to(c, sg, ep);
 		gort__spinunlock(&c->lock);
 		gort__goready(sg->g);
 		return true;
@@ -451,7 +461,7 @@ static bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
 	}
 	sudog *sg = waitq_take(&c->sendq);
 	if (sg != NULL) {
-		gort__chan_recv_from(c, sg, ep);
+		chan_recv_from(c, sg, ep);
 		gort__spinunlock(&c->lock);
 		gort__goready(sg->g);
 		*ok = true;

@@ -584,7 +584,8 @@ void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason)
 	G *gp = gort__getg();
 	M *mp = gp->m;
 	gort__assert(gp != &mp->g0, "gopark on g0");
-	gort__assert(gort__readgstatus(gp) == Grunning, "gopark: bad g status");
+	gort__assert(atomic_load_explicit(&gp->atomicstatus, memory_order_relaxed) == Grunning,
+	             "gopark: bad g status");
 	mp->waitlock = lock;
 	mp->waitunlockf = unlockf;
 	gp->waitreason = (uint8_t)reason;

@@ -382,8 +382,14 @@ static bool nilchan(bool block, waitReason reason)
 	gort__throw("unreachable: a goroutine blocked on a nil channel resumed");
 }
 
-/* chansend: h <- *ep.  Returns false only if !block and it could not send. */
-static bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
+/*
+ * chansend: h <- *ep.  Returns false only if !block and it could not send.
+ * Inline (chansend_inline) into gort_chan_send, the blocking send a
+ * program makes most, where block is a constant; the other callers share
+ * one out-of-line copy.
+ */
+static inline __attribute__((always_inline)) bool chansend_inline(G *gp, gort_chan *h, const void *ep,
+                                                                  bool block)
 {
 	if (h == NULL)
 		return nilchan(block, waitReasonChanSendNilChan);
@@ -427,11 +433,18 @@ static bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
 	return true;
 }
 
+static __attribute__((noinline)) bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
+{
+	return chansend_inline(gp, h, ep, block);
+}
+
 /*
  * chanrecv: *ep, *ok = <-h.  Returns false only if !block and nothing was
- * ready.  ep may be NULL (the value is dropped).
+ * ready.  ep may be NULL (the value is dropped).  Inline into gort_chan_recv,
+ * as chansend.
  */
-static bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
+static inline __attribute__((always_inline)) bool chanrecv_inline(G *gp, gort_chan *h, void *ep, bool block,
+                                                                  bool *ok)
 {
 	if (h == NULL)
 		return nilchan(block, waitReasonChanReceiveNilChan);
@@ -488,6 +501,11 @@ static bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
 	chan_woken(gp, &mysg);
 	*ok = mysg.success;
 	return true;
+}
+
+static __attribute__((noinline)) bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
+{
+	return chanrecv_inline(gp, h, ep, block, ok);
 }
 
 /*
@@ -554,7 +572,7 @@ void gort_chan_send(gort_chan *c, const void *elem)
 {
 	G *gp = gort__current_goroutine("gort_chan_send");
 	gort__checkpreempt(gp);
-	chansend(gp, c, elem, true);
+	chansend_inline(gp, c, elem, true);
 }
 
 bool gort_chan_recv(gort_chan *c, void *elem)
@@ -562,7 +580,7 @@ bool gort_chan_recv(gort_chan *c, void *elem)
 	G *gp = gort__current_goroutine("gort_chan_recv");
 	gort__checkpreempt(gp);
 	bool ok = false;
-	chanrecv(gp, c, elem, true, &ok);
+	chanrecv_inline(gp, c, elem, true, &ok);
 	return ok;
 }
 

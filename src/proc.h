@@ -259,16 +259,21 @@ static inline bool runqempty(P *pp)
 static inline void runqput(P *pp, G *gp, bool next)
 {
 	if (next) {
-		/* Only the owner sets runnext non-NULL, and others only clear
-		 * it: an empty runnext stays empty until we fill it, so a
-		 * store does (no locked instruction on the hand-off path); a
-		 * full one may be stolen under us, so it takes an exchange. */
-		G *old = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
-		if (old == NULL) {
+		G *old;
+		if (atomic_load_explicit(&gomaxprocs, memory_order_relaxed) == 1) {
+			/* One P: no thief (see runqget), and no idle P for
+			 * wakep to find, so plain loads and stores do - no
+			 * locked instruction on the hand-off path. */
+			old = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
 			atomic_store_explicit(&pp->runnext, gp, memory_order_release);
-			return;
+		} else {
+			/* A thief may take the old runnext under us: an
+			 * exchange.  Its full barrier is also the #StoreLoad
+			 * between adding the G and wakep's reading of
+			 * nmspinning, which a spinning M that stops relies on
+			 * (it drops nmspinning, then looks at every queue). */
+			old = atomic_exchange(&pp->runnext, gp);
 		}
-		old = atomic_exchange(&pp->runnext, gp);
 		if (old == NULL)
 			return;
 		gp = old;

@@ -84,10 +84,34 @@ static void *chanbuf(hchan *c, size_t i)
 	return c->buf + i * c->elemsize;
 }
 
-/* typedmemmove copies one element; size 0 (chan struct{}) copies nothing. */
-static void typedmemmove(size_t size, void *dst, const void *src)
+/* typedmemmove copies one element; size 0 (chan struct{}) copies nothing.
+ * The sizes of machine words move inline: a call of memmove for an int64
+ * was a tenth of a buffered send and receive's instructions. */
+static inline void typedmemmove(size_t size, void *dst, const void *src)
 {
-	if (size != 0 && dst != src)
+	switch (size) {
+	case 0:
+		return;
+	case 4: {
+		uint32_t v;
+		memcpy(&v, src, 4);
+		memcpy(dst, &v, 4);
+		return;
+	}
+	case 8: {
+		uint64_t v;
+		memcpy(&v, src, 8);
+		memcpy(dst, &v, 8);
+		return;
+	}
+	case 16: {
+		uint64_t v[2];
+		memcpy(v, src, 16);
+		memcpy(dst, v, 16);
+		return;
+	}
+	}
+	if (dst != src)
 		memmove(dst, src, size);
 }
 
@@ -160,8 +184,20 @@ sudog *gort__waitq_dequeue(waitq *q)
 	}
 }
 
-/* chan_bufsend appends *ep to the buffer, which has room (holds c->lock). */
-void gort__chan_bufsend(hchan *c, const void *ep)
+/*
+ * waitq_take: waitq_dequeue, with the empty queue - every buffered send
+ * and receive that finds no one waiting - answered without a call.
+ */
+static inline sudog *waitq_take(waitq *q)
+{
+	if (q->first == NULL)
+		return NULL;
+	return gort__waitq_dequeue(q);
+}
+
+/* chan_bufsend appends *ep to the buffer, which has room (holds c->lock).
+ * Inline here, for chansend; select.c calls gort__chan_bufsend. */
+static inline void chan_bufsend(hchan *c, const void *ep)
 {
 	assert_lock_held(&c->lock);
 	typedmemmove(c->elemsize, chanbuf(c, c->sendx), ep);
@@ -171,9 +207,14 @@ void gort__chan_bufsend(hchan *c, const void *ep)
 	gort__chan_receivable(c);
 }
 
+void gort__chan_bufsend(hchan *c, const void *ep)
+{
+	chan_bufsend(c, ep);
+}
+
 /* chan_bufrecv takes the oldest value from the non-empty buffer into ep
- * (NULL: drop it) (holds c->lock). */
-void gort__chan_bufrecv(hchan *c, void *ep)
+ * (NULL: drop it) (holds c->lock).  Inline here, as chan_bufsend. */
+static inline void chan_bufrecv(hchan *c, void *ep)
 {
 	assert_lock_held(&c->lock);
 	void *qp = chanbuf(c, c->recvx);
@@ -184,9 +225,14 @@ void gort__chan_bufrecv(hchan *c, void *ep)
 	__atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELAXED);
 }
 
+void gort__chan_bufrecv(hchan *c, void *ep)
+{
+	chan_bufrecv(c, ep);
+}
+
 /* chan_send_to hands the value at ep to the waiting receiver sg (holds c->lock).
- * The caller unlocks and then readies sg->g. */
-void gort__chan_send_to(hchan *c, sudog *sg, const void *ep)
+ * The caller unlocks and then readies sg->g.  Inline here, as chan_bufsend. */
+static inline void chan_send_to(hchan *c, sudog *sg, const void *ep)
 {
 	assert_lock_held(&c->lock);
 	gort__assert(sg->c == c, "chan: a receiver's sudog waits on another channel");
@@ -198,14 +244,19 @@ void gort__chan_send_to(hchan *c, sudog *sg, const void *ep)
 	sg->g->param = sg;
 }
 
+void gort__chan_send_to(hchan *c, sudog *sg, const void *ep)
+{
+	chan_send_to(c, sg, ep);
+}
+
 /*
  * chan_recv_from receives from the waiting sender sg into ep (holds
  * c->lock).  Unbuffered: straight from the sender.  Buffered, which means
  * full: the receiver takes the oldest value and the sender's value goes in
  * behind the newest, in the slot just freed.  The caller unlocks and then
- * readies sg->g.
+ * readies sg->g.  Inline here, as chan_bufsend.
  */
-void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
+static inline void chan_recv_from(hchan *c, sudog *sg, void *ep)
 {
 	assert_lock_held(&c->lock);
 	gort__assert(sg->c == c, "chan: a sender's sudog waits on another channel");
@@ -225,6 +276,11 @@ void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
 	sg->elem = NULL;
 	sg->success = true;
 	sg->g->param = sg;
+}
+
+void gort__chan_recv_from(hchan *c, sudog *sg, void *ep)
+{
+	chan_recv_from(c, sg, ep);
 }
 
 /* ---- make and free ---------------------------------------------------------- */
@@ -361,8 +417,14 @@ static bool nilchan(bool block, waitReason reason)
 	gort__throw("unreachable: a goroutine blocked on a nil channel resumed");
 }
 
-/* chansend: h <- *ep.  Returns false only if !block and it could not send. */
-static bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
+/*
+ * chansend: h <- *ep.  Returns false only if !block and it could not send.
+ * Inline (chansend_inline) into gort_chan_send, the blocking send a
+ * program makes most, where block is a constant; the other callers share
+ * one out-of-line copy.
+ */
+static inline __attribute__((always_inline)) bool chansend_inline(G *gp, gort_chan *h, const void *ep,
+                                                                  bool block)
 {
 	if (h == NULL)
 		return nilchan(block, waitReasonChanSendNilChan);
@@ -377,15 +439,15 @@ static bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
 		gort__spinunlock(&c->lock);
 		gort__panic("send on closed channel");
 	}
-	sudog *sg = gort__waitq_dequeue(&c->recvq);
+	sudog *sg = waitq_take(&c->recvq);
 	if (sg != NULL) {
-		gort__chan_send_to(c, sg, ep);
+		chan_send_to(c, sg, ep);
 		gort__spinunlock(&c->lock);
 		gort__goready(sg->g);
 		return true;
 	}
 	if (c->qcount < c->dataqsiz) {
-		gort__chan_bufsend(c, ep);
+		chan_bufsend(c, ep);
 		gort__spinunlock(&c->lock);
 		return true;
 	}
@@ -394,7 +456,8 @@ static bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
 		return false;
 	}
 
-	sudog mysg = {.g = gp, .elem = (void *)ep, .c = c};
+	sudog mysg;
+	gort__sudog_chan_init(&mysg, gp, (void *)ep, c, false);
 	gp->param = NULL;
 	gp->waiting = &mysg; /* what it waits on, for the leak check (mgcleak.c) */
 	gort__waitq_enqueue(&c->sendq, &mysg);
@@ -407,11 +470,18 @@ static bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
 	return true;
 }
 
+static __attribute__((noinline)) bool chansend(G *gp, gort_chan *h, const void *ep, bool block)
+{
+	return chansend_inline(gp, h, ep, block);
+}
+
 /*
  * chanrecv: *ep, *ok = <-h.  Returns false only if !block and nothing was
- * ready.  ep may be NULL (the value is dropped).
+ * ready.  ep may be NULL (the value is dropped).  Inline into gort_chan_recv,
+ * as chansend.
  */
-static bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
+static inline __attribute__((always_inline)) bool chanrecv_inline(G *gp, gort_chan *h, void *ep, bool block,
+                                                                  bool *ok)
 {
 	if (h == NULL)
 		return nilchan(block, waitReasonChanReceiveNilChan);
@@ -439,16 +509,16 @@ static bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
 		*ok = false;
 		return true;
 	}
-	sudog *sg = gort__waitq_dequeue(&c->sendq);
+	sudog *sg = waitq_take(&c->sendq);
 	if (sg != NULL) {
-		gort__chan_recv_from(c, sg, ep);
+		chan_recv_from(c, sg, ep);
 		gort__spinunlock(&c->lock);
 		gort__goready(sg->g);
 		*ok = true;
 		return true;
 	}
 	if (c->qcount > 0) {
-		gort__chan_bufrecv(c, ep);
+		chan_bufrecv(c, ep);
 		gort__spinunlock(&c->lock);
 		*ok = true;
 		return true;
@@ -460,7 +530,8 @@ static bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
 		return false;
 	}
 
-	sudog mysg = {.g = gp, .elem = ep, .c = c};
+	sudog mysg;
+	gort__sudog_chan_init(&mysg, gp, ep, c, false);
 	gp->param = NULL;
 	gp->waiting = &mysg; /* what it waits on, for the leak check (mgcleak.c) */
 	gort__waitq_enqueue(&c->recvq, &mysg);
@@ -469,6 +540,11 @@ static bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
 	chan_woken(gp, &mysg);
 	*ok = mysg.success;
 	return true;
+}
+
+static __attribute__((noinline)) bool chanrecv(G *gp, gort_chan *h, void *ep, bool block, bool *ok)
+{
+	return chanrecv_inline(gp, h, ep, block, ok);
 }
 
 /*
@@ -535,7 +611,7 @@ void gort_chan_send(gort_chan *c, const void *elem)
 {
 	G *gp = gort__current_goroutine("gort_chan_send");
 	gort__checkpreempt(gp);
-	chansend(gp, c, elem, true);
+	chansend_inline(gp, c, elem, true);
 }
 
 bool gort_chan_recv(gort_chan *c, void *elem)
@@ -543,7 +619,7 @@ bool gort_chan_recv(gort_chan *c, void *elem)
 	G *gp = gort__current_goroutine("gort_chan_recv");
 	gort__checkpreempt(gp);
 	bool ok = false;
-	chanrecv(gp, c, elem, true, &ok);
+	chanrecv_inline(gp, c, elem, true, &ok);
 	return ok;
 }
 

@@ -466,9 +466,29 @@ static G *sleep_idle(M *mp, P **allpsnap, int32_t nsnap, bool wasSpinning)
  * Steps 7 to 10 may start over: the world stopping, timers readying Gs
  * onto our queue, or a P found for the work seen in step 9.
  */
-static G *findrunnable(M *mp, bool *inheritTime)
+static __attribute__((noinline)) G *findrunnable_slow(M *mp, bool *inheritTime);
+
+static inline G *findrunnable(M *mp, bool *inheritTime)
 {
 	assert_on_g0(mp);
+	/* The common case, first and inline: nothing stops the world, no
+	 * deterministic mode, no timers on this P, not the 61st tick -
+	 * steps 1 to 3 have nothing to do - and the local queue has a G (a
+	 * hand-off's, in runnext).  The rest out of line, where schedule's
+	 * frame does not pay for it. */
+	P *pp = mp->p;
+	if (!atomic_load_explicit(&sched.gcwaiting, memory_order_relaxed) && !gort__det() &&
+	    atomic_load_explicit(&pp->timer0when, memory_order_relaxed) == 0 &&
+	    atomic_load_explicit(&pp->schedtick, memory_order_relaxed) % 61 != 0) {
+		G *gp = runqget(pp, inheritTime);
+		if (gp != NULL)
+			return gp;
+	}
+	return findrunnable_slow(mp, inheritTime);
+}
+
+static G *findrunnable_slow(M *mp, bool *inheritTime)
+{
 	for (;;) {
 		P *pp = mp->p;
 		G *gp;
@@ -584,7 +604,8 @@ void gort__gopark(unlockFunc unlockf, void *lock, waitReason reason)
 	G *gp = gort__getg();
 	M *mp = gp->m;
 	gort__assert(gp != &mp->g0, "gopark on g0");
-	gort__assert(gort__readgstatus(gp) == Grunning, "gopark: bad g status");
+	gort__assert(atomic_load_explicit(&gp->atomicstatus, memory_order_relaxed) == Grunning,
+	             "gopark: bad g status");
 	mp->waitlock = lock;
 	mp->waitunlockf = unlockf;
 	gp->waitreason = (uint8_t)reason;

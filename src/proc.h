@@ -259,8 +259,21 @@ static inline bool runqempty(P *pp)
 static inline void runqput(P *pp, G *gp, bool next)
 {
 	if (next) {
-		/* Only the owner sets runnext non-NULL, so an exchange is enough. */
-		G *old = atomic_exchange(&pp->runnext, gp);
+		G *old;
+		if (atomic_load_explicit(&gomaxprocs, memory_order_relaxed) == 1) {
+			/* One P: no thief (see runqget), and no idle P for
+			 * wakep to find, so plain loads and stores do - no
+			 * locked instruction on the hand-off path. */
+			old = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+			atomic_store_explicit(&pp->runnext, gp, memory_order_release);
+		} else {
+			/* A thief may take the old runnext under us: an
+			 * exchange.  Its full barrier is also the #StoreLoad
+			 * between adding the G and wakep's reading of
+			 * nmspinning, which a spinning M that stops relies on
+			 * (it drops nmspinning, then looks at every queue). */
+			old = atomic_exchange(&pp->runnext, gp);
+		}
 		if (old == NULL)
 			return;
 		gp = old;
@@ -282,10 +295,20 @@ static inline void runqput(P *pp, G *gp, bool next)
 static inline G *runqget(P *pp, bool *inheritTime)
 {
 	G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
-	/* Others may only clear runnext, so a failed CAS means it was stolen. */
-	if (next != NULL && atomic_compare_exchange_strong(&pp->runnext, &next, NULL)) {
-		*inheritTime = true;
-		return next;
+	if (next != NULL) {
+		/* Others may only clear runnext, so a failed CAS means it was
+		 * stolen.  With one P there is no thief - a thief holds another
+		 * P, and a second P appears only in procresize, with the world
+		 * (and so this P) stopped - so a store takes it. */
+		if (atomic_load_explicit(&gomaxprocs, memory_order_relaxed) == 1) {
+			atomic_store_explicit(&pp->runnext, NULL, memory_order_relaxed);
+			*inheritTime = true;
+			return next;
+		}
+		if (atomic_compare_exchange_strong(&pp->runnext, &next, NULL)) {
+			*inheritTime = true;
+			return next;
+		}
 	}
 	*inheritTime = false;
 	for (;;) {

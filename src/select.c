@@ -104,6 +104,14 @@ static bool sort_by_channel(hchan **chans, uint16_t *order, int n)
 	return true;
 }
 
+/* randn maps a random r to [0, n) by multiplying, as Go's fastrandn does:
+ * the division of r % n was a quarter of selectgo's time in select4.
+ * (Deterministic mode keeps r % n: a seed's recorded schedules replay.) */
+static inline uint32_t randn(uint32_t r, uint32_t n)
+{
+	return (uint32_t)(((uint64_t)r * n) >> 32);
+}
+
 /*
  * pollorders makes the random poll order (inserting each case at a random
  * place of the permutation so far) and the lock order still to be sorted,
@@ -119,7 +127,7 @@ static inline __attribute__((always_inline)) int pollorders(M *mp, hchan **chans
 		if (chans[i] == NULL)
 			continue;
 		uint32_t r = det ? gort__det_rand() : gort__fastrand(mp);
-		int j = (int)(r % (uint32_t)(norder + 1));
+		int j = (int)(det ? r % (uint32_t)(norder + 1) : randn(r, (uint32_t)(norder + 1)));
 		pollorder[norder] = pollorder[j];
 		pollorder[j] = (uint16_t)i;
 		lockorder[norder] = (uint16_t)i;
@@ -132,12 +140,6 @@ static __attribute__((noinline, cold)) int pollorders_det(hchan **chans, int n, 
                                                           uint16_t *lockorder)
 {
 	return pollorders(NULL, chans, n, pollorder, lockorder, true);
-}
-
-/* selrand: a shuffle's randomness - the seed's, in deterministic mode. */
-static inline uint32_t selrand(M *mp)
-{
-	return gort__det() ? gort__det_rand() : gort__fastrand(mp);
 }
 
 /*
@@ -156,7 +158,8 @@ static void shuffle_duplicates(M *mp, hchan **chans, uint16_t *order, int n)
 		while (end < n && key(chans, order[end]) == key(chans, order[start]))
 			end++;
 		for (int i = end - 1; i > start; i--) { /* Fisher-Yates over [start, end) */
-			int j = start + (int)(selrand(mp) % (uint32_t)(i - start + 1));
+			uint32_t n = (uint32_t)(i - start + 1);
+			int j = start + (int)(gort__det() ? gort__det_rand() % n : randn(gort__fastrand(mp), n));
 			uint16_t t = order[i];
 			order[i] = order[j];
 			order[j] = t;
@@ -264,7 +267,7 @@ static bool try_case(gort_case *cases, hchan **chans, uint16_t *lockorder, int n
 	hchan *c = chans[i];
 	sudog *sg;
 	if (cas->dir == GORT_RECV) {
-		if ((sg = gort__waitq_dequeue(&c->sendq)) != NULL) {
+		if (c->sendq.first != NULL && (sg = gort__waitq_dequeue(&c->sendq)) != NULL) {
 			gort__chan_recv_from(c, sg, cas->elem);
 			selunlock(chans, lockorder, norder);
 			gort__goready(sg->g);
@@ -289,7 +292,7 @@ static bool try_case(gort_case *cases, hchan **chans, uint16_t *lockorder, int n
 		selunlock(chans, lockorder, norder);
 		gort__panic("send on closed channel");
 	}
-	if ((sg = gort__waitq_dequeue(&c->recvq)) != NULL) {
+	if (c->recvq.first != NULL && (sg = gort__waitq_dequeue(&c->recvq)) != NULL) {
 		gort__chan_send_to(c, sg, cas->elem);
 		selunlock(chans, lockorder, norder);
 		gort__goready(sg->g);
@@ -377,7 +380,7 @@ static int selectgo(G *gp, gort_case *cases, hchan **chans, int n, bool block, t
 		int i = lockorder[k];
 		sudog *sg = &sgs[i];
 		hchan *c = chans[i];
-		*sg = (sudog){.g = gp, .elem = cases[i].elem, .c = c, .isSelect = true};
+		gort__sudog_chan_init(sg, gp, cases[i].elem, c, true);
 		*link = sg;
 		link = &sg->waitlink;
 		/* pass 1 emptied the opposite queue: only our own sudogs are there */

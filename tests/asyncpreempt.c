@@ -90,10 +90,21 @@ static void spinner(void *arg)
 	gort_waitgroup_done(&wg);
 }
 
+/* sleep_until_spinning: sleeps until the spinner has started - at
+ * GOMAXPROCS=1, until it is preempted, which is what the modes test.  A
+ * sleep of 1 ms alone may end before the spinner ever ran: an M the OS
+ * descheduled past the timer runs the timer's goroutine first (runnext).
+ * Ten seconds of no spinner is a failure. */
+static void sleep_until_spinning(void)
+{
+	for (int i = 0; i < 10000 && !atomic_load(&spinning); i++)
+		gort_sleep(GORT_MILLISECOND);
+	CHECK(atomic_load(&spinning), "the spinner never ran");
+}
+
 static void set_flag_after_sleep(void *arg)
 {
-	gort_sleep(GORT_MILLISECOND);
-	CHECK(atomic_load(&spinning), "the spinner never ran");
+	sleep_until_spinning();
 	atomic_store(&flag, true);
 	gort_waitgroup_done(&wg);
 }
@@ -217,8 +228,7 @@ static void mutex_spinner(void *arg)
 
 static void mutex_waiter(void *arg)
 {
-	gort_sleep(GORT_MILLISECOND); /* wakes only if the spinner is preempted */
-	CHECK(atomic_load(&spinning), "the spinner never ran");
+	sleep_until_spinning(); /* wakes only if the spinner is preempted */
 	CHECK(!gort_mutex_trylock(&mu), "the preempted spinner should hold the mutex");
 	atomic_store(&flag, true);
 	gort_mutex_lock(&mu); /* parks until the spinner, scheduled again, unlocks */

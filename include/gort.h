@@ -76,6 +76,9 @@
  *                      gort_debug_serve does - see "Profiling" below
  *     GORT_CPUPROFILE  a file: a CPU profile of the whole run, written at
  *                      exit (go test -cpuprofile's, for any program)
+ *     GORT_MEMPROFILE  a file: the heap profile at exit, after a collection
+ *                      (go test -memprofile's)
+ *     GORT_MEMPROFILERATE  a number: gort_set_mem_profile_rate at start-up
  *     GORT_BLOCKPROFILERATE, GORT_MUTEXPROFILEFRACTION
  *                      numbers: gort_set_block_profile_rate and
  *                      gort_set_mutex_profile_fraction at start-up
@@ -2043,11 +2046,21 @@ GORT_API void gort_trace_log(gort_trace_task task, const char *category, const c
 
 /*
  * pprof.Lookup(name).WriteTo(fd, debug): name is "goroutine",
- * "threadcreate", "block" or "mutex".  debug 0: the gzipped protobuf;
- * 1: Go's legacy text ("goroutine profile: total N", then "count @ pcs"
- * and "#\tpc\tfunction+off\tfile:line" lines); 2, goroutine only: every
- * goroutine's traceback, as gort_stack(all) and a panic print them.
- * 0, -ENOENT for an unknown name, or the write's -errno.
+ * "threadcreate", "block", "mutex", "heap" or "allocs".  debug 0: the
+ * gzipped protobuf; 1: Go's legacy text ("goroutine profile: total N",
+ * then "count @ pcs" and "#\tpc\tfunction+off\tfile:line" lines; the heap's
+ * "heap profile: ..." and its "# runtime.MemStats" trailer); 2, goroutine
+ * only: every goroutine's traceback, as gort_stack(all) and a panic print
+ * them.  0, -ENOENT for an unknown name, or the write's -errno.
+ *
+ * heap, allocs: the same records of sampled allocations (one object
+ * every gort_set_mem_profile_rate bytes on average, with its stack), as
+ * of the last collection - inuse_objects/inuse_space (allocated and not
+ * yet found dead) and alloc_objects/alloc_space (all since start-up); the
+ * proto scaled up by the sampling rate as Go's, its default sample type
+ * inuse_space for heap, alloc_space for allocs.  pprof.WriteHeapProfile
+ * is gort_pprof_lookup_write("heap", fd, 0), after gort_gc() for an
+ * up-to-date profile.
  */
 GORT_API int gort_pprof_lookup_write(const char *name, int fd, int debug);
 
@@ -2059,6 +2072,11 @@ GORT_API int gort_pprof_stop_cpu(void);
 /* runtime.SetCPUProfileRate(hz), for the next start: 100 by default.
  * 0, or -EINVAL outside 1..1000000. */
 GORT_API int gort_set_cpu_profile_rate(int hz);
+
+/* runtime.MemProfileRate = rate: one sample every rate bytes allocated on
+ * average (512 KiB by default), 1: every object, 0: off.  Set it early,
+ * as Go asks.  Returns the previous rate; rate < 0 only reads it. */
+GORT_API int gort_set_mem_profile_rate(int rate);
 
 /* runtime.SetBlockProfileRate(rate): a wait of rate ns or more is always
  * recorded, a shorter one with probability wait/rate (and counted
@@ -2075,7 +2093,8 @@ GORT_API int gort_set_mutex_profile_fraction(int rate);
  * stall the program for as long as a profile takes):
  *
  *   /debug/pprof/                 the index page (net/http/pprof's)
- *   /debug/pprof/goroutine?debug=0|1|2, /block, /mutex, /threadcreate
+ *   /debug/pprof/goroutine?debug=0|1|2, /block, /mutex, /threadcreate,
+ *                 /heap (?gc=1: gort_gc first), /allocs
  *                                 (?seconds=N: the delta over N s, as Go's)
  *   /debug/pprof/profile?seconds=N   a CPU profile of N s (default 30)
  *   /debug/pprof/trace?seconds=N     an execution trace of N s (default 1)

@@ -34,7 +34,9 @@
 #include <time.h>
 
 #include "mheap.h"
+#include "mprof_heap.h"
 #include "proc.h"
+#include "trace.h"
 
 _Atomic uint64_t gort__heap_live;
 _Atomic uint64_t gort__gc_trigger;
@@ -84,6 +86,11 @@ static void pacer_update(void)
 	}
 	gcstat.heap_goal = goal;
 	atomic_store(&gort__gc_trigger, goal);
+}
+
+uint64_t gort__gc_heapgoal(void)
+{
+	return gcstat.heap_goal == UINT64_MAX ? 0 : gcstat.heap_goal;
 }
 
 /* limit_scavenge: give free pages back until the heap's resident memory
@@ -251,6 +258,8 @@ void gort__gc_start(bool forced)
 	atomic_store(&gort__gc_running, 1);
 	gp = gort__getg();
 	int32_t procs = atomic_load(&gomaxprocs);
+	if (gort__traceon())
+		gort__trace_gcstart(gp->m->p);
 
 	/* sweep termination */
 	for (int32_t i = 0; i < procs; i++)
@@ -259,6 +268,8 @@ void gort__gc_start(bool forced)
 	uint64_t heap0 = atomic_load(&gort__heap_live);
 	uint64_t goal = gcstat.heap_goal;
 	int64_t tMark = gort__nanotime();
+	if (gort__traceon())
+		gort__trace_gcmark(gp->m->p);
 
 	markStats st;
 	mark_here(gp, &st);
@@ -267,6 +278,7 @@ void gort__gc_start(bool forced)
 	uint64_t marked = gort__marked_bytes();
 
 	/* mark termination: everything is to be swept again */
+	gort__mprof_nextcycle();
 	gort__mheap.sweepgen += 2;
 	for (int i = 0; i < NUM_SPAN_CLASSES; i++) {
 		mcentral *c = &gort__mcentral[i];
@@ -292,7 +304,10 @@ void gort__gc_start(bool forced)
 		atomic_fetch_add(&gcstat.numforced, 1);
 	atomic_store(&gcstat.numgc, n);
 	atomic_store(&gort__gc_running, 0);
+	if (gort__traceon())
+		gort__trace_gcdone(gp->m->p, gort__gc_heapgoal());
 	gort__starttheworld();
+	gort__mprof_flush();
 
 	gort__bgsweep_wake();
 	if (queued > 0)
@@ -328,8 +343,13 @@ void gort_gc(void)
 {
 	gort__gc_start(true);
 	/* Go's GC returns once the cycle is swept too. */
+	if (gort__traceon())
+		gort__trace_gcsweepstart();
 	while (gort__sweepone())
 		;
+	if (gort__traceon())
+		gort__trace_gcsweepdone();
+	gort__mprof_postsweep();
 }
 
 int gort_set_gc_percent(int percent)
@@ -337,6 +357,8 @@ int gort_set_gc_percent(int percent)
 	gort__current_goroutine("gort_set_gc_percent");
 	int32_t old = atomic_exchange(&gcpercent, percent < 0 ? -1 : percent);
 	pacer_update();
+	if (gort__traceon())
+		gort__trace_heapgoal(gort__gc_heapgoal());
 	return old;
 }
 
@@ -347,6 +369,8 @@ int64_t gort_set_memory_limit(int64_t limit)
 		return atomic_load(&memlimit);
 	int64_t old = atomic_exchange(&memlimit, limit);
 	pacer_update();
+	if (gort__traceon())
+		gort__trace_heapgoal(gort__gc_heapgoal());
 	return old;
 }
 

@@ -82,6 +82,7 @@ struct mspan {
 	bool scavenged;         /* free, and given back to the OS (reads as zero) */
 	bool incache;           /* an mcache allocates from it */
 	int64_t unusedsince;    /* free: since when (scavenging) */
+	struct profspecial *profspecials; /* its heap-profiled objects (mprof_heap.c) */
 };
 
 static inline uint8_t makeSpanClass(uint8_t sizeclass, bool noscan)
@@ -189,6 +190,7 @@ typedef struct mcache {
 	mspan *alloc[NUM_SPAN_CLASSES];
 	/* counters, folded into the totals at each collection and on request */
 	uint64_t nmalloc, nlargealloc, largebytes, smallbytes;
+	int64_t nextSample; /* bytes to allocate before the next heap profile sample */
 } mcache;
 
 extern mspan gort__emptymspan;

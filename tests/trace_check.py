@@ -105,6 +105,26 @@ def check_counts(events, expects, dying=False):
         fail("%d goroutines blocked without an unblock, e.g. g%d after %s" % (len(pending), g, e["name"]))
 
 
+def check_heap(events, expects):
+    """"expect gcheap N": the last HeapAlloc before the last GCDone is N
+    (the live heap as the last collection ended); "expect heapmin N": some
+    HeapAlloc reached N (tests/trace_gc.c)."""
+    if expects["gcheap"] is not None:
+        last = None
+        for e in events:
+            if e["name"] == "HeapAlloc":
+                last = e["args"][0]
+            elif e["name"] == "GCDone":
+                done = last
+        if last is None or "done" not in locals() or done != expects["gcheap"]:
+            fail("the heap as the last collection ended: %s, want %d"
+                 % (locals().get("done"), expects["gcheap"]))
+    if expects["heapmin"] is not None:
+        top = max([e["args"][0] for e in events if e["name"] == "HeapAlloc"] or [0])
+        if top < expects["heapmin"]:
+            fail("the heap counter peaked at %d, want at least %d" % (top, expects["heapmin"]))
+
+
 def check_gevents(events, expects):
     for goid, want in expects["gevents"]:
         got = [e["name"] for e in events if e["g"] == goid]
@@ -253,7 +273,8 @@ def run_program(args, trace, env_mode):
             fail("no %r...%r on stderr" % (note, trace))
     elif r.returncode != 0:
         fail("%s exited %d" % (" ".join(cmd), r.returncode))
-    expects = {"count": [], "creates": 0, "named": [], "frame": [], "gevents": [], "webframe": []}
+    expects = {"count": [], "creates": 0, "named": [], "frame": [], "gevents": [], "webframe": [],
+               "gcheap": None, "heapmin": None}
     for line in r.stdout.splitlines():
         w = line.split(" ")
         if w[0] != "expect":
@@ -272,6 +293,8 @@ def run_program(args, trace, env_mode):
             expects["gevents"].append((int(w[2]), int(w[3])))
         elif w[1] == "frame":
             expects["frame"].append((w[2], w[3], int(w[4])))
+        elif w[1] in ("gcheap", "heapmin"):
+            expects[w[1]] = int(w[2])
     return expects
 
 
@@ -299,6 +322,7 @@ def main():
         check_counts(events, expects, args.crash)
         check_annotations(events, expects)
         check_gevents(events, expects)
+        check_heap(events, expects)
         check_frames(go, trace, expects)
         web = ([(1, "main_fn")] if args.web else []) + expects["webframe"]
         if web:

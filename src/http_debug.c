@@ -335,6 +335,8 @@ static void namedprofile(answer *a, const char *name, const char *query)
 	}
 	bool ok;
 	int debug = formvalue(query, "debug", v, sizeof v) ? (int)atoi_go(v, 0, &ok) : 0;
+	if (strcmp(name, "heap") == 0 && formvalue(query, "gc", v, sizeof v) && atoi_go(v, 0, &ok) > 0)
+		gort_gc(); /* Go's ?gc=1: the profile as of a collection now */
 	int err = gort__pprof_lookup(name, debug, &a->body);
 	if (err != 0) {
 		serveerror(a, 500, gort_strerror(err));

@@ -790,6 +790,23 @@ static void scaleheap(int64_t count, int64_t size, int64_t rate, int64_t *c, int
 	*b = (int64_t)((double)size * scale);
 }
 
+/* heaplo: where a heap record's stack starts once gort's frames on top
+ * (gort_new) are hidden, as Go's writeHeapProto hides runtime.*. */
+static int heaplo(const memrecord *r)
+{
+	int lo = 0;
+	while (lo + 1 < r->nstk && gort__in_gort_text(r->stk[lo]))
+		lo++;
+	return lo;
+}
+
+/* heapvalues: a record's four values as the proto holds them, scaled. */
+static void heapvalues(const memrecord *r, int64_t rate, int64_t v[4])
+{
+	scaleheap(r->allocs, r->alloc_bytes, rate, &v[0], &v[1]);
+	scaleheap(r->allocs - r->frees, r->alloc_bytes - r->free_bytes, rate, &v[2], &v[3]);
+}
+
 static int byinuse(const void *a, const void *b)
 {
 	const memrecord *x = a, *y = b;
@@ -871,13 +888,9 @@ static int heapprofile(const char *defaultType, int debug, pbuf *out)
 			return -ENOMEM;
 		}
 		for (int i = 0; i < n; i++) {
-			int lo = 0;
-			while (lo + 1 < r[i].nstk && gort__in_gort_text(r[i].stk[lo]))
-				lo++;
+			int lo = heaplo(&r[i]);
 			int64_t v[4];
-			scaleheap(r[i].allocs, r[i].alloc_bytes, rate, &v[0], &v[1]);
-			scaleheap(r[i].allocs - r[i].frees, r[i].alloc_bytes - r[i].free_bytes, rate, &v[2],
-			          &v[3]);
+			heapvalues(&r[i], rate, v);
 			gort__prof_sample(b, r[i].stk + lo, r[i].nstk - lo, v);
 		}
 		err = gort__prof_finish(b, out);
@@ -927,7 +940,7 @@ static int heapprofile(const char *defaultType, int debug, pbuf *out)
 typedef struct snaprec {
 	int n;
 	uintptr_t stk[PROF_MAXSTACK];
-	int64_t v[2];
+	int64_t v[4];
 } snaprec;
 
 typedef struct snapshot {
@@ -968,6 +981,27 @@ static int take(const char *name, G *self, snapshot *s)
 		free(set.r);
 		return 0;
 	}
+	if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0) {
+		memrecord *m;
+		int n = gort__mprof_heap_records(&m);
+		s->unix_ns = unixnow();
+		if (n < 0)
+			return n;
+		if (n > 0 && (s->r = calloc((size_t)n, sizeof *s->r)) == NULL) {
+			free(m);
+			return -ENOMEM;
+		}
+		int64_t rate = gort_set_mem_profile_rate(-1);
+		for (int i = 0; i < n; i++) {
+			int lo = heaplo(&m[i]);
+			s->r[i].n = m[i].nstk - lo;
+			memcpy(s->r[i].stk, m[i].stk + lo, (size_t)s->r[i].n * sizeof m[i].stk[0]);
+			heapvalues(&m[i], rate, s->r[i].v);
+		}
+		s->n = n;
+		free(m);
+		return 0;
+	}
 	bool block = strcmp(name, "block") == 0;
 	blockrecord *r;
 	int n = gort__mprof_records(block, &r);
@@ -1003,7 +1037,8 @@ int gort__pprof_delta(const char *name, int64_t seconds, pbuf *out)
 	G *self = gort__current_goroutine("a delta profile");
 	bool count = strcmp(name, "goroutine") == 0 || strcmp(name, "threadcreate") == 0;
 	bool block = strcmp(name, "block") == 0;
-	if (!count && !block && strcmp(name, "mutex") != 0)
+	bool heap = strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0;
+	if (!count && !block && !heap && strcmp(name, "mutex") != 0)
 		return -ENOENT;
 	snapshot a, b;
 	int err = take(name, self, &a);
@@ -1017,7 +1052,10 @@ int gort__pprof_delta(const char *name, int64_t seconds, pbuf *out)
 		err = -ENOMEM;
 	if (err == 0) {
 		int64_t period = count || block ? 1 : gort_set_mutex_profile_fraction(-1);
-		pb = count ? gort__prof_new(PROF_COUNT, name, 1) : gort__prof_new(PROF_CYCLES, NULL, period);
+		pb = count ? gort__prof_new(PROF_COUNT, name, 1)
+		     : heap ? gort__prof_new(PROF_HEAP, strcmp(name, "allocs") == 0 ? "alloc_space" : "",
+		                             gort_set_mem_profile_rate(-1))
+		            : gort__prof_new(PROF_CYCLES, NULL, period);
 		if (pb == NULL)
 			err = -ENOMEM;
 	}
@@ -1025,18 +1063,24 @@ int gort__pprof_delta(const char *name, int64_t seconds, pbuf *out)
 		gort__prof_times(pb, b.unix_ns, b.unix_ns - a.unix_ns);
 		for (int i = 0; i < a.n; i++) {
 			int j = findrec(&b, &a.r[i]);
-			int64_t v[2] = {-a.r[i].v[0], -a.r[i].v[1]};
-			if (j >= 0) {
-				matched[j] = true;
-				v[0] += b.r[j].v[0];
-				v[1] += b.r[j].v[1];
+			int64_t v[4];
+			bool nonzero = false;
+			for (int k = 0; k < 4; k++) {
+				v[k] = -a.r[i].v[k] + (j >= 0 ? b.r[j].v[k] : 0);
+				nonzero |= v[k] != 0 && (k == 0 || !count);
 			}
-			if (v[0] != 0 || (!count && v[1] != 0))
+			if (j >= 0)
+				matched[j] = true;
+			if (nonzero)
 				gort__prof_sample(pb, a.r[i].stk, a.r[i].n, v);
 		}
-		for (int j = 0; j < b.n; j++)
-			if (!matched[j] && (b.r[j].v[0] != 0 || (!count && b.r[j].v[1] != 0)))
+		for (int j = 0; j < b.n; j++) {
+			bool nonzero = false;
+			for (int k = 0; k < 4; k++)
+				nonzero |= b.r[j].v[k] != 0 && (k == 0 || !count);
+			if (!matched[j] && nonzero)
 				gort__prof_sample(pb, b.r[j].stk, b.r[j].n, b.r[j].v);
+		}
 		err = gort__prof_finish(pb, out);
 	}
 	free(matched);

@@ -1826,7 +1826,7 @@ GORT_API void gort_read_mem_stats(gort_mem_stats *m);
  *     gort_metrics m = {.size = sizeof m};
  *     gort_read_metrics(&m);
  */
-#define GORT_METRICS_VERSION 2
+#define GORT_METRICS_VERSION 3
 #define GORT_METRICS_SCHEDLAT_BUCKETS 24
 
 typedef struct gort_metrics {
@@ -1867,6 +1867,23 @@ typedef struct gort_metrics {
 	uint64_t heap_released_bytes;     /* ... of which given back to the OS */
 	uint64_t gc_cycles;
 	uint64_t gc_pause_total_ns;
+	/*
+	 * ---- version 3: the heap, under Go's runtime/metrics names where one
+	 * fits (heap_goal_bytes is /gc/heap/goal:bytes, gc_cycles
+	 * /gc/cycles/total:gc-cycles).  Object counts are the P caches'
+	 * counters summed without stopping anything: racy, as Go's.
+	 */
+	uint64_t gc_heap_allocs_bytes;      /* /gc/heap/allocs:bytes - allocated, ever */
+	uint64_t gc_heap_allocs_objects;    /* /gc/heap/allocs:objects */
+	uint64_t gc_heap_frees_bytes;       /* /gc/heap/frees:bytes - freed by sweeping, ever */
+	uint64_t gc_heap_frees_objects;     /* /gc/heap/frees:objects */
+	uint64_t gc_heap_objects;           /* /gc/heap/objects:objects - allocated, not yet freed */
+	uint64_t heap_objects_bytes;        /* /memory/classes/heap/objects:bytes - their bytes */
+	uint64_t gc_cycles_forced;          /* /gc/cycles/forced:gc-cycles (gort_gc) */
+	uint64_t gc_pause_last_ns;          /* the last collection's stop-the-world pause */
+	/* /gc/pauses:seconds - every pause, in the buckets of sched_latency
+	 * (gort_metrics_sched_latency_ns gives their lower bounds) */
+	uint64_t gc_pauses[GORT_METRICS_SCHEDLAT_BUCKETS];
 } gort_metrics;
 
 GORT_API int gort_read_metrics(gort_metrics *m);

@@ -294,6 +294,7 @@ void gort__gc_start(bool forced)
 	int64_t pause = tEnd - tSweepTerm;
 	uint32_t n = atomic_load(&gcstat.numgc) + 1;
 	gcstat.pausetotal += pause;
+	gort__metrics_gcpause(pause);
 	gcstat.pauses[(n - 1) % 256] = (uint64_t)pause;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -428,4 +429,19 @@ void gort__gc_metrics(uint64_t *live, uint64_t *goal, uint64_t *sys, uint64_t *r
 	gort__unlock(&gort__mheap.lock);
 	*numgc = atomic_load(&gcstat.numgc);
 	*pausetotal = (uint64_t)gcstat.pausetotal;
+}
+
+/* the allocation totals for gort_read_metrics (racy: the P caches'
+ * counters are read while they count) */
+void gort__gc_alloc_totals(uint64_t *nmalloc, uint64_t *bytes, uint64_t *nforced, uint64_t *lastpause)
+{
+	uint64_t n = gcstat.nmalloc + gcstat.nlargealloc, b = gcstat.smallbytes + gcstat.largebytes, l = 0;
+	int32_t procs = atomic_load(&gomaxprocs);
+	for (int32_t i = 0; i < procs; i++)
+		fold_mcache(allp[i]->mcache, &n, &b, &l);
+	*nmalloc = n;
+	*bytes = b;
+	*nforced = atomic_load(&gcstat.numforced);
+	uint32_t ngc = atomic_load(&gcstat.numgc);
+	*lastpause = ngc > 0 ? gcstat.pauses[(ngc - 1) % 256] : 0;
 }

@@ -226,6 +226,9 @@ extern _Atomic uint64_t gort__gc_trigger; /* heap_live at which to collect */
 extern _Atomic uint32_t gort__gc_running; /* a collection holds the world */
 void gort__gc_start(bool forced);
 void gort__limit_scavenge(void);
+/* for gort_read_metrics (metrics.c) */
+void gort__gc_alloc_totals(uint64_t *nmalloc, uint64_t *bytes, uint64_t *nforced, uint64_t *lastpause);
+void gort__metrics_gcpause(int64_t ns);
 
 /* The mark: markroots scans everything it is handed; the result is the
  * bytes marked. */

@@ -445,3 +445,10 @@ void gort__gc_alloc_totals(uint64_t *nmalloc, uint64_t *bytes, uint64_t *nforced
 	uint32_t ngc = atomic_load(&gcstat.numgc);
 	*lastpause = ngc > 0 ? gcstat.pauses[(ngc - 1) % 256] : 0;
 }
+
+void gort__gc_debugaddrs(uint64_t *goal, uint64_t *numgc, uint64_t *pauses)
+{
+	*goal = (uintptr_t)&gcstat.heap_goal;
+	*numgc = (uintptr_t)&gcstat.numgc;
+	*pauses = (uintptr_t)gcstat.pauses;
+}

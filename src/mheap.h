@@ -229,6 +229,8 @@ void gort__limit_scavenge(void);
 /* for gort_read_metrics (metrics.c) */
 void gort__gc_alloc_totals(uint64_t *nmalloc, uint64_t *bytes, uint64_t *nforced, uint64_t *lastpause);
 void gort__metrics_gcpause(int64_t ns);
+/* where gcstat's goal, count and pauses are, for debuginfo.c (gort-top) */
+void gort__gc_debugaddrs(uint64_t *goal, uint64_t *numgc, uint64_t *pauses);
 
 /* The mark: markroots scans everything it is handed; the result is the
  * bytes marked. */

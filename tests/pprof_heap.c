@@ -127,6 +127,23 @@ static int test_main(int argc, char **argv)
 	gort_waitgroup_wait(&wg);
 	gort_gc();
 
+	/* the same objects in gort_read_metrics' heap fields (version 3) */
+	gort_metrics m = {.size = sizeof m};
+	CHECK(gort_read_metrics(&m) == 0 && m.version >= 3, "metrics version %u", m.version);
+	uint64_t npause = 0;
+	for (int i = 0; i < GORT_METRICS_SCHEDLAT_BUCKETS; i++)
+		npause += m.gc_pauses[i];
+	CHECK(m.gc_heap_allocs_objects >= N && m.gc_heap_allocs_bytes >= (uint64_t)N * SIZE &&
+	          m.heap_objects_bytes >= (uint64_t)N * SIZE && m.gc_heap_objects >= N &&
+	          m.gc_heap_allocs_objects == m.gc_heap_objects + m.gc_heap_frees_objects &&
+	          m.gc_cycles >= 1 && m.gc_cycles_forced >= 1 && npause == m.gc_cycles &&
+	          m.gc_pause_last_ns > 0 && m.gc_pause_total_ns >= m.gc_pause_last_ns,
+	      "metrics: allocs %llu objects %llu bytes %llu, cycles %llu forced %llu pauses %llu last %llu",
+	      (unsigned long long)m.gc_heap_allocs_objects, (unsigned long long)m.gc_heap_objects,
+	      (unsigned long long)m.heap_objects_bytes, (unsigned long long)m.gc_cycles,
+	      (unsigned long long)m.gc_cycles_forced, (unsigned long long)npause,
+	      (unsigned long long)m.gc_pause_last_ns);
+
 	char *text = profile("heap");
 	check_text(text, N);
 	free(text);

@@ -213,9 +213,11 @@ def check_frames(go, trace, expects):
             fail("no frame %s %s:%d in the blocking profile (%s has %s)" % (fn, file, line, fn, near))
 
 
-def check_web(go, trace, checks):
+def check_web(go, trace, checks, slices=()):
     """Each (goroutine, function) of checks: the goroutine's timeline JSON,
-    from go tool trace's own server, has events and a frame of function."""
+    from go tool trace's own server, has events and a frame of function;
+    each name of slices: the whole timeline has an event of that name
+    ("GC", "STW (mark termination)", the "Heap" counter, ...)."""
     env = dict(os.environ, BROWSER="true")
     # its own process group: `go tool trace` runs the trace tool as a child,
     # which must go too
@@ -232,6 +234,12 @@ def check_web(go, trace, checks):
             m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
             if m:
                 addr = m.group(1)
+        if slices:
+            doc = json.loads(urllib.request.urlopen(addr + "/jsontrace", timeout=60).read())
+            names = {e.get("name") for e in doc.get("traceEvents", [])}
+            for name in slices:
+                if name not in names:
+                    fail("the timeline has no %r event (it has %s)" % (name, sorted(n for n in names if n)[:40]))
         for goid, fn in checks:
             body = urllib.request.urlopen(addr + "/jsontrace?goid=%d" % goid, timeout=60).read()
             doc = json.loads(body)
@@ -274,7 +282,7 @@ def run_program(args, trace, env_mode):
     elif r.returncode != 0:
         fail("%s exited %d" % (" ".join(cmd), r.returncode))
     expects = {"count": [], "creates": 0, "named": [], "frame": [], "gevents": [], "webframe": [],
-               "gcheap": None, "heapmin": None}
+               "gcheap": None, "heapmin": None, "webslice": []}
     for line in r.stdout.splitlines():
         w = line.split(" ")
         if w[0] != "expect":
@@ -287,6 +295,8 @@ def run_program(args, trace, env_mode):
             expects["named"].append((w[1], w[2]))
         elif w[1] == "log":
             expects["named"].append(("log", " ".join(w[2:])))
+        elif w[1] == "webslice":
+            expects["webslice"].append(" ".join(w[2:]))
         elif w[1] == "webframe":
             expects["webframe"].append((int(w[2]), w[3]))
         elif w[1] == "gevents":
@@ -325,8 +335,8 @@ def main():
         check_heap(events, expects)
         check_frames(go, trace, expects)
         web = ([(1, "main_fn")] if args.web else []) + expects["webframe"]
-        if web:
-            check_web(go, trace, web)
+        if web or expects["webslice"]:
+            check_web(go, trace, web, expects["webslice"])
     print("PASS trace_check %s %s" % (os.path.basename(args.program), args.mode))
 
 

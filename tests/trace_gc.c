@@ -9,13 +9,14 @@
  *                          pairs cut by a generation closed)
  *
  * The run: a live set of 8 MiB held by a global array, four goroutines
- * allocating 32 MiB of garbage each (collections start as the heap
+ * allocating 16 MiB of garbage each (collections start as the heap
  * reaches its goal, and allocation sweeps), then gort_gc.  It prints the
  * "expect" lines trace_check.py checks (trace_workload.c lists them):
  * counts of GCStart, GCDone, GCSTWStart, HeapAlloc, HeapGoal,
  * GCSweepStart events; "expect gcheap N": the HeapAlloc recorded as the
  * last collection ended is N, the live heap gort_read_metrics reports
- * right after gort_gc; "expect heapmin N": the heap counter reached N.
+ * right after gort_gc; "expect heapmin N": the heap counter reached N;
+ * "expect webslice NAME": go tool trace's timeline has an event NAME.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 
 #include "harness.h"
 
-enum { LIVE = 8192, LIVESIZE = 1024, WORKERS = 4, GARBAGE = 32 << 20, GSIZE = 256 };
+enum { LIVE = 8192, LIVESIZE = 1024, WORKERS = 4, GARBAGE = 16 << 20, GSIZE = 256 };
 
 void *live[LIVE]; /* not static: a write-only static array is optimized away */
 
@@ -75,7 +76,7 @@ static uint64_t run(int rounds)
 	return m.heap_live_bytes;
 }
 
-static void expects(uint64_t heap, int ngc)
+static void expects(uint64_t heap, int ngc, bool web)
 {
 	printf("expect count GCStart %d\n", ngc);
 	printf("expect count GCDone %d\n", ngc);
@@ -87,6 +88,13 @@ static void expects(uint64_t heap, int ngc)
 	printf("expect count GCSweepDone 1\n");
 	printf("expect gcheap %llu\n", (unsigned long long)heap);
 	printf("expect heapmin %d\n", LIVE * LIVESIZE);
+	/* go tool trace's timeline: the GC and STW rows, SWEEP, the Heap counter
+	 * (not of a flight recording: its GoCreates have no stacks, which the
+	 * web view's splitting refuses) */
+	if (web)
+		printf("expect webslice GC\nexpect webslice STW (sweep termination)\n");
+	if (web)
+		printf("expect webslice STW (mark termination)\nexpect webslice SWEEP\nexpect webslice Heap\n");
 }
 
 static int test_main(int argc, char **argv)
@@ -103,7 +111,7 @@ static int test_main(int argc, char **argv)
 		gort_read_mem_stats(&ms);
 		CHECK(gort_trace_stop() == 0, "trace stop");
 		CHECK(ms.num_gc - ms0.num_gc >= 3, "only %u collections", ms.num_gc - ms0.num_gc);
-		expects(heap, (int)(ms.num_gc - ms0.num_gc));
+		expects(heap, (int)(ms.num_gc - ms0.num_gc), true);
 	} else if (strcmp(argv[2], "flight") == 0) {
 		gort_trace_flight_config cfg = {.max_bytes = 1 << 20};
 		CHECK(gort_trace_flight_start(&cfg) == 0, "flight start");
@@ -114,7 +122,7 @@ static int test_main(int argc, char **argv)
 		gort_trace_flight_stats(&st);
 		CHECK(st.dropped > 0, "no generation dropped: the test needs more events");
 		CHECK(gort_trace_flight_stop() == 0, "flight stop");
-		expects(heap, 1); /* the window holds gort_gc's at least */
+		expects(heap, 1, false); /* the window holds gort_gc's at least */
 	} else {
 		CHECK(false, "unknown mode %s", argv[2]);
 	}

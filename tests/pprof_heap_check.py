@@ -9,7 +9,8 @@ and collected, and the allocs profile then.  `go tool pprof -raw` must
 read each, with Go's sample types and period (space/bytes, 1), and show
 alloc_obj's sample as: alive 1000 64000 1000 64000; dead 1000 64000 0 0;
 allocs the same as dead, its default type alloc_space (-top says
-"Type: alloc_space"; heap's says inuse_space).
+"Type: alloc_space"; heap's says inuse_space).  Then GORT_MEMPROFILE=FILE:
+the heap profile written at exit holds alloc_obj's 1000 allocations.
 
 Needs Go 1.19 (golang-1.19): without it, exits 77 (skipped).
 """
@@ -44,10 +45,10 @@ def pprof(go, *args):
     return r.stdout
 
 
-def sample_of(go, path, fn):
+def sample_of(go, path, fn, period=1):
     """The values of the one sample whose leaf location is fn."""
     raw = pprof(go, "-raw", path)
-    if "PeriodType: space bytes" not in raw or "\nPeriod: 1\n" not in raw:
+    if "PeriodType: space bytes" not in raw or "\nPeriod: %d\n" % period not in raw:
         fail("%s: not Go's period type and period:\n%s" % (path, raw))
     if not re.search(r"^alloc_objects/count alloc_space/bytes(\[dflt\])? inuse_objects/count "
                      r"inuse_space/bytes$", raw, re.M):
@@ -80,6 +81,15 @@ def main():
             top = pprof(go, "-top", path)
             if "Type: %s" % typ not in top:
                 fail("%s: default type not %s:\n%s" % (os.path.basename(path), typ, top))
+        # GORT_MEMPROFILE: the heap profile written at exit
+        mp = os.path.join(tmp, "memprofile")
+        r = subprocess.run([prog], capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, GORT_MEMPROFILE=mp))
+        if r.returncode != 0 or not os.path.exists(mp):
+            fail("GORT_MEMPROFILE=%s: exit %d, file %s: %s" % (mp, r.returncode, os.path.exists(mp), r.stderr))
+        got = sample_of(go, mp, "alloc_obj", period=0)  # the program ends at rate 0
+        if got[:2] != (N, N * SIZE):
+            fail("GORT_MEMPROFILE: alloc_obj's sample %s, want %d allocated" % (got, N))
         top = pprof(go, "-top", a2)
         if not re.search(r"62\.50kB\s+100%\s+100%\s+62\.50kB\s+100%\s+alloc_obj", top):
             fail("allocs -top: alloc_obj not flat 62.50kB:\n%s" % top)

@@ -127,7 +127,7 @@ static int test_main(int argc, char **argv)
 	} else if (strcmp(argv[2], "flight") == 0) {
 		gort_trace_flight_config cfg = {.max_bytes = 4 << 20};
 		CHECK(gort_trace_flight_start(&cfg) == 0, "flight start");
-		run(4);
+		run(2);
 		/* events until the oldest generations are dropped (a slow build
 		 * makes fewer per collection), then a collection in the window */
 		gort_trace_flight_info st;

@@ -914,7 +914,10 @@ static int heapprofile(const char *defaultType, int debug, pbuf *out)
 			for (int j = 0; j < r[i].nstk; j++)
 				gort__pbuf_printf(out, " %#lx", (unsigned long)r[i].stk[j]);
 			gort__pbuf_puts(out, "\n");
-			printstackrecord(out, r[i].stk, r[i].nstk, false);
+			/* the frames from the caller of gort_new on, as Go's hide
+			 * runtime.mallocgc and runtime.newobject */
+			int lo = heaplo(&r[i]);
+			printstackrecord(out, r[i].stk + lo, r[i].nstk - lo, false);
 		}
 		memstats(out, ms);
 	}

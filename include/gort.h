@@ -83,6 +83,9 @@
  *                      gort_debug_serve does - see "Profiling" below
  *     GORT_CPUPROFILE  a file: a CPU profile of the whole run, written at
  *                      exit (go test -cpuprofile's, for any program)
+ *     GORT_MEMPROFILE  a file: the heap profile at exit, after a collection
+ *                      (go test -memprofile's)
+ *     GORT_MEMPROFILERATE  a number: gort_set_mem_profile_rate at start-up
  *     GORT_BLOCKPROFILERATE, GORT_MUTEXPROFILEFRACTION
  *                      numbers: gort_set_block_profile_rate and
  *                      gort_set_mutex_profile_fraction at start-up
@@ -1920,7 +1923,7 @@ GORT_API void gort_read_mem_stats(gort_mem_stats *m);
  *     gort_metrics m = {.size = sizeof m};
  *     gort_read_metrics(&m);
  */
-#define GORT_METRICS_VERSION 2
+#define GORT_METRICS_VERSION 3
 #define GORT_METRICS_SCHEDLAT_BUCKETS 24
 
 typedef struct gort_metrics {
@@ -1961,6 +1964,23 @@ typedef struct gort_metrics {
 	uint64_t heap_released_bytes;     /* ... of which given back to the OS */
 	uint64_t gc_cycles;
 	uint64_t gc_pause_total_ns;
+	/*
+	 * ---- version 3: the heap, under Go's runtime/metrics names where one
+	 * fits (heap_goal_bytes is /gc/heap/goal:bytes, gc_cycles
+	 * /gc/cycles/total:gc-cycles).  Object counts are the P caches'
+	 * counters summed without stopping anything: racy, as Go's.
+	 */
+	uint64_t gc_heap_allocs_bytes;      /* /gc/heap/allocs:bytes - allocated, ever */
+	uint64_t gc_heap_allocs_objects;    /* /gc/heap/allocs:objects */
+	uint64_t gc_heap_frees_bytes;       /* /gc/heap/frees:bytes - freed by sweeping, ever */
+	uint64_t gc_heap_frees_objects;     /* /gc/heap/frees:objects */
+	uint64_t gc_heap_objects;           /* /gc/heap/objects:objects - allocated, not yet freed */
+	uint64_t heap_objects_bytes;        /* /memory/classes/heap/objects:bytes - their bytes */
+	uint64_t gc_cycles_forced;          /* /gc/cycles/forced:gc-cycles (gort_gc) */
+	uint64_t gc_pause_last_ns;          /* the last collection's stop-the-world pause */
+	/* /gc/pauses:seconds - every pause, in the buckets of sched_latency
+	 * (gort_metrics_sched_latency_ns gives their lower bounds) */
+	uint64_t gc_pauses[GORT_METRICS_SCHEDLAT_BUCKETS];
 } gort_metrics;
 
 GORT_API int gort_read_metrics(gort_metrics *m);
@@ -2140,11 +2160,22 @@ GORT_API void gort_trace_log(gort_trace_task task, const char *category, const c
 
 /*
  * pprof.Lookup(name).WriteTo(fd, debug): name is "goroutine",
- * "goroutineleak" (gort_goroutine_leaks), "threadcreate", "block" or "mutex".  debug 0: the gzipped protobuf;
- * 1: Go's legacy text ("goroutine profile: total N", then "count @ pcs"
- * and "#\tpc\tfunction+off\tfile:line" lines); 2, goroutine only: every
- * goroutine's traceback, as gort_stack(all) and a panic print them.
- * 0, -ENOENT for an unknown name, or the write's -errno.
+ * "goroutineleak" (gort_goroutine_leaks), "threadcreate", "block",
+ * "mutex", "heap" or "allocs".  debug 0: the gzipped protobuf; 1: Go's
+ * legacy text ("goroutine profile: total N", then "count @ pcs" and
+ * "#\tpc\tfunction+off\tfile:line" lines; the heap's "heap profile: ..."
+ * and its "# runtime.MemStats" trailer); 2, goroutine only: every
+ * goroutine's traceback, as gort_stack(all) and a panic print them.  0,
+ * -ENOENT for an unknown name, or the write's -errno.
+ *
+ * heap, allocs: the same records of sampled allocations (one object
+ * every gort_set_mem_profile_rate bytes on average, with its stack), as
+ * of the last collection - inuse_objects/inuse_space (allocated and not
+ * yet found dead) and alloc_objects/alloc_space (all since start-up); the
+ * proto scaled up by the sampling rate as Go's, its default sample type
+ * inuse_space for heap, alloc_space for allocs.  pprof.WriteHeapProfile
+ * is gort_pprof_lookup_write("heap", fd, 0), after gort_gc() for an
+ * up-to-date profile.
  */
 GORT_API int gort_pprof_lookup_write(const char *name, int fd, int debug);
 
@@ -2156,6 +2187,11 @@ GORT_API int gort_pprof_stop_cpu(void);
 /* runtime.SetCPUProfileRate(hz), for the next start: 100 by default.
  * 0, or -EINVAL outside 1..1000000. */
 GORT_API int gort_set_cpu_profile_rate(int hz);
+
+/* runtime.MemProfileRate = rate: one sample every rate bytes allocated on
+ * average (512 KiB by default), 1: every object, 0: off.  Set it early,
+ * as Go asks.  Returns the previous rate; rate < 0 only reads it. */
+GORT_API int gort_set_mem_profile_rate(int rate);
 
 /* runtime.SetBlockProfileRate(rate): a wait of rate ns or more is always
  * recorded, a shorter one with probability wait/rate (and counted
@@ -2172,7 +2208,8 @@ GORT_API int gort_set_mutex_profile_fraction(int rate);
  * stall the program for as long as a profile takes):
  *
  *   /debug/pprof/                 the index page (net/http/pprof's)
- *   /debug/pprof/goroutine?debug=0|1|2, /goroutineleak, /block, /mutex, /threadcreate
+ *   /debug/pprof/goroutine?debug=0|1|2, /goroutineleak, /block, /mutex,
+ *                 /threadcreate, /heap (?gc=1: gort_gc first), /allocs
  *                                 (?seconds=N: the delta over N s, as Go's)
  *   /debug/pprof/profile?seconds=N   a CPU profile of N s (default 30)
  *   /debug/pprof/trace?seconds=N     an execution trace of N s (default 1)

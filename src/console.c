@@ -195,6 +195,11 @@ static void jsonname(pbuf *b, const char *s)
  *   counters     {context_switches, spawns, steals, stolen_goroutines,
  *                 syscalls}: totals since start; the page takes rates
  *   sched_latency {sample_period, buckets: [[lower bound ns, count], ...]}
+ *   heap         {live, goal, objects_bytes, objects, sys, released,
+ *                 allocs_bytes, allocs_objects, frees_bytes, frees_objects}:
+ *                 bytes and counts (gort_read_metrics' heap fields)
+ *   gc           {cycles, forced, pause_total_ns, pause_last_ns,
+ *                 pauses: [[lower bound ns, count], ...]}
  *   blocked      {goroutines, sites, more_sites, dropped,
  *                 top: [{count, state, longest_ns, created_by}, ...]}
  */
@@ -250,6 +255,25 @@ int gort__console_data(pbuf *b)
 		gort__pbuf_printf(b, "%s[%lld, %llu]", i ? ", " : "",
 		                  (long long)gort_metrics_sched_latency_ns(i),
 		                  (unsigned long long)m.sched_latency[i]);
+	gort__pbuf_puts(b, "]},\n");
+	gort__pbuf_printf(b, "\"heap\": {\"live\": %llu, \"goal\": %llu, \"objects_bytes\": %llu, "
+	                     "\"objects\": %llu, \"sys\": %llu, \"released\": %llu, \"allocs_bytes\": %llu, "
+	                     "\"allocs_objects\": %llu, \"frees_bytes\": %llu, \"frees_objects\": %llu},\n",
+	                  (unsigned long long)m.heap_live_bytes, (unsigned long long)m.heap_goal_bytes,
+	                  (unsigned long long)m.heap_objects_bytes, (unsigned long long)m.gc_heap_objects,
+	                  (unsigned long long)m.heap_sys_bytes, (unsigned long long)m.heap_released_bytes,
+	                  (unsigned long long)m.gc_heap_allocs_bytes,
+	                  (unsigned long long)m.gc_heap_allocs_objects,
+	                  (unsigned long long)m.gc_heap_frees_bytes,
+	                  (unsigned long long)m.gc_heap_frees_objects);
+	gort__pbuf_printf(b, "\"gc\": {\"cycles\": %llu, \"forced\": %llu, \"pause_total_ns\": %llu, "
+	                     "\"pause_last_ns\": %llu, \"pauses\": [",
+	                  (unsigned long long)m.gc_cycles, (unsigned long long)m.gc_cycles_forced,
+	                  (unsigned long long)m.gc_pause_total_ns, (unsigned long long)m.gc_pause_last_ns);
+	for (int i = 0; i < GORT_METRICS_SCHEDLAT_BUCKETS; i++)
+		gort__pbuf_printf(b, "%s[%lld, %llu]", i ? ", " : "",
+		                  (long long)gort_metrics_sched_latency_ns(i),
+		                  (unsigned long long)m.gc_pauses[i]);
 	gort__pbuf_puts(b, "]},\n");
 
 	sites *s = calloc(1, sizeof *s);

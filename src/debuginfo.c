@@ -19,6 +19,7 @@
 
 #include "chan.h"
 #include "debuginfo.h"
+#include "mheap.h"
 #include "proc.h"
 
 void gort__gostart(void);
@@ -128,6 +129,8 @@ void gort__debuginfo_init(void)
 	d->pm_schedlat = OFF(pmetrics, schedlat);
 	d->schedlat_buckets = SCHEDLAT_BUCKETS;
 	d->schedlat_sample = SCHEDLAT_SAMPLE;
+	d->heap_live_at = (uintptr_t)&gort__heap_live;
+	gort__gc_debugaddrs(&d->heap_goal_at, &d->numgc_at, &d->gcpauses_at);
 
 	/* last, so that a tool seeing ready == 1 sees the rest */
 	atomic_store_explicit((_Atomic uint64_t *)&d->ready, 1, memory_order_release);

@@ -86,6 +86,12 @@ typedef struct gort_debuginfo {
 	 * is timed */
 	uint64_t pm_nswitch, pm_nspawn, pm_nsteal, pm_nstolen, pm_schedlat;
 	uint64_t schedlat_buckets, schedlat_sample;
+
+	/* ---- added for gort-top's heap line: the collected heap (mgc.c),
+	 * read racily.  heap_live is uint64 (marked by the last collection,
+	 * plus allocated since), heap_goal uint64 (UINT64_MAX: none), numgc
+	 * uint32, gcpauses 256 uint64 pauses, the last at (numgc - 1) % 256 ---- */
+	uint64_t heap_live_at, heap_goal_at, numgc_at, gcpauses_at;
 } gort_debuginfo;
 
 /* The runtime's own (debuginfo.c). */

@@ -30,7 +30,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +334,8 @@ static void namedprofile(answer *a, const char *name, const char *query)
 	}
 	bool ok;
 	int debug = formvalue(query, "debug", v, sizeof v) ? (int)atoi_go(v, 0, &ok) : 0;
+	if (strcmp(name, "heap") == 0 && formvalue(query, "gc", v, sizeof v) && atoi_go(v, 0, &ok) > 0)
+		gort_gc(); /* Go's ?gc=1: the profile as of a collection now */
 	int err = gort__pprof_lookup(name, debug, &a->body);
 	if (err != 0) {
 		serveerror(a, 500, gort_strerror(err));
@@ -350,7 +351,7 @@ static void namedprofile(answer *a, const char *name, const char *query)
 
 /* vars: expvar's JSON - one key per variable, sorted, as Go's handler
  * writes them: "cmdline" (os.Args), "memstats" (what gort can say of
- * Go's MemStats: malloc's heap from mallinfo2, no collections) and
+ * Go's MemStats: the collected heap's numbers, from gort_read_metrics) and
  * "gort", gort_read_metrics' fields by name. */
 void gort__jsonstring(pbuf *b, const char *s, size_t n)
 {
@@ -393,6 +394,10 @@ static void vars(answer *a)
 	FIELD(threads_spinning); FIELD(procs); FIELD(procs_idle); FIELD(runqueue_global);
 	FIELD(runqueue_local); FIELD(runqueue_local_max); FIELD(context_switches); FIELD(spawns);
 	FIELD(steals); FIELD(stolen_goroutines); FIELD(sched_latency_sample_period);
+	FIELD(heap_live_bytes); FIELD(heap_goal_bytes); FIELD(heap_sys_bytes); FIELD(heap_released_bytes);
+	FIELD(gc_cycles); FIELD(gc_pause_total_ns); FIELD(gc_heap_allocs_bytes);
+	FIELD(gc_heap_allocs_objects); FIELD(gc_heap_frees_bytes); FIELD(gc_heap_frees_objects);
+	FIELD(gc_heap_objects); FIELD(heap_objects_bytes); FIELD(gc_cycles_forced); FIELD(gc_pause_last_ns);
 #undef FIELD
 	gort__pbuf_puts(b, "\"sched_latency_ns\": [");
 	for (int i = 0; i < GORT_METRICS_SCHEDLAT_BUCKETS; i++)
@@ -402,12 +407,18 @@ static void vars(answer *a)
 	gort__pbuf_printf(b, "], \"cpu_profile_lost_samples\": %llu},\n",
 	                  (unsigned long long)gort__pprof_cpu_lost());
 
-	struct mallinfo2 mi = mallinfo2();
-	unsigned long long heap = (unsigned long long)(mi.uordblks + mi.hblkhd);
-	unsigned long long sys = (unsigned long long)(mi.arena + mi.hblkhd);
-	gort__pbuf_printf(b, "\"memstats\": {\"Alloc\": %llu, \"HeapAlloc\": %llu, \"HeapSys\": %llu, "
-	                     "\"Sys\": %llu, \"NumGC\": 0, \"PauseTotalNs\": 0}\n}\n",
-	                  heap, heap, sys, sys);
+	/* memstats: the fields gort has, from the collected heap */
+	gort__pbuf_printf(b, "\"memstats\": {\"Alloc\": %llu, \"TotalAlloc\": %llu, \"Sys\": %llu, "
+	                     "\"Mallocs\": %llu, \"Frees\": %llu, \"HeapAlloc\": %llu, \"HeapSys\": %llu, "
+	                     "\"HeapReleased\": %llu, \"HeapObjects\": %llu, \"NextGC\": %llu, "
+	                     "\"NumGC\": %llu, \"NumForcedGC\": %llu, \"PauseTotalNs\": %llu}\n}\n",
+	                  (unsigned long long)m.heap_objects_bytes, (unsigned long long)m.gc_heap_allocs_bytes,
+	                  (unsigned long long)m.heap_sys_bytes, (unsigned long long)m.gc_heap_allocs_objects,
+	                  (unsigned long long)m.gc_heap_frees_objects, (unsigned long long)m.heap_objects_bytes,
+	                  (unsigned long long)m.heap_sys_bytes, (unsigned long long)m.heap_released_bytes,
+	                  (unsigned long long)m.gc_heap_objects, (unsigned long long)m.heap_goal_bytes,
+	                  (unsigned long long)m.gc_cycles, (unsigned long long)m.gc_cycles_forced,
+	                  (unsigned long long)m.gc_pause_total_ns);
 }
 
 /* the console (console.c): its page, and the JSON it asks for each second */

@@ -22,6 +22,8 @@
 #include <string.h>
 
 #include "mheap.h"
+#include "mprof_heap.h"
+#include "trace.h"
 
 uint64_t gort__zerobase; /* where every 0-byte allocation points, as Go's zerobase */
 
@@ -105,7 +107,11 @@ static void *mallocgc(size_t size, bool noscan, const char *api)
 				gort__gc_start(false);
 				continue; /* we may run on another P now */
 			}
-			return largeAlloc(c, size, noscan);
+			void *p = largeAlloc(c, size, noscan);
+			if (gort__traceon())
+				gort__trace_heapalloc();
+			gort__mprof_malloc(c, p, (size + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1));
+			return p;
 		}
 		uint8_t spc = makeSpanClass(size_to_class(size), noscan);
 		mspan *s = c->alloc[spc];
@@ -117,7 +123,11 @@ static void *mallocgc(size_t size, bool noscan, const char *api)
 					gort__gc_start(false);
 					continue;
 				}
+				if (gort__traceon())
+					gort__trace_gcsweepstart();
 				gort__mcache_refill(c, spc);
+				if (gort__traceon())
+					gort__trace_refilled();
 				s = c->alloc[spc];
 				idx = gort__span_nextFreeIndex(s);
 				gort__assert(idx < s->nelems, "mallocgc: a refilled span is full");
@@ -142,6 +152,7 @@ static void *mallocgc(size_t size, bool noscan, const char *api)
 		}
 		c->nmalloc++;
 		c->smallbytes += s->elemsize;
+		gort__mprof_malloc(c, v, s->elemsize);
 		return v;
 	}
 }

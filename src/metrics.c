@@ -14,7 +14,19 @@
  */
 #include <string.h>
 
+#include "mheap.h"
 #include "runtime2.h"
+
+/* /gc/pauses:seconds: every stop-the-world pause, bucketed as sched_latency */
+static _Atomic uint64_t gcpauses[SCHEDLAT_BUCKETS];
+
+void gort__metrics_gcpause(int64_t ns)
+{
+	int i = 0;
+	while (i + 1 < SCHEDLAT_BUCKETS && ns >= gort_metrics_sched_latency_ns(i + 1))
+		i++;
+	atomic_fetch_add_explicit(&gcpauses[i], 1, memory_order_relaxed);
+}
 
 _Static_assert(GORT_METRICS_SCHEDLAT_BUCKETS == SCHEDLAT_BUCKETS, "latency buckets differ");
 
@@ -69,6 +81,19 @@ int gort_read_metrics(gort_metrics *out)
 	/* version 2: the heap (mgc.c) */
 	gort__gc_metrics(&m.heap_live_bytes, &m.heap_goal_bytes, &m.heap_sys_bytes,
 	                 &m.heap_released_bytes, &m.gc_cycles, &m.gc_pause_total_ns);
+
+	/* version 3: the heap by Go's names */
+	gort__gc_alloc_totals(&m.gc_heap_allocs_objects, &m.gc_heap_allocs_bytes, &m.gc_cycles_forced,
+	                      &m.gc_pause_last_ns);
+	m.gc_heap_frees_objects = atomic_load(&gort__nfreed);
+	m.gc_heap_frees_bytes = atomic_load(&gort__nfreedbytes);
+	/* racy sums: never let frees read later exceed allocations read before */
+	m.gc_heap_objects = m.gc_heap_allocs_objects > m.gc_heap_frees_objects
+	                        ? m.gc_heap_allocs_objects - m.gc_heap_frees_objects : 0;
+	m.heap_objects_bytes = m.gc_heap_allocs_bytes > m.gc_heap_frees_bytes
+	                           ? m.gc_heap_allocs_bytes - m.gc_heap_frees_bytes : 0;
+	for (int i = 0; i < SCHEDLAT_BUCKETS; i++)
+		m.gc_pauses[i] = atomic_load_explicit(&gcpauses[i], memory_order_relaxed);
 
 	/* Copy what both sides know; zero what only the caller knows. */
 	size_t size = out->size;

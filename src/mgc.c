@@ -34,7 +34,9 @@
 #include <time.h>
 
 #include "mheap.h"
+#include "mprof_heap.h"
 #include "proc.h"
+#include "trace.h"
 
 _Atomic uint64_t gort__heap_live;
 _Atomic uint64_t gort__gc_trigger;
@@ -84,6 +86,11 @@ static void pacer_update(void)
 	}
 	gcstat.heap_goal = goal;
 	atomic_store(&gort__gc_trigger, goal);
+}
+
+uint64_t gort__gc_heapgoal(void)
+{
+	return gcstat.heap_goal == UINT64_MAX ? 0 : gcstat.heap_goal;
 }
 
 /* limit_scavenge: give free pages back until the heap's resident memory
@@ -253,6 +260,8 @@ static void gcstart(bool forced, bool leakcheck)
 	atomic_store(&gort__gc_running, 1);
 	gp = gort__getg();
 	int32_t procs = atomic_load(&gomaxprocs);
+	if (gort__traceon())
+		gort__trace_gcstart(gp->m->p);
 
 	/* sweep termination */
 	for (int32_t i = 0; i < procs; i++)
@@ -261,6 +270,8 @@ static void gcstart(bool forced, bool leakcheck)
 	uint64_t heap0 = atomic_load(&gort__heap_live);
 	uint64_t goal = gcstat.heap_goal;
 	int64_t tMark = gort__nanotime();
+	if (gort__traceon())
+		gort__trace_gcmark(gp->m->p);
 
 	markStats st;
 	gort__gcleak_active = leakcheck;
@@ -272,6 +283,7 @@ static void gcstart(bool forced, bool leakcheck)
 	uint64_t marked = gort__marked_bytes();
 
 	/* mark termination: everything is to be swept again */
+	gort__mprof_nextcycle();
 	gort__mheap.sweepgen += 2;
 	for (int i = 0; i < NUM_SPAN_CLASSES; i++) {
 		mcentral *c = &gort__mcentral[i];
@@ -287,6 +299,7 @@ static void gcstart(bool forced, bool leakcheck)
 	int64_t pause = tEnd - tSweepTerm;
 	uint32_t n = atomic_load(&gcstat.numgc) + 1;
 	gcstat.pausetotal += pause;
+	gort__metrics_gcpause(pause);
 	gcstat.pauses[(n - 1) % 256] = (uint64_t)pause;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -297,7 +310,10 @@ static void gcstart(bool forced, bool leakcheck)
 		atomic_fetch_add(&gcstat.numforced, 1);
 	atomic_store(&gcstat.numgc, n);
 	atomic_store(&gort__gc_running, 0);
+	if (gort__traceon())
+		gort__trace_gcdone(gp->m->p, gort__gc_heapgoal());
 	gort__starttheworld();
+	gort__mprof_flush();
 
 	gort__bgsweep_wake();
 	if (queued > 0)
@@ -343,8 +359,13 @@ void gort_gc(void)
 {
 	gort__gc_start(true);
 	/* Go's GC returns once the cycle is swept too. */
+	if (gort__traceon())
+		gort__trace_gcsweepstart();
 	while (gort__sweepone())
 		;
+	if (gort__traceon())
+		gort__trace_gcsweepdone();
+	gort__mprof_postsweep();
 }
 
 int gort_set_gc_percent(int percent)
@@ -352,6 +373,8 @@ int gort_set_gc_percent(int percent)
 	gort__current_goroutine("gort_set_gc_percent");
 	int32_t old = atomic_exchange(&gcpercent, percent < 0 ? -1 : percent);
 	pacer_update();
+	if (gort__traceon())
+		gort__trace_heapgoal(gort__gc_heapgoal());
 	return old;
 }
 
@@ -362,6 +385,8 @@ int64_t gort_set_memory_limit(int64_t limit)
 		return atomic_load(&memlimit);
 	int64_t old = atomic_exchange(&memlimit, limit);
 	pacer_update();
+	if (gort__traceon())
+		gort__trace_heapgoal(gort__gc_heapgoal());
 	return old;
 }
 
@@ -419,4 +444,31 @@ void gort__gc_metrics(uint64_t *live, uint64_t *goal, uint64_t *sys, uint64_t *r
 	gort__unlock(&gort__mheap.lock);
 	*numgc = atomic_load(&gcstat.numgc);
 	*pausetotal = (uint64_t)gcstat.pausetotal;
+}
+
+/* the allocation totals for gort_read_metrics (racy: the P caches'
+ * counters are read while their Ps count with plain stores, as Go's
+ * metrics read them; ThreadSanitizer is not shown these reads - the
+ * numbers are a snapshot, not a synchronization) */
+__attribute__((no_sanitize("thread"))) void gort__gc_alloc_totals(uint64_t *nmalloc, uint64_t *bytes, uint64_t *nforced, uint64_t *lastpause)
+{
+	uint64_t n = gcstat.nmalloc + gcstat.nlargealloc, b = gcstat.smallbytes + gcstat.largebytes;
+	int32_t procs = atomic_load(&gomaxprocs);
+	for (int32_t i = 0; i < procs; i++) { /* fold_mcache's sums, here: not instrumented */
+		mcache *c = allp[i]->mcache;
+		n += c->nmalloc + c->nlargealloc;
+		b += c->smallbytes + c->largebytes;
+	}
+	*nmalloc = n;
+	*bytes = b;
+	*nforced = atomic_load(&gcstat.numforced);
+	uint32_t ngc = atomic_load(&gcstat.numgc);
+	*lastpause = ngc > 0 ? gcstat.pauses[(ngc - 1) % 256] : 0;
+}
+
+void gort__gc_debugaddrs(uint64_t *goal, uint64_t *numgc, uint64_t *pauses)
+{
+	*goal = (uintptr_t)&gcstat.heap_goal;
+	*numgc = (uintptr_t)&gcstat.numgc;
+	*pauses = (uintptr_t)gcstat.pauses;
 }

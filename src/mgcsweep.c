@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "mheap.h"
+#include "mprof_heap.h"
+#include "trace.h"
 
 _Atomic uint64_t gort__nfreed, gort__nfreedbytes;
 static _Atomic uint32_t bgsweep_gen; /* bumped to wake the sweeper */
@@ -45,6 +47,10 @@ bool gort__sweepspan(mspan *s, bool preserve)
 		                          memory_order_relaxed);
 		s->needzero = true;
 	}
+	if (s->profspecials != NULL)
+		gort__mprof_sweepspan(s);
+	if (gort__traceon())
+		gort__trace_gcsweepspan(s->npages << PAGE_SHIFT, (uint64_t)nfreed * s->elemsize);
 	uint64_t *t = s->allocBits;
 	s->allocBits = s->gcmarkBits;
 	s->gcmarkBits = t;

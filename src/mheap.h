@@ -82,6 +82,7 @@ struct mspan {
 	bool scavenged;         /* free, and given back to the OS (reads as zero) */
 	bool incache;           /* an mcache allocates from it */
 	int64_t unusedsince;    /* free: since when (scavenging) */
+	struct profspecial *profspecials; /* its heap-profiled objects (mprof_heap.c) */
 };
 
 static inline uint8_t makeSpanClass(uint8_t sizeclass, bool noscan)
@@ -189,6 +190,7 @@ typedef struct mcache {
 	mspan *alloc[NUM_SPAN_CLASSES];
 	/* counters, folded into the totals at each collection and on request */
 	uint64_t nmalloc, nlargealloc, largebytes, smallbytes;
+	int64_t nextSample; /* bytes to allocate before the next heap profile sample */
 } mcache;
 
 extern mspan gort__emptymspan;
@@ -225,6 +227,11 @@ extern _Atomic uint32_t gort__gc_running; /* a collection holds the world */
 void gort__gc_start(bool forced);
 void gort__gc_start_leak(void); /* a forced collection that is a leak check (mgcleak.c) */
 void gort__limit_scavenge(void);
+/* for gort_read_metrics (metrics.c) */
+void gort__gc_alloc_totals(uint64_t *nmalloc, uint64_t *bytes, uint64_t *nforced, uint64_t *lastpause);
+void gort__metrics_gcpause(int64_t ns);
+/* where gcstat's goal, count and pauses are, for debuginfo.c (gort-top) */
+void gort__gc_debugaddrs(uint64_t *goal, uint64_t *numgc, uint64_t *pauses);
 
 /* The mark: markroots scans everything it is handed; the result is the
  * bytes marked. */

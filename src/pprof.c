@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "pprof.h"
@@ -33,9 +34,10 @@ enum {
 	tagProfile_SampleType = 1, tagProfile_Sample = 2, tagProfile_Mapping = 3,
 	tagProfile_Location = 4, tagProfile_Function = 5, tagProfile_StringTable = 6,
 	tagProfile_TimeNanos = 9, tagProfile_DurationNanos = 10, tagProfile_PeriodType = 11,
-	tagProfile_Period = 12,
+	tagProfile_Period = 12, tagProfile_DefaultSampleType = 14,
 	tagValueType_Type = 1, tagValueType_Unit = 2,
-	tagSample_Location = 1, tagSample_Value = 2,
+	tagSample_Location = 1, tagSample_Value = 2, tagSample_Label = 3,
+	tagLabel_Key = 1, tagLabel_Num = 3,
 	tagMapping_ID = 1, tagMapping_Start = 2, tagMapping_Limit = 3, tagMapping_Offset = 4,
 	tagMapping_Filename = 5, tagMapping_HasFunctions = 7, tagMapping_HasFilenames = 8,
 	tagMapping_HasLineNumbers = 9, tagMapping_HasInlineFrames = 10,
@@ -246,6 +248,15 @@ profbuilder *gort__prof_new(profkind kind, const char *name, int64_t period)
 		valuetype(b, tagProfile_SampleType, "samples", "count");
 		valuetype(b, tagProfile_SampleType, "cpu", "nanoseconds");
 		break;
+	case PROF_HEAP: /* writeHeapProto; name: the default sample type, or "" */
+		valuetype(b, tagProfile_SampleType, "alloc_objects", "count");
+		valuetype(b, tagProfile_SampleType, "alloc_space", "bytes");
+		valuetype(b, tagProfile_SampleType, "inuse_objects", "count");
+		valuetype(b, tagProfile_SampleType, "inuse_space", "bytes");
+		if (b->name[0] != '\0')
+			gort__pb_uint64opt(&b->pb, tagProfile_DefaultSampleType,
+			                   (uint64_t)stringindex(b, b->name));
+		break;
 	}
 	return b;
 }
@@ -322,13 +333,20 @@ void gort__prof_sample(profbuilder *b, const uintptr_t *stk, int n, const int64_
 	for (int i = 0; i < n && k < PROF_MAXSTACK; i++)
 		if (stk[i] > 1)
 			ids[k++] = locid(b, stk[i]);
-	uint64_t vals[2];
-	int nv = b->kind == PROF_COUNT ? 1 : 2;
+	uint64_t vals[4];
+	int nv = b->kind == PROF_COUNT ? 1 : b->kind == PROF_HEAP ? 4 : 2;
 	for (int i = 0; i < nv; i++)
 		vals[i] = (uint64_t)values[i];
 	size_t start = gort__pb_begin(&b->pb, tagProfile_Sample);
 	gort__pb_packed(&b->pb, tagSample_Location, ids, k);
 	gort__pb_packed(&b->pb, tagSample_Value, vals, nv);
+	if (b->kind == PROF_HEAP && values[0] != 0 && values[1] / values[0] != 0) {
+		/* Go's label: the objects' average size */
+		size_t l = gort__pb_begin(&b->pb, tagSample_Label);
+		gort__pb_uint64opt(&b->pb, tagLabel_Key, (uint64_t)stringindex(b, "bytes"));
+		gort__pb_uint64opt(&b->pb, tagLabel_Num, (uint64_t)(values[1] / values[0]));
+		gort__pb_end(&b->pb, l);
+	}
 	gort__pb_end(&b->pb, start);
 }
 
@@ -357,6 +375,8 @@ int gort__prof_finish(profbuilder *b, pbuf *out)
 	if (b->kind == PROF_CPU) {
 		gort__pb_uint64opt(p, tagProfile_DurationNanos, (uint64_t)b->duration_ns);
 		valuetype(b, tagProfile_PeriodType, "cpu", "nanoseconds");
+	} else if (b->kind == PROF_HEAP) {
+		valuetype(b, tagProfile_PeriodType, "space", "bytes");
 	} else {
 		valuetype(b, tagProfile_PeriodType, b->kind == PROF_CYCLES ? "contentions" : b->name,
 		          "count");
@@ -768,6 +788,177 @@ static int cycleprofile(bool block, int debug, pbuf *out)
 	return err != 0 ? err : out->oom ? -ENOMEM : 0;
 }
 
+/* ---- heap and allocs (Go's writeHeapInternal, writeHeapProto) ------------------------ */
+
+/* e^-x for x >= 0 (no libm): halve x below 1/2, a Taylor series, square back. */
+static double exp_neg(double x)
+{
+	if (x > 700)
+		return 0;
+	int k = 0;
+	for (; x > 0.5; k++)
+		x /= 2;
+	double t = 1 - x * (1 - x / 2 * (1 - x / 3 * (1 - x / 4 * (1 - x / 5 * (1 - x / 6 * (1 - x / 7))))));
+	while (k-- > 0)
+		t *= t;
+	return t;
+}
+
+/* scaleHeapSample: a sample stands for the objects of its size that were
+ * allocated unsampled - 1 / (1 - e^(-size/rate)) of them on average. */
+static void scaleheap(int64_t count, int64_t size, int64_t rate, int64_t *c, int64_t *b)
+{
+	if (count == 0 || size == 0) {
+		*c = *b = 0;
+		return;
+	}
+	if (rate <= 1) {
+		*c = count;
+		*b = size;
+		return;
+	}
+	double avg = (double)size / (double)count;
+	double scale = 1 / (1 - exp_neg(avg / (double)rate));
+	*c = (int64_t)((double)count * scale);
+	*b = (int64_t)((double)size * scale);
+}
+
+/* heaplo: where a heap record's stack starts once gort's frames on top
+ * (gort_new) are hidden, as Go's writeHeapProto hides runtime.*. */
+static int heaplo(const memrecord *r)
+{
+	int lo = 0;
+	while (lo + 1 < r->nstk && gort__in_gort_text(r->stk[lo]))
+		lo++;
+	return lo;
+}
+
+/* heapvalues: a record's four values as the proto holds them, scaled. */
+static void heapvalues(const memrecord *r, int64_t rate, int64_t v[4])
+{
+	scaleheap(r->allocs, r->alloc_bytes, rate, &v[0], &v[1]);
+	scaleheap(r->allocs - r->frees, r->alloc_bytes - r->free_bytes, rate, &v[2], &v[3]);
+}
+
+static int byinuse(const void *a, const void *b)
+{
+	const memrecord *x = a, *y = b;
+	int64_t ix = x->alloc_bytes - x->free_bytes, iy = y->alloc_bytes - y->free_bytes;
+	return ix > iy ? -1 : ix < iy ? 1 : 0;
+}
+
+/* Go's %v of a float64: the shortest %g that reads back the same. */
+static void fmtfloat(char *buf, size_t size, double v)
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+/* memstats: the "# runtime.MemStats" trailer, with the fields gort has,
+ * in Go's order (Lookups, the stack and metadata lines, PauseEnd and
+ * DebugGC it has not). */
+static void memstats(pbuf *out, const gort_mem_stats *m)
+{
+	gort__pbuf_printf(out, "\n# runtime.MemStats\n");
+	gort__pbuf_printf(out, "# Alloc = %llu\n", (unsigned long long)m->alloc);
+	gort__pbuf_printf(out, "# TotalAlloc = %llu\n", (unsigned long long)m->total_alloc);
+	gort__pbuf_printf(out, "# Sys = %llu\n", (unsigned long long)m->sys);
+	gort__pbuf_printf(out, "# Mallocs = %llu\n", (unsigned long long)m->mallocs);
+	gort__pbuf_printf(out, "# Frees = %llu\n", (unsigned long long)m->frees);
+	gort__pbuf_printf(out, "# HeapAlloc = %llu\n", (unsigned long long)m->heap_alloc);
+	gort__pbuf_printf(out, "# HeapSys = %llu\n", (unsigned long long)m->heap_sys);
+	gort__pbuf_printf(out, "# HeapIdle = %llu\n", (unsigned long long)m->heap_idle);
+	gort__pbuf_printf(out, "# HeapInuse = %llu\n", (unsigned long long)m->heap_inuse);
+	gort__pbuf_printf(out, "# HeapReleased = %llu\n", (unsigned long long)m->heap_released);
+	gort__pbuf_printf(out, "# HeapObjects = %llu\n", (unsigned long long)m->heap_objects);
+	gort__pbuf_printf(out, "# NextGC = %llu\n", (unsigned long long)m->next_gc);
+	gort__pbuf_printf(out, "# LastGC = %llu\n", (unsigned long long)m->last_gc);
+	gort__pbuf_puts(out, "# PauseNs = [");
+	for (int i = 0; i < 256; i++)
+		gort__pbuf_printf(out, i == 0 ? "%llu" : " %llu", (unsigned long long)m->pause_ns[i]);
+	gort__pbuf_puts(out, "]\n");
+	gort__pbuf_printf(out, "# NumGC = %u\n", m->num_gc);
+	gort__pbuf_printf(out, "# NumForcedGC = %u\n", m->num_forced_gc);
+	char f[32];
+	fmtfloat(f, sizeof f, m->gc_cpu_fraction);
+	gort__pbuf_printf(out, "# GCCPUFraction = %s\n", f);
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) /* Go's addMaxRSS */
+		gort__pbuf_printf(out, "# MaxRSS = %llu\n", (unsigned long long)ru.ru_maxrss * 1024);
+}
+
+/*
+ * heapprofile: "heap" (defaultType "") or "allocs" ("alloc_space"): the
+ * same records, as Go's writeHeapInternal writes both.  debug 0: the
+ * proto, each sample scaled up by the sampling rate, gort's frames on top
+ * (gort_new) hidden as Go hides runtime.*; 1: the legacy text, unscaled,
+ * by bytes in use, most first, with the memory statistics after.
+ */
+static int heapprofile(const char *defaultType, int debug, pbuf *out)
+{
+	gort_mem_stats *ms = NULL;
+	if (debug != 0) { /* first, so that the profile's own allocations are not in it */
+		ms = malloc(sizeof *ms);
+		if (ms == NULL)
+			return -ENOMEM;
+		gort_read_mem_stats(ms);
+	}
+	memrecord *r;
+	int n = gort__mprof_heap_records(&r);
+	if (n < 0) {
+		free(ms);
+		return n;
+	}
+	int64_t rate = gort_set_mem_profile_rate(-1);
+	int err = 0;
+	if (debug == 0) {
+		profbuilder *b = gort__prof_new(PROF_HEAP, defaultType, rate);
+		if (b == NULL) {
+			free(r);
+			return -ENOMEM;
+		}
+		for (int i = 0; i < n; i++) {
+			int lo = heaplo(&r[i]);
+			int64_t v[4];
+			heapvalues(&r[i], rate, v);
+			gort__prof_sample(b, r[i].stk + lo, r[i].nstk - lo, v);
+		}
+		err = gort__prof_finish(b, out);
+	} else {
+		qsort(r, (size_t)n, sizeof *r, byinuse);
+		memrecord t = {0};
+		for (int i = 0; i < n; i++) {
+			t.allocs += r[i].allocs;
+			t.frees += r[i].frees;
+			t.alloc_bytes += r[i].alloc_bytes;
+			t.free_bytes += r[i].free_bytes;
+		}
+		/* 2 * rate: what early C++ heap profilers wrote, and pprof expects */
+		gort__pbuf_printf(out, "heap profile: %lld: %lld [%lld: %lld] @ heap/%lld\n",
+		                  (long long)(t.allocs - t.frees), (long long)(t.alloc_bytes - t.free_bytes),
+		                  (long long)t.allocs, (long long)t.alloc_bytes, (long long)(2 * rate));
+		for (int i = 0; i < n; i++) {
+			gort__pbuf_printf(out, "%lld: %lld [%lld: %lld] @", (long long)(r[i].allocs - r[i].frees),
+			                  (long long)(r[i].alloc_bytes - r[i].free_bytes), (long long)r[i].allocs,
+			                  (long long)r[i].alloc_bytes);
+			for (int j = 0; j < r[i].nstk; j++)
+				gort__pbuf_printf(out, " %#lx", (unsigned long)r[i].stk[j]);
+			gort__pbuf_puts(out, "\n");
+			/* the frames from the caller of gort_new on, as Go's hide
+			 * runtime.mallocgc and runtime.newobject */
+			int lo = heaplo(&r[i]);
+			printstackrecord(out, r[i].stk + lo, r[i].nstk - lo, false);
+		}
+		memstats(out, ms);
+	}
+	free(ms);
+	free(r);
+	return err != 0 ? err : out->oom ? -ENOMEM : 0;
+}
+
 /* ---- delta profiles ------------------------------------------------------------------
  *
  * net/http/pprof's serveDeltaProfile answers /debug/pprof/NAME?seconds=N
@@ -785,7 +976,7 @@ static int cycleprofile(bool block, int debug, pbuf *out)
 typedef struct snaprec {
 	int n;
 	uintptr_t stk[PROF_MAXSTACK];
-	int64_t v[2];
+	int64_t v[4];
 } snaprec;
 
 typedef struct snapshot {
@@ -826,6 +1017,27 @@ static int take(const char *name, G *self, snapshot *s)
 		free(set.r);
 		return 0;
 	}
+	if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0) {
+		memrecord *m;
+		int n = gort__mprof_heap_records(&m);
+		s->unix_ns = unixnow();
+		if (n < 0)
+			return n;
+		if (n > 0 && (s->r = calloc((size_t)n, sizeof *s->r)) == NULL) {
+			free(m);
+			return -ENOMEM;
+		}
+		int64_t rate = gort_set_mem_profile_rate(-1);
+		for (int i = 0; i < n; i++) {
+			int lo = heaplo(&m[i]);
+			s->r[i].n = m[i].nstk - lo;
+			memcpy(s->r[i].stk, m[i].stk + lo, (size_t)s->r[i].n * sizeof m[i].stk[0]);
+			heapvalues(&m[i], rate, s->r[i].v);
+		}
+		s->n = n;
+		free(m);
+		return 0;
+	}
 	bool block = strcmp(name, "block") == 0;
 	blockrecord *r;
 	int n = gort__mprof_records(block, &r);
@@ -861,7 +1073,8 @@ int gort__pprof_delta(const char *name, int64_t seconds, pbuf *out)
 	G *self = gort__current_goroutine("a delta profile");
 	bool count = strcmp(name, "goroutine") == 0 || strcmp(name, "threadcreate") == 0;
 	bool block = strcmp(name, "block") == 0;
-	if (!count && !block && strcmp(name, "mutex") != 0)
+	bool heap = strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0;
+	if (!count && !block && !heap && strcmp(name, "mutex") != 0)
 		return -ENOENT;
 	snapshot a, b;
 	int err = take(name, self, &a);
@@ -875,7 +1088,10 @@ int gort__pprof_delta(const char *name, int64_t seconds, pbuf *out)
 		err = -ENOMEM;
 	if (err == 0) {
 		int64_t period = count || block ? 1 : gort_set_mutex_profile_fraction(-1);
-		pb = count ? gort__prof_new(PROF_COUNT, name, 1) : gort__prof_new(PROF_CYCLES, NULL, period);
+		pb = count ? gort__prof_new(PROF_COUNT, name, 1)
+		     : heap ? gort__prof_new(PROF_HEAP, strcmp(name, "allocs") == 0 ? "alloc_space" : "",
+		                             gort_set_mem_profile_rate(-1))
+		            : gort__prof_new(PROF_CYCLES, NULL, period);
 		if (pb == NULL)
 			err = -ENOMEM;
 	}
@@ -883,18 +1099,24 @@ int gort__pprof_delta(const char *name, int64_t seconds, pbuf *out)
 		gort__prof_times(pb, b.unix_ns, b.unix_ns - a.unix_ns);
 		for (int i = 0; i < a.n; i++) {
 			int j = findrec(&b, &a.r[i]);
-			int64_t v[2] = {-a.r[i].v[0], -a.r[i].v[1]};
-			if (j >= 0) {
-				matched[j] = true;
-				v[0] += b.r[j].v[0];
-				v[1] += b.r[j].v[1];
+			int64_t v[4];
+			bool nonzero = false;
+			for (int k = 0; k < 4; k++) {
+				v[k] = -a.r[i].v[k] + (j >= 0 ? b.r[j].v[k] : 0);
+				nonzero |= v[k] != 0 && (k == 0 || !count);
 			}
-			if (v[0] != 0 || (!count && v[1] != 0))
+			if (j >= 0)
+				matched[j] = true;
+			if (nonzero)
 				gort__prof_sample(pb, a.r[i].stk, a.r[i].n, v);
 		}
-		for (int j = 0; j < b.n; j++)
-			if (!matched[j] && (b.r[j].v[0] != 0 || (!count && b.r[j].v[1] != 0)))
+		for (int j = 0; j < b.n; j++) {
+			bool nonzero = false;
+			for (int k = 0; k < 4; k++)
+				nonzero |= b.r[j].v[k] != 0 && (k == 0 || !count);
+			if (!matched[j] && nonzero)
 				gort__prof_sample(pb, b.r[j].stk, b.r[j].n, b.r[j].v);
+		}
 		err = gort__prof_finish(pb, out);
 	}
 	free(matched);
@@ -905,11 +1127,15 @@ int gort__pprof_delta(const char *name, int64_t seconds, pbuf *out)
 
 /* ---- Lookup ---------------------------------------------------------------------- */
 
-const char *const gort__pprof_names[] = {"block", "goroutine", "goroutineleak", "mutex", "threadcreate", NULL};
+const char *const gort__pprof_names[] = {"allocs", "block", "goroutine", "goroutineleak", "heap",
+                                         "mutex", "threadcreate", NULL};
 const char *const gort__pprof_help[] = {
+	"A sampling of all past memory allocations",
 	"Stack traces that led to blocking on synchronization primitives",
 	"Stack traces of all current goroutines",
 	"Stack traces of goroutines blocked for ever: a leak check (a collection) runs first",
+	"A sampling of memory allocations of live objects. You can specify the gc GET parameter "
+	"to run GC before taking the heap sample.",
 	"Stack traces of holders of contended mutexes",
 	"Stack traces that led to the creation of new OS threads",
 };
@@ -932,6 +1158,12 @@ int gort__pprof_count(const char *name)
 			gort__osyield();
 		return n;
 	}
+	if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0) {
+		memrecord *m;
+		int n = gort__mprof_heap_records(&m);
+		free(m);
+		return n < 0 ? 0 : n;
+	}
 	blockrecord *r;
 	int n = gort__mprof_records(strcmp(name, "block") == 0, &r);
 	free(r);
@@ -952,6 +1184,10 @@ int gort__pprof_lookup(const char *name, int debug, pbuf *out)
 		return cycleprofile(true, debug, out);
 	if (strcmp(name, "mutex") == 0)
 		return cycleprofile(false, debug, out);
+	if (strcmp(name, "heap") == 0)
+		return heapprofile("", debug, out);
+	if (strcmp(name, "allocs") == 0)
+		return heapprofile("alloc_space", debug, out);
 	return -ENOENT;
 }
 

@@ -77,6 +77,7 @@ typedef enum profkind {
 	PROF_COUNT,  /* goroutine, threadcreate: "<name>/count" */
 	PROF_CYCLES, /* block, mutex: "contentions/count", "delay/nanoseconds" */
 	PROF_CPU,    /* "samples/count", "cpu/nanoseconds" over a period */
+	PROF_HEAP,   /* alloc_objects, alloc_space, inuse_objects, inuse_space */
 } profkind;
 
 profbuilder *gort__prof_new(profkind kind, const char *name, int64_t period);
@@ -110,6 +111,19 @@ int gort__mprof_records(bool block, blockrecord **out);
 /* The stack of the calling goroutine, from its caller's caller, trimmed to
  * the program's frames and the API call it made (as the tracer's). */
 int gort__prof_callers(uintptr_t *stk, int max);
+
+/* ---- mprof_heap.c: heap records --------------------------------------- */
+
+typedef struct memrecord {
+	int64_t allocs, frees, alloc_bytes, free_bytes; /* as of the last collection */
+	int nstk;
+	uintptr_t stk[PROF_MAXSTACK];
+} memrecord;
+
+/* The heap profile's records (runtime.MemProfile(p, true)), in a malloc'd
+ * array (*out, freed by the caller); the count, or -ENOMEM. */
+int gort__mprof_heap_records(memrecord **out);
+void gort__mprof_heap_startenv(void); /* GORT_MEMPROFILE, GORT_MEMPROFILERATE */
 
 /* ---- http_debug.c, console.c ------------------------------------------------ */
 

@@ -479,6 +479,7 @@ static void cpuprofile_atexit(void)
  * -mutexprofilefraction` set for a test binary. */
 void gort__pprof_startenv(void)
 {
+	gort__mprof_heap_startenv();
 	long rate = gort__getenv_int("GORT_BLOCKPROFILERATE", 0);
 	if (rate > 0)
 		gort_set_block_profile_rate(rate > INT32_MAX ? INT32_MAX : (int)rate);

@@ -690,6 +690,7 @@ static void state_dump(G *self)
 		gort__osyield();
 	gort__trace_procstart(d.pp, self->m);
 	gort__trace_gostart(d.pp, self);
+	gort__trace_gc_session(d.pp, gort__gc_heapgoal());
 	trace.nopok = true;
 	trace.ticksstart = gort__trace_ticks();
 	trace.nsstart = gort__nanotime();
@@ -742,6 +743,7 @@ int gort__trace_flight_begin(G *self)
 	gort__lock(&trace.noplock);
 	gort__trace_procstart(self->m->p, self->m);
 	gort__trace_gostart(self->m->p, self);
+	gort__trace_gc_session(self->m->p, gort__gc_heapgoal());
 	trace.nopok = true;
 	trace.ticksstart = gort__trace_ticks();
 	trace.nsstart = gort__nanotime();

@@ -34,6 +34,12 @@ enum {
 	traceEvGomaxprocs = 4,     /* [ts, procs, stack] */
 	traceEvProcStart = 5,      /* [ts, thread (M) id] */
 	traceEvProcStop = 6,       /* [ts] */
+	traceEvGCStart = 7,        /* [ts, seq, stack] */
+	traceEvGCDone = 8,         /* [ts] */
+	traceEvGCSTWStart = 9,     /* [ts, kind (0 mark termination, 1 sweep termination)] */
+	traceEvGCSTWDone = 10,     /* [ts] */
+	traceEvGCSweepStart = 11,  /* [ts, stack] */
+	traceEvGCSweepDone = 12,   /* [ts, bytes swept, bytes reclaimed] */
 	traceEvGoCreate = 13,      /* [ts, new goid, new G's start stack, stack] */
 	traceEvGoStart = 14,       /* [ts, goid, seq] */
 	traceEvGoEnd = 15,         /* [ts] */
@@ -54,6 +60,8 @@ enum {
 	traceEvGoSysBlock = 30,    /* [ts] */
 	traceEvGoWaiting = 31,     /* [ts, goid]: blocked when tracing started */
 	traceEvGoInSyscall = 32,   /* [ts, goid]: in a system call when tracing started */
+	traceEvHeapAlloc = 33,     /* [ts, heap live bytes] */
+	traceEvHeapGoal = 34,      /* [ts, heap goal bytes (0: none)] */
 	traceEvString = 37,        /* [id, length, bytes] */
 	traceEvGoStartLocal = 38,  /* [ts, goid]: no seq (the flight recorder's) */
 	traceEvGoUnblockLocal = 39, /* [ts, goid, stack]: no seq (the flight recorder's) */
@@ -209,5 +217,20 @@ void gort__trace_gomaxprocs(P *pp, int32_t procs);
 /* A P taken from a system call by someone else (retake, stop the world):
  * its goroutine is blocked (GoSysBlock) and the P stops (ProcStop). */
 void gort__trace_syscall_retaken(P *pp);
+
+/* ---- trace_gc.c: the collector's events ------------------------------------- */
+
+void gort__trace_gc_session(P *pp, uint64_t goal);
+void gort__trace_gcstart(P *pp);
+void gort__trace_gcmark(P *pp);
+void gort__trace_gcdone(P *pp, uint64_t goal);
+void gort__trace_heapgoal(uint64_t goal);
+void gort__trace_heapalloc(void);
+void gort__trace_gcsweepstart(void);
+void gort__trace_gcsweepspan(uint64_t bytes, uint64_t reclaimed);
+void gort__trace_gcsweepdone(void);
+void gort__trace_refilled(void);
+/* The pacer's goal as the trace records it (mgc.c; 0: none). */
+uint64_t gort__gc_heapgoal(void);
 
 #endif

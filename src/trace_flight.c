@@ -354,6 +354,11 @@ typedef struct writer {
 	const char *strp[FRAME_STRINGS];
 	uint64_t strid[FRAME_STRINGS];
 	uint64_t nextstr;
+	/* the collector's events (trace_gc.c): pairs open per stream, the
+	 * first GCStart's seq written, and whether a GCDone comes first */
+	uint8_t open[MAX_PIDS + 1];
+	uint64_t gcseq0;
+	bool gcseqset, gcorphan;
 } writer;
 
 static writer demandw, crashw;
@@ -419,6 +424,98 @@ static size_t pid_slot(uint64_t pid)
 }
 
 /*
+ * The collector's events (trace_gc.c) in what is written.  The parser
+ * orders collections by GCStart's seq from 0, and pairs each end (GCDone,
+ * GCSTWDone, GCSweepDone) with its start: what is written begins at a
+ * generation, not at the trace's start.  So the collections written are
+ * renumbered from 0, and an end whose start was in a generation not
+ * written (a cut mid-sweep, or, rarely, mid-collection) gets a start of
+ * its own just before it, at the previous event's time (a delta of 0):
+ * an event cannot simply be left out, the next one's time is a delta from
+ * it.  A pair is on one stream (a P's), so the writer tracks, per stream,
+ * which are open, in the order it writes them.
+ */
+enum { OPEN_GC = 1, OPEN_STW = 2, OPEN_SWEEP = 4 };
+
+/* gc_pair: the open bit a start (> 0) or an end (< 0) of ev touches; 0: none. */
+static int gc_pair(uint8_t ev)
+{
+	switch (ev) {
+	case traceEvGCStart: return OPEN_GC;
+	case traceEvGCDone: return -OPEN_GC;
+	case traceEvGCSTWStart: return OPEN_STW;
+	case traceEvGCSTWDone: return -OPEN_STW;
+	case traceEvGCSweepStart: return OPEN_SWEEP;
+	case traceEvGCSweepDone: return -OPEN_SWEEP;
+	}
+	return 0;
+}
+
+/* gc_scan: the first pass's part: the first seq, and a GCDone first. */
+static void gc_scan(writer *w, size_t slot, const event *e)
+{
+	int pair = gc_pair(e->type);
+	if (pair == 0)
+		return;
+	if (e->type == traceEvGCStart && (!w->gcseqset || e->args[1] < w->gcseq0)) {
+		w->gcseq0 = e->args[1];
+		w->gcseqset = true;
+	}
+	if (pair > 0) {
+		w->open[slot] |= (uint8_t)pair;
+	} else if (w->open[slot] & -pair) {
+		w->open[slot] &= (uint8_t)~-pair;
+	} else if (pair == -OPEN_GC) {
+		w->gcorphan = true;
+	}
+}
+
+/* out_events: the events of b in [from, to), a run of bytes at a time,
+ * but the collector's rewritten as the comment above says. */
+static void out_events(writer *w, tracebuf *b, const unsigned char *from, const unsigned char *to)
+{
+	size_t slot = 0; /* the stream: the batch header's P */
+	cursor h = {b->arr, b->arr + b->hdrlen, true};
+	event be;
+	if (next_event(&h, &be) && be.type == traceEvBatch)
+		slot = pid_slot(be.args[0]);
+	cursor c = {from, to, true};
+	const unsigned char *run = from;
+	event e;
+	for (const unsigned char *at = c.p; next_event(&c, &e); at = c.p) {
+		int pair = gc_pair(e.type);
+		if (pair == 0)
+			continue;
+		out(w, run, (size_t)(at - run));
+		run = c.p;
+		if (pair < 0 && !(w->open[slot] & -pair)) { /* an orphan end: its start first */
+			if (pair == -OPEN_GC) {
+				uint64_t a[] = {0, 0, 0}; /* seq 0: gc_scan saw it */
+				out_event(w, traceEvGCStart, 3, a);
+			} else if (pair == -OPEN_STW) {
+				uint64_t a[] = {0, 0};
+				out_event(w, traceEvGCSTWStart, 2, a);
+			} else {
+				uint64_t a[] = {0, 0};
+				out_event(w, traceEvGCSweepStart, 2, a);
+			}
+			w->open[slot] |= (uint8_t)-pair;
+		}
+		if (pair > 0)
+			w->open[slot] |= (uint8_t)pair;
+		else
+			w->open[slot] &= (uint8_t)~-pair;
+		if (e.type == traceEvGCStart) {
+			uint64_t a[] = {e.args[0], e.args[1] - w->gcseq0 + (w->gcorphan ? 1 : 0), e.args[2]};
+			out_event(w, traceEvGCStart, 3, a);
+		} else {
+			out(w, at, (size_t)(c.p - at));
+		}
+	}
+	out(w, run, (size_t)(to - run));
+}
+
+/*
  * scan: each event buffer's whole events (wlen), whether its prelude is
  * written (its stream's first buffer), and, with gs, each goroutine's
  * first event; returns how many events name a goroutine.
@@ -427,6 +524,10 @@ static size_t scan(writer *w, bool fill)
 {
 	size_t subjects = 0;
 	memset(w->seen, 0, sizeof w->seen);
+	if (!fill) {
+		memset(w->open, 0, sizeof w->open);
+		w->gcseqset = w->gcorphan = false;
+	}
 	for (int i = w->nstrbufs; i < w->nbufs; i++) {
 		tracebuf *b = w->bufs[i];
 		size_t pos = *(volatile size_t *)&b->pos;
@@ -460,6 +561,8 @@ static size_t scan(writer *w, bool fill)
 			case traceEvGoUnblockLocal:
 			case traceEvGoSysExit: g = e.args[1], kind = G_WAITING; break;
 			}
+			if (!fill)
+				gc_scan(w, slot, &e);
 			if (g == 0)
 				continue;
 			subjects++;
@@ -616,15 +719,17 @@ static int64_t write_trace(writer *w, int fd)
 		out(w, w->bufs[i]->arr, w->bufs[i]->wlen);
 	dump(w);
 	munmap(w->gs, mapsize);
+	memset(w->open, 0, sizeof w->open);
 	for (int i = w->nstrbufs; i < w->nbufs; i++) {
 		tracebuf *b = w->bufs[i];
 		if (b->wlen == 0)
 			continue;
 		if (b->wprelude) {
-			out(w, b->arr, b->wlen);
+			out(w, b->arr, b->hdrlen);
+			out_events(w, b, b->arr + b->hdrlen, b->arr + b->wlen);
 		} else if (b->wlen > b->hdrlen + b->prelen) {
 			out(w, b->arr, b->hdrlen);
-			out(w, b->arr + b->hdrlen + b->prelen, b->wlen - b->hdrlen - b->prelen);
+			out_events(w, b, b->arr + b->hdrlen + b->prelen, b->arr + b->wlen);
 		}
 	}
 	footer(w);

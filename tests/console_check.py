@@ -80,7 +80,7 @@ def check_json(base, snap, pid):
     shape = {
         "version": str, "pid": int, "program": str, "uptime_ns": int, "gomaxprocs": int,
         "procs_idle": int, "goroutines": dict, "threads": dict, "runqueue": dict,
-        "counters": dict, "sched_latency": dict, "blocked": dict,
+        "counters": dict, "sched_latency": dict, "blocked": dict, "heap": dict, "gc": dict,
     }
     for k, t in shape.items():
         if not isinstance(d.get(k), t):
@@ -92,6 +92,9 @@ def check_json(base, snap, pid):
         "counters": ["context_switches", "spawns", "steals", "stolen_goroutines", "syscalls"],
         "sched_latency": ["sample_period", "buckets"],
         "blocked": ["goroutines", "sites", "more_sites", "dropped", "top"],
+        "heap": ["live", "goal", "objects_bytes", "objects", "sys", "released", "allocs_bytes",
+                 "allocs_objects", "frees_bytes", "frees_objects"],
+        "gc": ["cycles", "forced", "pause_total_ns", "pause_last_ns", "pauses"],
     }
     for k, fields in sub.items():
         for f in fields:
@@ -131,6 +134,25 @@ def check_json(base, snap, pid):
     c = d["counters"]
     if c["context_switches"] < snap["context_switches"] or c["spawns"] < snap["spawns"]:
         fail("counters went back from the snapshot: %r, %r" % (c, snap))
+
+    # the heap: the program's live set (LIVE x LIVESIZE, kept by a global),
+    # collected once by gort_gc before the snapshot
+    h, gc = d["heap"], d["gc"]
+    if gc["cycles"] < snap["gc_cycles"] or snap["gc_cycles"] < 1 or gc["forced"] < snap["gc_cycles_forced"] \
+            or snap["gc_cycles_forced"] < 1:
+        fail("gc: %r, snapshot %r" % (gc, snap))
+    if len(gc["pauses"]) != 24 or sum(n for _, n in gc["pauses"]) != gc["cycles"]:
+        fail("gc: the pauses do not count every cycle: %r" % gc)
+    if gc["pause_total_ns"] < gc["pause_last_ns"] or gc["pause_last_ns"] <= 0:
+        fail("gc: pause total %d, last %d" % (gc["pause_total_ns"], gc["pause_last_ns"]))
+    if h["live"] < snap["heap_live_min"] or h["objects_bytes"] < snap["heap_live_min"] \
+            or h["objects"] < 512:
+        fail("heap: %r, the live set is %d bytes in 512 objects" % (h, snap["heap_live_min"]))
+    if not (h["goal"] > 0 and h["sys"] >= h["objects_bytes"] and
+            h["allocs_objects"] >= snap["gc_heap_allocs_objects"] and
+            h["allocs_objects"] == h["objects"] + h["frees_objects"] and
+            h["allocs_bytes"] == h["objects_bytes"] + h["frees_bytes"]):
+        fail("heap: inconsistent %r" % h)
 
     # the blocked-on sites: exact for the fixed groups
     for n, state, creator in ((40, "chan receive", "start_receivers"), (6, "sleep", "start_sleepers"),
@@ -249,6 +271,12 @@ def check_browser(base, chromium):
         for r in rows:
             if not re.fullmatch(r"\d+(\.\d+)?(ns|us|ms|s)", r[2]):
                 fail("a site's longest wait %r" % r[2])
+        # the heap panel: the live set (4 MiB) in use, at least one collection
+        if not re.fullmatch(r"\d+(\.\d+)? (B|KiB|MiB|GiB)", field(dom, "heap-live")) or \
+                number(dom, "gc-cycles") < 1 or not re.fullmatch(r"\d+(\.\d+)?(ns|us|ms|s)",
+                                                                  field(dom, "gc-last-pause")):
+            fail("heap panel: in use %r, collections %r, last pause %r" %
+                 (field(dom, "heap-live"), field(dom, "gc-cycles"), field(dom, "gc-last-pause")))
         lat = field(dom, "lat-samples")
         if not re.fullmatch(r"[\d,]+", lat):
             fail("#lat-samples %r" % lat)

@@ -146,6 +146,10 @@ __attribute__((noinline)) static void console_waves(void *arg)
 	}
 }
 
+/* a live heap the console must show: LIVE objects of LIVESIZE bytes */
+enum { LIVE = 512, LIVESIZE = 8192 };
+void *live[LIVE]; /* not static: a write-only static array may be optimized away */
+
 static int main_fn(int argc, char **argv)
 {
 	CHECK(argc == 3 || (argc == 4 && strcmp(argv[3], "demo") == 0),
@@ -158,6 +162,9 @@ static int main_fn(int argc, char **argv)
 	start_tickers();
 	while (!settled())
 		gort_sleep(GORT_MILLISECOND);
+	for (int i = 0; i < LIVE; i++)
+		live[i] = gort_new_noscan(LIVESIZE);
+	gort_gc();
 	int err = gort_debug_serve(argv[1]);
 	CHECK(err == 0, "gort_debug_serve(%s): %s", argv[1], gort_strerror(err));
 
@@ -172,6 +179,9 @@ static int main_fn(int argc, char **argv)
 	        (unsigned long long)m.spawns, (long long)m.sched_latency_sample_period);
 	for (int i = 0; i < GORT_METRICS_SCHEDLAT_BUCKETS; i++)
 		fprintf(f, "sched_latency_%d %llu\n", i, (unsigned long long)m.sched_latency[i]);
+	fprintf(f, "gc_cycles %llu\ngc_cycles_forced %llu\nheap_live_min %d\ngc_heap_allocs_objects %llu\n",
+	        (unsigned long long)m.gc_cycles, (unsigned long long)m.gc_cycles_forced, LIVE * LIVESIZE,
+	        (unsigned long long)m.gc_heap_allocs_objects);
 	CHECK(fclose(f) == 0 && rename(tmp, argv[2]) == 0, "cannot write %s", argv[2]);
 	if (argc == 4)
 		gort_go(console_waves, NULL);

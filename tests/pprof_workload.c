@@ -412,7 +412,7 @@ static void delta(const char *addr)
 
 static void api(void)
 {
-	CHECK(gort_pprof_lookup_write("heap", 1, 0) == -ENOENT, "an unknown profile is -ENOENT");
+	CHECK(gort_pprof_lookup_write("nosuchprofile", 1, 0) == -ENOENT, "an unknown profile is -ENOENT");
 	CHECK(gort_pprof_lookup_write(NULL, 1, 0) == -EINVAL, "a NULL name is -EINVAL");
 	CHECK(gort_pprof_lookup_write("goroutine", -1, 0) == -EBADF, "a bad fd is -EBADF");
 	CHECK(gort_pprof_start_cpu(-1) == -EBADF, "start_cpu(-1) is -EBADF");

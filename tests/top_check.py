@@ -119,6 +119,8 @@ def parse(frame):
     num("switches", r"^totals: switches (\d+),")
     num("spawns", r"^totals: .*spawns (\d+),")
     num("lat_samples", r"^scheduling latency .*: (\d+) samples")
+    num("heap_in_use", r"^heap (\d+(?:\.\d+)? (?:B|KiB|MiB|GiB)) in use, goal ")
+    num("gc_cycles", r"^heap .*; collections (\d+), last pause (?:\d+(?:\.\d+)?(?:ns|us|ms|s)|-)$")
     sites = {}
     for m in re.finditer(r"^\s+(\d+)  (\S.*?)\s+(\d+[sm])  (\S.*)$", text, re.M):
         sites[(m.group(2), m.group(4))] = int(m.group(1))
@@ -164,6 +166,12 @@ def live(tool, prog):
             problems.append("threads in syscalls %d" % n("threads_syscall"))
         if n("threads") < n("threads_syscall") + 1:
             problems.append("threads %d, fewer than those in syscalls and one more" % n("threads"))
+        if n("gc_cycles") < m["gc_cycles"] or m["gc_cycles"] < 2:
+            problems.append("collections %d, the program's %d (2 or more)" % (n("gc_cycles"), m["gc_cycles"]))
+        mib = float(v["heap_in_use"].split()[0]) * {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20,
+                                                     "GiB": 1 << 30}[v["heap_in_use"].split()[1]]
+        if mib < 256 * 8192:
+            problems.append("heap in use %s, less than the program's live 2 MiB" % v["heap_in_use"])
         if n("procs") != m["procs"]:
             problems.append("Ps %d, GOMAXPROCS %d" % (n("procs"), m["procs"]))
         if n("spawns") != m["spawns"]:

@@ -100,9 +100,16 @@ static bool settled(void)
 
 __attribute__((noinline)) static void top_wait(void) { gort_chan_recv(never, NULL); }
 
+/* a live heap for gort-top's heap line: 256 objects of 8 KiB, collected twice */
+void *live[256]; /* not static: a write-only static array may be optimized away */
+
 static int main_fn(int argc, char **argv)
 {
 	CHECK(argc == 2, "usage: top_prog SNAPSHOT");
+	for (int i = 0; i < 256; i++)
+		live[i] = gort_new_noscan(8192);
+	gort_gc();
+	gort_gc();
 	ch = gort_chan_make(sizeof(int), 0);
 	never = gort_chan_make(sizeof(int), 0);
 	CHECK(pipe(syspipe) == 0, "pipe");
@@ -128,11 +135,11 @@ static int main_fn(int argc, char **argv)
 	fprintf(f,
 	        "goroutines %lld\nrunnable %lld\nrunning %lld\nsyscall %lld\nwaiting %lld\n"
 	        "threads %lld\nprocs %lld\ncontext_switches %llu\nspawns %llu\nsteals %llu\n"
-	        "sched_latency_samples %llu\n",
+	        "sched_latency_samples %llu\ngc_cycles %llu\n",
 	        (long long)m.goroutines, (long long)m.goroutines_runnable, (long long)m.goroutines_running,
 	        (long long)m.goroutines_syscall, (long long)m.goroutines_waiting, (long long)m.threads,
 	        (long long)m.procs, (unsigned long long)m.context_switches, (unsigned long long)m.spawns,
-	        (unsigned long long)m.steals, (unsigned long long)lat);
+	        (unsigned long long)m.steals, (unsigned long long)lat, (unsigned long long)m.gc_cycles);
 	CHECK(fclose(f) == 0 && rename(tmp, argv[1]) == 0, "cannot write %s", argv[1]);
 	printf("READY %d\n", (int)getpid());
 	fflush(stdout);

@@ -105,6 +105,26 @@ def check_counts(events, expects, dying=False):
         fail("%d goroutines blocked without an unblock, e.g. g%d after %s" % (len(pending), g, e["name"]))
 
 
+def check_heap(events, expects):
+    """"expect gcheap N": the last HeapAlloc before the last GCDone is N
+    (the live heap as the last collection ended); "expect heapmin N": some
+    HeapAlloc reached N (tests/trace_gc.c)."""
+    if expects["gcheap"] is not None:
+        last = None
+        for e in events:
+            if e["name"] == "HeapAlloc":
+                last = e["args"][0]
+            elif e["name"] == "GCDone":
+                done = last
+        if last is None or "done" not in locals() or done != expects["gcheap"]:
+            fail("the heap as the last collection ended: %s, want %d"
+                 % (locals().get("done"), expects["gcheap"]))
+    if expects["heapmin"] is not None:
+        top = max([e["args"][0] for e in events if e["name"] == "HeapAlloc"] or [0])
+        if top < expects["heapmin"]:
+            fail("the heap counter peaked at %d, want at least %d" % (top, expects["heapmin"]))
+
+
 def check_gevents(events, expects):
     for goid, want in expects["gevents"]:
         got = [e["name"] for e in events if e["g"] == goid]
@@ -193,9 +213,11 @@ def check_frames(go, trace, expects):
             fail("no frame %s %s:%d in the blocking profile (%s has %s)" % (fn, file, line, fn, near))
 
 
-def check_web(go, trace, checks):
+def check_web(go, trace, checks, slices=()):
     """Each (goroutine, function) of checks: the goroutine's timeline JSON,
-    from go tool trace's own server, has events and a frame of function."""
+    from go tool trace's own server, has events and a frame of function;
+    each name of slices: the whole timeline has an event of that name
+    ("GC", "STW (mark termination)", the "Heap" counter, ...)."""
     env = dict(os.environ, BROWSER="true")
     # its own process group: `go tool trace` runs the trace tool as a child,
     # which must go too
@@ -212,6 +234,12 @@ def check_web(go, trace, checks):
             m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
             if m:
                 addr = m.group(1)
+        if slices:
+            doc = json.loads(urllib.request.urlopen(addr + "/jsontrace", timeout=60).read())
+            names = {e.get("name") for e in doc.get("traceEvents", [])}
+            for name in slices:
+                if name not in names:
+                    fail("the timeline has no %r event (it has %s)" % (name, sorted(n for n in names if n)[:40]))
         for goid, fn in checks:
             body = urllib.request.urlopen(addr + "/jsontrace?goid=%d" % goid, timeout=60).read()
             doc = json.loads(body)
@@ -253,7 +281,8 @@ def run_program(args, trace, env_mode):
             fail("no %r...%r on stderr" % (note, trace))
     elif r.returncode != 0:
         fail("%s exited %d" % (" ".join(cmd), r.returncode))
-    expects = {"count": [], "creates": 0, "named": [], "frame": [], "gevents": [], "webframe": []}
+    expects = {"count": [], "creates": 0, "named": [], "frame": [], "gevents": [], "webframe": [],
+               "gcheap": None, "heapmin": None, "webslice": []}
     for line in r.stdout.splitlines():
         w = line.split(" ")
         if w[0] != "expect":
@@ -266,12 +295,16 @@ def run_program(args, trace, env_mode):
             expects["named"].append((w[1], w[2]))
         elif w[1] == "log":
             expects["named"].append(("log", " ".join(w[2:])))
+        elif w[1] == "webslice":
+            expects["webslice"].append(" ".join(w[2:]))
         elif w[1] == "webframe":
             expects["webframe"].append((int(w[2]), w[3]))
         elif w[1] == "gevents":
             expects["gevents"].append((int(w[2]), int(w[3])))
         elif w[1] == "frame":
             expects["frame"].append((w[2], w[3], int(w[4])))
+        elif w[1] in ("gcheap", "heapmin"):
+            expects[w[1]] = int(w[2])
     return expects
 
 
@@ -299,10 +332,11 @@ def main():
         check_counts(events, expects, args.crash)
         check_annotations(events, expects)
         check_gevents(events, expects)
+        check_heap(events, expects)
         check_frames(go, trace, expects)
         web = ([(1, "main_fn")] if args.web else []) + expects["webframe"]
-        if web:
-            check_web(go, trace, web)
+        if web or expects["webslice"]:
+            check_web(go, trace, web, expects["webslice"])
     print("PASS trace_check %s %s" % (os.path.basename(args.program), args.mode))
 
 

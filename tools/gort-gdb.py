@@ -50,6 +50,7 @@ handle_mask waitq_first sudog_g sudog_next
 allp_at gomaxprocs_at npidle_at nmspinning_at nmidle_at runqsize_at starttime_at retired_at
 p_id p_runqhead p_runqtail p_runnext p_syscalltick p_metrics runq_size
 pm_nswitch pm_nspawn pm_nsteal pm_nstolen pm_schedlat schedlat_buckets schedlat_sample
+heap_live_at heap_goal_at numgc_at gcpauses_at
 """.split()
 
 HEADER = 16  # magic[8], version, size

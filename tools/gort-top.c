@@ -154,6 +154,9 @@ typedef struct sample {
 	int nlat;
 	int nsites;
 	int64_t sites_dropped;         /* goroutines whose site did not fit */
+	bool heapok;                   /* the runtime describes its heap (debuginfo) */
+	uint64_t heap_live, heap_goal, lastpause;
+	uint32_t numgc;
 } sample;
 
 static sample S[2];    /* the current one and the previous */
@@ -354,6 +357,13 @@ static void take_sample(sample *s)
 	}
 	threads(s);
 	goroutines(s);
+	s->heapok = T.d.size >= offsetof(gort_debuginfo, gcpauses_at) + 8 && d->heap_live_at != 0;
+	if (s->heapok) {
+		s->heap_live = rd64(d->heap_live_at);
+		s->heap_goal = rd64(d->heap_goal_at);
+		s->numgc = (uint32_t)rd32(d->numgc_at);
+		s->lastpause = s->numgc > 0 ? rd64(d->gcpauses_at + 8 * (uint64_t)((s->numgc - 1) % 256)) : 0;
+	}
 	s->ok = !gone_flag;
 }
 
@@ -480,6 +490,18 @@ static void fmt_dur(char *buf, size_t n, int64_t ns)
 		snprintf(buf, n, "%.2fs", ns / 1e9);
 }
 
+static void fmt_bytes(char *buf, size_t n, uint64_t b)
+{
+	if (b < 1024)
+		snprintf(buf, n, "%" PRIu64 " B", b);
+	else if (b < 1024 * 1024)
+		snprintf(buf, n, "%.1f KiB", b / 1024.0);
+	else if (b < 1024ull * 1024 * 1024)
+		snprintf(buf, n, "%.1f MiB", b / (1024.0 * 1024));
+	else
+		snprintf(buf, n, "%.2f GiB", b / (1024.0 * 1024 * 1024));
+}
+
 static void fmt_uptime(char *buf, size_t n, int64_t ns)
 {
 	int64_t s = ns / 1000000000;
@@ -542,7 +564,7 @@ static void rate(const char *name, uint64_t cur, uint64_t prev, double secs)
 /* bucket i's lower bound, as a label */
 static void lat_label(char *buf, size_t n, int i)
 {
-	char d[24];
+	char d[18];
 	if (i == 0) {
 		snprintf(buf, n, "< 256ns");
 		return;
@@ -665,6 +687,17 @@ static void render(const sample *s, const sample *p, int width, int height)
 	out("threads %" PRId64 ": idle %" PRId64 ", spinning %" PRId64 ", in syscalls %" PRId64,
 	    s->threads, s->threads_idle, s->threads_spinning, s->threads_syscall);
 	eol();
+	if (s->heapok) {
+		char live[24], goal[24] = "none", pause[24] = "-";
+		fmt_bytes(live, sizeof live, s->heap_live);
+		if (s->heap_goal != UINT64_MAX)
+			fmt_bytes(goal, sizeof goal, s->heap_goal);
+		if (s->numgc > 0)
+			fmt_dur(pause, sizeof pause, (int64_t)s->lastpause);
+		out("heap %s in use, goal %s; collections %" PRIu32 ", last pause %s", live, goal, s->numgc,
+		    pause);
+		eol();
+	}
 
 	/* per second, and totals */
 	uint64_t sys = 0, sysprev = 0; /* the sum of the Ps' ticks since p */

@@ -65,10 +65,23 @@ typedef struct markRange {
 	uint8_t kind; /* for gctrace: 0 other, 1 stack, 2 global */
 } markRange;
 
-/* a worker's state: its stack of ranges to scan, what it marked */
+/*
+ * PREFETCH ranges wait in a worker's prefetch ring between leaving its
+ * stack and being scanned: each one's first line is prefetched as it
+ * enters, and by the time it is scanned, PREFETCH-1 scans later, it is
+ * in the cache (Boehm's and Go 1.22's prefetch queue).  Without it the
+ * first load of nearly every object scanned is a cache miss the marker
+ * waits for: perf put 84% of scanblock's samples on that one load.
+ */
+enum { PREFETCH = 16 };
+
+/* a worker's state: its stack of ranges to scan, its prefetch ring, what
+ * it marked */
 typedef struct gcWork {
 	markRange *v;
 	size_t n, cap;
+	markRange ring[PREFETCH];
+	unsigned ringhead, ringlen; /* the oldest entry, and how many */
 	uint64_t marked, objects, stackbytes, globalbytes;
 	bool alone; /* no helper marks this cycle: bits need no atomic OR */
 } gcWork;
@@ -101,22 +114,27 @@ static struct {
 
 static gcWork serialw; /* the collector's, reused by markobject after the mark */
 
-static void push(gcWork *w, uintptr_t b, uintptr_t n, uint8_t kind)
+static __attribute__((noinline, cold)) void growstack(gcWork *w)
 {
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 1024;
-		w->v = realloc(w->v, w->cap * sizeof *w->v);
-		if (w->v == NULL)
-			gort__throw("runtime: out of memory in the collector's work stack");
-	}
+	w->cap = w->cap ? w->cap * 2 : 1024;
+	w->v = realloc(w->v, w->cap * sizeof *w->v);
+	if (w->v == NULL)
+		gort__throw("runtime: out of memory in the collector's work stack");
+}
+
+static inline void push(gcWork *w, uintptr_t b, uintptr_t n, uint8_t kind)
+{
+	if (__builtin_expect(w->n == w->cap, 0))
+		growstack(w);
 	w->v[w->n++] = (markRange){b, n, kind};
 }
 
-/* greyobject: if v points into an allocated, unmarked object, mark it and
- * queue its contents for scanning (unless it is noscan). */
+/* greyobject: if v - known to lie within the heap's arenas' bounds -
+ * points into an allocated, unmarked object, mark it and queue its
+ * contents for scanning (unless it is noscan). */
 NOSANITIZE_INLINE static inline void greyobject(gcWork *w, uintptr_t v)
 {
-	mspan *s = spanOf(v);
+	mspan *s = spanOfHeap(v);
 	if (s == NULL)
 		return;
 	uint32_t idx = objIndex(s, v);
@@ -136,6 +154,10 @@ NOSANITIZE_INLINE static inline void greyobject(gcWork *w, uintptr_t v)
 	if (spanclass_noscan(s->spanclass))
 		return;
 	uintptr_t base = s->startAddr + (uintptr_t)idx * s->elemsize;
+	if (__builtin_expect(s->elemsize <= OBJ_CHUNK, 1)) {
+		push(w, base, s->elemsize, 0);
+		return;
+	}
 	for (uintptr_t off = 0; off < s->elemsize; off += OBJ_CHUNK)
 		push(w, base + off, s->elemsize - off < OBJ_CHUNK ? s->elemsize - off : OBJ_CHUNK, 0);
 }
@@ -144,7 +166,10 @@ NOSANITIZE_INLINE static inline void greyobject(gcWork *w, uintptr_t v)
 NOSANITIZE static void scanblock(gcWork *w, uintptr_t b, uintptr_t n)
 {
 	uintptr_t lo = atomic_load_explicit(&gort__mheap.minaddr, memory_order_relaxed);
-	uintptr_t span = atomic_load_explicit(&gort__mheap.maxaddr, memory_order_relaxed) - lo;
+	uintptr_t hi = atomic_load_explicit(&gort__mheap.maxaddr, memory_order_relaxed);
+	if (hi <= lo)
+		return; /* no arena yet (the bounds start inverted) */
+	uintptr_t span = hi - lo; /* greyobject relies on this filter */
 	uintptr_t p = (b + 7) & ~(uintptr_t)7, end = b + n;
 	for (; p + 8 <= end; p += 8) {
 		uintptr_t v = *(volatile uintptr_t *)p;
@@ -181,16 +206,32 @@ static void share(gcWork *w)
 	pthread_mutex_unlock(&work.lock);
 }
 
+/* drainlocal: scan until w's stack and prefetch ring are both empty. */
+static void drainlocal(gcWork *w)
+{
+	while (w->n > 0 || w->ringlen > 0) {
+		while (w->ringlen < PREFETCH && w->n > 0) {
+			markRange r = w->v[--w->n];
+			__builtin_prefetch((const void *)r.b);
+			w->ring[(w->ringhead + w->ringlen++) % PREFETCH] = r;
+		}
+		markRange r = w->ring[w->ringhead];
+		/* serialw lives in bss, a root: a stale address left in its ring
+		 * would keep that object for ever */
+		w->ring[w->ringhead].b = 0;
+		w->ringhead = (w->ringhead + 1) % PREFETCH;
+		w->ringlen--;
+		scanrange(w, &r);
+		if (!w->alone && w->n > 1 && atomic_load_explicit(&work.nidle, memory_order_relaxed) > 0)
+			share(w);
+	}
+}
+
 /* drain: mark until every worker is out of work (Go's gcDrain). */
 static void drain(gcWork *w)
 {
 	for (;;) {
-		while (w->n > 0) {
-			markRange r = w->v[--w->n];
-			scanrange(w, &r);
-			if (w->n > 1 && atomic_load_explicit(&work.nidle, memory_order_relaxed) > 0)
-				share(w);
-		}
+		drainlocal(w);
 		size_t i = atomic_fetch_add_explicit(&work.rootnext, 1, memory_order_relaxed);
 		if (i < work.nroots) {
 			scanrange(w, &work.roots[i]);
@@ -425,7 +466,8 @@ bool gort__ismarked(uintptr_t p)
 /* markobject marks p and what it reaches; drained by markdrain_serial. */
 void gort__markobject(uintptr_t p)
 {
-	greyobject(&serialw, p);
+	if (spanOf(p) != NULL) /* the bounds' check greyobject leaves to its callers */
+		greyobject(&serialw, p);
 }
 
 void gort__scanblock_serial(uintptr_t b, uintptr_t n)
@@ -436,10 +478,7 @@ void gort__scanblock_serial(uintptr_t b, uintptr_t n)
 void gort__markdrain_serial(void)
 {
 	serialw.alone = true; /* the helpers are done */
-	while (serialw.n > 0) {
-		markRange r = serialw.v[--serialw.n];
-		scanblock(&serialw, r.b, r.n);
-	}
+	drainlocal(&serialw);   /* alone: nothing is shared */
 	work.total.markedbytes += serialw.marked;
 	work.total.objects += serialw.objects;
 	serialw.marked = serialw.objects = 0;

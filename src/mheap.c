@@ -110,7 +110,7 @@ static mspan *span_new(void)
 	if (s != NULL) {
 		h.spanfree = s->next;
 	} else {
-		s = malloc(sizeof *s);
+		s = aligned_alloc(_Alignof(mspan), sizeof *s); /* the mark's fields in one line */
 		if (s == NULL)
 			gort__throw("runtime: out of memory allocating span metadata");
 		h.metadata += sizeof *s;

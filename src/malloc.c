@@ -101,10 +101,8 @@ static void *mallocgc(size_t size, bool noscan, const char *api)
 		if (size > MAX_SMALL_SIZE) {
 			if (size > MAX_ALLOC)
 				outofmemory(size);
-			if (gc_due()) {
-				gort__gc_start(false);
+			if (gc_due() && gort__gc_start(false))
 				continue; /* we may run on another P now */
-			}
 			return largeAlloc(c, size, noscan);
 		}
 		uint8_t spc = makeSpanClass(size_to_class(size), noscan);
@@ -113,10 +111,8 @@ static void *mallocgc(size_t size, bool noscan, const char *api)
 		if (__builtin_expect(v == NULL, 0)) {
 			uint32_t idx = gort__span_nextFreeIndex(s);
 			if (idx == s->nelems) {
-				if (gc_due()) {
-					gort__gc_start(false);
+				if (gc_due() && gort__gc_start(false))
 					continue;
-				}
 				gort__mcache_refill(c, spc);
 				s = c->alloc[spc];
 				idx = gort__span_nextFreeIndex(s);

@@ -235,7 +235,9 @@ extern _Atomic uint64_t gort__nfreed, gort__nfreedbytes; /* by sweeping, ever */
 extern _Atomic uint64_t gort__heap_live;  /* bytes allocated or cached since the last mark */
 extern _Atomic uint64_t gort__gc_trigger; /* heap_live at which to collect */
 extern _Atomic uint32_t gort__gc_running; /* a collection holds the world */
-void gort__gc_start(bool forced);
+/* gc_start: collect, unless the GC CPU limiter puts off a collection the
+ * heap's growth asked for (false: nothing stopped, still on the same P). */
+bool gort__gc_start(bool forced);
 void gort__limit_scavenge(void);
 
 /* The mark: markroots scans everything it is handed; the result is the

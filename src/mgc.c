@@ -256,13 +256,6 @@ void gort__mallocinit(void)
 
 /* ---- a collection ------------------------------------------------------------------ */
 
-static void list_moveall(mspanList *to, mspanList *from)
-{
-	mspan *s;
-	while ((s = list_pop(from)) != NULL)
-		list_insert(to, s);
-}
-
 static void fold_mcache(mcache *c, uint64_t *nmalloc, uint64_t *bytes, uint64_t *nlarge)
 {
 	*nmalloc += c->nmalloc + c->nlargealloc;
@@ -359,8 +352,8 @@ bool gort__gc_start(bool forced)
 	for (int i = 0; i < NUM_SPAN_CLASSES; i++) {
 		mcentral *c = &gort__mcentral[i];
 		gort__lock(&c->lock);
-		list_moveall(&c->partial_unswept, &c->partial_swept);
-		list_moveall(&c->full_unswept, &c->full_swept);
+		list_splice(&c->partial_unswept, &c->partial_swept);
+		list_splice(&c->full_unswept, &c->full_swept);
 		gort__unlock(&c->lock);
 	}
 	atomic_store(&gort__heap_live, marked);

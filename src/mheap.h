@@ -214,6 +214,7 @@ uint32_t gort__span_nextFreeIndex(mspan *s);
 void list_init(mspanList *l);
 void list_insert(mspanList *l, mspan *s);
 void list_remove(mspanList *l, mspan *s);
+void list_splice(mspanList *to, mspanList *from); /* all of from, to to's front */
 static inline mspan *list_pop(mspanList *l)
 {
 	mspan *s = l->first;

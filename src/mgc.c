@@ -146,8 +146,10 @@ static void limiter_update(int64_t now, int64_t gc)
 	limiter.capacity = (int64_t)LIMITER_CAPACITY_PER_P * procs;
 	if (limiter.fill > limiter.capacity) /* GOMAXPROCS went down */
 		limiter.fill = limiter.capacity;
-	if (limiter.lastupdate == 0 || now < limiter.lastupdate)
+	if (limiter.lastupdate == 0)
 		limiter.lastupdate = now;
+	if (now < limiter.lastupdate)
+		return; /* a later update came first (Go's rule: never account a window twice) */
 	int64_t window = (now - limiter.lastupdate) * procs;
 	limiter.lastupdate = now;
 	int64_t gctime = gc * procs;

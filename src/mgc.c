@@ -160,14 +160,16 @@ static void limiter_update(int64_t now, int64_t gc)
 
 /* limiter_defer: should a collection the heap's growth asks for wait?
  * Only one the memory limit asks for, and only while the bucket has no
- * room for a collection as long as the last. */
+ * room for a collection as long as the last - an empty bucket always has
+ * room (a collection longer than the whole bucket, on a machine too busy
+ * to give the stopped world its CPUs, must not be put off for ever). */
 static bool limiter_defer(void)
 {
 	if (!atomic_load_explicit(&gcstat.limitgoal, memory_order_relaxed))
 		return false;
 	gort__lock(&limiter.lock);
 	limiter_update(gort__nanotime(), 0);
-	bool wait = limiter.fill + limiter.lastcost > limiter.capacity;
+	bool wait = limiter.fill > 0 && limiter.fill + limiter.lastcost > limiter.capacity;
 	gort__unlock(&limiter.lock);
 	if (wait)
 		atomic_fetch_add_explicit(&limiter.deferred, 1, memory_order_relaxed);

@@ -43,13 +43,16 @@ static void sample(uint64_t *peak)
 enum { LIVE_MB = 40 };
 static char *livebufs[LIVE_MB];
 
-/* churn: allocate total bytes of 32 KiB pointer-free garbage, sampling the
- * heap's memory every 256 KiB; returns the peak. */
+/* churn: allocate total bytes of 32 KiB pointer-free garbage, each written
+ * whole (mutator work: a churn that does nothing but allocate would spend
+ * over half its time collecting on a slow build or a busy machine, and the
+ * GC CPU limiter would then let the heap past the limit, as it should),
+ * sampling the heap's memory every 256 KiB; returns the peak. */
 static uint64_t churn(size_t total)
 {
 	uint64_t peak = 0;
 	for (size_t n = 0; n < total; n += 32 << 10) {
-		memset(gort_new_noscan(32 << 10), 1, 64);
+		memset(gort_new_noscan(32 << 10), 1, 32 << 10);
 		if (n % (256 << 10) == 0)
 			sample(&peak);
 	}

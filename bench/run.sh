@@ -49,6 +49,9 @@ set -uo pipefail
 # bench/<w>.c and, ideally, a Go twin (in the anchors, or in bench/go_<w>:
 # pipeline_read's; bench/pipeline_read.sh adds plain read(2) beside it).
 WORKLOADS="spawn pingpong chan_spsc chan_mpmc select4 mutex ring timers parked_mem fanout_cpu tcp_echo http_hello pipeline_read binary_trees"
+# Known but not run by default: gc_latency builds a 1 GiB live heap and takes
+# minutes (run it as `make bench W=gc_latency`, scaled by ARGS_gc_latency="-mb 256").
+OPTIONAL_WORKLOADS="gc_latency"
 
 usage() {
 	echo "usage: $0 BUILD_DIR [WORKLOADS] [PROCS]   (workloads: $WORKLOADS)" >&2
@@ -74,9 +77,9 @@ ANCHORS=${ANCHORS:-$(cd "$root/.." && pwd)/shared/anchors/go}
 
 # ---- check the arguments before running anything ----
 for w in $workloads; do
-	case " $WORKLOADS " in
+	case " $WORKLOADS $OPTIONAL_WORKLOADS " in
 	*" $w "*) ;;
-	*) echo "bench: unknown workload $w (known: $WORKLOADS)" >&2; exit 2 ;;
+	*) echo "bench: unknown workload $w (known: $WORKLOADS $OPTIONAL_WORKLOADS)" >&2; exit 2 ;;
 	esac
 	[ -x "$(gort_bin "$w")" ] || { echo "bench: $(gort_bin "$w") not found: build first (make all)" >&2; exit 1; }
 done
@@ -430,6 +433,28 @@ if "timers" in workloads:
         print()
         print("| procs | impl | p50 µs | p99 µs | max µs | wall_ms | ideal_ms |")
         print("|---|---|---|---|---|---|---|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+
+# gc_latency: the round trips' tail and the collector's pauses behind it.
+if "gc_latency" in workloads:
+    keys = ["live_mb", "rtt_p50_us", "rtt_p99_us", "rtt_max_us", "gc_count", "pause_p50_ms", "pause_p99_ms",
+            "pause_max_ms", "wall_ms"]
+    rows = []
+    for p in procs:
+        for side, name in (("gort", "gort"), ("go", go_name)) if with_go else (("gort", "gort"),):
+            cols = [statistics.median(extras[(side, "gc_latency", p, k)]) if extras.get((side, "gc_latency", p, k)) else None
+                    for k in keys]
+            rss = extras.get((side, "gc_latency", p, "rss"))
+            if any(c is not None for c in cols):
+                rows.append([str(p), name] + [num(c) if c is not None else "-" for c in cols] +
+                            [num(statistics.median(rss) / 1024) if rss else "-"])
+    if rows:
+        print()
+        print(f"gc_latency detail{many}: channel round trips (µs) and the collections' pauses (ms) during them")
+        print()
+        print("| procs | impl | live MiB | rtt p50 | rtt p99 | rtt max | GCs | pause p50 | pause p99 | pause max | wall_ms | peak RSS MiB |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for row in rows:
             print("| " + " | ".join(row) + " |")
 

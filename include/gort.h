@@ -1871,7 +1871,10 @@ GORT_API void gort_gc_remove_roots(const void *p);
  * debug.SetGCPercent: a negative percent turns collection off (except
  * under a memory limit); returns the previous setting.
  * debug.SetMemoryLimit: a soft limit on the heap's memory; a negative
- * limit only reads it; returns the previous one (INT64_MAX: none).
+ * limit only reads it; returns the previous one (INT64_MAX: none).  Soft:
+ * a live heap that does not fit goes past it, and then, as Go's GC CPU
+ * limiter does, collections the limit asks for are put off so that they
+ * take about half of the CPU at most (one CPU-second per P of leeway).
  * debug.FreeOSMemory: collect, then give every free page back to the OS.
  * GODEBUG=gctrace=1 prints Go's line per collection on stderr.
  */
@@ -1900,6 +1903,7 @@ typedef struct gort_mem_stats {
 	uint32_t num_gc;
 	uint32_t num_forced_gc;  /* by gort_gc */
 	double gc_cpu_fraction;  /* of the CPU time available since start-up */
+	uint64_t pause_end[256]; /* when each of pause_ns ended, ns since 1970 (Go's PauseEnd) */
 } gort_mem_stats;
 GORT_API void gort_read_mem_stats(gort_mem_stats *m);
 

@@ -103,10 +103,8 @@ static void *mallocgc(size_t size, bool noscan, const char *api)
 		if (size > MAX_SMALL_SIZE) {
 			if (size > MAX_ALLOC)
 				outofmemory(size);
-			if (gc_due()) {
-				gort__gc_start(false);
+			if (gc_due() && gort__gc_start(false))
 				continue; /* we may run on another P now */
-			}
 			void *p = largeAlloc(c, size, noscan);
 			if (gort__traceon())
 				gort__trace_heapalloc();
@@ -119,10 +117,8 @@ static void *mallocgc(size_t size, bool noscan, const char *api)
 		if (__builtin_expect(v == NULL, 0)) {
 			uint32_t idx = gort__span_nextFreeIndex(s);
 			if (idx == s->nelems) {
-				if (gc_due()) {
-					gort__gc_start(false);
+				if (gc_due() && gort__gc_start(false))
 					continue;
-				}
 				if (gort__traceon())
 					gort__trace_gcsweepstart();
 				gort__mcache_refill(c, spc);

@@ -23,9 +23,8 @@
  *   goal = marked + marked * GOGC / 100   (at least 4 MiB * GOGC / 100)
  * lowered to GOMEMLIMIT minus the heap's metadata when a limit is set.
  * GOGC=off leaves only the limit.  Over the limit with a live heap that
- * does not fit, the goal stays 1/32 above what was marked (collecting all
- * the time instead of failing, as Go's limiter lets it, but not without
- * end: Go caps the collector's CPU at 50% there, gort does not yet).
+ * does not fit, the goal stays 1/32 above what was marked, and the GC CPU
+ * limiter below keeps that from becoming a death spiral.
  * After a collection, and after each background sweep, free pages are
  * given back to the OS until the heap's resident memory is under the limit.
  */
@@ -47,11 +46,13 @@ static _Atomic int64_t memlimit = INT64_MAX;
 
 static struct {
 	uint64_t heap_marked;
+	_Atomic bool limitgoal;     /* the memory limit, not GOGC, set heap_goal */
 	_Atomic uint64_t heap_goal; /* read by gort_read_metrics without the world stopped */
 	_Atomic uint32_t numgc, numforced;
 	int64_t pausetotal, lastgc_unix;
 	int64_t gccpu; /* CPU time of all collections (ns) */
 	uint64_t pauses[256]; /* circular, as MemStats.PauseNs */
+	uint64_t pauseend[256]; /* and when each ended, as MemStats.PauseEnd */
 	/* counters of retired Ps' mcaches */
 	uint64_t nmalloc, smallbytes, nlargealloc, largebytes;
 } gcstat;
@@ -67,6 +68,7 @@ static void pacer_update(void)
 {
 	uint64_t marked = gcstat.heap_marked;
 	uint64_t goal = UINT64_MAX;
+	bool limited = false;
 	int32_t pct = atomic_load(&gcpercent);
 	if (pct >= 0) {
 		goal = marked + marked * (uint64_t)pct / 100;
@@ -82,8 +84,9 @@ static void pacer_update(void)
 		if (lgoal < floor)
 			lgoal = floor;
 		if (lgoal < goal)
-			goal = lgoal;
+			goal = lgoal, limited = true;
 	}
+	atomic_store(&gcstat.limitgoal, limited);
 	gcstat.heap_goal = goal;
 	atomic_store(&gort__gc_trigger, goal);
 }
@@ -91,6 +94,93 @@ static void pacer_update(void)
 uint64_t gort__gc_heapgoal(void)
 {
 	return gcstat.heap_goal == UINT64_MAX ? 0 : gcstat.heap_goal;
+}
+
+/* ---- the GC CPU limiter (Go's mgclimit.go) ----------------------------------------
+ *
+ * A program whose live heap does not fit under GOMEMLIMIT would collect
+ * every time its heap grew 1/32 - all its time, in the end (a death
+ * spiral).  Go's answer, kept here: a leaky bucket that fills with the
+ * collector's CPU time and drains with the mutator's, holding at most one
+ * CPU-second per P.  While the bucket has no room for another collection
+ * the limit is not enforced: the heap grows past it instead, and the
+ * collector gets at most about half of the CPU over any stretch longer
+ * than the bucket.
+ *
+ * What differs from Go, and why: Go's collector runs beside the program,
+ * so its limiter turns off assists (the mutator's share of marking) and
+ * lets a cycle run long; a stop-the-world cycle cannot be made to take
+ * less of the CPU, only be started later.  So a collection the memory
+ * limit asks for is put off until the bucket has room for one as long as
+ * the last (gc_start).  A collection GOGC asks for is never put off: GOGC
+ * is the program's own choice of memory for CPU, and what it costs is
+ * what GOGC says (Go's limiter acts there too, but Go's concurrent mark
+ * at 25% of the CPU does not reach it).  A stopped world is collector
+ * time on every P; the time between collections counts as the mutator's,
+ * idle Ps included (Go subtracts idle time: gort does not track it).
+ */
+enum { LIMITER_CAPACITY_PER_P = 1000000000 }; /* 1 CPU-second, as Go's capacityPerProc */
+
+static struct {
+	mutex lock;
+	int64_t fill, capacity;   /* ns of CPU; 0 <= fill <= capacity */
+	int64_t lastupdate;       /* nanotime of the last accounting */
+	int64_t lastcost;         /* CPU time of the last collection (pause * P) */
+	uint64_t overflow;        /* collector time past the capacity, ever */
+	_Atomic uint32_t deferred; /* collections the limit asked for, put off */
+} limiter;
+
+/* limiter_accumulate: the bucket's rule (Go's accumulate). lock held. */
+static void limiter_accumulate(int64_t mutator, int64_t gc)
+{
+	int64_t change = gc - mutator;
+	if (change > 0 && limiter.capacity - limiter.fill <= change) {
+		limiter.overflow += (uint64_t)(change - (limiter.capacity - limiter.fill));
+		limiter.fill = limiter.capacity;
+	} else if (change < 0 && limiter.fill <= -change) {
+		limiter.fill = 0;
+	} else {
+		limiter.fill += change;
+	}
+	gort__assert(limiter.fill >= 0 && limiter.fill <= limiter.capacity, "limiter: fill out of range");
+}
+
+/* limiter_update: account the time since the last update, gc of it (ns
+ * of wall time) spent collecting with the world stopped.  lock held. */
+static void limiter_update(int64_t now, int64_t gc)
+{
+	int32_t procs = atomic_load(&gomaxprocs);
+	limiter.capacity = (int64_t)LIMITER_CAPACITY_PER_P * procs;
+	if (limiter.fill > limiter.capacity) /* GOMAXPROCS went down */
+		limiter.fill = limiter.capacity;
+	if (limiter.lastupdate == 0)
+		limiter.lastupdate = now;
+	if (now < limiter.lastupdate)
+		return; /* a later update came first (Go's rule: never account a window twice) */
+	int64_t window = (now - limiter.lastupdate) * procs;
+	limiter.lastupdate = now;
+	int64_t gctime = gc * procs;
+	if (gctime > window)
+		gctime = window;
+	limiter_accumulate(window - gctime, gctime);
+}
+
+/* limiter_defer: should a collection the heap's growth asks for wait?
+ * Only one the memory limit asks for, and only while the bucket has no
+ * room for a collection as long as the last - an empty bucket always has
+ * room (a collection longer than the whole bucket, on a machine too busy
+ * to give the stopped world its CPUs, must not be put off for ever). */
+static bool limiter_defer(void)
+{
+	if (!atomic_load_explicit(&gcstat.limitgoal, memory_order_relaxed))
+		return false;
+	gort__lock(&limiter.lock);
+	limiter_update(gort__nanotime(), 0);
+	bool wait = limiter.fill > 0 && limiter.fill + limiter.lastcost > limiter.capacity;
+	gort__unlock(&limiter.lock);
+	if (wait)
+		atomic_fetch_add_explicit(&limiter.deferred, 1, memory_order_relaxed);
+	return wait;
 }
 
 /* limit_scavenge: give free pages back until the heap's resident memory
@@ -177,13 +267,6 @@ void gort__mallocinit(void)
 
 /* ---- a collection ------------------------------------------------------------------ */
 
-static void list_moveall(mspanList *to, mspanList *from)
-{
-	mspan *s;
-	while ((s = list_pop(from)) != NULL)
-		list_insert(to, s);
-}
-
 static void fold_mcache(mcache *c, uint64_t *nmalloc, uint64_t *bytes, uint64_t *nlarge)
 {
 	*nmalloc += c->nmalloc + c->nlargealloc;
@@ -245,17 +328,21 @@ static const char *fmtms(char *buf, size_t size, uint64_t ns)
 }
 
 /* gcstart: a collection (the top of the file); leakcheck: one that also
- * finds the leaked goroutines (mgcleak.c), always forced. */
-static void gcstart(bool forced, bool leakcheck)
+ * finds the leaked goroutines (mgcleak.c), always forced.  false: the GC
+ * CPU limiter put off a collection the heap's growth asked for - nothing
+ * stopped, still on the same P. */
+static bool gcstart(bool forced, bool leakcheck)
 {
 	G *gp = gort__current_goroutine(forced ? "gort_gc" : "gort_new");
+	if (!forced && limiter_defer())
+		return false; /* the heap grows past the limit a while: see the limiter */
 	uint32_t n0 = atomic_load(&gcstat.numgc);
 	int64_t tSweepTerm = gort__nanotime();
 	gort__stoptheworld();
 	if (!forced && (atomic_load(&gcstat.numgc) != n0 ||
 	                atomic_load(&gort__heap_live) < atomic_load(&gort__gc_trigger))) {
 		gort__starttheworld(); /* another goroutine collected while we waited */
-		return;
+		return true;
 	}
 	atomic_store(&gort__gc_running, 1);
 	gp = gort__getg();
@@ -288,8 +375,8 @@ static void gcstart(bool forced, bool leakcheck)
 	for (int i = 0; i < NUM_SPAN_CLASSES; i++) {
 		mcentral *c = &gort__mcentral[i];
 		gort__lock(&c->lock);
-		list_moveall(&c->partial_unswept, &c->partial_swept);
-		list_moveall(&c->full_unswept, &c->full_swept);
+		list_splice(&c->partial_unswept, &c->partial_swept);
+		list_splice(&c->full_unswept, &c->full_swept);
 		gort__unlock(&c->lock);
 	}
 	atomic_store(&gort__heap_live, marked);
@@ -304,6 +391,12 @@ static void gcstart(bool forced, bool leakcheck)
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gcstat.lastgc_unix = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	gcstat.pauseend[(n - 1) % 256] = (uint64_t)gcstat.lastgc_unix;
+	gort__lock(&limiter.lock);
+	limiter_update(tSweepTerm, 0); /* the mutator's time, up to the stop */
+	limiter_update(tEnd, pause);   /* and the collector's, every P */
+	limiter.lastcost = pause * procs;
+	gort__unlock(&limiter.lock);
 	int64_t cpuSweepTerm = tMark - tSweepTerm, cpuMarkTerm = tEnd - tMarkTerm;
 	gcstat.gccpu += cpuSweepTerm + st.workerns + cpuMarkTerm;
 	if (forced)
@@ -341,11 +434,12 @@ static void gcstart(bool forced, bool leakcheck)
 		             (unsigned long long)(st.globalbytes >> 20), procs, forced ? " (forced)" : "");
 		gort__printf("%s", line);
 	}
+	return true;
 }
 
-void gort__gc_start(bool forced)
+bool gort__gc_start(bool forced)
 {
-	gcstart(forced, false);
+	return gcstart(forced, false);
 }
 
 void gort__gc_start_leak(void)
@@ -425,6 +519,7 @@ void gort_read_mem_stats(gort_mem_stats *m)
 	m->last_gc = (uint64_t)gcstat.lastgc_unix;
 	m->pause_total_ns = (uint64_t)gcstat.pausetotal;
 	memcpy(m->pause_ns, gcstat.pauses, sizeof m->pause_ns);
+	memcpy(m->pause_end, gcstat.pauseend, sizeof m->pause_end);
 	m->num_gc = atomic_load(&gcstat.numgc);
 	m->num_forced_gc = atomic_load(&gcstat.numforced);
 	int64_t elapsed = gort__nanotime() - sched.starttime;

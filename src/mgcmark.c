@@ -66,15 +66,34 @@ enum {
 	MAX_HELPERS = 64,
 };
 
+/* a root: a range, and what it is for gctrace's totals */
 typedef struct markRange {
 	uintptr_t b, n;
-	uint8_t kind; /* for gctrace: 0 other, 1 stack, 2 global */
+	uint8_t kind; /* 0 other, 1 stack, 2 global */
 } markRange;
 
-/* a worker's state: its stack of ranges to scan, what it marked */
+/* a piece of work: an object (or a chunk of a large one) to scan */
+typedef struct workItem {
+	uintptr_t b, n; /* n == 0: an empty slot of the prefetch ring */
+} workItem;
+
+/*
+ * PREFETCH ranges wait in a worker's prefetch ring between leaving its
+ * stack and being scanned: each one's first line is prefetched as it
+ * enters, and by the time it is scanned, PREFETCH-1 scans later, it is
+ * in the cache (Boehm's and Go 1.22's prefetch queue).  Without it the
+ * first load of nearly every object scanned is a cache miss the marker
+ * waits for: perf put 84% of scanblock's samples on that one load.
+ */
+enum { PREFETCH = 16 };
+
+/* a worker's state: its stack of ranges to scan, its prefetch ring, what
+ * it marked */
 typedef struct gcWork {
-	markRange *v;
+	workItem *v;
 	size_t n, cap;
+	workItem ring[PREFETCH];  /* prefetched, not yet scanned; empty slots n == 0 */
+	unsigned ringhead;        /* the oldest slot */
 	uint64_t marked, objects, stackbytes, globalbytes;
 	bool alone; /* no helper marks this cycle: bits need no atomic OR */
 } gcWork;
@@ -85,7 +104,7 @@ static struct {
 	pthread_cond_t cond;      /* work in the pool, or the mark is over */
 	pthread_cond_t startcond; /* a mark begins (helpers wait here) */
 	pthread_cond_t donecond;  /* a helper finished */
-	markRange *pool;
+	workItem *pool;
 	size_t npool, poolcap;
 	int nworkers;             /* in this mark so far, the collector included */
 	_Atomic int nidle;
@@ -107,22 +126,27 @@ static struct {
 
 static gcWork serialw; /* the collector's, reused by markobject after the mark */
 
-static void push(gcWork *w, uintptr_t b, uintptr_t n, uint8_t kind)
+static __attribute__((noinline, cold)) void growstack(gcWork *w)
 {
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 1024;
-		w->v = realloc(w->v, w->cap * sizeof *w->v);
-		if (w->v == NULL)
-			gort__throw("runtime: out of memory in the collector's work stack");
-	}
-	w->v[w->n++] = (markRange){b, n, kind};
+	w->cap = w->cap ? w->cap * 2 : 1024;
+	w->v = realloc(w->v, w->cap * sizeof *w->v);
+	if (w->v == NULL)
+		gort__throw("runtime: out of memory in the collector's work stack");
 }
 
-/* greyobject: if v points into an allocated, unmarked object, mark it and
- * queue its contents for scanning (unless it is noscan). */
-NOSANITIZE_INLINE static inline void greyobject(gcWork *w, uintptr_t v)
+static inline void push(gcWork *w, uintptr_t b, uintptr_t n)
 {
-	mspan *s = spanOf(v);
+	if (__builtin_expect(w->n == w->cap, 0))
+		growstack(w);
+	w->v[w->n++] = (workItem){b, n};
+}
+
+/* greyobject: if v - known to lie within the heap's arenas' bounds -
+ * points into an allocated, unmarked object, mark it and queue its
+ * contents for scanning (unless it is noscan). */
+NOSANITIZE_INLINE static inline __attribute__((always_inline)) void greyobject(gcWork *w, uintptr_t v)
+{
+	mspan *s = spanOfHeap(v);
 	if (s == NULL)
 		return;
 	uint32_t idx = objIndex(s, v);
@@ -142,21 +166,42 @@ NOSANITIZE_INLINE static inline void greyobject(gcWork *w, uintptr_t v)
 	if (spanclass_noscan(s->spanclass))
 		return;
 	uintptr_t base = s->startAddr + (uintptr_t)idx * s->elemsize;
+	if (__builtin_expect(s->elemsize <= OBJ_CHUNK, 1)) {
+		push(w, base, s->elemsize);
+		return;
+	}
 	for (uintptr_t off = 0; off < s->elemsize; off += OBJ_CHUNK)
-		push(w, base + off, s->elemsize - off < OBJ_CHUNK ? s->elemsize - off : OBJ_CHUNK, 0);
+		push(w, base + off, s->elemsize - off < OBJ_CHUNK ? s->elemsize - off : OBJ_CHUNK);
 }
 
-/* scanblock: every aligned word of [b, b+n) that may be a heap pointer. */
-NOSANITIZE static void scanblock(gcWork *w, uintptr_t b, uintptr_t n)
+/* heapbounds: the arenas' span [lo, lo+span), the mark's first filter of
+ * a word (greyobject relies on it); false while there is no arena (the
+ * bounds start inverted).  Fixed while the world is stopped. */
+static inline bool heapbounds(uintptr_t *lo, uintptr_t *span)
 {
-	uintptr_t lo = atomic_load_explicit(&gort__mheap.minaddr, memory_order_relaxed);
-	uintptr_t span = atomic_load_explicit(&gort__mheap.maxaddr, memory_order_relaxed) - lo;
+	*lo = atomic_load_explicit(&gort__mheap.minaddr, memory_order_relaxed);
+	uintptr_t hi = atomic_load_explicit(&gort__mheap.maxaddr, memory_order_relaxed);
+	*span = hi - *lo;
+	return hi > *lo;
+}
+
+/* scanwords: every aligned word of [b, b+n) that may be a heap pointer. */
+NOSANITIZE_INLINE static inline __attribute__((always_inline)) void
+scanwords(gcWork *w, uintptr_t b, uintptr_t n, uintptr_t lo, uintptr_t span)
+{
 	uintptr_t p = (b + 7) & ~(uintptr_t)7, end = b + n;
 	for (; p + 8 <= end; p += 8) {
 		uintptr_t v = *(volatile uintptr_t *)p;
 		if (v - lo < span)
 			greyobject(w, v);
 	}
+}
+
+NOSANITIZE static void scanblock(gcWork *w, uintptr_t b, uintptr_t n)
+{
+	uintptr_t lo, span;
+	if (heapbounds(&lo, &span))
+		scanwords(w, b, n, lo, span);
 }
 
 static void scanrange(gcWork *w, const markRange *r)
@@ -187,16 +232,55 @@ static void share(gcWork *w)
 	pthread_mutex_unlock(&work.lock);
 }
 
+/*
+ * drainlocal: scan until w's stack and prefetch ring are both empty - the
+ * mark's inner loop.  While the stack has work, each item popped goes
+ * into the ring's oldest slot (prefetched) and what was there is scanned;
+ * once it is empty, the ring is scanned out in order, oldest first, and
+ * the slots left empty (serialw lives in bss, a root: a stale address
+ * left in its ring would keep that object for ever).
+ */
+NOSANITIZE static void drainlocal(gcWork *w)
+{
+	uintptr_t lo, span;
+	if (!heapbounds(&lo, &span)) {
+		gort__assert(w->n == 0, "drainlocal: work queued with no heap");
+		return;
+	}
+	unsigned head = w->ringhead;
+	for (;;) {
+		workItem r;
+		if (w->n > 0) {
+			workItem in = w->v[--w->n];
+			__builtin_prefetch((const void *)in.b);
+			r = w->ring[head];
+			w->ring[head] = in;
+			head = (head + 1) % PREFETCH;
+			if (r.n == 0)
+				continue; /* the ring is still filling */
+		} else {
+			unsigned k = 0;
+			while (k < PREFETCH && w->ring[(head + k) % PREFETCH].n == 0)
+				k++;
+			if (k == PREFETCH)
+				break;
+			head = (head + k) % PREFETCH;
+			r = w->ring[head];
+			w->ring[head] = (workItem){0, 0};
+			head = (head + 1) % PREFETCH;
+		}
+		scanwords(w, r.b, r.n, lo, span);
+		if (!w->alone && w->n > 1 && atomic_load_explicit(&work.nidle, memory_order_relaxed) > 0)
+			share(w);
+	}
+	w->ringhead = head;
+}
+
 /* drain: mark until every worker is out of work (Go's gcDrain). */
 static void drain(gcWork *w)
 {
 	for (;;) {
-		while (w->n > 0) {
-			markRange r = w->v[--w->n];
-			scanrange(w, &r);
-			if (w->n > 1 && atomic_load_explicit(&work.nidle, memory_order_relaxed) > 0)
-				share(w);
-		}
+		drainlocal(w);
 		size_t i = atomic_fetch_add_explicit(&work.rootnext, 1, memory_order_relaxed);
 		if (i < work.nroots) {
 			scanrange(w, &work.roots[i]);
@@ -207,8 +291,8 @@ static void drain(gcWork *w)
 			if (work.npool > 0) {
 				size_t take = work.npool < 64 ? work.npool : 64;
 				for (size_t k = 0; k < take; k++) {
-					markRange r = work.pool[--work.npool];
-					push(w, r.b, r.n, r.kind);
+					workItem r = work.pool[--work.npool];
+					push(w, r.b, r.n);
 				}
 				break;
 			}
@@ -449,7 +533,8 @@ bool gort__ismarked(uintptr_t p)
 /* markobject marks p and what it reaches; drained by markdrain_serial. */
 void gort__markobject(uintptr_t p)
 {
-	greyobject(&serialw, p);
+	if (spanOf(p) != NULL) /* the bounds' check greyobject leaves to its callers */
+		greyobject(&serialw, p);
 }
 
 void gort__scanblock_serial(uintptr_t b, uintptr_t n)
@@ -474,10 +559,7 @@ void gort__scanstack_serial(G *gp)
 void gort__markdrain_serial(void)
 {
 	serialw.alone = true; /* the helpers are done */
-	while (serialw.n > 0) {
-		markRange r = serialw.v[--serialw.n];
-		scanblock(&serialw, r.b, r.n);
-	}
+	drainlocal(&serialw);   /* alone: nothing is shared */
 	work.total.markedbytes += serialw.marked;
 	work.total.objects += serialw.objects;
 	serialw.marked = serialw.objects = 0;

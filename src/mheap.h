@@ -27,6 +27,7 @@
 #ifndef GORT_MHEAP_H
 #define GORT_MHEAP_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -64,26 +65,31 @@ typedef struct mspanList {
  * bit 0 is freeindex: the fast path finds a free object with one ctz.
  */
 struct mspan {
-	mspan *next, *prev;
-	mspanList *list;        /* the list it is on, or NULL */
+	/* first cache line: everything the mark reads of a span (greyobject),
+	 * so that a candidate pointer costs one line of span metadata */
 	uintptr_t startAddr;
 	uintptr_t npages;
 	uintptr_t elemsize;
 	uint32_t divMul;        /* ceil(2^32 / elemsize): object index by multiply */
 	uint32_t nelems;
 	uint32_t freeindex;
-	uint32_t allocCount;
-	uint64_t allocCache;
-	uint64_t *allocBits;    /* nelems bits, rounded up to words (libc memory) */
-	uint64_t *gcmarkBits;
 	uint8_t spanclass;
 	uint8_t state;
+	uint64_t *allocBits;    /* nelems bits, rounded up to words (libc memory) */
+	uint64_t *gcmarkBits;
+	/* the rest: allocation and the lists */
+	uint32_t allocCount;
+	uint64_t allocCache;
+	mspan *next, *prev;
+	mspanList *list;        /* the list it is on, or NULL */
 	bool needzero;          /* its memory may be dirty */
 	bool scavenged;         /* free, and given back to the OS (reads as zero) */
 	bool incache;           /* an mcache allocates from it */
 	int64_t unusedsince;    /* free: since when (scavenging) */
 	struct profspecial *profspecials; /* its heap-profiled objects (mprof_heap.c) */
-};
+} __attribute__((aligned(64)));
+_Static_assert(offsetof(mspan, gcmarkBits) + sizeof(uint64_t *) <= 64,
+               "mspan: the fields the mark reads must fit in its first cache line");
 
 static inline uint8_t makeSpanClass(uint8_t sizeclass, bool noscan)
 {
@@ -134,13 +140,10 @@ void gort__mheap_free(mspan *s);
 void gort__mheap_scavenge(uint64_t want, int64_t olderthan);
 void gort__scavenge_tick(int64_t now); /* sysmon */
 
-/* spanOf: the in-use span holding address p, or NULL (no lock: a racy hint
- * outside a stopped world; exact with it stopped). */
-static inline mspan *spanOf(uintptr_t p)
+/* spanOfHeap: spanOf for a p already known to lie within [minaddr,
+ * maxaddr) - the mark's per-word filter has checked that. */
+static inline mspan *spanOfHeap(uintptr_t p)
 {
-	if (p < atomic_load_explicit(&gort__mheap.minaddr, memory_order_relaxed) ||
-	    p >= atomic_load_explicit(&gort__mheap.maxaddr, memory_order_relaxed))
-		return NULL;
 	heapArena *ha = gort__mheap.arenas[p >> ARENA_SHIFT];
 	if (ha == NULL)
 		return NULL;
@@ -149,6 +152,16 @@ static inline mspan *spanOf(uintptr_t p)
 	    p >= s->startAddr + (s->npages << PAGE_SHIFT))
 		return NULL;
 	return s;
+}
+
+/* spanOf: the in-use span holding address p, or NULL (no lock: a racy hint
+ * outside a stopped world; exact with it stopped). */
+static inline mspan *spanOf(uintptr_t p)
+{
+	if (p < atomic_load_explicit(&gort__mheap.minaddr, memory_order_relaxed) ||
+	    p >= atomic_load_explicit(&gort__mheap.maxaddr, memory_order_relaxed))
+		return NULL;
+	return spanOfHeap(p);
 }
 
 static inline uint32_t objIndex(mspan *s, uintptr_t p)
@@ -203,6 +216,7 @@ uint32_t gort__span_nextFreeIndex(mspan *s);
 void list_init(mspanList *l);
 void list_insert(mspanList *l, mspan *s);
 void list_remove(mspanList *l, mspan *s);
+void list_splice(mspanList *to, mspanList *from); /* all of from, to to's front */
 static inline mspan *list_pop(mspanList *l)
 {
 	mspan *s = l->first;
@@ -224,7 +238,9 @@ extern _Atomic uint64_t gort__nfreed, gort__nfreedbytes; /* by sweeping, ever */
 extern _Atomic uint64_t gort__heap_live;  /* bytes allocated or cached since the last mark */
 extern _Atomic uint64_t gort__gc_trigger; /* heap_live at which to collect */
 extern _Atomic uint32_t gort__gc_running; /* a collection holds the world */
-void gort__gc_start(bool forced);
+/* gc_start: collect, unless the GC CPU limiter puts off a collection the
+ * heap's growth asked for (false: nothing stopped, still on the same P). */
+bool gort__gc_start(bool forced);
 void gort__gc_start_leak(void); /* a forced collection that is a leak check (mgcleak.c) */
 void gort__limit_scavenge(void);
 /* for gort_read_metrics (metrics.c) */

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "gc_helpers.h"
 
 #define MAGIC 0xC4A7C4A7C4A7C4A7ull
 #define HIDE 0x5555555555555555ull /* a handle xor'd: not a pointer to the scan */
@@ -58,12 +59,6 @@ static void fin_kept(void *p)
 	atomic_fetch_add(&nkept, 1);
 }
 
-static __attribute__((noinline)) void scrub(void)
-{
-	volatile char buf[16384];
-	memset((char *)buf, 0, sizeof buf);
-}
-
 /* churn: fill the heap's free slots with garbage, so that a freed
  * object is reused and a use of it would show. */
 static void churn(void)
@@ -72,40 +67,6 @@ static void churn(void)
 		memset(gort_new(128), 0x5A, 128);
 	for (int k = 0; k < 5000; k++)
 		memset(gort_new(256), 0x5A, 256);
-}
-
-static long collect_until(atomic_long *c, long want)
-{
-	double start = test_seconds();
-	while (atomic_load(c) < want && test_seconds() - start < 20) {
-		scrub();
-		gort_gc();
-		gort_sleep(1000000);
-	}
-	return atomic_load(c);
-}
-
-static atomic_long g_done;
-typedef struct call {
-	void (*fn)(void *);
-	void *arg;
-} call;
-
-static void call_body(void *arg)
-{
-	call *c = arg;
-	c->fn(c->arg);
-	test_done(&g_done);
-}
-
-/* in_goroutine: fn(arg) on a goroutine of its own, waited for - what it
- * drops is on no live stack (gc_final.c says why). */
-static void in_goroutine(void (*fn)(void *), void *arg)
-{
-	long want = atomic_load(&g_done) + 1;
-	call c = {fn, arg};
-	gort_go(call_body, &c);
-	test_wait(&g_done, want, "the allocating goroutine");
 }
 
 /* ---- reclaimed ----------------------------------------------------------- */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "gc_helpers.h"
 
 typedef struct obj {
 	struct obj *ref;
@@ -58,50 +59,6 @@ static void fin_order(void *p)
 	order[atomic_fetch_add(&norder, 1)] = o->id;
 }
 
-static __attribute__((noinline)) void scrub(void)
-{
-	volatile char buf[16384];
-	memset((char *)buf, 0, sizeof buf);
-}
-
-static long wait_for(atomic_long *c, long want)
-{
-	double start = test_seconds();
-	while (atomic_load(c) < want && test_seconds() - start < 20) {
-		scrub();
-		gort_gc();
-		gort_sleep(1000000);
-	}
-	return atomic_load(c);
-}
-
-/*
- * in_goroutine runs fn(arg) on a goroutine of its own and waits for it to
- * end.  The objects the tests drop are made there: a conservative scan
- * might find a stale copy of their address in a dead slot of a live stack
- * (README: the heap), but never on the stack of a goroutine that is gone.
- */
-static atomic_long g_done;
-typedef struct call {
-	void (*fn)(void *);
-	void *arg;
-} call;
-
-static void call_body(void *arg)
-{
-	call *c = arg;
-	c->fn(c->arg);
-	test_done(&g_done);
-}
-
-static void in_goroutine(void (*fn)(void *), void *arg)
-{
-	long want = atomic_load(&g_done) + 1;
-	call c = {fn, arg};
-	gort_go(call_body, &c);
-	test_wait(&g_done, want, "the allocating goroutine");
-}
-
 typedef struct mk {
 	gort_finalizer_func fn;
 	int64_t id;
@@ -126,7 +83,7 @@ static void once(void)
 {
 	atomic_store(&nrun, 0);
 	make_one(fin_count, 1);
-	CHECK(wait_for(&nrun, 1) == 1, "once: finalizer did not run");
+	CHECK(collect_until(&nrun, 1) == 1, "once: finalizer did not run");
 	CHECK(rungoid != gort_goid(), "once: finalizer ran on the caller's goroutine");
 	/* Go's NumGoroutine does not count the finalizer goroutine */
 	CHECK(gort_numgoroutine() == 1, "once: gort_numgoroutine() = %d, want 1", gort_numgoroutine());
@@ -141,7 +98,7 @@ static void resurrect(void)
 {
 	atomic_store(&nrun, 0);
 	make_one(fin_resurrect, 2);
-	CHECK(wait_for(&nrun, 1) == 1, "resurrect: finalizer did not run");
+	CHECK(collect_until(&nrun, 1) == 1, "resurrect: finalizer did not run");
 	/* the object lives again: churn the heap, and it must stay intact */
 	for (int i = 0; i < 3; i++) {
 		gort_gc();
@@ -197,7 +154,7 @@ static void ordered(void)
 {
 	atomic_store(&norder, 0);
 	in_goroutine(make_chain, NULL);
-	CHECK(wait_for(&norder, 2) == 2, "ordered: %ld of 2 finalizers ran", atomic_load(&norder));
+	CHECK(collect_until(&norder, 2) == 2, "ordered: %ld of 2 finalizers ran", atomic_load(&norder));
 	CHECK(order[0] == 1 && order[1] == 2, "ordered: ran %lld then %lld, want 1 then 2",
 	      (long long)order[0], (long long)order[1]);
 }

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "gc_helpers.h"
 
 typedef struct node {
 	struct node *next;
@@ -83,33 +84,6 @@ static void globals(void)
 	churn();
 	checklist(global_list, N, "globals");
 	global_list = NULL;
-}
-
-/*
- * in_goroutine runs fn(arg) on a goroutine of its own and waits for it to
- * end.  Objects a check expects collected are made there: a conservative
- * scan may find a stale copy of an address in a dead slot of a live stack
- * (README: the heap), never on the stack of a goroutine that is gone.
- */
-static atomic_long g_done;
-typedef struct call {
-	void (*fn)(void *);
-	void *arg;
-} call;
-
-static void call_body(void *arg)
-{
-	call *c = arg;
-	c->fn(c->arg);
-	test_done(&g_done);
-}
-
-static void in_goroutine(void (*fn)(void *), void *arg)
-{
-	long want = atomic_load(&g_done) + 1;
-	call c = {fn, arg};
-	gort_go(call_body, &c);
-	test_wait(&g_done, want, "the allocating goroutine");
 }
 
 /* ---- a finalizer counter ---- */

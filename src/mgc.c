@@ -44,6 +44,11 @@ _Atomic uint32_t gort__gc_running;
 static _Atomic int32_t gcpercent = 100;
 static _Atomic int64_t memlimit = INT64_MAX;
 
+int64_t gort__memlimit(void)
+{
+	return atomic_load_explicit(&memlimit, memory_order_relaxed);
+}
+
 static struct {
 	uint64_t heap_marked;
 	_Atomic bool limitgoal;     /* the memory limit, not GOGC, set heap_goal */

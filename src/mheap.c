@@ -227,6 +227,26 @@ static mspan *find(uintptr_t npages)
 	return best;
 }
 
+static uint64_t scavenge_list(mspanList *l, uint64_t want, int64_t olderthan);
+
+/* pay_for_page_in: a span of released pages was just taken back into
+ * memory; if that puts the heap's memory over GOMEMLIMIT, free pages still
+ * in memory are released by as much, as Go's allocSpan does - so what the
+ * sweeper freed since the last collection is not kept beside the pages
+ * allocation takes back.  h.lock held. */
+static void pay_for_page_in(void)
+{
+	int64_t lim = gort__memlimit();
+	if (lim == INT64_MAX)
+		return;
+	uint64_t resident = h.sys - h.released + h.metadata;
+	if (resident <= (uint64_t)lim)
+		return;
+	uint64_t want = resident - (uint64_t)lim, got = scavenge_list(&h.freelarge, want, INT64_MAX);
+	for (int n = 127; n > 0 && got < want; n--)
+		got += scavenge_list(&h.free[n], want - got, INT64_MAX);
+}
+
 /*
  * mheap_alloc takes npages of in-use span from the free runs (mapping more
  * if none fits) and returns it with its page map set; the caller sets the
@@ -259,6 +279,7 @@ mspan *gort__mheap_alloc(uintptr_t npages, uint8_t spanclass)
 	if (s->scavenged) {
 		h.released -= bytes;
 		s->scavenged = false;
+		pay_for_page_in();
 	}
 	s->state = mSpanInUse;
 	s->spanclass = spanclass;
@@ -269,8 +290,40 @@ mspan *gort__mheap_alloc(uintptr_t npages, uint8_t spanclass)
 	return s;
 }
 
-/* mheap_free returns in-use span s to the free runs, merged with its free
- * neighbours.  Its object bitmaps are its owner's to free first. */
+/* release gives free span s's pages back to the OS. h.lock held. */
+static void release(mspan *s)
+{
+	uintptr_t bytes = s->npages << PAGE_SHIFT;
+	madvise((void *)s->startAddr, bytes, MADV_DONTNEED);
+	s->scavenged = true;
+	s->needzero = false; /* private anonymous pages come back zeroed */
+	h.released += bytes;
+	h.nscavenged += bytes;
+}
+
+/* free_neighbour: the free span that ends where s starts (before) or
+ * starts where s ends, or NULL. */
+static mspan *free_neighbour(mspan *s, bool before)
+{
+	uintptr_t end = s->startAddr + (s->npages << PAGE_SHIFT);
+	mspan *n = spanmap_get(before ? s->startAddr - 1 : end);
+	if (n == NULL || n->state != mSpanFree)
+		return NULL;
+	bool adjacent = before ? n->startAddr + (n->npages << PAGE_SHIFT) == s->startAddr : n->startAddr == end;
+	return adjacent ? n : NULL;
+}
+
+/*
+ * mheap_free returns in-use span s to the free runs, merged with its free
+ * neighbours.  Its object bitmaps are its owner's to free first.
+ *
+ * A run is released to the OS or in memory as a whole: the released count
+ * (what GOMEMLIMIT and MemStats see) is kept per run.  So when s joins a
+ * released neighbour, the parts still in memory are released too, as Go
+ * 1.12's coalesce did; counting the merged run as in memory instead would
+ * count pages the OS has not given back, and a memory limit checked then
+ * would see the heap at up to twice its size.
+ */
 void gort__mheap_free(mspan *s)
 {
 	gort__lock(&h.lock);
@@ -280,22 +333,22 @@ void gort__mheap_free(mspan *s)
 	s->needzero = true;
 	s->scavenged = false;
 	s->unusedsince = gort__nanotime();
-	mspan *before = spanmap_get(s->startAddr - 1);
-	if (before != NULL && before->state == mSpanFree &&
-	    before->startAddr + (before->npages << PAGE_SHIFT) == s->startAddr) {
+	mspan *before = free_neighbour(s, true), *after = free_neighbour(s, false);
+	if ((before != NULL && before->scavenged) || (after != NULL && after->scavenged)) {
+		release(s);
+		if (before != NULL && !before->scavenged)
+			release(before);
+		if (after != NULL && !after->scavenged)
+			release(after);
+	}
+	if (before != NULL) {
 		list_remove(before->list, before);
-		if (before->scavenged)
-			h.released -= before->npages << PAGE_SHIFT; /* the merged span counts as in memory */
 		s->startAddr = before->startAddr;
 		s->npages += before->npages;
 		span_dispose(before);
 	}
-	uintptr_t end = s->startAddr + (s->npages << PAGE_SHIFT);
-	mspan *after = spanmap_get(end);
-	if (after != NULL && after->state == mSpanFree && after->startAddr == end) {
+	if (after != NULL) {
 		list_remove(after->list, after);
-		if (after->scavenged)
-			h.released -= after->npages << PAGE_SHIFT;
 		s->npages += after->npages;
 		span_dispose(after);
 	}
@@ -309,13 +362,8 @@ static uint64_t scavenge_list(mspanList *l, uint64_t want, int64_t olderthan)
 	for (mspan *s = l->first; s != NULL && got < want; s = s->next) {
 		if (s->scavenged || s->unusedsince > olderthan)
 			continue;
-		uintptr_t bytes = s->npages << PAGE_SHIFT;
-		madvise((void *)s->startAddr, bytes, MADV_DONTNEED);
-		s->scavenged = true;
-		s->needzero = false; /* private anonymous pages come back zeroed */
-		h.released += bytes;
-		h.nscavenged += bytes;
-		got += bytes;
+		release(s);
+		got += s->npages << PAGE_SHIFT;
 	}
 	return got;
 }

@@ -241,6 +241,7 @@ extern _Atomic uint32_t gort__gc_running; /* a collection holds the world */
 /* gc_start: collect, unless the GC CPU limiter puts off a collection the
  * heap's growth asked for (false: nothing stopped, still on the same P). */
 bool gort__gc_start(bool forced);
+int64_t gort__memlimit(void); /* GOMEMLIMIT in bytes, INT64_MAX when off */
 void gort__gc_start_leak(void); /* a forced collection that is a leak check (mgcleak.c) */
 void gort__limit_scavenge(void);
 /* for gort_read_metrics (metrics.c) */

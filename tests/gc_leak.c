@@ -34,42 +34,11 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "gc_helpers.h"
 
 static int want; /* leaked goroutines so far */
 
-static __attribute__((noinline)) void scrub(void)
-{
-	volatile char buf[16384];
-	memset((char *)buf, 0, sizeof buf);
-}
-
-static atomic_long g_done, parked;
-
-typedef struct call {
-	void (*fn)(void *);
-	void *arg;
-} call;
-
-static void call_body(void *arg)
-{
-	call *c = arg;
-	c->fn(c->arg);
-	/* fn's dead frames, where it held what it dropped, are below us: a
-	 * goroutine that gets this stack next would carry those words in its
-	 * frames' unwritten slots, and the conservative mark would see them. */
-	scrub();
-	test_done(&g_done);
-}
-
-/* in_goroutine: fn(arg) on a goroutine of its own, waited for - what it
- * drops is on no live stack (gc_final.c says why). */
-static void in_goroutine(void (*fn)(void *), void *arg)
-{
-	long want_done = atomic_load(&g_done) + 1;
-	call c = {fn, arg};
-	gort_go(call_body, &c);
-	test_wait(&g_done, want_done, "the spawning goroutine");
-}
+static atomic_long parked;
 
 /* settle: wait until n goroutines in all have announced they are about
  * to block, then let them park (one about to park cannot be told from

@@ -227,7 +227,7 @@ static mspan *find(uintptr_t npages)
 	return best;
 }
 
-static uint64_t scavenge_list(mspanList *l, uint64_t want, int64_t olderthan);
+static void scavenge_locked(uint64_t want, int64_t olderthan);
 
 /* pay_for_page_in: a span of released pages was just taken back into
  * memory; if that puts the heap's memory over GOMEMLIMIT, free pages still
@@ -236,15 +236,14 @@ static uint64_t scavenge_list(mspanList *l, uint64_t want, int64_t olderthan);
  * allocation takes back.  h.lock held. */
 static void pay_for_page_in(void)
 {
+	assert_lock_held(&h.lock);
 	int64_t lim = gort__memlimit();
 	if (lim == INT64_MAX)
 		return;
 	uint64_t resident = h.sys - h.released + h.metadata;
 	if (resident <= (uint64_t)lim)
 		return;
-	uint64_t want = resident - (uint64_t)lim, got = scavenge_list(&h.freelarge, want, INT64_MAX);
-	for (int n = 127; n > 0 && got < want; n--)
-		got += scavenge_list(&h.free[n], want - got, INT64_MAX);
+	scavenge_locked(resident - (uint64_t)lim, INT64_MAX);
 }
 
 /*
@@ -375,10 +374,17 @@ static uint64_t scavenge_list(mspanList *l, uint64_t want, int64_t olderthan)
 void gort__mheap_scavenge(uint64_t want, int64_t olderthan)
 {
 	gort__lock(&h.lock);
+	scavenge_locked(want, olderthan);
+	gort__unlock(&h.lock);
+}
+
+/* scavenge_locked: mheap_scavenge with h.lock held. */
+static void scavenge_locked(uint64_t want, int64_t olderthan)
+{
+	assert_lock_held(&h.lock);
 	uint64_t got = scavenge_list(&h.freelarge, want, olderthan);
 	for (int n = 127; n > 0 && got < want; n--)
 		got += scavenge_list(&h.free[n], want - got, olderthan);
-	gort__unlock(&h.lock);
 }
 
 /* scavenge_tick: sysmon's call, about once a second at most. */

@@ -104,12 +104,16 @@ bench: bench-deps
 	@$(MAKE) all >&2   # build messages to stderr: stdout carries the JSON lines
 	@RUNS=$(RUNS) bench/run.sh "$(BUILD)" "$(W)" "$(PROCS)"
 
-# binary_trees' third twin runs on the Boehm collector (Debian: libgc-dev):
-# as root with apt-get, bench-deps installs it; otherwise it says what the
-# benchmark run leaves out.
+# binary_trees' third twin runs on the Boehm collector (Debian: libgc-dev),
+# tcp_echo's io_uring floor on liburing (liburing-dev): as root with
+# apt-get, bench-deps installs them; otherwise it says what the benchmark
+# run leaves out.
 bench-deps:
 	@if [ ! -f /usr/include/gc.h ] && ! tools/apt-install.sh "binary_trees' Boehm twin" libgc-dev; then \
 	  echo "gort: libgc-dev is missing: binary_trees runs without its Boehm twin (apt-get install libgc-dev)" >&2; \
+	fi
+	@if [ ! -f /usr/include/liburing.h ] && ! tools/apt-install.sh "tcp_echo's io_uring floor" liburing-dev; then \
+	  echo "gort: liburing-dev is missing: tcp_echo runs without its io_uring floor (apt-get install liburing-dev)" >&2; \
 	fi
 
 # The core needs only a C compiler, make, cmake and pthreads.  Tracebacks

@@ -14,6 +14,10 @@
 #               the load and the JSON line come from the Go client
 #               (anchors/go/tcp_echo/client, -impl gort for gort's server),
 #               so without Go this workload is skipped, with a note
+#               (FLOOR=0 leaves out its floor: the same client against
+#               bench/floor_epoll_echo.c and bench/floor_uring_echo.c, one
+#               thread of plain system calls each, no runtime, to show what
+#               part of a server's CPU time per round trip is the kernel's)
 #   http_hello  BUILD_DIR/bench/http_hello (examples/http_hello.c), then Go's
 #               net/http; the load comes from wrk, whose report becomes the
 #               JSON line; without wrk this workload is skipped, with a note
@@ -36,6 +40,7 @@
 #   ARGS_<w>    flags for both twins of workload w, e.g. ARGS_spawn="-n 100000";
 #               for tcp_echo, flags for the client (e.g. ARGS_tcp_echo="-r 1000")
 #   CLIENT_PROCS  GOMAXPROCS of the tcp_echo client (default: the server's)
+#   FLOOR=0     no floor servers for tcp_echo (default 1: run them, when built)
 #   WRK_ARGS    wrk's load for http_hello (default "-t2 -c100 -d10s"; --latency
 #               is always added)
 #
@@ -167,6 +172,7 @@ def ms(s):
     v, u = float(re.match(r"([0-9.]+)", s).group(1)), re.sub(r"[0-9.]", "", s)
     return v * {"us": 1e-3, "ms": 1, "s": 1e3}.get(u, 1)
 rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))
+requests = int(re.search(r"(\d+) requests in", text).group(1))
 lat = {k: ms(v) for k, v in re.findall(r"^\s+(50|99)%\s+(\S+)", text, re.M)}
 rss = 0
 try:
@@ -176,8 +182,45 @@ except OSError:
 for bad in re.findall(r"^\s*(Socket errors:.*|Non-2xx or 3xx responses:.*)$", text, re.M):
     print(f"bench: http_hello {impl} procs={procs}: wrk: {bad.strip()}", file=sys.stderr)
 print(json.dumps({"bench": "http_hello", "impl": impl, "procs": procs, "metric": "requests_per_sec",
-                  "value": rps, "rss_kb": rss, "extra": {"p50_ms": lat.get("50"), "p99_ms": lat.get("99")}}))
+                  "value": rps, "rss_kb": rss,
+                  "extra": {"p50_ms": lat.get("50"), "p99_ms": lat.get("99"), "requests": requests}}))
 PY
+}
+
+# server_cpu_ms PID prints the CPU time (user + system, all threads) the
+# server has used so far, in ms, from /proc/PID/stat: its getrusage seen
+# from outside.  The network workloads share the CPUs with their load
+# generator, so throughput alone hides how much of them the server took.
+server_cpu_ms() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo -1; return; }
+	stat=${stat##*) } # the fields after the command name, which may hold spaces
+	# shellcheck disable=SC2086 # split into fields: utime and stime are 12th and 13th here
+	set -- $stat
+	echo $(((${12} + ${13}) * 1000 / $(getconf CLK_TCK)))
+}
+
+# with_server_cpu MS copies JSON lines from stdin to stdout, adding to a
+# network workload's extra the server's CPU time (server_cpu_ms) and that
+# time per operation (server_cpu_ns_per_op): per round trip for tcp_echo
+# (its C connections each make 100 warm-up and R measured ones), per request
+# for http_hello (wrk's count).  Other lines pass unchanged.
+with_server_cpu() {
+	python3 -c '
+import json, sys
+ms = int(sys.argv[1])
+for line in sys.stdin:
+    if not line.startswith("{"):
+        sys.stdout.write(line)
+        continue
+    r = json.loads(line)
+    e = r.setdefault("extra", {})
+    ops = e.pop("requests", None) if r["bench"] == "http_hello" else e["c"] * (e["r"] + 100)
+    if ms >= 0 and ops:
+        e["server_cpu_ms"] = ms
+        e["server_cpu_ns_per_op"] = round(ms * 1e6 / ops, 1)
+    print(json.dumps(r))
+' "$1"
 }
 
 # run_net IMPL W P SERVER runs a network workload: SERVER in the background,
@@ -186,6 +229,7 @@ PY
 run_net() {
 	local impl=$1 w=$2 p=$3 server=$4 spid port i rc=0 args_var="ARGS_$2" label=gort
 	[ "$impl" = go ] && label=$go_label
+	[ "${impl#floor}" != "$impl" ] && label=$impl
 	net_why=""
 	: >"$tmp/port"
 	GOMAXPROCS=$p "$server" >"$tmp/port" &
@@ -202,14 +246,16 @@ run_net() {
 		# shellcheck disable=SC2086 # ARGS_tcp_echo is a list of flags
 		GOMAXPROCS=${CLIENT_PROCS:-$p} timeout -k 10 "$TIMEOUT" "$tmp/go/tcp_echo_client" \
 			-addr "127.0.0.1:$port" -server-pid "$spid" -server-procs "$p" \
-			-impl "$label" ${!args_var:-}
+			-impl "$label" ${!args_var:-} >"$tmp/client.out"
 		rc=$?
+		with_server_cpu "$(server_cpu_ms "$spid")" <"$tmp/client.out"
 	else
 		# shellcheck disable=SC2086 # WRK_ARGS is a list of flags
 		timeout -k 10 "$TIMEOUT" wrk ${WRK_ARGS:--t2 -c100 -d10s} --latency "http://127.0.0.1:$port/" >"$tmp/wrk.out"
 		rc=$?
 		if [ "$rc" -eq 0 ]; then
-			wrk_json "$label" "$p" "$spid" "$tmp/wrk.out" || rc=1
+			wrk_json "$label" "$p" "$spid" "$tmp/wrk.out" |
+				with_server_cpu "$(server_cpu_ms "$spid")" || rc=1
 		fi
 	fi
 	if [ -z "$net_why" ] && ! kill -0 "$spid" 2>/dev/null; then
@@ -283,6 +329,13 @@ for p in $procs; do
 			# binary_trees has a third twin, on the Boehm collector (impl "boehm")
 			[ "$w" = binary_trees ] && [ -x "$build/bench/binary_trees_boehm" ] &&
 				run_one boehm "$w" "$p" "$build/bench/binary_trees_boehm"
+			# tcp_echo has two floors (impls "floor-epoll", "floor-uring")
+			if [ "$w" = tcp_echo ] && [ "${FLOOR:-1}" != 0 ] && [ -x "$tmp/go/tcp_echo_client" ]; then
+				for f in epoll uring; do
+					[ -x "$build/bench/floor_${f}_echo" ] &&
+						run_one "floor-$f" "$w" "$p" "$build/bench/floor_${f}_echo"
+				done
+			fi
 		done
 	done
 done
@@ -309,7 +362,7 @@ for line in open(results_path):
     except ValueError:
         print("bench: not JSON, left out of the table: " + line.strip(), file=sys.stderr)
         continue
-    side = r["impl"] if r["impl"] in ("gort", "boehm") else "go"
+    side = r["impl"] if r["impl"] in ("gort", "boehm", "floor-epoll", "floor-uring") else "go"
     if side == "go":
         go_impl = r["impl"]
     vals[(side, r["bench"], r["procs"])].append(r["value"])
@@ -473,22 +526,45 @@ if net:
         return f"{a / b:.2f}" if a is not None and b else "-"
     names = f"gort / {go_name}" if with_go else "gort"
     print()
-    print(f"network workloads{many}: throughput (higher is better), latency percentiles and the server's peak RSS"
-          " (lower is better)")
+    print(f"network workloads{many}: throughput (higher is better); latency percentiles, the server's CPU time"
+          " per round trip or request (user + system, from /proc) and its peak RSS (lower is better)")
     print()
-    print(f"| workload | procs | per second, {names} | ratio | p50, {names} | p99, {names} | p99 ratio | server RSS kB, {names} |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"| workload | procs | per second, {names} | ratio | p50, {names} | p99, {names} | p99 ratio"
+          f" | server CPU ns/op, {names} | CPU ratio | server RSS kB, {names} |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for w, (k50, k99), unit in net:
         for p in procs:
             if med("gort", w, p) is None and med("go", w, p) is None:
                 continue
             rss = lambda side: statistics.median(extras[(side, w, p, "rss")]) if extras.get((side, w, p, "rss")) else None
+            cpu = lambda side: x(side, w, p, "server_cpu_ns_per_op")
             print("| " + " | ".join([w, str(p), pair(med("gort", w, p), med("go", w, p)),
                                      ratio(med("gort", w, p), med("go", w, p)),
                                      pair(x("gort", w, p, k50), x("go", w, p, k50), " " + unit),
                                      pair(x("gort", w, p, k99), x("go", w, p, k99), " " + unit),
                                      ratio(x("gort", w, p, k99), x("go", w, p, k99)),
+                                     pair(cpu("gort"), cpu("go")), ratio(cpu("gort"), cpu("go")),
                                      pair(rss("gort"), rss("go"))]) + " |")
+
+# tcp_echo's floors: servers of one thread and plain system calls (read and
+# send, or io_uring), no runtime.  What a twin spends per round trip above
+# floor-epoll is its own; floor-uring says what batching would change.
+floors = [s for s in ("floor-epoll", "floor-uring") if med(s, "tcp_echo", procs[0]) is not None]
+if "tcp_echo" in workloads and floors:
+    sides = [("gort", "gort")] + ([("go", go_name)] if with_go else []) + [(s, s) for s in floors]
+    cpu = lambda side, p: x(side, "tcp_echo", p, "server_cpu_ns_per_op")
+    print()
+    print(f"tcp_echo against its floor{many}: the server's CPU time per round trip (user + system);"
+          " the floors run one thread whatever GOMAXPROCS says")
+    print()
+    print("| procs | server | round trips/s | server CPU ns/op | over floor-epoll |")
+    print("|---|---|---|---|---|")
+    for p in procs:
+        base = cpu("floor-epoll", p)
+        for side, name in sides:
+            c = cpu(side, p)
+            print(f"| {p} | {name} | {num(med(side, 'tcp_echo', p)) if med(side, 'tcp_echo', p) else '-'}"
+                  f" | {num(c) if c else '-'} | {ratio(c, base)} |")
 
 notes = [n.strip() for n in open(notes_path) if n.strip()]
 if notes:

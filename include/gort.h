@@ -767,7 +767,9 @@ GORT_API bool gort_set_panic_on_fault(bool on);
  * and receive block forever, close panics.
  *
  * gort_chan_make, _free, _len and _cap may be called from any thread; the
- * operations that can block need a goroutine.
+ * operations that can block need a goroutine.  (A thread that runs no
+ * goroutine takes a P for a free once the runtime runs, as a foreign call
+ * does: with GOMAXPROCS=1 a channel's lock relies on it.)
  *
  * Lifetime: Go collects channels; in C the program frees them.  Free a
  * channel with gort_chan_free once no goroutine is blocked on it and none
@@ -896,7 +898,7 @@ GORT_API int gort_chan_cap(gort_chan *c);
  * Returns -1 with errno set if it cannot be made (EMFILE); a nil c is a
  * fatal error.  Channels without a notify fd pay one test per buffered
  * send or blocked sender.  Needs no goroutine: any thread calls it
- * directly.
+ * directly (taking a P for the call, as gort_chan_free does).
  *
  *     int fd = gort_chan_notify_fd(results);
  *     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &(struct epoll_event){.events = EPOLLIN, .data.ptr = results});

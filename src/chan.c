@@ -344,21 +344,30 @@ gort_chan *gort_chan_make_gc(size_t elem_size, size_t cap)
  * of it, a second free included, is a fatal error.  A collectable
  * channel's handle dies the same way, but its memory is left to the
  * collector (a stale handle still reads it: it stays reachable from the
- * handle until that is dropped too).
+ * handle until that is dropped too).  Any thread may free a channel; one
+ * that is no goroutine takes a P for it (chan.h's chan_lock says why).
  */
+static void chan_free(void *h);
+
 void gort_chan_free(gort_chan *h)
 {
+	gort__chan_on_p(chan_free, h, "gort_chan_free");
+}
+
+static void chan_free(void *arg)
+{
+	gort_chan *h = arg;
 	hchan *c = chanof(h);
 	if (c == NULL)
 		return;
 	bool heap = handle_isheap(h);
-	gort__spinlock(&c->lock);
+	chan_lock(c);
 	if (c->recvq.first != NULL || c->sendq.first != NULL) {
-		gort__spinunlock(&c->lock);
+		chan_unlock(c);
 		gort__fatal("gort: gort_chan_free of a channel with blocked goroutines");
 	}
 	bool won = heap ? gort__heapslot_kill(h) : gort__slot_kill(h);
-	gort__spinunlock(&c->lock);
+	chan_unlock(c);
 	if (!won)
 		gort__badhandle(h, "channel", "gort_chan");
 	gort__chan_notify_close(c);
@@ -369,6 +378,32 @@ void gort_chan_free(gort_chan *h)
 	free(c->buf);
 	c->buf = NULL;
 	gort__slot_release(&chans, &c->hdr);
+}
+
+/* ---- the lock with one P (chan.h's chan_lock) ---------------------------------- */
+
+/* chan_lock_slow: GOMAXPROCS is 1, and either no P is held or the lock
+ * word is set: the cases chan_lock's argument rules out. */
+void gort__chan_lock_slow(hchan *c)
+{
+	if (!atomic_load_explicit(&gort__runtime_ready, memory_order_acquire)) {
+		gort__spinlock(&c->lock); /* no goroutine yet: nobody elides */
+		return;
+	}
+	M *mp = gort__getm();
+	if (mp != NULL && mp->p == NULL && mp->curg != NULL && gort__getg() == mp->curg)
+		gort__fatal(GORT_IN_SYSCALL_MISUSE);
+	if (mp == NULL || mp->p == NULL)
+		gort__throw("chan: a channel locked without a P while GOMAXPROCS=1");
+	gort__throw("chan: a channel's lock found held while GOMAXPROCS=1");
+}
+
+void gort__chan_on_p(void (*fn)(void *), void *arg, const char *api)
+{
+	if (gort__getg() == NULL && atomic_load_explicit(&gort__runtime_ready, memory_order_acquire))
+		gort__as_goroutine(fn, arg, api);
+	else
+		fn(arg);
 }
 
 /* ---- send, receive, close --------------------------------------------------- */
@@ -432,27 +467,27 @@ static inline __attribute__((always_inline)) bool chansend_inline(G *gp, gort_ch
 	if (!block && !peek_closed(c) && full(c))
 		return false;
 
-	gort__spinlock(&c->lock);
+	chan_lock(c);
 	if (GORT_DEBUG)
 		chan_locked(c);
 	if (c->closed) {
-		gort__spinunlock(&c->lock);
+		chan_unlock(c);
 		gort__panic("send on closed channel");
 	}
 	sudog *sg = waitq_take(&c->recvq);
 	if (sg != NULL) {
 		chan_send_to(c, sg, ep);
-		gort__spinunlock(&c->lock);
+		chan_unlock(c);
 		gort__goready(sg->g);
 		return true;
 	}
 	if (c->qcount < c->dataqsiz) {
 		chan_bufsend(c, ep);
-		gort__spinunlock(&c->lock);
+		chan_unlock(c);
 		return true;
 	}
 	if (!block) {
-		gort__spinunlock(&c->lock);
+		chan_unlock(c);
 		return false;
 	}
 
@@ -500,11 +535,11 @@ static inline __attribute__((always_inline)) bool chanrecv_inline(G *gp, gort_ch
 		}
 	}
 
-	gort__spinlock(&c->lock);
+	chan_lock(c);
 	if (GORT_DEBUG || (c->closed && c->qcount == 0))
 		chan_locked(c);
 	if (c->closed && c->qcount == 0) {
-		gort__spinunlock(&c->lock);
+		chan_unlock(c);
 		gort__memclr(ep, c->elemsize);
 		*ok = false;
 		return true;
@@ -512,21 +547,21 @@ static inline __attribute__((always_inline)) bool chanrecv_inline(G *gp, gort_ch
 	sudog *sg = waitq_take(&c->sendq);
 	if (sg != NULL) {
 		chan_recv_from(c, sg, ep);
-		gort__spinunlock(&c->lock);
+		chan_unlock(c);
 		gort__goready(sg->g);
 		*ok = true;
 		return true;
 	}
 	if (c->qcount > 0) {
 		chan_bufrecv(c, ep);
-		gort__spinunlock(&c->lock);
+		chan_unlock(c);
 		*ok = true;
 		return true;
 	}
 	if (!block) {
 		if (c->notify == NOTIFY_SIGNALLED)
 			gort__chan_unnotify(c); /* nothing receivable: see chanfd.c */
-		gort__spinunlock(&c->lock);
+		chan_unlock(c);
 		return false;
 	}
 
@@ -558,10 +593,10 @@ static void closechan(hchan *c)
 {
 	if (c == NULL)
 		gort__panic("close of nil channel");
-	gort__spinlock(&c->lock);
+	chan_lock(c);
 	chan_locked(c);
 	if (c->closed) {
-		gort__spinunlock(&c->lock);
+		chan_unlock(c);
 		gort__panic("close of closed channel");
 	}
 	__atomic_store_n(&c->closed, true, __ATOMIC_RELEASE);
@@ -585,7 +620,7 @@ static void closechan(hchan *c)
 		sg->next = wake;
 		wake = sg;
 	}
-	gort__spinunlock(&c->lock);
+	chan_unlock(c);
 	while (wake != NULL) {
 		sudog *next = wake->next;
 		gort__goready(wake->g);

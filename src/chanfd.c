@@ -76,14 +76,37 @@ void gort__chan_notify_close(hchan *c)
 	c->notifyfd = -1;
 }
 
+struct notify_fd_call {
+	gort_chan *h;
+	int fd;
+};
+
+static void notify_fd(void *arg);
+static int notify_fd_of(gort_chan *h);
+
+/* Any thread may ask; one that is no goroutine takes a P for it (chan.h's
+ * chan_lock says why). */
 int gort_chan_notify_fd(gort_chan *h)
+{
+	struct notify_fd_call call = {h, -1};
+	gort__chan_on_p(notify_fd, &call, "gort_chan_notify_fd");
+	return call.fd;
+}
+
+static void notify_fd(void *arg)
+{
+	struct notify_fd_call *call = arg;
+	call->fd = notify_fd_of(call->h);
+}
+
+static int notify_fd_of(gort_chan *h)
 {
 	hchan *c = chanof(h);
 	if (c == NULL)
 		gort__fatal("gort: gort_chan_notify_fd of a nil channel (it never has a value: there is nothing to wait for)");
-	gort__spinlock(&c->lock);
+	chan_lock(c);
 	int ret = c->notifyfd;
-	gort__spinunlock(&c->lock);
+	chan_unlock(c);
 	if (ret >= 0)
 		return ret;
 	/* Made outside the lock (a syscall that may sleep in the kernel);
@@ -91,7 +114,7 @@ int gort_chan_notify_fd(gort_chan *h)
 	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	gort__spinlock(&c->lock);
+	chan_lock(c);
 	if (c->notify == NOTIFY_NONE) {
 		c->notifyfd = fd;
 		fd = -1;
@@ -101,7 +124,7 @@ int gort_chan_notify_fd(gort_chan *h)
 			gort__chan_notify(c);
 	}
 	ret = c->notifyfd;
-	gort__spinunlock(&c->lock);
+	chan_unlock(c);
 	if (fd >= 0)
 		close(fd);
 	return ret;

@@ -43,6 +43,8 @@ enum {
  */
 void gort__preemptpoint(G *gp)
 {
+	if (gp->m->p == NULL) /* a running goroutine holds a P unless in a call */
+		gort__fatal(GORT_IN_SYSCALL_MISUSE);
 	if (gort__det()) { /* every point, in deterministic mode: the flag stays set */
 		gort__det_point(gp);
 		return;

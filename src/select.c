@@ -176,7 +176,7 @@ static void sellock(hchan **chans, uint16_t *lockorder, int n)
 		hchan *c = chans[lockorder[i]];
 		gort__assert((uintptr_t)c >= (uintptr_t)last, "select: lock order not sorted by channel address");
 		if (c != last)
-			gort__spinlock(&c->lock);
+			chan_lock(c);
 		last = c;
 	}
 }
@@ -222,7 +222,7 @@ static void selunlock(hchan **chans, uint16_t *lockorder, int n)
 		hchan *c = chans[lockorder[i]];
 		if (i > 0 && c == chans[lockorder[i - 1]])
 			continue; /* unlock a duplicate once, at its first place */
-		gort__spinunlock(&c->lock);
+		chan_unlock(c);
 	}
 }
 
@@ -246,11 +246,11 @@ static bool selparkcommit(G *gp, void *deadline_timer)
 	for (sudog *sg = gp->waiting; sg != NULL; sg = sg->waitlink) {
 		gort__assert((uintptr_t)sg->c >= (uintptr_t)last, "select: sudogs not in lock order");
 		if (sg->c != last && last != NULL)
-			gort__spinunlock(&last->lock);
+			chan_unlock(last);
 		last = sg->c;
 	}
 	if (last != NULL)
-		gort__spinunlock(&last->lock);
+		chan_unlock(last);
 	return true;
 }
 

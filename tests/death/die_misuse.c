@@ -46,6 +46,13 @@ static int test_main(int argc, char **argv)
 		gort_go_attr(&(gort_goattr){.stack_size = SIZE_MAX - 100}, noop, NULL, 0);
 	} else if (strcmp(mode, "gomaxprocs_huge") == 0) {
 		gort_gomaxprocs(2000000000);
+	} else if (strcmp(mode, "chan_in_syscall") == 0) {
+		/* With one P, channels skip their lock's exchange: only the
+		 * holder of the P may be inside one (chan.h's chan_lock). */
+		gort_chan *c = gort_chan_make(sizeof(int), 1);
+		int v = 1;
+		gort_entersyscall();
+		gort_chan_trysend(c, &v);
 	} else {
 		CHECK(0, "unknown mode %s", mode);
 	}

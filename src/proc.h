@@ -317,8 +317,12 @@ static inline G *runqget(P *pp, bool *inheritTime)
 		if (t == h)
 			return NULL;
 		G *gp = slot_load(pp, h);
-		if (atomic_compare_exchange_weak_explicit(&pp->runqhead, &h, h + 1, memory_order_release,
-		                                          memory_order_relaxed)) {
+		/* With one P no thief moves the head either (above). */
+		bool one_p = atomic_load_explicit(&gomaxprocs, memory_order_relaxed) == 1;
+		if (one_p)
+			atomic_store_explicit(&pp->runqhead, h + 1, memory_order_release);
+		if (one_p || atomic_compare_exchange_weak_explicit(&pp->runqhead, &h, h + 1, memory_order_release,
+		                                                   memory_order_relaxed)) {
 			/* Start fetching the next G while this one runs: it was
 			 * most likely written by another CPU.  The slot may be
 			 * stale; a prefetch of any address is harmless. */

@@ -61,11 +61,16 @@ static void poollock(slotpool *p)
 static slotcache *mycache(slotpool *p)
 {
 	int32_t id = atomic_load_explicit(&p->id, memory_order_acquire);
+	if (id == 0 || !gort__onrunningp())
+		return NULL;
+	return &gort__getm()->p->slotcache[id - 1];
+}
+
+bool gort__onrunningp(void)
+{
 	M *mp = gort__getm();
 	P *pp = mp != NULL ? mp->p : NULL;
-	if (id == 0 || pp == NULL || atomic_load_explicit(&pp->status, memory_order_relaxed) != Prunning)
-		return NULL;
-	return &pp->slotcache[id - 1];
+	return pp != NULL && atomic_load_explicit(&pp->status, memory_order_relaxed) == Prunning;
 }
 
 /* carve: a slot never used (generation 0), from the current chunk or a
@@ -79,6 +84,15 @@ static slot *carve(slotpool *p)
 		if (chunk == NULL)
 			gort__throw("out of memory allocating a slot");
 		memset(chunk, 0, n); /* generation 0: free, never lived */
+		if (p->nchunks == p->chunkcap) {
+			size_t cap = p->chunkcap ? p->chunkcap * 2 : 16;
+			char **v = realloc(p->chunks, cap * sizeof *v);
+			if (v == NULL)
+				gort__throw("out of memory allocating a slot");
+			p->chunks = v;
+			p->chunkcap = cap;
+		}
+		p->chunks[p->nchunks++] = chunk;
 		p->next = chunk;
 		p->end = chunk + n;
 	}
@@ -209,6 +223,21 @@ void gort__slotcache_flush(P *pp)
 		flush(p, c, c->n);
 		gort__unlock(&p->lock);
 	}
+}
+
+/* slotpool_foreach walks the chunks whole: the slots of the current
+ * chunk not carved yet are zeros, generation 0, never alive. */
+void gort__slotpool_foreach(slotpool *p, void (*fn)(slot *s, void *ctx), void *ctx)
+{
+	poollock(p);
+	size_t n = CHUNK / p->size * p->size;
+	for (size_t i = 0; i < p->nchunks; i++)
+		for (size_t off = 0; off < n; off += p->size) {
+			slot *s = (slot *)(p->chunks[i] + off);
+			if (slot_gen(s, memory_order_acquire) % 2 == 1)
+				fn(s, ctx);
+		}
+	gort__unlock(&p->lock);
 }
 
 int64_t gort__slotpool_live(const char *what)

@@ -384,7 +384,7 @@ static inline void gort__pcount(_Atomic uint64_t *c, uint64_t d)
 }
 
 #define RUNQ_SIZE 256
-#define GFREE_MAX 64      /* free Gs a P keeps; half moves to or from sched.gfree at once */
+#define GFREE_MAX 256     /* free Gs a P keeps; half moves to or from sched.gfree at once */
 
 /* A list of free stacks (stack.c), with its length. */
 typedef struct stackList {

@@ -20,6 +20,10 @@
  *
  * The operations themselves only compare a handle with its slot's word
  * (handle.h).
+ *
+ * A pool keeps the list of its chunks, so that the live objects can be
+ * found without a registry: the collector walks the channels' slots for
+ * their buffers (slotpool_foreach; chan.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -70,13 +70,6 @@ static slotcache *mycache(slotpool *p)
 	return &gort__getm()->p->slotcache[id - 1];
 }
 
-bool gort__onrunningp(void)
-{
-	M *mp = gort__getm();
-	P *pp = mp != NULL ? mp->p : NULL;
-	return pp != NULL && atomic_load_explicit(&pp->status, memory_order_relaxed) == Prunning;
-}
-
 /* carve: a slot never used (generation 0), from the current chunk or a
  * new one; holds p's lock. */
 static slot *carve(slotpool *p)

@@ -185,7 +185,12 @@ void gort__slotpool_foreach(slotpool *p, void (*fn)(slot *s, void *ctx), void *c
  * begin (a goroutine holds its P from here to its return: gort's
  * functions have no preemption point inside, and a signal never preempts
  * gort's code, preempt.c). */
-bool gort__onrunningp(void);
+static inline bool gort__onrunningp(void)
+{
+	M *mp = gort__getm();
+	P *pp = mp != NULL ? mp->p : NULL;
+	return pp != NULL && atomic_load_explicit(&pp->status, memory_order_relaxed) == Prunning;
+}
 
 /* slotpool_live: the objects of kind what ("channel", "timer",
  * "connection") alive now, counted with the world stopped (the Ps' caches

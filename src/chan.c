@@ -295,6 +295,63 @@ static void makechan_check(size_t elem_size, size_t cap)
 		gort__panic("makechan: size out of range");
 }
 
+/*
+ * The buffers as the collector's roots.  A pooled channel's buffer is
+ * malloc'd, out of the collector's sight, and the values waiting in it
+ * may be the only pointers to heap objects: the mark scans the buffer of
+ * every live pooled channel (gort__chan_roots, called by gort__gcmark with
+ * the world stopped).  It finds them by walking the pool's slots
+ * (gort__slotpool_foreach): a slot whose generation says alive holds a
+ * made channel; a free one - in a P's cache or the pool's list - is
+ * skipped, and its buffer was freed with it.  (A registry of buffers
+ * instead cost every make and free of a buffered channel a global lock.)
+ *
+ * The walk must never meet a channel half made or half freed, nor a
+ * buffer that is freed while the mark still scans it:
+ *   - a make or a free by a goroutine on a running P is whole when the
+ *     world stops: the P stops only when its goroutine next enters the
+ *     scheduler, and neither has a point where it could (onrunningp);
+ *   - gort_chan_make and gort_chan_free may also be called from any
+ *     thread (gort.h), which the stopped world does not stop: there they
+ *     hold bufroots.lock from before the slot changes to after the buffer
+ *     does, and the collector holds it from the walk to the mark's end
+ *     (gort__chan_roots_done).  Such a call waits out a mark, as a
+ *     foreign thread's call of any other gort function waits for a P.
+ * A collectable channel (gort_chan_make_gc) is not in the pool: its
+ * buffer is a heap object the mark reaches through the channel, if the
+ * channel is reached - scanned once, and never after it is collected.
+ */
+static struct {
+	mutex lock;
+} bufroots;
+
+typedef struct bufrootsArg {
+	void (*add)(uintptr_t p, uintptr_t n, void *ctx);
+	void *ctx;
+} bufrootsArg;
+
+static void bufroot(slot *s, void *arg)
+{
+	hchan *c = (hchan *)s;
+	bufrootsArg *a = arg;
+	gort__assert((c->buf != NULL) == (c->dataqsiz * c->elemsize != 0),
+	             "chan: a live channel's buffer does not match its size");
+	if (c->buf != NULL)
+		a->add((uintptr_t)c->buf, c->dataqsiz * c->elemsize, a->ctx);
+}
+
+void gort__chan_roots(void (*add)(uintptr_t p, uintptr_t n, void *ctx), void *ctx)
+{
+	gort__lock(&bufroots.lock);
+	bufrootsArg a = {add, ctx};
+	gort__slotpool_foreach(&chans, bufroot, &a);
+}
+
+void gort__chan_roots_done(void)
+{
+	gort__unlock(&bufroots.lock);
+}
+
 gort_chan *gort_chan_make(size_t elem_size, size_t cap)
 {
 	makechan_check(elem_size, cap);
@@ -303,8 +360,10 @@ gort_chan *gort_chan_make(size_t elem_size, size_t cap)
 		buf = calloc(cap, elem_size);
 		if (buf == NULL)
 			gort__throw("out of memory allocating a channel buffer");
-		gort__gc_addroots(buf, cap * elem_size); /* its values may be heap pointers (mgcmark.c) */
 	}
+	bool offp = !gort__onrunningp();
+	if (offp)
+		gort__lock(&bufroots.lock);
 	void *h;
 	hchan *c = (hchan *)gort__slot_alloc(&chans, &h);
 	memset((char *)c + sizeof c->hdr, 0, sizeof *c - sizeof c->hdr);
@@ -312,6 +371,8 @@ gort_chan *gort_chan_make(size_t elem_size, size_t cap)
 	c->elemsize = elem_size;
 	c->dataqsiz = cap;
 	c->notifyfd = -1;
+	if (offp)
+		gort__unlock(&bufroots.lock);
 	return h;
 }
 
@@ -361,23 +422,27 @@ static void chan_free(void *arg)
 	if (c == NULL)
 		return;
 	bool heap = handle_isheap(h);
+	bool offp = !heap && !gort__onrunningp(); /* the buffers as roots, above */
+	if (offp)
+		gort__lock(&bufroots.lock);
 	chan_lock(c);
-	if (c->recvq.first != NULL || c->sendq.first != NULL) {
-		chan_unlock(c);
-		gort__fatal("gort: gort_chan_free of a channel with blocked goroutines");
-	}
-	bool won = heap ? gort__heapslot_kill(h) : gort__slot_kill(h);
+	bool blocked = c->recvq.first != NULL || c->sendq.first != NULL;
+	bool won = !blocked && (heap ? gort__heapslot_kill(h) : gort__slot_kill(h));
 	chan_unlock(c);
+	if (!won && offp)
+		gort__unlock(&bufroots.lock);
+	if (blocked)
+		gort__fatal("gort: gort_chan_free of a channel with blocked goroutines");
 	if (!won)
 		gort__badhandle(h, "channel", "gort_chan");
 	gort__chan_notify_close(c);
 	if (heap)
 		return;
-	if (c->buf != NULL)
-		gort__gc_removeroots(c->buf);
 	free(c->buf);
 	c->buf = NULL;
 	gort__slot_release(&chans, &c->hdr);
+	if (offp)
+		gort__unlock(&bufroots.lock);
 }
 
 /* ---- the lock with one P (chan.h's chan_lock) ---------------------------------- */

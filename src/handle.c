@@ -20,6 +20,10 @@
  *
  * The operations themselves only compare a handle with its slot's word
  * (handle.h).
+ *
+ * A pool keeps the list of its chunks, so that the live objects can be
+ * found without a registry: the collector walks the channels' slots for
+ * their buffers (slotpool_foreach; chan.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,11 +65,9 @@ static void poollock(slotpool *p)
 static slotcache *mycache(slotpool *p)
 {
 	int32_t id = atomic_load_explicit(&p->id, memory_order_acquire);
-	M *mp = gort__getm();
-	P *pp = mp != NULL ? mp->p : NULL;
-	if (id == 0 || pp == NULL || atomic_load_explicit(&pp->status, memory_order_relaxed) != Prunning)
+	if (id == 0 || !gort__onrunningp())
 		return NULL;
-	return &pp->slotcache[id - 1];
+	return &gort__getm()->p->slotcache[id - 1];
 }
 
 /* carve: a slot never used (generation 0), from the current chunk or a
@@ -79,6 +81,15 @@ static slot *carve(slotpool *p)
 		if (chunk == NULL)
 			gort__throw("out of memory allocating a slot");
 		memset(chunk, 0, n); /* generation 0: free, never lived */
+		if (p->nchunks == p->chunkcap) {
+			size_t cap = p->chunkcap ? p->chunkcap * 2 : 16;
+			char **v = realloc(p->chunks, cap * sizeof *v);
+			if (v == NULL)
+				gort__throw("out of memory allocating a slot");
+			p->chunks = v;
+			p->chunkcap = cap;
+		}
+		p->chunks[p->nchunks++] = chunk;
 		p->next = chunk;
 		p->end = chunk + n;
 	}
@@ -209,6 +220,21 @@ void gort__slotcache_flush(P *pp)
 		flush(p, c, c->n);
 		gort__unlock(&p->lock);
 	}
+}
+
+/* slotpool_foreach walks the chunks whole: the slots of the current
+ * chunk not carved yet are zeros, generation 0, never alive. */
+void gort__slotpool_foreach(slotpool *p, void (*fn)(slot *s, void *ctx), void *ctx)
+{
+	poollock(p);
+	size_t n = CHUNK / p->size * p->size;
+	for (size_t i = 0; i < p->nchunks; i++)
+		for (size_t off = 0; off < n; off += p->size) {
+			slot *s = (slot *)(p->chunks[i] + off);
+			if (slot_gen(s, memory_order_acquire) % 2 == 1)
+				fn(s, ctx);
+		}
+	gort__unlock(&p->lock);
 }
 
 int64_t gort__slotpool_live(const char *what)

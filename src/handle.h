@@ -67,6 +67,8 @@ typedef struct slotpool {
 	struct freeslot *free; /* freed slots, the most recent first (warm in cache) */
 	size_t nfree;      /* how many */
 	char *next, *end;  /* the part of the current chunk not carved yet */
+	char **chunks;     /* every chunk carved from, for slotpool_foreach */
+	size_t nchunks, chunkcap;
 	size_t nslots;     /* slots carved */
 	size_t retired;    /* slots whose generations ran out */
 } slotpool;
@@ -166,6 +168,29 @@ bool gort__slot_kill(const void *h);
 /* slot_release: s (killed, and no longer touched by its killer) goes
  * back to p for the next object. */
 void gort__slot_release(slotpool *p, slot *s);
+
+/*
+ * slotpool_foreach: fn(s, ctx) for every slot of p whose object is alive
+ * (its generation odd), wherever the free ones wait (a P's cache, the
+ * pool's list) - what the collector walks instead of a registry of the
+ * objects (chan.c: the channels' buffers).  The caller keeps every make
+ * and free of p's kind out of the walk's way (chan.c says how); fn reads
+ * the object's fields as their last make left them.
+ */
+void gort__slotpool_foreach(slotpool *p, void (*fn)(slot *s, void *ctx), void *ctx);
+
+/* onrunningp: the calling thread runs on a P of its own, running (not
+ * an M without one, not in a system call, not a thread gort did not
+ * start): until it next enters the scheduler, a stopped world cannot
+ * begin (a goroutine holds its P from here to its return: gort's
+ * functions have no preemption point inside, and a signal never preempts
+ * gort's code, preempt.c). */
+static inline bool gort__onrunningp(void)
+{
+	M *mp = gort__getm();
+	P *pp = mp != NULL ? mp->p : NULL;
+	return pp != NULL && atomic_load_explicit(&pp->status, memory_order_relaxed) == Prunning;
+}
 
 /* slotpool_live: the objects of kind what ("channel", "timer",
  * "connection") alive now, counted with the world stopped (the Ps' caches

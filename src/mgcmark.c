@@ -23,8 +23,10 @@
  *     not yet started holds its argument only there);
  *   - the writable segments (data, bss) of the executable and of every
  *     loaded library (dl_iterate_phdr);
- *   - registered roots: gort_gc_add_roots, and each pooled channel's
- *     buffer (a collectable channel's is a heap object it points to);
+ *   - the roots the program registered (gort_gc_add_roots);
+ *   - the buffer of every live pooled channel, found by walking the
+ *     channels' slots (chan.c: gort__chan_roots; a collectable channel's
+ *     buffer is a heap object the channel points to);
  *   - every P's timer heap, a malloc'd array: a pending collectable timer
  *     (gort_after's) is referred to by nothing else (time.c);
  *   - what objects with finalizers point to, and the queued finalizers
@@ -445,6 +447,8 @@ static void stackroots(G *gp, G *self, void (*add)(uintptr_t b, uintptr_t n, uin
 	add(sp, gp->stack.hi - sp, 1);
 }
 
+static void userroots(void); /* the program's registered roots, below */
+
 /* timerroots: every P's timer heap (time.c says what it holds). */
 static void timerroots(void)
 {
@@ -476,7 +480,8 @@ void gort__gcmark(G *self, uintptr_t selfsp, markStats *st)
 	}
 	gort__unlock(&allglock);
 	addroot(selfsp, self->stack.hi - selfsp, 1);
-	gort__gc_foreachroot(addroot_cb, NULL);
+	userroots();
+	gort__chan_roots(addroot_cb, NULL); /* held until the mark is over: chan.c */
 	timerroots();
 	gort__finalizer_roots(addroot_cb, NULL);
 	atomic_store(&work.rootnext, 0);
@@ -518,6 +523,7 @@ void gort__gcmark(G *self, uintptr_t selfsp, markStats *st)
 	*st = work.total;
 	pthread_mutex_unlock(&work.lock);
 	gort__assert(work.npool == 0, "gcmark: work left in the pool");
+	gort__chan_roots_done();
 }
 
 /* ---- after the mark, on the collector alone (finalizers) ---------------------- */
@@ -570,7 +576,11 @@ uint64_t gort__marked_bytes(void)
 	return work.total.markedbytes;
 }
 
-/* ---- registered roots (gort_gc_add_roots; channel buffers) ------------------- */
+/* ---- the program's registered roots (gort_gc_add_roots) ---------------------- */
+
+/* A hash of ranges under one lock: registering is the program's rare act.
+ * (The channels' buffers were once registered here too, at every make and
+ * free; the mark finds them in the channels' slots now: chan.c.) */
 
 typedef struct rootEntry {
 	struct rootEntry *next;
@@ -609,7 +619,7 @@ static void roots_grow(void)
 	roots.nbuckets = nb;
 }
 
-void gort__gc_addroots(const void *p, size_t n)
+static void addroots(const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p;
 	gort__lock(&roots.lock);
@@ -631,7 +641,7 @@ void gort__gc_addroots(const void *p, size_t n)
 	gort__unlock(&roots.lock);
 }
 
-void gort__gc_removeroots(const void *p)
+static void removeroots(const void *p)
 {
 	uintptr_t a = (uintptr_t)p;
 	gort__lock(&roots.lock);
@@ -649,12 +659,13 @@ void gort__gc_removeroots(const void *p)
 	gort__unlock(&roots.lock);
 }
 
-void gort__gc_foreachroot(void (*fn)(uintptr_t p, uintptr_t n, void *ctx), void *ctx)
+/* userroots: the registered roots, to the mark's list (gcmark). */
+static void userroots(void)
 {
 	gort__lock(&roots.lock);
 	for (size_t i = 0; i < roots.nbuckets; i++)
 		for (rootEntry *e = roots.buckets[i]; e != NULL; e = e->next)
-			fn(e->p, e->n, ctx);
+			addroot(e->p, e->n, 0);
 	gort__unlock(&roots.lock);
 }
 
@@ -663,10 +674,10 @@ void gort_gc_add_roots(const void *p, size_t n)
 	if (p == NULL && n != 0)
 		gort__fatal("gort_gc_add_roots: nil pointer with a non-zero length");
 	if (n != 0)
-		gort__gc_addroots(p, n);
+		addroots(p, n);
 }
 
 void gort_gc_remove_roots(const void *p)
 {
-	gort__gc_removeroots(p);
+	removeroots(p);
 }

@@ -270,11 +270,6 @@ bool gort__gcleak_holdback(G *gp);     /* gcmark: gp is blocked on a primitive -
 void gort__gcleak_finish(void);        /* after gcmark: the fixed point, the leaked flagged */
 void gort__scanstack_serial(G *gp);    /* mgcmark.c: gp's stack scanned after the mark */
 
-/* registered roots: internal (channel buffers) and gort_gc_add_roots */
-void gort__gc_addroots(const void *p, size_t n);
-void gort__gc_removeroots(const void *p);
-void gort__gc_foreachroot(void (*fn)(uintptr_t p, uintptr_t n, void *ctx), void *ctx);
-
 /* finalizers */
 void gort__finalizer_roots(void (*fn)(uintptr_t p, uintptr_t n, void *ctx), void *ctx);
 int gort__finalizer_queue_unmarked(void); /* STW, after the mark */

@@ -247,6 +247,17 @@ static void gfspill(P *pp, int32_t n)
 }
 
 /*
+ * The batch.  Where Gs are made on one P and die on another - a spawner
+ * and the Ps that steal its goroutines - every G goes round through
+ * sched.gfree: the dying P spills GFREE_MAX/2 at a time, the spawning P
+ * takes GFREE_MAX/2 back, two takes of sched.gflock per GFREE_MAX/2
+ * spawns.  Go keeps 64 and moves 32.  A dead G here holds no stack
+ * (goexit0 gave it back), so a P may keep 256 for 2 KiB of pointers, and
+ * the lock is taken once per 64 spawns, not per 16 (READING.md: what each
+ * operation costs in shared state).  Handing Gs from P to P without the
+ * global list would need a queue between each pair, written by both: the
+ * shared line the batch already pays once per batch.
+ *
  * gfput puts a dead G on pp's free list, spilling half of a full list to
  * the global one.  It checks here, where the G is still in this CPU's
  * cache, what newproc relies on when it takes the G back.

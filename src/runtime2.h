@@ -384,7 +384,7 @@ static inline void gort__pcount(_Atomic uint64_t *c, uint64_t d)
 }
 
 #define RUNQ_SIZE 256
-#define GFREE_MAX 64      /* free Gs a P keeps; half moves to or from sched.gfree at once */
+#define GFREE_MAX 256     /* free Gs a P keeps; half moves to or from sched.gfree at once */
 
 /* A list of free stacks (stack.c), with its length. */
 typedef struct stackList {
@@ -856,8 +856,10 @@ void gort__scavenge_tick(int64_t now);
  * by gort_numgoroutine nor by the deadlock check (mfinal.c) */
 extern _Atomic int32_t gort__nsystemg;
 bool gort__issystemg(G *gp);
-void gort__gc_addroots(const void *p, size_t n);
-void gort__gc_removeroots(const void *p);
+/* every live pooled channel's buffer, as roots: the collector's walk
+ * (gcmark, the world stopped), then the mark's end (chan.c) */
+void gort__chan_roots(void (*add)(uintptr_t p, uintptr_t n, void *ctx), void *ctx);
+void gort__chan_roots_done(void);
 void gort__gcleak_exit(void); /* GODEBUG=goroutineleak=1, as main returns (mgcleak.c) */
 int gort__gcleak_count(void); /* leaked goroutines found by the last leak check */
 void gort__gc_metrics(uint64_t *live, uint64_t *goal, uint64_t *sys, uint64_t *released,

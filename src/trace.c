@@ -224,20 +224,29 @@ static __attribute__((noinline, cold)) tracebuf *refill(tracebuf **bp, int64_t p
 {
 	tracebuf *old = *bp;
 	uint32_t gen = gort__flight_gen(); /* may start a generation */
+	/* The stream's state, read before old is queued: a buffer whose
+	 * generation was dropped meanwhile goes straight back to the empty
+	 * list, where newbatch below may take it again - its fields then
+	 * read as the new buffer's (the same generation, no P started), and
+	 * the prelude the cut needs most was left out. */
+	bool cut = old != NULL && old->gen != gen;
+	bool procon = old != NULL && old->procon;
+	uint64_t mid = old != NULL ? old->mid : 0;
+	uint64_t curg = old != NULL ? old->curg : 0;
 	if (old != NULL)
 		queue_full(old);
 	tracebuf *b = *bp = newbatch(pid);
 	b->gen = gen;
 	if (!pstream || old == NULL)
 		return b;
-	b->procon = old->procon;
-	b->mid = old->mid;
-	b->curg = old->curg;
-	if (old->gen != gen) { /* a cut: the prelude */
-		if (b->procon)
-			put_event0(b, traceEvProcStart, b->mid);
-		if (b->curg != 0)
-			put_event0(b, traceEvGoStartLocal, b->curg);
+	b->procon = procon;
+	b->mid = mid;
+	b->curg = curg;
+	if (cut) { /* the prelude */
+		if (procon)
+			put_event0(b, traceEvProcStart, mid);
+		if (curg != 0)
+			put_event0(b, traceEvGoStartLocal, curg);
 		b->prelen = (uint32_t)(b->pos - b->hdrlen);
 	}
 	return b;

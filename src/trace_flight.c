@@ -825,11 +825,21 @@ void gort__trace_flight_crash(void)
 	writer *w = &crashw;
 	w->dying = true;
 	gather(w, UINT32_MAX);
+	/* Each P's last events, after its full buffers - if their generation
+	 * is still held.  A P that has made no event since its generation was
+	 * dropped has its stream's state at the oldest one held in a prelude
+	 * nowhere: its buffer holds events from before the window, and the
+	 * goroutines they name have their next events - after the window's
+	 * start - on other Ps. */
+	uint32_t oldest = fl.n > 0 ? gen_at(0)->no : UINT32_MAX;
 	P **ps = gort__allp;
 	int32_t np = atomic_load(&gort__gomaxprocs);
-	for (int32_t i = 0; i < np; i++) /* each P's last events, after its full buffers */
-		add_buf(w, ps[i]->tracebuf);
-	add_buf(w, gort__trace_nopbuf());
+	for (int32_t i = 0; i < np; i++)
+		if (ps[i]->tracebuf != NULL && ps[i]->tracebuf->gen >= oldest)
+			add_buf(w, ps[i]->tracebuf);
+	tracebuf *nop = gort__trace_nopbuf();
+	if (nop != NULL && nop->gen >= oldest)
+		add_buf(w, nop);
 	int64_t window = fl.n > 0 ? gort__nanotime() - gen_at(0)->startns : 0;
 	int64_t n = write_trace(w, fd);
 	close(fd);

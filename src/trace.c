@@ -162,7 +162,7 @@ tracebuf *gort__trace_getbuf(void)
 	b->gen = 0;
 	b->hdrlen = b->prelen = 0;
 	b->procon = false;
-	b->mid = b->curg = 0;
+	b->mid = b->curg = b->curgstart = 0;
 	return b;
 }
 
@@ -208,36 +208,52 @@ static tracebuf *room(tracebuf **bp, int64_t pid, size_t need)
 /*
  * The flight recorder's streams: a P's buffer belongs to a generation, and
  * the P's first buffer of a generation opens with a prelude - ProcStart if
- * its stream has the P started, GoStartLocal of the goroutine it runs - at
- * the batch's own time (deltas of 0), so that the generation can be
- * written without the ones before it (trace_flight.c drops the prelude
- * where they are written too).  emit keeps the state the prelude needs.
+ * its stream has the P started, GoStartLocal of the goroutine it runs
+ * (after its FlightGo: its start stack) - at the batch's own time (deltas
+ * of 0), so that the generation can be written without the ones before it
+ * (trace_flight.c drops the prelude where they are written too).  emit
+ * keeps the state the prelude needs.
  */
-static void put_event0(tracebuf *b, uint8_t ev, uint64_t arg)
+static void put_event0(tracebuf *b, uint8_t ev, int n, const uint64_t *args)
 {
-	buf_byte(b, ev | 1 << 6);
+	buf_byte(b, (unsigned char)(ev | n << 6));
 	buf_varint(b, 0);
-	buf_varint(b, arg);
+	for (int i = 0; i < n; i++)
+		buf_varint(b, args[i]);
 }
 
 static __attribute__((noinline, cold)) tracebuf *refill(tracebuf **bp, int64_t pid, bool pstream)
 {
 	tracebuf *old = *bp;
 	uint32_t gen = gort__flight_gen(); /* may start a generation */
+	/* The stream's state, read before old is queued: a buffer whose
+	 * generation was dropped meanwhile goes straight back to the empty
+	 * list, where newbatch below may take it again - its fields then
+	 * read as the new buffer's (the same generation, no P started), and
+	 * the prelude the cut needs most was left out. */
+	bool cut = old != NULL && old->gen != gen;
+	bool procon = old != NULL && old->procon;
+	uint64_t mid = old != NULL ? old->mid : 0;
+	uint64_t curg = old != NULL ? old->curg : 0;
+	uint64_t curgstart = old != NULL ? old->curgstart : 0;
 	if (old != NULL)
 		queue_full(old);
 	tracebuf *b = *bp = newbatch(pid);
 	b->gen = gen;
 	if (!pstream || old == NULL)
 		return b;
-	b->procon = old->procon;
-	b->mid = old->mid;
-	b->curg = old->curg;
-	if (old->gen != gen) { /* a cut: the prelude */
-		if (b->procon)
-			put_event0(b, traceEvProcStart, b->mid);
-		if (b->curg != 0)
-			put_event0(b, traceEvGoStartLocal, b->curg);
+	b->procon = procon;
+	b->mid = mid;
+	b->curg = curg;
+	b->curgstart = curgstart;
+	if (cut) { /* the prelude */
+		if (procon)
+			put_event0(b, traceEvProcStart, 1, &mid);
+		if (curg != 0) {
+			uint64_t named[] = {curg, curgstart};
+			put_event0(b, traceEvFlightGo, 2, named);
+			put_event0(b, traceEvGoStartLocal, 1, &curg);
+		}
 		b->prelen = (uint32_t)(b->pos - b->hdrlen);
 	}
 	return b;
@@ -290,18 +306,10 @@ static void track(tracebuf *b, uint8_t ev, const uint64_t *args)
 	}
 }
 
-void gort__trace_emit(P *pp, uint8_t ev, int n, const uint64_t *args, const char *msg)
+/* put_event: one event at the end of b, whole before b->pos covers it. */
+static inline void put_event(tracebuf *b, uint8_t ev, int n, const uint64_t *args, const char *msg,
+                             size_t msglen)
 {
-	gort__assert(n >= 0 && n <= 6, "trace: too many arguments");
-	tracebuf **bp = pp != NULL ? &pp->tracebuf : &trace.nopbuf;
-	if (pp == NULL) {
-		assert_lock_held(&trace.noplock);
-		if (!trace.nopok)
-			return; /* tracing stopped: the stream was flushed */
-	}
-	size_t msglen = msg != NULL ? strnlen(msg, TRACEBUF_SIZE / 2) : 0;
-	tracebuf *b = stream_room(bp, pp != NULL ? pp->id : -1, pp != NULL,
-	                          MAX_EVENT + (msg != NULL ? 10 + msglen : 0));
 	/* The TSC of another CPU may lag a little: never step back. */
 	uint64_t ticks = gort__trace_ticks();
 	if (ticks < b->lastticks)
@@ -329,6 +337,53 @@ void gort__trace_emit(P *pp, uint8_t ev, int n, const uint64_t *args, const char
 	b->pos = (size_t)(p - b->arr);
 	if (b->gen != 0)
 		track(b, ev, args);
+}
+
+/* stream: pp's buffer, or the no-P one (under its lock); NULL: the no-P
+ * stream is closed (tracing stopped, the stream flushed). */
+static inline tracebuf **stream(P *pp)
+{
+	if (pp != NULL)
+		return &pp->tracebuf;
+	assert_lock_held(&trace.noplock);
+	return trace.nopok ? &trace.nopbuf : NULL;
+}
+
+void gort__trace_emit(P *pp, uint8_t ev, int n, const uint64_t *args, const char *msg)
+{
+	gort__assert(n >= 0 && n <= 6, "trace: too many arguments");
+	tracebuf **bp = stream(pp);
+	if (bp == NULL)
+		return;
+	size_t msglen = msg != NULL ? strnlen(msg, TRACEBUF_SIZE / 2) : 0;
+	tracebuf *b = stream_room(bp, pp != NULL ? pp->id : -1, pp != NULL,
+	                          MAX_EVENT + (msg != NULL ? 10 + msglen : 0));
+	put_event(b, ev, n, args, msg, msglen);
+}
+
+void gort__trace_emit_g(P *pp, G *gp, uint8_t ev, int n, const uint64_t *args)
+{
+	gort__assert(n >= 1 && n <= 6 && args[0] == (uint64_t)gp->goid, "trace: emit_g: not gp's event");
+	tracebuf **bp = stream(pp);
+	if (bp == NULL)
+		return;
+	tracebuf *b = stream_room(bp, pp != NULL ? pp->id : -1, pp != NULL, 2 * MAX_EVENT);
+	gort__assert(b->gen != 0, "trace: emit_g outside a flight recording");
+	uint64_t start;
+	if (ev == traceEvGoCreate) {
+		start = args[1]; /* the event says it */
+	} else if ((uint32_t)(gp->traceseq >> 32) == b->gen) {
+		start = (uint32_t)gp->traceseq; /* named in this generation already */
+	} else {
+		uintptr_t pc = gp->startpc + 1; /* as trace_gocreate (proc_g.c) */
+		start = gp->startpc != 0 ? gort__trace_stackid(&pc, 1) : 0;
+		uint64_t named[] = {(uint64_t)gp->goid, start};
+		put_event0(b, traceEvFlightGo, 2, named);
+	}
+	gp->traceseq = (uint64_t)b->gen << 32 | (uint32_t)start;
+	put_event(b, ev, n, args, NULL, 0);
+	if (ev == traceEvGoStartLocal)
+		b->curgstart = start;
 }
 
 void gort__trace_noplock(void)

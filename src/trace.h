@@ -69,6 +69,12 @@ enum {
 	traceEvUserTaskEnd = 46,   /* [ts, task, stack] */
 	traceEvUserRegion = 47,    /* [ts, task, mode (0 begin, 1 end), name string, stack] */
 	traceEvUserLog = 48,       /* [ts, task, category string, stack], then the message */
+	/* The flight recorder's own, never written (trace_flight.c drops it):
+	 * [ts, goid, start stack] - the goroutine's function, for the GoCreate
+	 * the writer puts in the state dump if what it writes begins with this
+	 * goroutine already alive.  At the previous event's time (a delta of
+	 * 0), so that leaving it out changes no other event's time. */
+	traceEvFlightGo = 63,
 };
 
 /* ---- the switch ---------------------------------------------------------- */
@@ -110,7 +116,8 @@ struct tracebuf {
 	uint32_t prelen;     /* then the prelude's: the P's state at the cut */
 	bool procon;         /* the P's stream so far: started (ProcStart), */
 	uint64_t mid;        /* on which thread, */
-	uint64_t curg;       /* running which goroutine (0: none) */
+	uint64_t curg;       /* running which goroutine (0: none), */
+	uint64_t curgstart;  /* whose start stack is this */
 	size_t wlen;         /* the flight writer's: whole events up to here, */
 	bool wprelude;       /* and whether it writes the prelude */
 	unsigned char arr[TRACEBUF_SIZE];
@@ -124,6 +131,18 @@ struct tracebuf {
  * is EvUserLog's trailing string.
  */
 void gort__trace_emit(P *pp, uint8_t ev, int n, const uint64_t *args, const char *msg);
+/*
+ * emit_g: in a flight recording, an event naming gp that another P's
+ * stream may follow (GoCreate, GoStartLocal, GoUnblockLocal), as emit
+ * does; the first of a generation's buffers to name gp (since it was
+ * created) is preceded by a traceEvFlightGo with its start stack.  So
+ * every goroutine written has its function in what is written, whatever
+ * generation the write begins at.  gp->traceseq, in a flight recording
+ * (the events there carry no sequence numbers), remembers the
+ * generation (high 32 bits) and the start stack id (low 32 bits) it was
+ * last named with.
+ */
+void gort__trace_emit_g(P *pp, G *gp, uint8_t ev, int n, const uint64_t *args);
 /* ticks: the trace's clock (the TSC, divided as Go does). */
 uint64_t gort__trace_ticks(void);
 /* stackid: the id of pcs[0..n) in the stack table (0 for no stack). */

@@ -20,7 +20,10 @@
  * did, so it records GoStartLocal and GoUnblockLocal, which the parser
  * orders by the goroutine's state and the timestamps alone - and a system
  * call's return as a GoUnblockLocal (Go 1.19's parser mistakes the
- * goroutine of a GoSysExitLocal).
+ * goroutine of a GoSysExitLocal).  Those, and GoCreate, go through
+ * trace.c's emit_g, which names each goroutine's function once in every
+ * generation (the state dump's GoCreate needs it), and traceseq is
+ * emit_g's.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -200,24 +203,28 @@ static uint64_t sigstack(void)
 
 /* ---- goroutines ------------------------------------------------------------- */
 
-/* gocreate: newg is made; startstack is its function's, stack its creator's. */
-void gort__trace_gocreate(P *pp, G *newg, uint64_t startstack, uint64_t stack)
-{
-	newg->traceseq = 0;
-	uint64_t a[] = {(uint64_t)newg->goid, startstack, stack};
-	gort__trace_emit(pp, traceEvGoCreate, 3, a, NULL);
-}
-
 static inline bool flightmode(void)
 {
 	return atomic_load_explicit(&gort__trace_gen, memory_order_relaxed) != 0;
+}
+
+/* gocreate: newg is made; startstack is its function's, stack its creator's. */
+void gort__trace_gocreate(P *pp, G *newg, uint64_t startstack, uint64_t stack)
+{
+	uint64_t a[] = {(uint64_t)newg->goid, startstack, stack};
+	if (flightmode()) {
+		gort__trace_emit_g(pp, newg, traceEvGoCreate, 3, a);
+		return;
+	}
+	newg->traceseq = 0;
+	gort__trace_emit(pp, traceEvGoCreate, 3, a, NULL);
 }
 
 void gort__trace_gostart(P *pp, G *gp)
 {
 	if (flightmode()) {
 		uint64_t a[] = {(uint64_t)gp->goid};
-		gort__trace_emit(pp, traceEvGoStartLocal, 1, a, NULL);
+		gort__trace_emit_g(pp, gp, traceEvGoStartLocal, 1, a);
 		return;
 	}
 	gp->traceseq++;
@@ -282,7 +289,7 @@ void gort__trace_gounpark(P *pp, G *gp)
 {
 	if (flightmode()) {
 		uint64_t a[] = {(uint64_t)gp->goid, gort__trace_curstack()};
-		gort__trace_emit(pp, traceEvGoUnblockLocal, 2, a, NULL);
+		gort__trace_emit_g(pp, gp, traceEvGoUnblockLocal, 2, a);
 		return;
 	}
 	gp->traceseq++;
@@ -307,7 +314,7 @@ void gort__trace_gosysexit(P *pp, G *gp, uint64_t ticks)
 	gp->tracesys = false;
 	if (flightmode()) {
 		uint64_t a[] = {(uint64_t)gp->goid, 0};
-		gort__trace_emit(pp, traceEvGoUnblockLocal, 2, a, NULL);
+		gort__trace_emit_g(pp, gp, traceEvGoUnblockLocal, 2, a);
 		return;
 	}
 	gp->traceseq++;

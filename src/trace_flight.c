@@ -24,7 +24,15 @@
  *     (GoCreate) before a GoStartLocal, waiting too (GoWaiting) before a
  *     GoUnblockLocal, nothing before its own GoCreate.  So starting the
  *     recorder and starting a generation visit no goroutine: neither
- *     stops the world for long, whatever the number of goroutines;
+ *     stops the world for long, whatever the number of goroutines.  The
+ *     GoCreate names the goroutine's function, as Go's StartTrace does
+ *     (go tool trace's timeline will not open without it): the first
+ *     event naming a goroutine in a generation's buffers is preceded by
+ *     a FlightGo with it (trace.c's emit_g), which is not written;
+ *   - what is written ends where the write cut the streams, or where a
+ *     dying program stopped: a goroutine still running yields and the
+ *     collector's phases still open end there (close_streams), as Go's
+ *     StopTrace ends a trace;
  *   - the string table is kept for the whole recording (its strings are
  *     the annotations' names: few), the stack table too, symbolized as
  *     it is written, the frame names as strings of the write's own.
@@ -84,6 +92,7 @@ static struct {
 	int first, n;
 	uint64_t bytes, peak, dropped;
 	int pins;             /* writes under way: nothing is dropped */
+	uint32_t lastno;      /* the last generation's number, in any recording */
 	_Atomic int writing;  /* a write on demand is under way */
 	char *crashpath;      /* GORT_TRACE_FLIGHT */
 	_Atomic bool crashed;
@@ -128,7 +137,9 @@ static void advance(int64_t now)
 			return; /* a long write: the current generation goes on */
 		drop_oldest();
 	}
-	uint32_t no = fl.n > 0 ? gen_at(fl.n - 1)->no + 1 : 1;
+	/* numbered on from the last recording's: a goroutine's traceseq
+	 * (trace.c's emit_g) must not take an old generation for this one */
+	uint32_t no = ++fl.lastno != 0 ? fl.lastno : ++fl.lastno; /* 0: no recording */
 	*gen_at(fl.n) = (generation){.no = no, .startns = now};
 	fl.n++;
 	atomic_store(&gort__trace_gen, no);
@@ -333,7 +344,8 @@ enum { G_CREATED = 1, G_RUNNABLE, G_WAITING };
 typedef struct gslot {
 	uint64_t goid;    /* 0: empty */
 	uint64_t ticks;   /* its first event's */
-	int kind;
+	int kind;         /* what that event says it was before (0: no event yet) */
+	uint64_t start;   /* its start stack (a FlightGo's), for the dump's GoCreate */
 } gslot;
 
 typedef struct writer {
@@ -357,6 +369,10 @@ typedef struct writer {
 	/* the collector's events (trace_gc.c): pairs open per stream, the
 	 * first GCStart's seq written, and whether a GCDone comes first */
 	uint8_t open[MAX_PIDS + 1];
+	/* each stream at the end of what is written: its P's id, its last
+	 * event's time, whether a goroutine runs there (close_streams) */
+	uint64_t pid[MAX_PIDS + 1], last[MAX_PIDS + 1];
+	bool running[MAX_PIDS + 1];
 	uint64_t gcseq0;
 	bool gcseqset, gcorphan;
 } writer;
@@ -471,7 +487,8 @@ static void gc_scan(writer *w, size_t slot, const event *e)
 }
 
 /* out_events: the events of b in [from, to), a run of bytes at a time,
- * but the collector's rewritten as the comment above says. */
+ * but the collector's rewritten as the comment above says, and the
+ * recorder's FlightGo left out. */
 static void out_events(writer *w, tracebuf *b, const unsigned char *from, const unsigned char *to)
 {
 	size_t slot = 0; /* the stream: the batch header's P */
@@ -484,10 +501,12 @@ static void out_events(writer *w, tracebuf *b, const unsigned char *from, const 
 	event e;
 	for (const unsigned char *at = c.p; next_event(&c, &e); at = c.p) {
 		int pair = gc_pair(e.type);
-		if (pair == 0)
+		if (pair == 0 && e.type != traceEvFlightGo)
 			continue;
 		out(w, run, (size_t)(at - run));
 		run = c.p;
+		if (e.type == traceEvFlightGo)
+			continue; /* the recorder's own: a delta of 0, left out */
 		if (pair < 0 && !(w->open[slot] & -pair)) { /* an orphan end: its start first */
 			if (pair == -OPEN_GC) {
 				uint64_t a[] = {0, 0, 0}; /* seq 0: gc_scan saw it */
@@ -515,6 +534,29 @@ static void out_events(writer *w, tracebuf *b, const unsigned char *from, const 
 	out(w, run, (size_t)(to - run));
 }
 
+/* ends_run: an event after which its P runs no goroutine. */
+static bool ends_run(uint8_t ev)
+{
+	switch (ev) {
+	case traceEvProcStop:
+	case traceEvGoEnd:
+	case traceEvGoStop:
+	case traceEvGoSched:
+	case traceEvGoPreempt:
+	case traceEvGoSleep:
+	case traceEvGoBlock:
+	case traceEvGoBlockSend:
+	case traceEvGoBlockRecv:
+	case traceEvGoBlockSelect:
+	case traceEvGoBlockSync:
+	case traceEvGoBlockCond:
+	case traceEvGoBlockNet:
+	case traceEvGoSysBlock:
+		return true;
+	}
+	return false;
+}
+
 /*
  * scan: each event buffer's whole events (wlen), whether its prelude is
  * written (its stream's first buffer), and, with gs, each goroutine's
@@ -526,6 +568,7 @@ static size_t scan(writer *w, bool fill)
 	memset(w->seen, 0, sizeof w->seen);
 	if (!fill) {
 		memset(w->open, 0, sizeof w->open);
+		memset(w->running, 0, sizeof w->running);
 		w->gcseqset = w->gcorphan = false;
 	}
 	for (int i = w->nstrbufs; i < w->nbufs; i++) {
@@ -542,6 +585,9 @@ static size_t scan(writer *w, bool fill)
 		if (!fill) {
 			b->wprelude = !w->seen[slot];
 			w->seen[slot] = 1;
+			w->pid[slot] = e.args[0];
+			if (b->wprelude)
+				w->running[slot] = false;
 			if (w->t0 == 0 || ticks < w->t0)
 				w->t0 = ticks;
 		}
@@ -554,6 +600,7 @@ static size_t scan(writer *w, bool fill)
 			uint64_t g = 0;
 			int kind = 0;
 			switch (e.type) {
+			case traceEvFlightGo: g = e.args[1]; break;
 			case traceEvGoCreate: g = e.args[1], kind = G_CREATED; break;
 			case traceEvGoStart:
 			case traceEvGoStartLocal: g = e.args[1], kind = G_RUNNABLE; break;
@@ -561,8 +608,14 @@ static size_t scan(writer *w, bool fill)
 			case traceEvGoUnblockLocal:
 			case traceEvGoSysExit: g = e.args[1], kind = G_WAITING; break;
 			}
-			if (!fill)
+			if (!fill) {
 				gc_scan(w, slot, &e);
+				w->last[slot] = ticks;
+				if (e.type == traceEvGoStart || e.type == traceEvGoStartLocal)
+					w->running[slot] = true;
+				else if (ends_run(e.type))
+					w->running[slot] = false;
+			}
 			if (g == 0)
 				continue;
 			subjects++;
@@ -571,8 +624,15 @@ static size_t scan(writer *w, bool fill)
 			size_t h = (size_t)(g * 0x9e3779b97f4a7c15ull) & (w->gcap - 1);
 			while (w->gs[h].goid != 0 && w->gs[h].goid != g)
 				h = (h + 1) & (w->gcap - 1);
-			if (w->gs[h].goid == 0 || ticks < w->gs[h].ticks)
-				w->gs[h] = (gslot){g, ticks, kind};
+			gslot *s = &w->gs[h];
+			s->goid = g;
+			if (e.type == traceEvFlightGo) {
+				if (s->start == 0)
+					s->start = e.args[2];
+			} else if (s->kind == 0 || ticks < s->ticks) {
+				s->ticks = ticks;
+				s->kind = kind;
+			}
 		}
 		if (!fill)
 			b->wlen = (size_t)(whole - b->arr);
@@ -587,13 +647,51 @@ static void dump(writer *w)
 	out_event(w, traceEvBatch, 2, hdr);
 	for (size_t i = 0; i < w->gcap; i++) {
 		gslot *s = &w->gs[i];
-		if (s->goid == 0 || s->kind == G_CREATED)
+		if (s->goid == 0 || s->kind == 0 || s->kind == G_CREATED)
 			continue;
-		uint64_t create[] = {0, s->goid, 0, 0};
+		/* its function, as Go's StartTrace gives it: go tool trace's
+		 * timeline names each goroutine by it (and rejects a GoCreate
+		 * without one) */
+		uint64_t create[] = {0, s->goid, s->start, 0};
 		out_event(w, traceEvGoCreate, 4, create);
 		if (s->kind == G_WAITING) {
 			uint64_t waiting[] = {0, s->goid};
 			out_event(w, traceEvGoWaiting, 2, waiting);
+		}
+	}
+}
+
+/*
+ * close_streams: what is written ends in the middle of things - the write
+ * on demand's own goroutine runs, a collection or a sweep may be under
+ * way, and a dying program stops wherever it is - but go tool trace's
+ * timeline needs each goroutine's run and each collection's phase to end
+ * (a GoStart with no end crashes it).  So each stream ends as Go's
+ * StopTrace ends a trace: the goroutine still running yields (GoSched),
+ * and the collector's phases still open end, at the stream's last time.
+ */
+static void close_streams(writer *w)
+{
+	for (size_t slot = 0; slot <= MAX_PIDS; slot++) {
+		if (!w->running[slot] && w->open[slot] == 0)
+			continue;
+		uint64_t hdr[] = {w->pid[slot], w->last[slot]};
+		out_event(w, traceEvBatch, 2, hdr);
+		if (w->running[slot]) {
+			uint64_t a[] = {0, 0};
+			out_event(w, traceEvGoSched, 2, a);
+		}
+		if (w->open[slot] & OPEN_STW) {
+			uint64_t a[] = {0};
+			out_event(w, traceEvGCSTWDone, 1, a);
+		}
+		if (w->open[slot] & OPEN_SWEEP) {
+			uint64_t a[] = {0, 0, 0};
+			out_event(w, traceEvGCSweepDone, 3, a);
+		}
+		if (w->open[slot] & OPEN_GC) {
+			uint64_t a[] = {0};
+			out_event(w, traceEvGCDone, 1, a);
 		}
 	}
 }
@@ -732,6 +830,7 @@ static int64_t write_trace(writer *w, int fd)
 			out_events(w, b, b->arr + b->hdrlen + b->prelen, b->arr + b->wlen);
 		}
 	}
+	close_streams(w);
 	footer(w);
 	flush(w);
 	return w->err != 0 ? w->err : w->total;
@@ -825,11 +924,21 @@ void gort__trace_flight_crash(void)
 	writer *w = &crashw;
 	w->dying = true;
 	gather(w, UINT32_MAX);
+	/* Each P's last events, after its full buffers - if their generation
+	 * is still held.  A P that has made no event since its generation was
+	 * dropped has its stream's state at the oldest one held in a prelude
+	 * nowhere: its buffer holds events from before the window, and the
+	 * goroutines they name have their next events - after the window's
+	 * start - on other Ps. */
+	uint32_t oldest = fl.n > 0 ? gen_at(0)->no : UINT32_MAX;
 	P **ps = gort__allp;
 	int32_t np = atomic_load(&gort__gomaxprocs);
-	for (int32_t i = 0; i < np; i++) /* each P's last events, after its full buffers */
-		add_buf(w, ps[i]->tracebuf);
-	add_buf(w, gort__trace_nopbuf());
+	for (int32_t i = 0; i < np; i++)
+		if (ps[i]->tracebuf != NULL && ps[i]->tracebuf->gen >= oldest)
+			add_buf(w, ps[i]->tracebuf);
+	tracebuf *nop = gort__trace_nopbuf();
+	if (nop != NULL && nop->gen >= oldest)
+		add_buf(w, nop);
 	int64_t window = fl.n > 0 ? gort__nanotime() - gen_at(0)->startns : 0;
 	int64_t n = write_trace(w, fd);
 	close(fd);

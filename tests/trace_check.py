@@ -19,6 +19,8 @@ note that it wrote the file) and then checks the trace against the
     least N events of goroutine GOID (the one that crashed);
   - stacks: `go tool trace -pprof=sync` (the blocking profile) holds the
     program's own function at its file:line;
+  - "expect recordings N": TRACE.1 .. TRACE.N, more flight recordings of
+    the same run, parse too (TRACE_CHECK_KEEP=path keeps a failing one);
   - with --web: go tool trace's web server serves the timeline JSON of the
     main goroutine (goroutine 1), with the program's frames in it; and
     "expect webframe GOID FUNC": goroutine GOID's timeline has a frame of
@@ -33,6 +35,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -213,6 +216,21 @@ def check_frames(go, trace, expects):
             fail("no frame %s %s:%d in the blocking profile (%s has %s)" % (fn, file, line, fn, near))
 
 
+def check_recordings(go, trace, expects):
+    """"expect recordings N": the flight recordings TRACE.1 .. TRACE.N (all
+    written by one run) each parse on their own."""
+    for i in range(1, expects["recordings"] + 1):
+        path = "%s.%d" % (trace, i)
+        r = subprocess.run([go, "tool", "trace", "-d", path], capture_output=True, text=True)
+        if r.returncode != 0:
+            keep = os.environ.get("TRACE_CHECK_KEEP")
+            if keep:
+                shutil.copy(path, keep)
+            fail("recording %d of %d: go tool trace -d: %s%s"
+                 % (i, expects["recordings"], r.stderr.strip().splitlines()[-1],
+                    " (kept in %s)" % keep if keep else ""))
+
+
 def check_web(go, trace, checks, slices=()):
     """Each (goroutine, function) of checks: the goroutine's timeline JSON,
     from go tool trace's own server, has events and a frame of function;
@@ -254,6 +272,7 @@ def check_web(go, trace, checks, slices=()):
 
 
 DEATHS = {"panic": "panic: flight recorder test",
+          "smallpanic": "panic: flight recorder test",
           "deadlock": "fatal error: all goroutines are asleep - deadlock!",
           "quit": "SIGQUIT: quit"}
 
@@ -281,7 +300,7 @@ def run_program(args, trace, env_mode):
             fail("no %r...%r on stderr" % (note, trace))
     elif r.returncode != 0:
         fail("%s exited %d" % (" ".join(cmd), r.returncode))
-    expects = {"count": [], "creates": 0, "named": [], "frame": [], "gevents": [], "webframe": [],
+    expects = {"recordings": 0, "count": [], "creates": 0, "named": [], "frame": [], "gevents": [], "webframe": [],
                "gcheap": None, "heapmin": None, "webslice": []}
     for line in r.stdout.splitlines():
         w = line.split(" ")
@@ -303,7 +322,7 @@ def run_program(args, trace, env_mode):
             expects["gevents"].append((int(w[2]), int(w[3])))
         elif w[1] == "frame":
             expects["frame"].append((w[2], w[3], int(w[4])))
-        elif w[1] in ("gcheap", "heapmin"):
+        elif w[1] in ("gcheap", "heapmin", "recordings"):
             expects[w[1]] = int(w[2])
     return expects
 
@@ -329,6 +348,7 @@ def main():
         events = parse_events(r.stdout)
         if not events:
             fail("go tool trace -d printed no events")
+        check_recordings(go, trace, expects)
         check_counts(events, expects, args.crash)
         check_annotations(events, expects)
         check_gevents(events, expects)

@@ -12,6 +12,12 @@
  *   trace_flight FILE deadlock goroutine panics / every goroutine blocks /
  *   trace_flight FILE quit     SIGQUIT - the recorder writes FILE as the
  *                              program dies
+ *   trace_flight FILE small N  the smallest generations, most of them
+ *                              dropped, under goroutines that block, spin,
+ *                              make system calls and exit: N recordings
+ *                              (FILE.1 .. FILE.N), each read on its own
+ *   trace_flight FILE smallpanic N   the same under GORT_TRACE_FLIGHT=FILE,
+ *                              then a goroutine panics
  *
  * trace_check.py reads the written traces back with Go 1.19's go tool
  * trace, against the "expect" lines printed here (trace_workload.c lists
@@ -129,6 +135,7 @@ static void test_age(void)
 /* ---- the traces ------------------------------------------------------------------- */
 
 static gort_waitgroup wg = GORT_WAITGROUP_INIT;
+static void crasher(void *arg);
 
 static void sleeper(void *arg)
 {
@@ -219,6 +226,122 @@ static void many(const char *path, long n)
 	printf("expect count GoWaiting %ld\nexpect count GoUnblock %ld\n", n / 2, n);
 }
 
+/* ---- small generations ------------------------------------------------------------- */
+
+/*
+ * small: the recorder at its smallest (256 KiB, 20 ms: generations of a
+ * buffer or two, most of them soon dropped) while goroutines are created,
+ * block on channels and timers, yield, spin until preempted, make system
+ * calls that lose their P, and exit; n recordings written to FILE.1 ..
+ * FILE.n at pseudo-random points (a fixed seed), each of which must parse
+ * on its own, and a last one to FILE once the workers are done.  What is
+ * written begins wherever the oldest generation kept did: in the middle
+ * of every goroutine's and P's life.  (Until trace.c's refill read a
+ * stream's state before its buffer could be recycled, most runs failed
+ * here at GOMAXPROCS=2: "no consistent ordering of events possible", "p 0
+ * is not running before stop", "g 0 did GoEnd".)
+ *
+ * smallpanic: the same under GORT_TRACE_FLIGHT=FILE, restarted small,
+ * until a goroutine panics: the dying program's recording.
+ */
+enum { SMALL_WORKERS = 6 };
+
+static _Atomic bool smallstop;
+static atomic_long smallrounds;
+
+static void small_child(void *arg)
+{
+	gort_chan *ch = arg;
+	long v = 1;
+	gort_chan_send(ch, &v); /* blocks until the parent takes it */
+	if (atomic_fetch_add(&smallrounds, 1) % 3 == 0)
+		gort_gosched();
+}
+
+static void small_worker(void *arg)
+{
+	long id = (long)(intptr_t)arg;
+	unsigned r = (unsigned)id * 2654435761u + 1;
+	gort_chan *ch = gort_chan_make(sizeof(long), 0);
+	while (!atomic_load(&smallstop)) {
+		r = r * 1103515245u + 12345u;
+		unsigned pick = (r >> 16) % 10;
+		if (pick < 5) { /* children that block and exit: most of the events */
+			for (int k = 0; k < 50; k++) {
+				gort_go(small_child, ch);
+				long v;
+				gort_chan_recv(ch, &v);
+			}
+		} else if (pick == 5) { /* a timer */
+			gort_sleep(20000 + (r >> 20) % 200000);
+		} else if (pick == 6) { /* a system call long enough to lose the P */
+			gort_entersyscall();
+			struct timespec ts = {0, 50000 + (r >> 20) % 100000};
+			nanosleep(&ts, NULL);
+			gort_exitsyscall();
+		} else if (pick == 7) {
+			/* spin, no event for 5 to 20 ms (sysmon asks for a preemption
+			 * after 10): the generations the other P fills meanwhile are
+			 * dropped while this P's stream is still in an older one */
+			volatile unsigned long x = 0;
+			double t = test_seconds();
+			while (test_seconds() - t < 0.005 + (double)((r >> 20) % 16) / 1000)
+				x++;
+		} else {
+			gort_gosched();
+		}
+	}
+	gort_chan_free(ch);
+	gort_waitgroup_done(&wg);
+}
+
+static void write_to(const char *name)
+{
+	int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0, "open %s", name);
+	int64_t bytes = gort_trace_flight_write(fd);
+	CHECK(bytes > 0, "write %s: %lld", name, (long long)bytes);
+	close(fd);
+}
+
+static void small(const char *path, int n, bool die)
+{
+	if (die) {
+		CHECK(gort_trace_flight_enabled(), "GORT_TRACE_FLIGHT did not start the recorder");
+		CHECK(gort_trace_flight_stop() == 0, "stop");
+	}
+	/* 20 ms: generations dropped by age too, while a P spins */
+	gort_trace_flight_config cfg = {.min_age_ns = 20 * 1000000LL, .max_bytes = 256 << 10};
+	CHECK(gort_trace_flight_start(&cfg) == 0, "start");
+	gort_waitgroup_add(&wg, SMALL_WORKERS);
+	for (long i = 0; i < SMALL_WORKERS; i++)
+		gort_go(small_worker, (void *)(intptr_t)i);
+	unsigned r = 7;
+	char name[4096];
+	for (int i = 1; i <= n; i++) {
+		r = r * 1103515245u + 12345u;
+		gort_sleep(20000000 + (int64_t)((r >> 16) % 60) * 1000000); /* 20 to 80 ms */
+		snprintf(name, sizeof name, "%s.%d", path, i);
+		write_to(name);
+	}
+	gort_trace_flight_info st;
+	gort_trace_flight_stats(&st);
+	CHECK(st.dropped > 0, "no generation dropped: the test tests nothing");
+	fprintf(stderr, "trace_flight: small: %d recordings, %llu generations dropped\n", n,
+	        (unsigned long long)st.dropped);
+	printf("expect recordings %d\n", n);
+	if (die) {
+		printf("expect log crash about to panic\nexpect log crash panicking\n");
+		gort_go(crasher, "panic"); /* the workers still going */
+		for (;;)
+			gort_sleep(1000000);
+	}
+	atomic_store(&smallstop, true);
+	gort_waitgroup_wait(&wg);
+	write_to(path); /* every goroutine that blocked in it woken: trace_check counts */
+	CHECK(gort_trace_flight_stop() == 0, "stop");
+}
+
 /* ---- dying ------------------------------------------------------------------------ */
 
 static gort_chan *stuck;
@@ -269,6 +392,10 @@ static int main_fn(int argc, char **argv)
 	if (strcmp(argv[2], "many") == 0 && argc > 3) {
 		many(argv[1], atol(argv[3]));
 		return test_pass("trace_flight many");
+	}
+	if ((strcmp(argv[2], "small") == 0 || strcmp(argv[2], "smallpanic") == 0) && argc > 3) {
+		small(argv[1], atoi(argv[3]), strcmp(argv[2], "smallpanic") == 0);
+		return test_pass("trace_flight small");
 	}
 	if (strcmp(argv[2], "demand") == 0) {
 		demand(argv[1]);

@@ -230,7 +230,7 @@ static __attribute__((noinline, cold)) void trace_announce(M *mp, G *gp)
 	gp->tracesys = true;
 	gp->tracesysexit = false;
 	gort__trace_noplock();
-	gort__trace_gocreate(NULL, gp, 0, 0);
+	gort__trace_gocreate(NULL, gp, gort__trace_startstack(gp), 0);
 	gort__trace_goinsyscall(NULL, gp);
 	gort__trace_nopunlock();
 }

@@ -304,12 +304,11 @@ void gfpurge(P *pp)
 
 /* ---- birth and death --------------------------------------------------------- */
 
-/* trace_gocreate: its start stack is its function (as a return address,
- * which is what stacks hold); the creator's, the caller's stack. */
+/* trace_gocreate: its start stack is its function; the creator's, the
+ * caller's stack. */
 static __attribute__((noinline, cold)) void trace_gocreate(P *pp, G *newg)
 {
-	uintptr_t start = newg->startpc + 1;
-	gort__trace_gocreate(pp, newg, gort__trace_stackid(&start, 1), gort__trace_curstack());
+	gort__trace_gocreate(pp, newg, gort__trace_startstack(newg), gort__trace_curstack());
 }
 
 /* A call through a cast function pointer would be one frame fewer, and

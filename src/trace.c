@@ -611,6 +611,22 @@ static uint32_t stack_find(const uintptr_t *pcs, int n, uint64_t h)
 	return 0;
 }
 
+/* The code where every foreign call's goroutine begins (cgocall_shims.S). */
+extern char gort__cgocallback[];
+
+/*
+ * startstack: gp's start stack, its function as a return address (what
+ * stacks hold).  A foreign call's goroutine has no function of its own: its
+ * start is the shim's gort__cgocallback, as a cgo callback's is Go's
+ * cgocallback.  Never 0 - go tool trace's timeline refuses a GoCreate
+ * without a stack ("missing stack information").
+ */
+uint64_t gort__trace_startstack(const G *gp)
+{
+	uintptr_t start = (gp->startpc != 0 ? gp->startpc : (uintptr_t)gort__cgocallback) + 1;
+	return gort__trace_stackid(&start, 1);
+}
+
 /* stackid: a stack seen before is found without the lock; a new one is
  * added under it, complete before it is published. */
 uint64_t gort__trace_stackid(const uintptr_t *pcs, int n)
@@ -719,10 +735,9 @@ static void dump_g(G *gp, void *arg)
 	gp->traceseq = 0;
 	gp->tracesysexit = false;
 	gp->tracesys = status == Gsyscall;
-	if (gp->startpc != d->lastfn) {
-		uintptr_t start = gp->startpc + 1; /* stacks hold return addresses */
+	if (gp->startpc != d->lastfn || d->laststack == 0) {
 		d->lastfn = gp->startpc;
-		d->laststack = gp->startpc != 0 ? gort__trace_stackid(&start, 1) : 0;
+		d->laststack = gort__trace_startstack(gp);
 	}
 	gort__trace_gocreate(d->pp, gp, d->laststack, d->stack);
 	if (status == Gwaiting)

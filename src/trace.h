@@ -219,6 +219,7 @@ void gort__trace_flight_startenv(const char *path);
 uint64_t gort__trace_curstack(void);
 
 void gort__trace_gocreate(P *pp, G *newg, uint64_t startstack, uint64_t stack);
+uint64_t gort__trace_startstack(const G *gp);
 void gort__trace_gostart(P *pp, G *gp);
 void gort__trace_goend(P *pp);
 void gort__trace_gosched(G *gp);

@@ -31,6 +31,7 @@ reports as skipped.
 """
 import argparse
 import collections
+import contextlib
 import gzip
 import json
 import os
@@ -231,11 +232,10 @@ def check_recordings(go, trace, expects):
                     " (kept in %s)" % keep if keep else ""))
 
 
-def check_web(go, trace, checks, slices=()):
-    """Each (goroutine, function) of checks: the goroutine's timeline JSON,
-    from go tool trace's own server, has events and a frame of function;
-    each name of slices: the whole timeline has an event of that name
-    ("GC", "STW (mark termination)", the "Heap" counter, ...)."""
+@contextlib.contextmanager
+def timeline(go, trace):
+    """go tool trace's own web server on trace, for the with-block: yields
+    fetch(path), the JSON document the server returns for path."""
     env = dict(os.environ, BROWSER="true")
     # its own process group: `go tool trace` runs the trace tool as a child,
     # which must go too
@@ -252,23 +252,35 @@ def check_web(go, trace, checks, slices=()):
             m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
             if m:
                 addr = m.group(1)
+        yield lambda path: json.loads(urllib.request.urlopen(addr + path, timeout=60).read())
+    finally:
+        os.killpg(srv.pid, signal.SIGKILL)
+        srv.wait()
+
+
+def timeline_names(fetch):
+    """Every event name in the whole timeline."""
+    return {e.get("name") for e in fetch("/jsontrace").get("traceEvents", [])}
+
+
+def check_web(go, trace, checks, slices=()):
+    """Each (goroutine, function) of checks: the goroutine's timeline JSON,
+    from go tool trace's own server, has events and a frame of function;
+    each name of slices: the whole timeline has an event of that name
+    ("GC", "STW (mark termination)", the "Heap" counter, ...)."""
+    with timeline(go, trace) as fetch:
         if slices:
-            doc = json.loads(urllib.request.urlopen(addr + "/jsontrace", timeout=60).read())
-            names = {e.get("name") for e in doc.get("traceEvents", [])}
+            names = timeline_names(fetch)
             for name in slices:
                 if name not in names:
                     fail("the timeline has no %r event (it has %s)" % (name, sorted(n for n in names if n)[:40]))
         for goid, fn in checks:
-            body = urllib.request.urlopen(addr + "/jsontrace?goid=%d" % goid, timeout=60).read()
-            doc = json.loads(body)
+            doc = fetch("/jsontrace?goid=%d" % goid)
             if not doc.get("traceEvents"):
                 fail("the timeline of goroutine %d has no events" % goid)
             names = [f.get("name", "") for f in doc.get("stackFrames", {}).values()]
             if not any(n.startswith(fn + ":") for n in names):
                 fail("the timeline of goroutine %d has no %s frame (frames: %s)" % (goid, fn, names[:20]))
-    finally:
-        os.killpg(srv.pid, signal.SIGKILL)
-        srv.wait()
 
 
 DEATHS = {"panic": "panic: flight recorder test",

@@ -301,9 +301,23 @@ void gort__semacquire(uint32_t *addr, bool lifo, waitReason reason)
 }
 
 /*
- * semrelease increments *addr and wakes the first waiter, if any.  With
- * handoff (sync.Mutex in starvation mode) the unit goes straight to that
- * waiter, which then runs at once on our P in our place.
+ * semrelease increments *addr and wakes the first waiter, if any, handing
+ * it the unit (its ticket) when it can take the unit back from *addr.  With
+ * handoff (sync.Mutex in starvation mode) the waiter also runs at once, on
+ * our P in our place.
+ *
+ * Go leaves the unit in *addr when it does not hand off, for whoever comes
+ * first.  Under a contended sync.Mutex that is a goroutine already running:
+ * one that counted itself a waiter a moment ago takes the unit on its way
+ * into semacquire, and the waiter we readied - waiting in a run queue -
+ * runs later only to find *addr empty and park again.  On two CPUs these
+ * stale wakeups keep both run queues full, a full run queue turns
+ * sync.Mutex's spinning off (gort__sync_canspin), and every failed Lock
+ * goes round semacquire instead: the lock changed CPU every third
+ * increment (bench/mutex at GOMAXPROCS=2, READING.md).  The goroutine that
+ * finds *addr empty now queues behind the others as it would have had it
+ * come a moment later; the one-unit-per-woken-waiter accounting the mutex
+ * relies on (its woken bit) is unchanged.
  */
 void gort__semrelease(uint32_t *addr, bool handoff)
 {
@@ -330,11 +344,13 @@ void gort__semrelease(uint32_t *addr, bool handoff)
 		return;
 	gort__assert(s->ticket == 0, "corrupted semaphore ticket");
 	gort__assert(s->addr == addr && s->g != NULL, "sema: dequeued a waiter on another address");
-	bool handed = handoff && cansemacquire(addr);
+	/* Someone may have taken the unit since our increment: then s finds
+	 * *addr empty when it runs and waits again, as in Go. */
+	bool handed = cansemacquire(addr);
 	if (handed)
 		s->ticket = 1;
 	gort__goready(s->g); /* s lives on the waiter's stack: not touched after this */
-	if (handed)
+	if (handoff && handed)
 		gort__goyield();
 	else if (gort__det()) /* the woken G may run now: a scheduling point */
 		gort__det_point(gort__getg());

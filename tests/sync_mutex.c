@@ -15,6 +15,12 @@
  *               Checked: the bit is clear until the starved waiter has run,
  *               set after, and the waiter locks before our next Lock; the
  *               last waiter leaves starvation mode (state 0 at the end).
+ *   wake_unit   on one P: Unlock, with a waiter queued, wakes it and hands
+ *               it the semaphore's unit (its ticket, sema.c), so none is left
+ *               in the semaphore for a goroutine that comes first - which
+ *               would leave the woken waiter to park again when it runs (Go
+ *               leaves the unit there); the running goroutine still takes
+ *               the mutex first (normal mode), the waiter right after.
  *   starvation  two "hog" goroutines keep re-taking the mutex and hold it for
  *               ~2 ms each time (a busy loop: starvation is about wall time)
  *               while a third goroutine waits for it: in every try the waiter
@@ -185,6 +191,45 @@ static void test_handoff(void)
 	gort_gomaxprocs(procs);
 }
 
+/* ---- wake_unit -------------------------------------------------------------- */
+
+static gort_mutex wm = GORT_MUTEX_INIT;
+
+static void wake_waiter(void *arg)
+{
+	gort_mutex_lock(&wm);
+	order[norder++] = 'W';
+	gort_mutex_unlock(&wm);
+	gort_waitgroup_done(&wg);
+}
+
+static void test_wake_unit(void)
+{
+	int procs = gort_gomaxprocs(1);
+	norder = 0;
+	gort_mutex_lock(&wm);
+	gort_waitgroup_add(&wg, 1);
+	gort_go(wake_waiter, NULL);
+	CHECK(yield_until(&wm, mutexLocked, 1), "the waiter never queued: state %d", mutex_state(&wm));
+
+	/* Unlock wakes it (no waiter counted now, the woken bit set) with the
+	 * unit it was woken for; it cannot run before we yield. */
+	gort_mutex_unlock(&wm);
+	CHECK(mutex_state(&wm) == mutexWoken, "state %d after waking the waiter", mutex_state(&wm));
+	uint32_t units = __atomic_load_n(&wm.sema, __ATOMIC_RELAXED);
+	CHECK(units == 0, "the woken waiter's unit was left in the semaphore (%u units)", units);
+
+	/* Normal mode: we take the mutex first; the waiter gets it once we wait. */
+	gort_mutex_lock(&wm);
+	order[norder++] = 'M';
+	gort_mutex_unlock(&wm);
+	gort_waitgroup_wait(&wg);
+	CHECK(norder == 2 && order[0] == 'M' && order[1] == 'W', "locked in the order %.2s, want MW", order);
+	CHECK(mutex_state(&wm) == 0 && __atomic_load_n(&wm.sema, __ATOMIC_RELAXED) == 0,
+	      "state %d, %u units after the waiter left", mutex_state(&wm), wm.sema);
+	gort_gomaxprocs(procs);
+}
+
 /* ---- starvation ------------------------------------------------------------- */
 
 #define TRIES 20 /* under heavy machine load a try can pass without starving */
@@ -259,6 +304,7 @@ static int test_main(int argc, char **argv)
 	test_trylock();
 	test_counter();
 	test_handoff();
+	test_wake_unit();
 	if (gort_gomaxprocs(0) >= 2)
 		test_starvation();
 	return test_pass("sync_mutex");

@@ -288,21 +288,9 @@ static void track(tracebuf *b, uint8_t ev, const uint64_t *args)
 	case traceEvGoStartLocal:
 		b->curg = args[0];
 		break;
-	case traceEvGoEnd:
-	case traceEvGoStop:
-	case traceEvGoSched:
-	case traceEvGoPreempt:
-	case traceEvGoSleep:
-	case traceEvGoBlock:
-	case traceEvGoBlockSend:
-	case traceEvGoBlockRecv:
-	case traceEvGoBlockSelect:
-	case traceEvGoBlockSync:
-	case traceEvGoBlockCond:
-	case traceEvGoBlockNet:
-	case traceEvGoSysBlock:
-		b->curg = 0;
-		break;
+	default:
+		if (gort__trace_ends_run(ev))
+			b->curg = 0;
 	}
 }
 

@@ -84,6 +84,30 @@ enum {
  * that even libgort.so reads it with one instruction, not through the GOT. */
 extern _Atomic bool gort__tracing __attribute__((visibility("hidden")));
 
+/* trace_ends_run: an event after which its P runs no goroutine (the
+ * flight recorder's writer and each P's generation prelude ask). */
+static inline bool gort__trace_ends_run(uint8_t ev)
+{
+	switch (ev) {
+	case traceEvProcStop:
+	case traceEvGoEnd:
+	case traceEvGoStop:
+	case traceEvGoSched:
+	case traceEvGoPreempt:
+	case traceEvGoSleep:
+	case traceEvGoBlock:
+	case traceEvGoBlockSend:
+	case traceEvGoBlockRecv:
+	case traceEvGoBlockSelect:
+	case traceEvGoBlockSync:
+	case traceEvGoBlockCond:
+	case traceEvGoBlockNet:
+	case traceEvGoSysBlock:
+		return true;
+	}
+	return false;
+}
+
 static inline bool gort__traceon(void)
 {
 	return __builtin_expect(atomic_load_explicit(&gort__tracing, memory_order_relaxed), 0);

@@ -534,29 +534,6 @@ static void out_events(writer *w, tracebuf *b, const unsigned char *from, const 
 	out(w, run, (size_t)(to - run));
 }
 
-/* ends_run: an event after which its P runs no goroutine. */
-static bool ends_run(uint8_t ev)
-{
-	switch (ev) {
-	case traceEvProcStop:
-	case traceEvGoEnd:
-	case traceEvGoStop:
-	case traceEvGoSched:
-	case traceEvGoPreempt:
-	case traceEvGoSleep:
-	case traceEvGoBlock:
-	case traceEvGoBlockSend:
-	case traceEvGoBlockRecv:
-	case traceEvGoBlockSelect:
-	case traceEvGoBlockSync:
-	case traceEvGoBlockCond:
-	case traceEvGoBlockNet:
-	case traceEvGoSysBlock:
-		return true;
-	}
-	return false;
-}
-
 /*
  * scan: each event buffer's whole events (wlen), whether its prelude is
  * written (its stream's first buffer), and, with gs, each goroutine's
@@ -613,7 +590,7 @@ static size_t scan(writer *w, bool fill)
 				w->last[slot] = ticks;
 				if (e.type == traceEvGoStart || e.type == traceEvGoStartLocal)
 					w->running[slot] = true;
-				else if (ends_run(e.type))
+				else if (gort__trace_ends_run(e.type))
 					w->running[slot] = false;
 			}
 			if (g == 0)

@@ -115,10 +115,13 @@ static void test_bound(void)
 }
 
 /* test_age: generations older than min_age (0.1 s) go, while the window
- * still covers min_age - however slowly the machine fills buffers. */
+ * still covers min_age - however slowly the machine fills buffers.  The
+ * byte limit is the largest allowed, so that it never binds first: churn
+ * on a quiet machine writes the default 10 MiB in under 0.1 s, and then
+ * max_bytes rightly wins (a window of 73 ms failed 2 runs in 1,400). */
 static void test_age(void)
 {
-	gort_trace_flight_config cfg = {.min_age_ns = 100 * 1000000LL};
+	gort_trace_flight_config cfg = {.min_age_ns = 100 * 1000000LL, .max_bytes = 256 << 20};
 	CHECK(gort_trace_flight_start(&cfg) == 0, "start");
 	double start = test_seconds();
 	gort_trace_flight_info st;
@@ -127,8 +130,8 @@ static void test_age(void)
 		gort_trace_flight_stats(&st);
 		CHECK(test_seconds() - start < TEST_WATCHDOG_SECONDS, "no generation dropped by age");
 	} while (st.dropped == 0);
-	CHECK(st.window_ns >= 100 * 1000000LL, "a window of %lld ns, min_age 0.1 s",
-	      (long long)st.window_ns);
+	CHECK(st.window_ns >= 100 * 1000000LL, "a window of %lld ns holding %llu bytes, min_age 0.1 s",
+	      (long long)st.window_ns, (unsigned long long)st.bytes);
 	CHECK(gort_trace_flight_stop() == 0, "stop");
 }
 

@@ -388,6 +388,23 @@ def cell(side, w, p):
         return "FAILED: " + "; ".join(sorted(set(f))) if f else "-"
     return num(m) + (f" ({len(f)} failed)" if f else "")
 
+def xmed(side, w, p, k):
+    v = [e for e in extras.get((side, w, p, k), []) if e is not None]
+    return statistics.median(v) if v else None
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a is not None and b else "-"
+
+def table(title, header, rows):
+    """A section: its title, then a markdown table of header and rows."""
+    print()
+    print(title)
+    print()
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
 with_go = not go_note
 go_name = go_impl or "go"
 many = f", median of {runs} runs" if int(runs) > 1 else ""
@@ -412,16 +429,12 @@ else:
 # 1M-connection case), in ms and in µs per goroutine.
 second = {"parked_mem": "create_ms"}
 
-def xmed(side, w, p, k):
-    v = [e for e in extras.get((side, w, p, k), []) if e is not None]
-    return statistics.median(v) if v else None
-
 for w in workloads:
     for p in procs:
         row = [w, str(p), metric.get(w, "?"), cell("gort", w, p)]
         if with_go:
             g, o = med("gort", w, p), med("go", w, p)
-            row += [cell("go", w, p), f"{g / o:.2f}" if g is not None and o else "-"]
+            row += [cell("go", w, p), ratio(g, o)]
         print("| " + " | ".join(row) + " |")
     if w in second:
         k = second[w]
@@ -434,7 +447,7 @@ for w in workloads:
             row = [w, str(p), k, c("gort")]
             if with_go:
                 g, o = xmed("gort", w, p, k), xmed("go", w, p, k)
-                row += [c("go"), f"{g / o:.2f}" if g is not None and o else "-"]
+                row += [c("go"), ratio(g, o)]
             print("| " + " | ".join(row) + " |")
 
 # binary_trees: the three collectors side by side, wall time and peak RSS.
@@ -450,13 +463,8 @@ if "binary_trees" in workloads:
                              num(statistics.median(rss) / 1024) if rss else "-",
                              num(statistics.median(gcs)) if gcs else "-", num(ck[0]) if ck else "-"])
     if rows:
-        print()
-        print(f"binary_trees{many}: wall time and peak RSS of gort's heap, Go's and the Boehm collector's")
-        print()
-        print("| procs | impl | wall_ms | peak RSS MiB | collections | checks |")
-        print("|---|---|---|---|---|---|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
+        table(f"binary_trees{many}: wall time and peak RSS of gort's heap, Go's and the Boehm collector's",
+              ["procs", "impl", "wall_ms", "peak RSS MiB", "collections", "checks"], rows)
 
 # fanout_cpu is pure CPU work: its wall time should shrink with GOMAXPROCS.
 if "fanout_cpu" in workloads and 1 in procs:
@@ -476,18 +484,12 @@ if "timers" in workloads:
     rows = []
     for p in procs:
         for side, name in (("gort", "gort"), ("go", go_name)) if with_go else (("gort", "gort"),):
-            cols = [statistics.median(extras[(side, "timers", p, k)]) if extras.get((side, "timers", p, k)) else None
-                    for k in keys]
+            cols = [xmed(side, "timers", p, k) for k in keys]
             if any(c is not None for c in cols):
                 rows.append([str(p), name] + [num(c) if c is not None else "-" for c in cols])
     if rows:
-        print()
-        print(f"timers detail{many}: oversleep percentiles (nearest rank, µs), wall and ideal time (ms)")
-        print()
-        print("| procs | impl | p50 µs | p99 µs | max µs | wall_ms | ideal_ms |")
-        print("|---|---|---|---|---|---|---|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
+        table(f"timers detail{many}: oversleep percentiles (nearest rank, µs), wall and ideal time (ms)",
+              ["procs", "impl", "p50 µs", "p99 µs", "max µs", "wall_ms", "ideal_ms"], rows)
 
 # gc_latency: the round trips' tail and the collector's pauses behind it.
 if "gc_latency" in workloads:
@@ -496,55 +498,41 @@ if "gc_latency" in workloads:
     rows = []
     for p in procs:
         for side, name in (("gort", "gort"), ("go", go_name)) if with_go else (("gort", "gort"),):
-            cols = [statistics.median(extras[(side, "gc_latency", p, k)]) if extras.get((side, "gc_latency", p, k)) else None
-                    for k in keys]
+            cols = [xmed(side, "gc_latency", p, k) for k in keys]
             rss = extras.get((side, "gc_latency", p, "rss"))
             if any(c is not None for c in cols):
                 rows.append([str(p), name] + [num(c) if c is not None else "-" for c in cols] +
                             [num(statistics.median(rss) / 1024) if rss else "-"])
     if rows:
-        print()
-        print(f"gc_latency detail{many}: channel round trips (µs) and the collections' pauses (ms) during them")
-        print()
-        print("| procs | impl | live MiB | rtt p50 | rtt p99 | rtt max | GCs | pause p50 | pause p99 | pause max | wall_ms | peak RSS MiB |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
+        table(f"gc_latency detail{many}: channel round trips (µs) and the collections' pauses (ms) during them",
+              ["procs", "impl", "live MiB", "rtt p50", "rtt p99", "rtt max", "GCs", "pause p50", "pause p99",
+               "pause max", "wall_ms", "peak RSS MiB"], rows)
 
 # The network workloads: throughput and its latency percentiles side by side;
 # the target is throughput at least Go's with a p99 no worse.
 net = [(w, keys, unit) for w, keys, unit in (("tcp_echo", ("p50_us", "p99_us"), "µs"),
                                              ("http_hello", ("p50_ms", "p99_ms"), "ms")) if w in workloads]
 if net:
-    def x(side, w, p, k):
-        v = [e for e in extras.get((side, w, p, k), []) if e is not None]
-        return statistics.median(v) if v else None
     def pair(a, b, unit=""):
         f = lambda v: num(v) if v is not None else "-"
         return f"{f(a)} / {f(b)}{unit}" if with_go else f"{f(a)}{unit}"
-    def ratio(a, b):
-        return f"{a / b:.2f}" if a is not None and b else "-"
     names = f"gort / {go_name}" if with_go else "gort"
-    print()
-    print(f"network workloads{many}: throughput (higher is better); latency percentiles, the server's CPU time"
-          " per round trip or request (user + system, from /proc) and its peak RSS (lower is better)")
-    print()
-    print(f"| workload | procs | per second, {names} | ratio | p50, {names} | p99, {names} | p99 ratio"
-          f" | server CPU ns/op, {names} | CPU ratio | server RSS kB, {names} |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    rows = []
     for w, (k50, k99), unit in net:
         for p in procs:
             if med("gort", w, p) is None and med("go", w, p) is None:
                 continue
             rss = lambda side: statistics.median(extras[(side, w, p, "rss")]) if extras.get((side, w, p, "rss")) else None
-            cpu = lambda side: x(side, w, p, "server_cpu_ns_per_op")
-            print("| " + " | ".join([w, str(p), pair(med("gort", w, p), med("go", w, p)),
-                                     ratio(med("gort", w, p), med("go", w, p)),
-                                     pair(x("gort", w, p, k50), x("go", w, p, k50), " " + unit),
-                                     pair(x("gort", w, p, k99), x("go", w, p, k99), " " + unit),
-                                     ratio(x("gort", w, p, k99), x("go", w, p, k99)),
-                                     pair(cpu("gort"), cpu("go")), ratio(cpu("gort"), cpu("go")),
-                                     pair(rss("gort"), rss("go"))]) + " |")
+            cpu = lambda side: xmed(side, w, p, "server_cpu_ns_per_op")
+            rows.append([w, str(p), pair(med("gort", w, p), med("go", w, p)), ratio(med("gort", w, p), med("go", w, p)),
+                         pair(xmed("gort", w, p, k50), xmed("go", w, p, k50), " " + unit),
+                         pair(xmed("gort", w, p, k99), xmed("go", w, p, k99), " " + unit),
+                         ratio(xmed("gort", w, p, k99), xmed("go", w, p, k99)),
+                         pair(cpu("gort"), cpu("go")), ratio(cpu("gort"), cpu("go")), pair(rss("gort"), rss("go"))])
+    table(f"network workloads{many}: throughput (higher is better); latency percentiles, the server's CPU time"
+          " per round trip or request (user + system, from /proc) and its peak RSS (lower is better)",
+          ["workload", "procs", f"per second, {names}", "ratio", f"p50, {names}", f"p99, {names}", "p99 ratio",
+           f"server CPU ns/op, {names}", "CPU ratio", f"server RSS kB, {names}"], rows)
 
 # tcp_echo's floors: servers of one thread and plain system calls (read and
 # send, or io_uring), no runtime.  What a twin spends per round trip above
@@ -552,19 +540,15 @@ if net:
 floors = [s for s in ("floor-epoll", "floor-uring") if med(s, "tcp_echo", procs[0]) is not None]
 if "tcp_echo" in workloads and floors:
     sides = [("gort", "gort")] + ([("go", go_name)] if with_go else []) + [(s, s) for s in floors]
-    cpu = lambda side, p: x(side, "tcp_echo", p, "server_cpu_ns_per_op")
-    print()
-    print(f"tcp_echo against its floor{many}: the server's CPU time per round trip (user + system);"
-          " the floors run one thread whatever GOMAXPROCS says")
-    print()
-    print("| procs | server | round trips/s | server CPU ns/op | over floor-epoll |")
-    print("|---|---|---|---|---|")
+    rows = []
     for p in procs:
-        base = cpu("floor-epoll", p)
+        base = xmed("floor-epoll", "tcp_echo", p, "server_cpu_ns_per_op")
         for side, name in sides:
-            c = cpu(side, p)
-            print(f"| {p} | {name} | {num(med(side, 'tcp_echo', p)) if med(side, 'tcp_echo', p) else '-'}"
-                  f" | {num(c) if c else '-'} | {ratio(c, base)} |")
+            rate, c = med(side, "tcp_echo", p), xmed(side, "tcp_echo", p, "server_cpu_ns_per_op")
+            rows.append([str(p), name, num(rate) if rate else "-", num(c) if c else "-", ratio(c, base)])
+    table(f"tcp_echo against its floor{many}: the server's CPU time per round trip (user + system);"
+          " the floors run one thread whatever GOMAXPROCS says",
+          ["procs", "server", "round trips/s", "server CPU ns/op", "over floor-epoll"], rows)
 
 notes = [n.strip() for n in open(notes_path) if n.strip()]
 if notes:

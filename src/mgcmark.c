@@ -17,8 +17,9 @@
  *     are scanned with it; a goroutine stopped by signal has the signal
  *     frame, every register, there too); one in a system call from the
  *     stack pointer gort_entersyscall recorded, plus the registers it saved
- *     (G.syscallctx); the collecting goroutine from its current frame,
- *     after spilling its registers;
+ *     (G.syscallctx); the collecting goroutine from the frame that
+ *     entered the collector, after spilling its registers there (mgc.c:
+ *     gc_here; the collector's own frames below are not roots);
  *   - each G's function, argument and gort_go_args block (a goroutine
  *     not yet started holds its argument only there);
  *   - the writable segments (data, bss) of the executable and of every

@@ -56,9 +56,13 @@ def ctest_tests(build):
         for kv in props.get("ENVIRONMENT", []):
             k, _, v = kv.partition("=")
             env[k] = v
+        if props.get("DISABLED"):
+            continue  # as CTest: not run in this build (the TSan skips)
         tests.append({"name": t["name"], "command": t["command"], "env": env,
                       "cwd": props.get("WORKING_DIRECTORY", build),
-                      "pinned": "pinned" in props.get("LABELS", [])})
+                      "pinned": "pinned" in props.get("LABELS", []),
+                      "verdict": (props.get("PASS_REGULAR_EXPRESSION", []),
+                                  props.get("SKIP_RETURN_CODE"))})
     return tests
 
 
@@ -73,7 +77,7 @@ def plan(builds, procs, select, everything):
             death = "death_runner" in os.path.basename(t["command"][0])
             if death or t["pinned"]:
                 label = "%s [%s]" % (t["name"], build)
-                runs.append((label, t["command"], t["env"], t["cwd"]))
+                runs.append((label, t["command"], t["env"], t["cwd"], t["verdict"]))
                 continue
             key = tuple(t["command"]) + tuple(sorted((k, v) for k, v in t["env"].items()
                                                      if k != "GOMAXPROCS"))
@@ -84,7 +88,7 @@ def plan(builds, procs, select, everything):
             for p in procs:
                 env = dict(t["env"], GOMAXPROCS=str(p))
                 label = "%s [%s GOMAXPROCS=%d]" % (name, build, p)
-                runs.append((label, t["command"], env, t["cwd"]))
+                runs.append((label, t["command"], env, t["cwd"], t["verdict"]))
     return runs
 
 
@@ -97,17 +101,27 @@ def signature(text):
     return lines[-1][:160] if lines else "(no output)"
 
 
+def passed(verdict, returncode, output):
+    """CTest's verdict: a test with PASS_REGULAR_EXPRESSION passes when its
+    output matches one (whatever its exit: a dump's test exits 2); its
+    SKIP_RETURN_CODE counts as a pass (what it needs is missing)."""
+    regexes, skip = verdict
+    if regexes:
+        return any(re.search(rx, output) for rx in regexes)
+    return returncode == 0 or (skip is not None and returncode == int(skip))
+
+
 def run_one(run, timeout):
-    label, cmd, env, cwd = run
+    label, cmd, env, cwd, verdict = run
     full_env = dict(os.environ)
     full_env.update(env)
     t0 = time.monotonic()
     try:
         p = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True,
                            errors="replace", timeout=timeout, start_new_session=True)
-        ok = p.returncode == 0
-        why = "" if ok else "exit %d: %s" % (p.returncode, signature(p.stderr + p.stdout))
         log = p.stdout + p.stderr
+        ok = passed(verdict, p.returncode, log)
+        why = "" if ok else "exit %d: %s" % (p.returncode, signature(p.stderr + p.stdout))
     except subprocess.TimeoutExpired as e:
         ok = False
         why = "hang: no exit within %d s" % timeout

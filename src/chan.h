@@ -67,23 +67,43 @@ typedef struct hchan hchan;
  */
 void gort__chan_lock_slow(hchan *c);
 
-static inline void chan_lock(hchan *c)
+/* chan_alone: the caller's M if it may skip the exchange (GOMAXPROCS is 1
+ * and it holds the P), else NULL.  A select asks once for all its
+ * channels (chan_lock_as). */
+static inline M *chan_alone(void)
 {
 #ifndef GORT_TSAN
 	if (atomic_load_explicit(&gort__gomaxprocs, memory_order_relaxed) == 1) {
 		M *mp = gort__getm();
-		if (__builtin_expect(mp == NULL || mp->p == NULL ||
-		                     atomic_load_explicit(&c->lock.key, memory_order_relaxed) != 0, 0)) {
-			gort__chan_lock_slow(c);
-			return;
-		}
+		if (__builtin_expect(mp != NULL && mp->p != NULL, 1))
+			return mp;
+	}
+#endif
+	return NULL;
+}
+
+/* chan_lock_as: take c's lock as alone (chan_alone's answer) allows. */
+static inline void chan_lock_as(hchan *c, M *alone)
+{
+#ifndef GORT_TSAN
+	if (alone != NULL && __builtin_expect(atomic_load_explicit(&c->lock.key, memory_order_relaxed) == 0, 1)) {
 		atomic_store_explicit(&c->lock.key, 1, memory_order_relaxed);
 		if (GORT_DEBUG)
-			atomic_store_explicit(&c->lock.owner, mp, memory_order_relaxed);
+			atomic_store_explicit(&c->lock.owner, alone, memory_order_relaxed);
+		return;
+	}
+	if (atomic_load_explicit(&gort__gomaxprocs, memory_order_relaxed) == 1) {
+		gort__chan_lock_slow(c); /* held, or no P: what the argument rules out */
 		return;
 	}
 #endif
+	(void)alone;
 	gort__spinlock(&c->lock);
+}
+
+static inline void chan_lock(hchan *c)
+{
+	chan_lock_as(c, chan_alone());
 }
 
 static inline void chan_unlock(hchan *c)

@@ -31,17 +31,6 @@ M *allm;                    /* every M; guarded by sched.lock */
 static int64_t nmfreed;     /* Ms that have exited; guarded by sched.lock */
 static uint64_t randseed;   /* every M's generator starts from it */
 
-/* ---- randomness -------------------------------------------------------------- */
-
-/* fastrand: the M's generator (wyrand).  Every random scheduling choice
- * draws from it, so GORT_SEED fixes them all. */
-uint32_t gort__fastrand(M *mp)
-{
-	mp->rand += 0xa0761d6478bd642full;
-	__uint128_t t = (__uint128_t)mp->rand * (mp->rand ^ 0xe7037ed1a0b428dbull);
-	return (uint32_t)((t >> 64) ^ t);
-}
-
 /* ---- the idle list ----------------------------------------------------------- */
 
 int64_t mcount(void)

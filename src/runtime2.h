@@ -740,7 +740,19 @@ static inline void gort__checkpreempt(G *gp)
 bool gort__sync_canspin(int iter);
 void gort__sync_dospin(void);
 uint32_t gort__readgstatus(G *gp);
-uint32_t gort__fastrand(M *mp);
+/* fastrand64: the M's generator (wyrand), 64 bits a draw.  Every random
+ * scheduling choice draws from it, so GORT_SEED fixes them all.  Inline:
+ * select draws on every call. */
+static inline uint64_t gort__fastrand64(M *mp)
+{
+	mp->rand += 0xa0761d6478bd642full;
+	__uint128_t t = (__uint128_t)mp->rand * (mp->rand ^ 0xe7037ed1a0b428dbull);
+	return (uint64_t)(t >> 64) ^ (uint64_t)t;
+}
+static inline uint32_t gort__fastrand(M *mp)
+{
+	return (uint32_t)gort__fastrand64(mp);
+}
 bool gort__forEachG(void (*fn)(G *gp, void *ctx), void *ctx);
 /* stop / start every P but the caller's (a goroutine's): gort_stack(all) */
 void gort__stoptheworld(void);

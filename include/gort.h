@@ -769,7 +769,9 @@ GORT_API bool gort_set_panic_on_fault(bool on);
  * gort_chan_make, _free, _len and _cap may be called from any thread; the
  * operations that can block need a goroutine.  (A thread that runs no
  * goroutine takes a P for a free once the runtime runs, as a foreign call
- * does: with GOMAXPROCS=1 a channel's lock relies on it.)
+ * does: with GOMAXPROCS=1 a channel's lock relies on it.  Its make or free
+ * waits out a collection's mark, if one is running: the mark scans the
+ * buffers of the channels that live.)
  *
  * Lifetime: Go collects channels; in C the program frees them.  Free a
  * channel with gort_chan_free once no goroutine is blocked on it and none

@@ -129,7 +129,7 @@ typedef struct randbatch {
 
 static inline uint32_t randbatch_next(randbatch *b, uint32_t n)
 {
-	if (b->spent * n > ((uint64_t)1 << 32)) { /* spent <= 2^32, n < 2^16: no overflow */
+	if (b->spent * n > ((uint64_t)1 << 32)) { /* spent <= 2^33, n < 2^16: no overflow */
 		b->r = gort__fastrand64(b->mp);
 		b->spent = 1;
 	}

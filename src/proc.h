@@ -294,18 +294,17 @@ static inline void runqput(P *pp, G *gp, bool next)
 /* runqget takes the next G from pp's queue: runnext first.  Owner only. */
 static inline G *runqget(P *pp, bool *inheritTime)
 {
+	/* Thieves may only clear runnext and move the head, so a failed CAS
+	 * means they took the G.  With one P there is no thief - a thief
+	 * holds another P, and a second P appears only in procresize, with
+	 * the world (and so this P) stopped - so stores take what CASes
+	 * would. */
+	bool one_p = atomic_load_explicit(&gomaxprocs, memory_order_relaxed) == 1;
 	G *next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
 	if (next != NULL) {
-		/* Others may only clear runnext, so a failed CAS means it was
-		 * stolen.  With one P there is no thief - a thief holds another
-		 * P, and a second P appears only in procresize, with the world
-		 * (and so this P) stopped - so a store takes it. */
-		if (atomic_load_explicit(&gomaxprocs, memory_order_relaxed) == 1) {
+		if (one_p)
 			atomic_store_explicit(&pp->runnext, NULL, memory_order_relaxed);
-			*inheritTime = true;
-			return next;
-		}
-		if (atomic_compare_exchange_strong(&pp->runnext, &next, NULL)) {
+		if (one_p || atomic_compare_exchange_strong(&pp->runnext, &next, NULL)) {
 			*inheritTime = true;
 			return next;
 		}
@@ -317,22 +316,20 @@ static inline G *runqget(P *pp, bool *inheritTime)
 		if (t == h)
 			return NULL;
 		G *gp = slot_load(pp, h);
-		/* With one P no thief moves the head either (above). */
-		bool one_p = atomic_load_explicit(&gomaxprocs, memory_order_relaxed) == 1;
 		if (one_p)
 			atomic_store_explicit(&pp->runqhead, h + 1, memory_order_release);
-		if (one_p || atomic_compare_exchange_weak_explicit(&pp->runqhead, &h, h + 1, memory_order_release,
-		                                                   memory_order_relaxed)) {
-			/* Start fetching the next G while this one runs: it was
-			 * most likely written by another CPU.  The slot may be
-			 * stale; a prefetch of any address is harmless. */
-			if (h + 1 != t) {
-				G *after = slot_load(pp, h + 1);
-				__builtin_prefetch(after, 1);
-				__builtin_prefetch((char *)after + 64, 1);
-			}
-			return gp;
+		else if (!atomic_compare_exchange_weak_explicit(&pp->runqhead, &h, h + 1, memory_order_release,
+		                                                memory_order_relaxed))
+			continue;
+		/* Start fetching the next G while this one runs: it was most
+		 * likely written by another CPU.  The slot may be stale; a
+		 * prefetch of any address is harmless. */
+		if (h + 1 != t) {
+			G *after = slot_load(pp, h + 1);
+			__builtin_prefetch(after, 1);
+			__builtin_prefetch((char *)after + 64, 1);
 		}
+		return gp;
 	}
 }
 

@@ -726,12 +726,12 @@ void gort__goready(G *gp);
 void gort__goyield(void);
 void gort__preemptpoint(G *gp);
 
-/* checkpreempt: a preemption point inside the runtime (cheap when not asked). */
 /* The message for a gort call that gort.h forbids: one made by a goroutine
  * between gort_entersyscall and gort_exitsyscall, without its P. */
 #define GORT_IN_SYSCALL_MISUSE \
 	"gort: a gort call between gort_entersyscall and gort_exitsyscall (call nothing else of gort in between)"
 
+/* checkpreempt: a preemption point inside the runtime (cheap when not asked). */
 static inline void gort__checkpreempt(G *gp)
 {
 	if (__builtin_expect(atomic_load_explicit(&gp->preempt, memory_order_relaxed), 0))

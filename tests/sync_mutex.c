@@ -137,11 +137,13 @@ static gort_mutex hm = GORT_MUTEX_INIT;
 static char order[3]; /* who locked hm first after the starving Unlock: "WM" */
 static int norder;
 
-static void handoff_waiter(void *arg)
+/* waiter locks the mutex arg, notes 'W' in order, and unlocks it. */
+static void waiter(void *arg)
 {
-	gort_mutex_lock(&hm);
+	gort_mutex *m = arg;
+	gort_mutex_lock(m);
 	order[norder++] = 'W';
-	gort_mutex_unlock(&hm);
+	gort_mutex_unlock(m);
 	gort_waitgroup_done(&wg);
 }
 
@@ -158,14 +160,22 @@ static bool yield_until(gort_mutex *m, int32_t bits, int32_t waiters)
 	return false;
 }
 
-static void test_handoff(void)
+/* queue_waiter: at GOMAXPROCS=1, lock m and start a waiter that queues
+ * on it; returns the GOMAXPROCS to restore. */
+static int queue_waiter(gort_mutex *m)
 {
 	int procs = gort_gomaxprocs(1);
 	norder = 0;
-	gort_mutex_lock(&hm);
+	gort_mutex_lock(m);
 	gort_waitgroup_add(&wg, 1);
-	gort_go(handoff_waiter, NULL);
-	CHECK(yield_until(&hm, mutexLocked, 1), "the waiter never queued: state %d", mutex_state(&hm));
+	gort_go(waiter, m);
+	CHECK(yield_until(m, mutexLocked, 1), "the waiter never queued: state %d", mutex_state(m));
+	return procs;
+}
+
+static void test_handoff(void)
+{
+	int procs = queue_waiter(&hm);
 	gort_sleep(2 * GORT_MILLISECOND); /* it has now waited over 1 ms */
 
 	/* Normal mode: Unlock wakes the waiter, but we run on and take the
@@ -195,22 +205,9 @@ static void test_handoff(void)
 
 static gort_mutex wm = GORT_MUTEX_INIT;
 
-static void wake_waiter(void *arg)
-{
-	gort_mutex_lock(&wm);
-	order[norder++] = 'W';
-	gort_mutex_unlock(&wm);
-	gort_waitgroup_done(&wg);
-}
-
 static void test_wake_unit(void)
 {
-	int procs = gort_gomaxprocs(1);
-	norder = 0;
-	gort_mutex_lock(&wm);
-	gort_waitgroup_add(&wg, 1);
-	gort_go(wake_waiter, NULL);
-	CHECK(yield_until(&wm, mutexLocked, 1), "the waiter never queued: state %d", mutex_state(&wm));
+	int procs = queue_waiter(&wm);
 
 	/* Unlock wakes it (no waiter counted now, the woken bit set) with the
 	 * unit it was woken for; it cannot run before we yield. */
